@@ -1,1 +1,841 @@
-//! Fixed-point spiking network datapath (owned by the SNN/RTL work; see rtl/README.md).
+//! Fixed-point spiking network datapath of one micro-HNSW core: the golden model of `rtl/`.
+//!
+//! Everything here is integer arithmetic; `rtl/snn_core.v` implements exactly the same operations in
+//! exactly the same order, and `make -C rtl cosim` checks the two bit for bit. The f32 helpers at the
+//! bottom exist only for the ABI to convert at the boundary.
+//!
+//! # Formats
+//! | quantity                                   | type  | format                                   |
+//! |--------------------------------------------|-------|------------------------------------------|
+//! | membrane, threshold, current, gain, dt, refractory time | `i32` | signed Q16.16 (`FX_ONE` = 1.0; dt and refractory in ms) |
+//! | synaptic weight, node (edge) weight         | `u8`  | value / 256 (255 ≈ 0.996)                 |
+//! | STDP trace (one per neuron, pre = post)     | `u16` | unsigned Q0.16 (65535 ≈ 1.0)             |
+//! | spike-rate estimate                         | `u32` | unsigned Q8.24 spikes per ms              |
+//! | oscillator phase, spike phase               | `u32` | one turn = 2^32 (wraps)                   |
+//! | time                                        | `u64` | unsigned Q48.16 ms (wraps)                |
+//!
+//! # Rounding and saturation
+//! Every product is formed at full width (64 bit) and brought back with an arithmetic shift right,
+//! which rounds toward minus infinity (floor) for negative values too. Nothing divides at run time.
+//! Saturating (clamping) additions are used where a sum can overflow: membrane + current, current +
+//! injected or propagated current, the soft/hard WTA subtraction, and the spike-rate increment.
+//! Weights clamp to 0..=255, thresholds to [`THRESHOLD_MIN`, `THRESHOLD_MAX`], dt to [0, [`DT_MAX`]].
+//! Nothing else can overflow (each such place is noted in the code).
+//!
+//! # The timestep ([`SnnCore::tick`])
+//! 1. `step(dt, active)` — for n = 0..32 in order (dt clamped to [0, DT_MAX]):
+//!    * if n is active: if `refractory[n] > 0`: `refractory[n] = max(refractory[n] - dt, 0)`, the
+//!      membrane is held and the input current is discarded; otherwise
+//!      `v = membrane[n] - ((membrane[n] * alpha_m) >> 16)` with `alpha_m = min((dt * INV_TAU_M) >> 16, 1.0)`,
+//!      `v = sat(v + current[n])`; if `v >= threshold[n]` the neuron spikes: membrane = 0,
+//!      `refractory = REFRACTORY`, else membrane = v. Either way `current[n] = 0`.
+//!      Inactive neurons keep membrane, current and refractory time and do not spike.
+//!    * every neuron's trace decays: `trace -= (trace * alpha_stdp) >> 16`, alpha_stdp as alpha_m with
+//!      `INV_TAU_STDP`; a neuron that spiked sets its trace to 65535 and records `spike_phase = phase`.
+//!    * the spike bitmap is replaced by this step's spikes; `time += dt`.
+//! 2. `propagate(gain)` — for each spiking neuron i in index order, for each of its
+//!    `min(count[i], MAX_EDGES)` synapses j in order with target t < 32:
+//!    `current[t] = sat(current[t] + ((gain * (weight[i][j] * node_weight[i])) >> 16))`.
+//! 3. `stdp()` if learning — for each neuron i, each synapse j < min(count, 6) with target t < 32:
+//!    `ltp = spiked(t) ? A_PLUS * trace[i] : 0`, `ltd = spiked(i) ? A_MINUS * trace[t] : 0`,
+//!    `weight = clamp(weight + ((ltp - ltd) >> 24), 0, 255)` (A± in Q8.8 weight units, so the
+//!    difference is Q8.24 weight units).
+//! 4. `homeostasis(dt, active)` — for each active neuron: `rate -= (rate * h) >> 32` with
+//!    `h = min((dt * INV_TAU_HOMEO) >> 16, 2^32)` (Q0.32), then `rate = sat(rate + RATE_SPIKE_INC)` if it
+//!    spiked, then `threshold = clamp(threshold + ((((rate - HOMEO_TARGET) >> 8) * h) >> 32), MIN, MAX)`.
+//! 5. `oscillator_step(dt)` — `phase = phase + ((dt * PHASE_PER_MS) >> 16)` (mod 2^32).
+//!
+//! Winner-take-all is not part of the tick; it is an explicit operation (`wta_compete`, `wta_soft`).
+
+/// Neurons per core: one per stored vector.
+pub const NEURONS: usize = 32;
+/// Synapses per neuron = graph neighbours per node.
+pub const MAX_EDGES: usize = 6;
+/// Signed Q16.16 fixed point.
+pub type Fx = i32;
+/// Fraction bits of [`Fx`].
+pub const FX_FRAC_BITS: u32 = 16;
+/// 1.0 in [`Fx`].
+pub const FX_ONE: Fx = 1 << FX_FRAC_BITS;
+/// "No neuron" (e.g. no WTA winner).
+pub const NONE: u8 = 255;
+
+// ---- Seed parameters, as exact integers (ms, Hz, parts per million) -------------------------------
+/// Membrane time constant τ_m in ms.
+pub const TAU_M_MS: i64 = 20;
+/// Refractory period in ms.
+pub const REFRACTORY_MS: i64 = 2;
+/// STDP potentiation amplitude A+ in parts per million of full weight scale (0.01).
+pub const STDP_A_PLUS_PPM: i64 = 10_000;
+/// STDP depression amplitude A− in parts per million of full weight scale (0.012).
+pub const STDP_A_MINUS_PPM: i64 = 12_000;
+/// STDP trace time constant in ms.
+pub const TAU_STDP_MS: i64 = 20;
+/// Homeostatic target rate in parts per million of 1 spike/ms (0.1 spikes/ms).
+pub const HOMEO_TARGET_PPM: i64 = 100_000;
+/// Homeostatic time constant in ms.
+pub const TAU_HOMEO_MS: i64 = 1000;
+/// Gamma oscillator frequency in Hz.
+pub const GAMMA_HZ: i64 = 40;
+/// Lateral inhibition of winner-take-all in parts per million (0.8).
+pub const WTA_INHIBITION_PPM: i64 = 800_000;
+/// Largest dt (ms) one step accepts; larger values are clamped.
+pub const DT_MAX_MS: i64 = 1000;
+
+const fn div_round(num: i64, den: i64) -> i64 {
+    (num + den / 2) / den // compile time only; both positive
+}
+
+// ---- Derived constants (computed once, at compile time; rtl/snn_params.vh is generated from these) --
+/// 1/τ_m per ms, Q16.16.
+pub const INV_TAU_M: Fx = div_round(1 << 16, TAU_M_MS) as Fx;
+/// 1/τ_stdp per ms, Q16.16.
+pub const INV_TAU_STDP: Fx = div_round(1 << 16, TAU_STDP_MS) as Fx;
+/// 1/τ_homeo per ms, Q0.32.
+pub const INV_TAU_HOMEO: u32 = div_round(1 << 32, TAU_HOMEO_MS) as u32;
+/// Rate increment per spike (1/τ_homeo spikes/ms), Q8.24.
+pub const RATE_SPIKE_INC: u32 = div_round(1 << 24, TAU_HOMEO_MS) as u32;
+/// Homeostatic target rate, Q8.24 spikes/ms.
+pub const HOMEO_TARGET: u32 = div_round((1 << 24) * HOMEO_TARGET_PPM, 1_000_000) as u32;
+/// A+ in weight units (1/256), Q8.8.
+pub const STDP_A_PLUS: i32 = div_round(65536 * STDP_A_PLUS_PPM, 1_000_000) as i32;
+/// A− in weight units (1/256), Q8.8.
+pub const STDP_A_MINUS: i32 = div_round(65536 * STDP_A_MINUS_PPM, 1_000_000) as i32;
+/// WTA lateral inhibition, Q16.16.
+pub const WTA_INHIBITION: Fx = div_round(65536 * WTA_INHIBITION_PPM, 1_000_000) as Fx;
+/// Oscillator phase advance per ms (one turn = 2^32).
+pub const PHASE_PER_MS: u32 = div_round(GAMMA_HZ << 32, 1000) as u32;
+/// Refractory period, Q16.16 ms.
+pub const REFRACTORY: Fx = (REFRACTORY_MS << 16) as Fx;
+/// Largest dt, Q16.16 ms.
+pub const DT_MAX: Fx = (DT_MAX_MS << 16) as Fx;
+/// Threshold after reset (1.0).
+pub const THRESHOLD_DEFAULT: Fx = FX_ONE;
+/// Smallest threshold (set or adapted): 1/16.
+pub const THRESHOLD_MIN: Fx = FX_ONE / 16;
+/// Largest threshold (set or adapted): 64.0.
+pub const THRESHOLD_MAX: Fx = 64 * FX_ONE;
+/// Trace value right after a spike.
+pub const TRACE_MAX: u16 = u16::MAX;
+/// Weight of a newly created synapse (0.5).
+pub const INITIAL_WEIGHT: u8 = 128;
+
+/// The synapse table. Graph connectivity IS the synapse table: the index writes `target`/`count`
+/// when it links nodes (and sets `weight = INITIAL_WEIGHT` for a new edge); the SNN reads them and
+/// learns `weight`. Only the first `min(count, MAX_EDGES)` slots are used; a target ≥ 32 is ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Synapses {
+    pub target: [[u8; MAX_EDGES]; NEURONS],
+    pub count: [u8; NEURONS],
+    pub weight: [[u8; MAX_EDGES]; NEURONS],
+}
+
+impl Synapses {
+    /// No synapses.
+    pub const fn new() -> Self {
+        Synapses {
+            target: [[NONE; MAX_EDGES]; NEURONS],
+            count: [0; NEURONS],
+            weight: [[0; MAX_EDGES]; NEURONS],
+        }
+    }
+    /// Number of synapse slots of neuron `n` in use (0 for n ≥ 32).
+    pub fn edges(&self, n: usize) -> usize {
+        if n < NEURONS {
+            (self.count[n] as usize).min(MAX_EDGES)
+        } else {
+            0
+        }
+    }
+}
+
+impl Default for Synapses {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// State of the 32 neurons of one core (see the module docs for formats and the timestep).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnnCore {
+    membrane: [Fx; NEURONS],
+    threshold: [Fx; NEURONS],
+    refractory: [Fx; NEURONS],
+    current: [Fx; NEURONS],
+    trace: [u16; NEURONS],
+    rate: [u32; NEURONS],
+    spike_phase: [u32; NEURONS],
+    spikes: u32,
+    phase: u32,
+    time: u64,
+    winner: u8,
+}
+
+impl Default for SnnCore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// dt clamped to [0, DT_MAX].
+pub fn clamp_dt(dt: Fx) -> Fx {
+    dt.clamp(0, DT_MAX)
+}
+
+/// `min((dt * inv_tau) >> 16, 1.0)` for a clamped dt: the fraction of a value lost in dt.
+pub fn decay_factor(dt: Fx, inv_tau: Fx) -> Fx {
+    // dt ≤ 2^26, inv_tau < 2^17: the product fits i64 easily.
+    (((clamp_dt(dt) as i64) * (inv_tau as i64)) >> 16).min(FX_ONE as i64) as Fx
+}
+
+/// Homeostatic factor h = min((dt * INV_TAU_HOMEO) >> 16, 2^32), Q0.32.
+pub fn homeo_factor(dt: Fx) -> u64 {
+    (((clamp_dt(dt) as u64) * (INV_TAU_HOMEO as u64)) >> 16).min(1 << 32)
+}
+
+/// Phase advance for dt: `(dt * PHASE_PER_MS) >> 16` modulo 2^32.
+pub fn phase_increment(dt: Fx) -> u32 {
+    (((clamp_dt(dt) as u64) * (PHASE_PER_MS as u64)) >> 16) as u32
+}
+
+fn sat32(x: i64) -> Fx {
+    x.clamp(i32::MIN as i64, i32::MAX as i64) as Fx
+}
+
+fn bit(mask: u32, n: usize) -> bool {
+    (mask >> n) & 1 != 0
+}
+
+impl SnnCore {
+    /// All neurons at rest: membrane 0, threshold 1.0, no refractory time, no current, traces and
+    /// rates 0, phase 0, time 0, no WTA winner.
+    pub const fn new() -> Self {
+        SnnCore {
+            membrane: [0; NEURONS],
+            threshold: [THRESHOLD_DEFAULT; NEURONS],
+            refractory: [0; NEURONS],
+            current: [0; NEURONS],
+            trace: [0; NEURONS],
+            rate: [0; NEURONS],
+            spike_phase: [0; NEURONS],
+            spikes: 0,
+            phase: 0,
+            time: 0,
+            winner: NONE,
+        }
+    }
+
+    /// Back to the state of [`SnnCore::new`]. (The synapse table is not part of the core.)
+    pub fn reset(&mut self) {
+        *self = Self::new();
+    }
+
+    /// Sets the membrane potential of neuron `n` (ignored for n ≥ 32).
+    pub fn set_membrane(&mut self, n: usize, v: Fx) {
+        if n < NEURONS {
+            self.membrane[n] = v;
+        }
+    }
+    /// Membrane potential of neuron `n` (0 for n ≥ 32).
+    pub fn membrane(&self, n: usize) -> Fx {
+        if n < NEURONS {
+            self.membrane[n]
+        } else {
+            0
+        }
+    }
+    /// Sets the threshold of neuron `n`, clamped to [THRESHOLD_MIN, THRESHOLD_MAX] (ignored for n ≥ 32).
+    pub fn set_threshold(&mut self, n: usize, t: Fx) {
+        if n < NEURONS {
+            self.threshold[n] = t.clamp(THRESHOLD_MIN, THRESHOLD_MAX);
+        }
+    }
+    /// Threshold of neuron `n` (0 for n ≥ 32).
+    pub fn threshold(&self, n: usize) -> Fx {
+        if n < NEURONS {
+            self.threshold[n]
+        } else {
+            0
+        }
+    }
+    /// Adds `i` to the input current of neuron `n` (saturating; ignored for n ≥ 32). The current is
+    /// consumed by the neuron's next active step.
+    pub fn inject(&mut self, n: usize, i: Fx) {
+        if n < NEURONS {
+            self.current[n] = self.current[n].saturating_add(i);
+        }
+    }
+    /// Pending input current of neuron `n` (0 for n ≥ 32).
+    pub fn current(&self, n: usize) -> Fx {
+        if n < NEURONS {
+            self.current[n]
+        } else {
+            0
+        }
+    }
+    /// Remaining refractory time of neuron `n`, Q16.16 ms (0 for n ≥ 32).
+    pub fn refractory(&self, n: usize) -> Fx {
+        if n < NEURONS {
+            self.refractory[n]
+        } else {
+            0
+        }
+    }
+    /// STDP trace of neuron `n`, Q0.16 (0 for n ≥ 32).
+    pub fn trace(&self, n: usize) -> u16 {
+        if n < NEURONS {
+            self.trace[n]
+        } else {
+            0
+        }
+    }
+    /// Raw spike-rate estimate of neuron `n`, Q8.24 spikes/ms (0 for n ≥ 32).
+    pub fn rate_raw(&self, n: usize) -> u32 {
+        if n < NEURONS {
+            self.rate[n]
+        } else {
+            0
+        }
+    }
+    /// Spike-rate estimate of neuron `n` in spikes/ms, Q16.16 (floor of the Q8.24 estimate).
+    pub fn spike_rate(&self, n: usize) -> Fx {
+        (self.rate_raw(n) >> 8) as Fx
+    }
+    /// Oscillator phase at neuron `n`'s last spike (0 for n ≥ 32 or if it never spiked).
+    pub fn spike_phase(&self, n: usize) -> u32 {
+        if n < NEURONS {
+            self.spike_phase[n]
+        } else {
+            0
+        }
+    }
+    /// Spike bitmap of the last step (bit n = neuron n).
+    pub fn spikes(&self) -> u32 {
+        self.spikes
+    }
+    /// Did neuron `n` spike in the last step?
+    pub fn spiked(&self, n: usize) -> bool {
+        n < NEURONS && bit(self.spikes, n)
+    }
+    /// Oscillator phase, one turn = 2^32.
+    pub fn phase(&self) -> u32 {
+        self.phase
+    }
+    /// Simulated time, Q48.16 ms (sum of clamped dt of all steps).
+    pub fn time(&self) -> u64 {
+        self.time
+    }
+    /// Last hard-WTA winner, [`NONE`] after reset or when the last competition had no candidates.
+    pub fn winner(&self) -> u8 {
+        self.winner
+    }
+
+    /// One LIF update of the neurons in `active` (see the module docs, step 1). Returns the spike
+    /// bitmap, which also replaces [`SnnCore::spikes`].
+    pub fn step(&mut self, dt: Fx, active: u32) -> u32 {
+        let dt = clamp_dt(dt);
+        let alpha_m = decay_factor(dt, INV_TAU_M) as i64;
+        let alpha_stdp = decay_factor(dt, INV_TAU_STDP) as u32;
+        let mut spikes = 0u32;
+        for n in 0..NEURONS {
+            if bit(active, n) {
+                if self.refractory[n] > 0 {
+                    self.refractory[n] = (self.refractory[n] - dt).max(0); // both ≥ 0: no overflow
+                } else {
+                    let v = self.membrane[n] as i64;
+                    // 0 ≤ alpha ≤ 1 and floor: the leak lies between 0 and v, so v - leak fits i32.
+                    let leaked = v - ((v * alpha_m) >> 16);
+                    let v = sat32(leaked + self.current[n] as i64);
+                    if v >= self.threshold[n] {
+                        spikes |= 1 << n;
+                        self.membrane[n] = 0;
+                        self.refractory[n] = REFRACTORY;
+                    } else {
+                        self.membrane[n] = v;
+                    }
+                }
+                self.current[n] = 0;
+            }
+            // trace * alpha ≤ 65535 * 65536 < 2^32.
+            let t = self.trace[n] as u32;
+            self.trace[n] = (t - ((t * alpha_stdp) >> 16)) as u16;
+            if bit(spikes, n) {
+                self.trace[n] = TRACE_MAX;
+                self.spike_phase[n] = self.phase;
+            }
+        }
+        self.spikes = spikes;
+        self.time = self.time.wrapping_add(dt as u64);
+        spikes
+    }
+
+    /// Sends the last step's spikes along the synapses (module docs, step 2): each spike of neuron i
+    /// adds `gain * weight/256 * node_weight[i]/256` to the current of each target.
+    pub fn propagate(&mut self, syn: &Synapses, node_weight: &[u8; NEURONS], gain: Fx) {
+        for i in 0..NEURONS {
+            if !bit(self.spikes, i) {
+                continue;
+            }
+            for j in 0..syn.edges(i) {
+                let t = syn.target[i][j] as usize;
+                if t < NEURONS {
+                    let scale = (syn.weight[i][j] as i64) * (node_weight[i] as i64); // ≤ 65025
+                                                                                     // |gain * scale| < 2^47; after >> 16 it fits i32.
+                    let c = ((gain as i64) * scale) >> 16;
+                    self.current[t] = sat32(self.current[t] as i64 + c);
+                }
+            }
+        }
+    }
+
+    /// Pair-based STDP on every used synapse (module docs, step 3), from the last step's spikes and
+    /// the traces as they are after that step.
+    pub fn stdp(&self, syn: &mut Synapses) {
+        for i in 0..NEURONS {
+            for j in 0..syn.edges(i) {
+                let t = syn.target[i][j] as usize;
+                if t >= NEURONS {
+                    continue;
+                }
+                // A± < 2^10, traces < 2^16: both terms < 2^26.
+                let ltp = if bit(self.spikes, t) {
+                    STDP_A_PLUS * self.trace[i] as i32
+                } else {
+                    0
+                };
+                let ltd = if bit(self.spikes, i) {
+                    STDP_A_MINUS * self.trace[t] as i32
+                } else {
+                    0
+                };
+                let w = syn.weight[i][j] as i32 + ((ltp - ltd) >> 24);
+                syn.weight[i][j] = w.clamp(0, 255) as u8;
+            }
+        }
+    }
+
+    /// Homeostatic plasticity of the neurons in `active` (module docs, step 4): a leaky spike-rate
+    /// estimate with τ_homeo, and a threshold that rises when the rate is above the target and falls
+    /// when below.
+    pub fn homeostasis(&mut self, dt: Fx, active: u32) {
+        let h = homeo_factor(dt);
+        for n in 0..NEURONS {
+            if !bit(active, n) {
+                continue;
+            }
+            let r = self.rate[n] as u64;
+            // r < 2^32 and h ≤ 2^32: the product fits u64; the result is ≤ r.
+            let mut r = (r - ((r * h) >> 32)) as u32;
+            if bit(self.spikes, n) {
+                r = r.saturating_add(RATE_SPIKE_INC);
+            }
+            self.rate[n] = r;
+            let err = ((r as i64) - (HOMEO_TARGET as i64)) >> 8; // Q16.16, |err| < 2^24
+            let d = (err * h as i64) >> 32; // |err * h| < 2^56
+            self.threshold[n] = ((self.threshold[n] as i64) + d)
+                .clamp(THRESHOLD_MIN as i64, THRESHOLD_MAX as i64)
+                as Fx;
+        }
+    }
+
+    /// Advances the gamma oscillator by dt (module docs, step 5).
+    pub fn oscillator_step(&mut self, dt: Fx) {
+        self.phase = self.phase.wrapping_add(phase_increment(dt));
+    }
+
+    /// Resonance of neuron `n` with the gamma rhythm: a triangle-wave cosine of the difference between
+    /// the current phase and the phase at which `n` last spiked, Q16.16 in [-1, 1]:
+    /// `1 - |phase - spike_phase| / 2^30` with the difference taken as a signed 32-bit turn fraction.
+    pub fn resonance(&self, n: usize) -> Fx {
+        let d = self.phase.wrapping_sub(self.spike_phase(n)) as i32;
+        FX_ONE - (d.unsigned_abs() >> 14) as Fx // |d| ≤ 2^31 → result in [-65536, 65536]
+    }
+
+    /// Forgets the last hard-WTA winner.
+    pub fn wta_reset(&mut self) {
+        self.winner = NONE;
+    }
+
+    /// Hard winner-take-all among `active`: the winner is the active neuron with the highest membrane
+    /// (ties → lowest index); every other active neuron's membrane is lowered (saturating) by
+    /// `(max(v_winner, 0) * WTA_INHIBITION) >> 16`. Returns and records the winner, [`NONE`] if no
+    /// neuron is active (then nothing else changes).
+    pub fn wta_compete(&mut self, active: u32) -> u8 {
+        let mut best = NONE;
+        for n in 0..NEURONS {
+            if bit(active, n) && (best == NONE || self.membrane[n] > self.membrane[best as usize]) {
+                best = n as u8;
+            }
+        }
+        self.winner = best;
+        if best != NONE {
+            let vw = self.membrane[best as usize].max(0) as i64;
+            let inhibition = (vw * WTA_INHIBITION as i64) >> 16;
+            for n in 0..NEURONS {
+                if bit(active, n) && n != best as usize {
+                    self.membrane[n] = sat32(self.membrane[n] as i64 - inhibition);
+                }
+            }
+        }
+        best
+    }
+
+    /// Soft winner-take-all among `active`: with m the highest active membrane, every active neuron's
+    /// membrane v becomes `sat(v - (((m - v) * WTA_INHIBITION) >> 16))` — the further below the
+    /// leader, the stronger the inhibition; the leader(s) keep their potential.
+    pub fn wta_soft(&mut self, active: u32) {
+        let mut m = i32::MIN;
+        let mut any = false;
+        for n in 0..NEURONS {
+            if bit(active, n) && (!any || self.membrane[n] > m) {
+                m = self.membrane[n];
+                any = true;
+            }
+        }
+        if !any {
+            return;
+        }
+        for n in 0..NEURONS {
+            if bit(active, n) {
+                let v = self.membrane[n] as i64;
+                let gap = m as i64 - v; // 0 ≤ gap < 2^32
+                self.membrane[n] = sat32(v - ((gap * WTA_INHIBITION as i64) >> 16));
+            }
+        }
+    }
+
+    /// The full timestep (module docs): step, propagate, STDP when `learn`, homeostasis, oscillator.
+    /// Returns this step's spike bitmap.
+    pub fn tick(
+        &mut self,
+        syn: &mut Synapses,
+        node_weight: &[u8; NEURONS],
+        dt: Fx,
+        gain: Fx,
+        learn: bool,
+        active: u32,
+    ) -> u32 {
+        let spikes = self.step(dt, active);
+        self.propagate(syn, node_weight, gain);
+        if learn {
+            self.stdp(syn);
+        }
+        self.homeostasis(dt, active);
+        self.oscillator_step(dt);
+        spikes
+    }
+}
+
+// ---- Boundary conversions (the only floating point in this module) --------------------------------
+
+/// f32 → Q16.16, rounded to nearest (halves away from zero), saturating at the i32 range; NaN → 0.
+pub fn fx_from_f32(x: f32) -> Fx {
+    let y = x * 65536.0;
+    // `as` saturates and maps NaN to 0.
+    (if y < 0.0 { y - 0.5 } else { y + 0.5 }) as i32
+}
+
+/// Q16.16 → f32 (exact for |x| < 2^24, else rounded).
+pub fn fx_to_f32(x: Fx) -> f32 {
+    x as f32 * (1.0 / 65536.0)
+}
+
+/// Phase (one turn = 2^32) → radians in [0, 2π).
+pub fn phase_to_radians(p: u32) -> f32 {
+    // Top 24 bits keep the f32 conversion exact and the result below 2π.
+    (p >> 8) as f32 * (core::f32::consts::TAU / 16_777_216.0)
+}
+
+/// Time (Q48.16 ms) → ms as f32.
+pub fn time_to_ms(t: u64) -> f32 {
+    t as f32 * (1.0 / 65536.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: u32 = u32::MAX;
+
+    #[test]
+    fn derived_constants_match_hand_computation() {
+        assert_eq!(INV_TAU_M, 3277); // 65536 / 20 = 3276.8
+        assert_eq!(INV_TAU_STDP, 3277);
+        assert_eq!(INV_TAU_HOMEO, 4_294_967); // 2^32 / 1000 = 4294967.296
+        assert_eq!(RATE_SPIKE_INC, 16_777); // 2^24 / 1000 = 16777.216
+        assert_eq!(HOMEO_TARGET, 1_677_722); // 0.1 * 2^24 = 1677721.6
+        assert_eq!(STDP_A_PLUS, 655); // 0.01 * 65536 = 655.36
+        assert_eq!(STDP_A_MINUS, 786); // 0.012 * 65536 = 786.432
+        assert_eq!(WTA_INHIBITION, 52_429); // 0.8 * 65536 = 52428.8
+        assert_eq!(PHASE_PER_MS, 171_798_692); // 0.04 * 2^32 = 171798691.84
+        assert_eq!(REFRACTORY, 131_072);
+        assert_eq!(DT_MAX, 65_536_000);
+    }
+
+    #[test]
+    fn leak_floors_for_both_signs() {
+        let mut c = SnnCore::new();
+        c.set_membrane(0, 32768);
+        c.set_membrane(1, -32768);
+        assert_eq!(c.step(FX_ONE, 0b11), 0);
+        // leak = floor(32768 * 3277 / 65536) = floor(1638.5) = 1638
+        assert_eq!(c.membrane(0), 31130);
+        // leak = floor(-1638.5) = -1639
+        assert_eq!(c.membrane(1), -31129);
+        // dt 0: no leak; inactive neurons untouched
+        c.set_membrane(2, 12345);
+        c.inject(2, 7);
+        c.step(0, 0b1);
+        assert_eq!(c.membrane(2), 12345);
+        assert_eq!(c.current(2), 7);
+    }
+
+    #[test]
+    fn threshold_equality_spikes_and_refractory_boundary() {
+        let mut c = SnnCore::new();
+        c.set_membrane(3, FX_ONE - 5);
+        c.inject(3, 5);
+        assert_eq!(c.step(0, ALL), 1 << 3); // v == threshold spikes
+        assert_eq!(c.membrane(3), 0);
+        assert_eq!(c.refractory(3), 2 * FX_ONE);
+        assert_eq!(c.trace(3), 65535);
+        // refractory: input discarded, membrane held, 1 ms at a time
+        c.inject(3, 10 * FX_ONE);
+        assert_eq!(c.step(FX_ONE, ALL), 0);
+        assert_eq!(
+            (c.refractory(3), c.current(3), c.membrane(3)),
+            (FX_ONE, 0, 0)
+        );
+        c.inject(3, 10 * FX_ONE);
+        assert_eq!(c.step(FX_ONE, ALL), 0);
+        assert_eq!(c.refractory(3), 0); // reaches 0 exactly, still skipped this step
+        assert_eq!(c.membrane(3), 0);
+        c.inject(3, FX_ONE - 1);
+        assert_eq!(c.step(FX_ONE, ALL), 0); // integrates again, just below threshold
+        assert_eq!(c.membrane(3), FX_ONE - 1);
+        assert_eq!(c.time(), 3 * 65536);
+    }
+
+    #[test]
+    fn saturation_of_current_and_membrane() {
+        let mut c = SnnCore::new();
+        c.inject(0, i32::MAX);
+        c.inject(0, i32::MAX);
+        assert_eq!(c.current(0), i32::MAX);
+        c.set_membrane(1, i32::MIN);
+        c.inject(1, i32::MIN);
+        c.step(0, ALL);
+        assert_eq!(c.membrane(1), i32::MIN);
+        assert!(c.spiked(0));
+        c.set_threshold(5, 0);
+        assert_eq!(c.threshold(5), FX_ONE / 16);
+        c.set_threshold(5, i32::MAX);
+        assert_eq!(c.threshold(5), 64 * FX_ONE);
+        // out-of-range neuron: ignored, reads 0
+        c.set_membrane(32, 5);
+        c.inject(99, 5);
+        assert_eq!(c.membrane(32), 0);
+        assert_eq!(c.current(99), 0);
+    }
+
+    fn one_edge(from: usize, to: u8, w: u8) -> Synapses {
+        let mut s = Synapses::new();
+        s.target[from][0] = to;
+        s.count[from] = 1;
+        s.weight[from][0] = w;
+        s
+    }
+
+    #[test]
+    fn propagation_scales_by_weights_and_gain() {
+        let mut c = SnnCore::new();
+        let s = one_edge(0, 3, 128);
+        let mut nw = [0u8; NEURONS];
+        nw[0] = 255;
+        c.inject(0, FX_ONE);
+        c.step(FX_ONE, ALL);
+        c.propagate(&s, &nw, 2 * FX_ONE);
+        // 2.0 * 128/256 * 255/256 = 0.99609375 = 65280
+        assert_eq!(c.current(3), 65280);
+        c.propagate(&s, &nw, -3 * FX_ONE);
+        // 65280 + floor(-3 * 32640 / 65536 * 65536 ... ) = 65280 - 97920
+        assert_eq!(c.current(3), -32640);
+        // invalid target and count beyond MAX_EDGES are harmless
+        let mut s2 = one_edge(0, 200, 255);
+        s2.count[0] = 250;
+        c.propagate(&s2, &nw, FX_ONE);
+        assert_eq!(c.current(3), -32640);
+    }
+
+    #[test]
+    fn stdp_potentiates_causal_pairs_and_clamps() {
+        let mut c = SnnCore::new();
+        let mut s = one_edge(0, 1, 100);
+        // pre (0) spikes at t=0, post (1) at t=1 ms
+        c.inject(0, FX_ONE);
+        c.step(FX_ONE, ALL);
+        c.stdp(&mut s);
+        // pre spiked, post trace 0: ltd = 0
+        assert_eq!(s.weight[0][0], 100);
+        c.inject(1, FX_ONE);
+        c.step(FX_ONE, ALL);
+        // pre trace after 1 ms: 65535 - floor(65535*3277/65536) = 65535 - 3276 = 62259
+        assert_eq!(c.trace(0), 62259);
+        c.stdp(&mut s);
+        // ltp = 655 * 62259 = 40779645; >> 24 = 2
+        assert_eq!(s.weight[0][0], 102);
+        // anti-causal: pre spikes after post → depression by floor(-786*trace/2^24)
+        s.weight[0][0] = 1;
+        let mut c3 = SnnCore::new();
+        c3.inject(1, FX_ONE);
+        c3.step(FX_ONE, ALL);
+        c3.inject(0, FX_ONE);
+        c3.step(FX_ONE, ALL);
+        c3.stdp(&mut s);
+        assert_eq!(s.weight[0][0], 0); // 1 - 3 clamps at 0
+        let mut s4 = one_edge(0, 1, 254);
+        let mut c4 = SnnCore::new();
+        c4.inject(0, FX_ONE);
+        c4.step(FX_ONE, ALL);
+        c4.inject(1, FX_ONE);
+        c4.step(0, ALL); // no decay: ltp = 655*65535 >> 24 = 2
+        c4.stdp(&mut s4);
+        assert_eq!(s4.weight[0][0], 255); // 254 + 2 clamps at 255
+    }
+
+    #[test]
+    fn homeostasis_tracks_rate_and_moves_threshold() {
+        let mut c = SnnCore::new();
+        c.inject(0, FX_ONE);
+        c.step(FX_ONE, ALL);
+        c.homeostasis(FX_ONE, ALL);
+        assert_eq!(c.rate_raw(0), 16_777);
+        assert_eq!(c.rate_raw(1), 0);
+        // h = 4294967 ≈ 0.001 (1 ms). Neuron 1: err = -1677722 >> 8 = -6554 (floor of -6553.6);
+        // d = floor(-6554 * 4294967 / 2^32) = floor(-6.554) = -7
+        assert_eq!(c.threshold(1), FX_ONE - 7);
+        // Neuron 0: err = (16777 - 1677722) >> 8 = floor(-6488.07) = -6489 → d = floor(-6.489) = -7
+        assert_eq!(c.threshold(0), FX_ONE - 7);
+        // far above target: rate 1 spike/ms → threshold rises
+        c.rate[2] = 1 << 24;
+        c.homeostasis(FX_ONE, 1 << 2);
+        // r = 2^24 - floor(2^24 * 0.000999999930) = 16777216 - 16777 = 16760439
+        assert_eq!(c.rate_raw(2), 16_760_439);
+        // err = (16760439 - 1677722) >> 8 = 58916; d = floor(58.9159...) = 58
+        assert_eq!(c.threshold(2), FX_ONE - 7 + 58);
+        // decay: r = 16777 - floor(16777 * 4294967 / 2^32) = 16777 - 16 = 16761
+        c.step(FX_ONE, ALL);
+        c.homeostasis(FX_ONE, 1);
+        assert_eq!(c.rate_raw(0), 16_761);
+        // the largest dt: h = 1000 * 4294967 = 4294967000 (just below 1.0): 16761 - 16760 = 1
+        c.homeostasis(DT_MAX, 1);
+        assert_eq!(c.rate_raw(0), 1);
+        c.set_threshold(0, THRESHOLD_MIN);
+        c.homeostasis(FX_ONE, 1);
+        assert_eq!(c.threshold(0), THRESHOLD_MIN); // below target, clamped
+        c.set_threshold(0, THRESHOLD_MAX);
+        c.rate[0] = u32::MAX;
+        c.homeostasis(FX_ONE, 1);
+        assert_eq!(c.threshold(0), THRESHOLD_MAX); // above target, clamped
+    }
+
+    #[test]
+    fn oscillator_wraps_after_one_gamma_period() {
+        let mut c = SnnCore::new();
+        for _ in 0..25 {
+            c.oscillator_step(FX_ONE);
+        }
+        // 25 * 171798692 = 4294967300 = 2^32 + 4
+        assert_eq!(c.phase(), 4);
+        assert_eq!(c.resonance(0), FX_ONE); // spike_phase 0, d = 4 → 1.0
+        c.oscillator_step(FX_ONE / 2 * 25); // half a turn more
+                                            // 12.5 ms = 2147483650: phase 2147483654, d = -2147483642, |d| >> 14 = 131071
+        assert_eq!(c.resonance(0), FX_ONE - 131_071);
+        c.oscillator_step(-5); // negative dt = 0
+        assert_eq!(c.phase(), 2_147_483_654);
+        c.oscillator_step(i32::MAX); // clamped to 1000 ms: 171798692000 mod 2^32 = 160
+        assert_eq!(c.phase(), 2_147_483_654 + 160);
+    }
+
+    #[test]
+    fn hard_wta_ties_go_to_lowest_index() {
+        let mut c = SnnCore::new();
+        c.set_membrane(4, FX_ONE);
+        c.set_membrane(9, FX_ONE);
+        c.set_membrane(2, FX_ONE / 2);
+        c.set_membrane(20, i32::MIN + 5);
+        assert_eq!(c.wta_compete(ALL & !(1 << 7)), 4);
+        assert_eq!(c.winner(), 4);
+        assert_eq!(c.membrane(4), FX_ONE);
+        assert_eq!(c.membrane(9), FX_ONE - 52429);
+        assert_eq!(c.membrane(2), 32768 - 52429);
+        assert_eq!(c.membrane(20), i32::MIN); // saturates
+        assert_eq!(c.wta_compete(0), NONE);
+        assert_eq!(c.membrane(9), FX_ONE - 52429);
+        c.wta_reset();
+        assert_eq!(c.winner(), NONE);
+    }
+
+    #[test]
+    fn soft_wta_inhibits_by_gap() {
+        let mut c = SnnCore::new();
+        c.set_membrane(0, FX_ONE);
+        c.set_membrane(1, 0);
+        c.set_membrane(2, i32::MIN);
+        c.wta_soft(0b111);
+        assert_eq!(c.membrane(0), FX_ONE);
+        assert_eq!(c.membrane(1), -52429);
+        assert_eq!(c.membrane(2), i32::MIN);
+        // others (not active) untouched
+        assert_eq!(c.membrane(3), 0);
+    }
+
+    #[test]
+    fn tick_is_the_documented_sequence() {
+        let mut s = Synapses::new();
+        for n in 0..NEURONS {
+            s.count[n] = 3;
+            for j in 0..3 {
+                s.target[n][j] = ((n * 7 + j * 5 + 1) % NEURONS) as u8;
+                s.weight[n][j] = (n * 37 + j * 11) as u8;
+            }
+        }
+        let nw = [200u8; NEURONS];
+        let mut a = SnnCore::new();
+        let mut sa = s;
+        let mut b = SnnCore::new();
+        let mut sb = s;
+        for k in 0..200 {
+            let n = (k * 13) % NEURONS;
+            a.inject(n, 3 * FX_ONE / 2);
+            b.inject(n, 3 * FX_ONE / 2);
+            let learn = k % 3 != 0;
+            let active = if k % 5 == 0 { 0x0F0F_0F0F } else { ALL };
+            let ra = a.tick(&mut sa, &nw, FX_ONE / 2, FX_ONE, learn, active);
+            let rb = b.step(FX_ONE / 2, active);
+            b.propagate(&sb, &nw, FX_ONE);
+            if learn {
+                b.stdp(&mut sb);
+            }
+            b.homeostasis(FX_ONE / 2, active);
+            b.oscillator_step(FX_ONE / 2);
+            assert_eq!(ra, rb);
+        }
+        assert_eq!(a, b);
+        assert_eq!(sa, sb);
+        assert_ne!(sa.weight, s.weight, "learning changed some weights");
+    }
+
+    #[test]
+    fn f32_boundary() {
+        assert_eq!(fx_from_f32(f32::NAN), 0);
+        assert_eq!(fx_from_f32(f32::INFINITY), i32::MAX);
+        assert_eq!(fx_from_f32(f32::NEG_INFINITY), i32::MIN);
+        assert_eq!(fx_from_f32(1.5), 98304);
+        assert_eq!(fx_from_f32(-0.25), -16384);
+        assert_eq!(fx_from_f32(1.0 / 131072.0), 1); // half an ulp rounds away from zero
+        assert_eq!(fx_to_f32(-98304), -1.5);
+        assert_eq!(phase_to_radians(1 << 31), core::f32::consts::PI);
+        assert_eq!(time_to_ms(3 << 16), 3.0);
+    }
+}
