@@ -1,0 +1,88 @@
+// The runtime smoke scenario shared by the Node, Deno, workerd and Chromium tests. It takes the
+// package's two entry points and does real work with each; every expected value is computed here in
+// plain JS, independently of the wasm, so a test fails if the wasm is not really loaded and computing.
+
+/** Deterministic pseudo-random numbers in [-1, 1) (LCG), so every runtime sees the same data. */
+export function lcg(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2147483648 - 1;
+  };
+}
+
+function unit(v) {
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
+function cosine(a, b) {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+  return dot / Math.sqrt(na * nb);
+}
+
+/** micro-HNSW: 32 vectors of 8 dims, L2 metric; the nearest neighbour must match a JS brute force. */
+export function microHnswScenario({ MicroHnsw }) {
+  const rand = lcg(7);
+  const dims = 8;
+  const index = new MicroHnsw({ dims, metric: 'l2', coreId: 0 });
+  const vectors = [];
+  for (let i = 0; i < 32; i++) {
+    const v = Float32Array.from({ length: dims }, rand);
+    vectors.push(v);
+    index.insert(v);
+  }
+  const query = Float32Array.from({ length: dims }, rand);
+  const found = index.search(query, 3);
+  let bestId = -1;
+  let bestDist = Infinity;
+  vectors.forEach((v, id) => {
+    const d = Math.hypot(...v.map((x, j) => x - query[j]));
+    if (d < bestDist) { bestDist = d; bestId = id; }
+  });
+  return { count: vectors.length, foundId: found[0]?.id, foundDistance: found[0]?.distance, resultCount: found.length, expectedId: bestId, expectedDistance: bestDist };
+}
+
+/** SONA: trajectories whose high-reward steps point along `good` must bend applyLora(query) toward it. */
+export function sonaScenario({ WasmSonaEngine }) {
+  const dim = 16;
+  const rand = lcg(11);
+  const engine = WasmSonaEngine.withConfig({ hidden_dim: dim, embedding_dim: dim, micro_lora_rank: 2, micro_lora_lr: 0.01, seed: 42 });
+  const topic = unit(Array.from({ length: dim }, rand));
+  const good = unit(Array.from({ length: dim }, rand));
+  const query = Float32Array.from(topic);
+  const before = engine.applyLora(query);
+  for (let t = 0; t < 200; t++) {
+    const q = Float32Array.from(topic.map((x) => x + 0.05 * rand()));
+    const id = engine.startTrajectory(q);
+    engine.addStep(id, Float32Array.from(good.map((x) => x + 0.05 * rand())), new Float32Array([0.5, 0.5]), 0.9);
+    engine.addStep(id, Float32Array.from({ length: dim }, rand), new Float32Array([0.5, 0.5]), 0.1);
+    engine.endTrajectory(id, 0.9);
+  }
+  engine.runInstantCycle();
+  const after = engine.applyLora(query);
+  const deltaBefore = Array.from(before, (x, i) => x - query[i]);
+  const deltaAfter = Array.from(after, (x, i) => x - query[i]);
+  engine.free();
+  return {
+    outputLength: after.length,
+    changed: deltaAfter.some((x, i) => Math.abs(x - deltaBefore[i]) > 1e-6),
+    deltaNorm: Math.hypot(...deltaAfter),
+    cosineWithGood: cosine(deltaAfter, good),
+  };
+}
+
+/** Checks shared by every runtime test; returns a list of failures (empty = pass). */
+export function checkResults({ hnsw, sona }) {
+  const failures = [];
+  if (hnsw.resultCount !== 3) failures.push(`micro-HNSW returned ${hnsw.resultCount} results, expected 3`);
+  if (hnsw.foundId !== hnsw.expectedId) failures.push(`micro-HNSW nearest id ${hnsw.foundId}, brute force says ${hnsw.expectedId}`);
+  const d = hnsw.expectedDistance;
+  const okDistance = Math.abs(hnsw.foundDistance - d) < 1e-4 * Math.max(1, d) || Math.abs(hnsw.foundDistance - d * d) < 1e-4 * Math.max(1, d * d);
+  if (!okDistance) failures.push(`micro-HNSW distance ${hnsw.foundDistance}, brute force L2 ${d} (squared ${d * d})`);
+  if (sona.outputLength !== 16) failures.push(`applyLora returned ${sona.outputLength} values, expected 16`);
+  if (!sona.changed) failures.push('applyLora output did not change after learning');
+  if (!(sona.cosineWithGood > 0.3)) failures.push(`learned delta has cosine ${sona.cosineWithGood} with the rewarded direction, expected > 0.3`);
+  return failures;
+}

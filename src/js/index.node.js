@@ -1,0 +1,18 @@
+// sona-wasm entry for Node.js and Deno: the .wasm is read from disk and instantiated on import,
+// so `import { WasmSonaEngine } from 'sona-wasm'` is ready to use; `await init()` is a harmless no-op.
+import { readFile } from 'node:fs/promises';
+import { initSync as initSyncGlue } from './sona_wasm.js';
+
+export * from './sona_wasm.js';
+
+const instance = initSyncGlue({ module: await readFile(new URL('./sona_wasm_bg.wasm', import.meta.url)) });
+
+/** Already initialised on import; resolves to the module's exports. */
+export default async function init() {
+  return instance;
+}
+
+/** Already initialised on import; returns the module's exports. */
+export function initSync() {
+  return instance;
+}
