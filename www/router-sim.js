@@ -27,7 +27,7 @@ export const WINDOW = 50; // requests per point of the learning curve
 export const CONSOLIDATE_EVERY = 100;
 export const EPSILON = 0.1;
 export const PRIOR_QUALITY = 0.5;
-export const MATCH_COSINE = 0.75;
+export const MATCH_COSINE = 0.7;
 export const LORA_WEIGHT = 0.15;
 export const NOISE = 0.12; // per content dimension: cos(request, topic) ≈ 0.77
 

@@ -86,7 +86,9 @@ export function lineChart(canvas, spec) {
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
   ctx.fillText(`0`, pad.l, pad.t + h + 4);
-  ctx.fillText(`${xMax}${spec.xLabel ? ' ' + spec.xLabel : ''}`, pad.l + w - 20, pad.t + h + 4);
+  ctx.textAlign = 'right';
+  ctx.fillText(`${xMax}${spec.xLabel ? ' ' + spec.xLabel : ''}`, pad.l + w, pad.t + h + 4);
+  ctx.textAlign = 'center';
   ctx.save();
   ctx.translate(10, pad.t + h / 2);
   ctx.rotate(-Math.PI / 2);
