@@ -1,0 +1,341 @@
+//! The raw C ABI (wasm32 only), compatible with micro-hnsw-wasm 2.3: 58 `#[no_mangle]` exports
+//! over one static [`MicroHnsw`], plus `memory`. Indices are `u8` with 255 = none. Every export
+//! validates its arguments and answers bad input with the sentinel documented on the matching
+//! [`MicroHnsw`] method, leaving the state unchanged — nothing traps.
+//!
+//! Buffers (pointers into linear memory, stable for the instance's lifetime): insert, query and
+//! delta hold 16 `f32` (only the first `dims` are read); result and global hold 16 records of
+//! 8 bytes `{idx:u8, core_id:u8, pad:u16, distance:f32}` sorted by ascending distance, empty
+//! records (`idx` 255, distance +∞) after the last hit.
+use crate::index::MicroHnsw;
+use crate::search::ResultRecord;
+use crate::{MAX_RESULTS, MAX_VECTORS};
+use core::arch::wasm32;
+
+// All-zero bytes are a valid `MicroHnsw` (integers, floats and `Metric::L2` = 0), so the static
+// lives in .bss and costs no data segment; `dims` = 0 marks "never initialised" and the first
+// export call initialises it to 16 dimensions, L2, core 0 (the defaults of micro-hnsw-wasm 2.3).
+static mut CORE: MicroHnsw = unsafe { core::mem::MaybeUninit::zeroed().assume_init() };
+
+#[inline(never)]
+fn core() -> &'static mut MicroHnsw {
+    // SAFETY: a wasm instance is single-threaded and no export re-enters another while holding
+    // this reference, so it is the only live reference to CORE.
+    let c = unsafe { &mut *core::ptr::addr_of_mut!(CORE) };
+    if c.graph.dims == 0 {
+        c.init(crate::MAX_DIMS as u8, 0, 0);
+    }
+    c
+}
+
+/// Resets the core: `dims` 1..=16, `metric` 0 = L2 (squared Euclidean), 1 = cosine (1 − cos),
+/// 2 = dot (−a·b), `core_id` copied into result records. Ignored for bad `dims`/`metric`
+/// (check with `get_dims`/`get_metric`).
+#[no_mangle]
+pub extern "C" fn init(dims: u8, metric: u8, core_id: u8) {
+    core().init(dims, metric, core_id);
+}
+/// Address of the 16-`f32` insert buffer.
+#[no_mangle]
+pub extern "C" fn get_insert_ptr() -> *mut f32 {
+    core().insert_buf.as_mut_ptr()
+}
+/// Address of the 16-`f32` query buffer.
+#[no_mangle]
+pub extern "C" fn get_query_ptr() -> *mut f32 {
+    core().query_buf.as_mut_ptr()
+}
+/// Address of the 16 result records of the last search.
+#[no_mangle]
+pub extern "C" fn get_result_ptr() -> *const ResultRecord {
+    core().results.as_ptr()
+}
+/// Address of the 16 merged (global) result records.
+#[no_mangle]
+pub extern "C" fn get_global_ptr() -> *const ResultRecord {
+    core().global.as_ptr()
+}
+/// Stores the insert buffer; returns its index, 255 if the core is full or it holds NaN/∞.
+#[no_mangle]
+pub extern "C" fn insert() -> u8 {
+    core().insert()
+}
+/// Exact k-NN (1 ≤ k ≤ 16) of the query buffer into the result buffer; returns the hit count
+/// (0 for bad k, an empty core or a NaN/∞ query).
+#[no_mangle]
+pub extern "C" fn search(k: u8) -> u8 {
+    core().search(k)
+}
+/// Merges `cnt` (≤ 16) records at `ptr` (e.g. another core's results copied into this core's
+/// result buffer) into the global buffer; returns the global count, 0 (nothing changed) if
+/// `cnt` > 16 or the records lie outside linear memory.
+#[no_mangle]
+pub extern "C" fn merge(ptr: *const ResultRecord, cnt: u8) -> u8 {
+    let n = cnt as usize;
+    let size = wasm32::memory_size(0) * 65536;
+    let start = ptr as usize;
+    if n > MAX_RESULTS || start > size || size - start < n * 8 {
+        return 0;
+    }
+    let mut records = [ResultRecord::EMPTY; MAX_RESULTS];
+    // SAFETY: the n ≤ 16 records (8 bytes each) lie inside linear memory (checked above) and the
+    // local buffer holds 16; a byte copy has no alignment requirement and tolerates `ptr`
+    // pointing into this core's own buffers.
+    unsafe { core::ptr::copy(ptr as *const u8, records.as_mut_ptr() as *mut u8, n * 8) };
+    core().merge(&records[..n.min(MAX_RESULTS)])
+}
+/// Empties the global buffer.
+#[no_mangle]
+pub extern "C" fn clear_global() {
+    core().clear_global();
+}
+/// Number of stored vectors.
+#[no_mangle]
+pub extern "C" fn count() -> u8 {
+    core().count()
+}
+/// This core's id.
+#[no_mangle]
+pub extern "C" fn get_core_id() -> u8 {
+    core().core_id
+}
+/// Metric: 0 L2, 1 cosine, 2 dot.
+#[no_mangle]
+pub extern "C" fn get_metric() -> u8 {
+    core().graph.metric as u8
+}
+/// Dimensionality.
+#[no_mangle]
+pub extern "C" fn get_dims() -> u8 {
+    core().graph.dims
+}
+/// Vectors per core (32).
+#[no_mangle]
+pub extern "C" fn get_capacity() -> u8 {
+    MAX_VECTORS as u8
+}
+/// Sets a stored node's type (0..=15); ignored otherwise.
+#[no_mangle]
+pub extern "C" fn set_node_type(idx: u8, t: u8) {
+    core().set_node_type(idx, t);
+}
+/// A stored node's type, 255 for a bad index.
+#[no_mangle]
+pub extern "C" fn get_node_type(idx: u8) -> u8 {
+    core().node_type(idx)
+}
+/// 1 when bit `type(idx)` of `mask` is set, else 0.
+#[no_mangle]
+pub extern "C" fn type_matches(idx: u8, mask: u16) -> u8 {
+    core().type_matches(idx, mask)
+}
+/// Sets a stored node's outgoing-link weight (0..=255).
+#[no_mangle]
+pub extern "C" fn set_edge_weight(node: u8, w: u8) {
+    core().set_edge_weight(node, w);
+}
+/// A stored node's outgoing-link weight, 0 for a bad index.
+#[no_mangle]
+pub extern "C" fn get_edge_weight(node: u8) -> u8 {
+    core().edge_weight(node)
+}
+/// delta = weighted mean of the node's neighbours (GNN message passing).
+#[no_mangle]
+pub extern "C" fn aggregate_neighbors(idx: u8) {
+    core().aggregate_neighbors(idx);
+}
+/// Address of the 16-`f32` delta buffer.
+#[no_mangle]
+pub extern "C" fn get_delta_ptr() -> *const f32 {
+    core().delta.as_ptr()
+}
+/// Address of the 16-`f32` delta buffer, for writing (same buffer as `get_delta_ptr`).
+#[no_mangle]
+pub extern "C" fn set_delta_ptr() -> *mut f32 {
+    core().delta.as_mut_ptr()
+}
+/// v[idx] += alpha · delta.
+#[no_mangle]
+pub extern "C" fn update_vector(idx: u8, alpha: f32) {
+    core().update_vector(idx, alpha);
+}
+/// search(k), then inject gain / (1 + d − d₀) into each hit's neuron; returns the hit count.
+#[no_mangle]
+pub extern "C" fn hnsw_to_snn(k: u8, gain: f32) -> u8 {
+    core().hnsw_to_snn(k, gain)
+}
+/// Resets the spiking network (membranes, thresholds, refractory, traces, rates, time, phase).
+#[no_mangle]
+pub extern "C" fn snn_reset() {
+    core().snn.reset();
+}
+/// Sets a membrane potential.
+#[no_mangle]
+pub extern "C" fn snn_set_membrane(idx: u8, v: f32) {
+    core().snn_set_membrane(idx, v);
+}
+/// A membrane potential (0.0 for a bad index).
+#[no_mangle]
+pub extern "C" fn snn_get_membrane(idx: u8) -> f32 {
+    core().snn_membrane(idx)
+}
+/// Sets a firing threshold.
+#[no_mangle]
+pub extern "C" fn snn_set_threshold(idx: u8, t: f32) {
+    core().snn_set_threshold(idx, t);
+}
+/// Adds current to a membrane.
+#[no_mangle]
+pub extern "C" fn snn_inject(idx: u8, i: f32) {
+    core().snn_inject(idx, i);
+}
+/// 1 if the neuron spiked in the last step.
+#[no_mangle]
+pub extern "C" fn snn_spiked(idx: u8) -> u8 {
+    core().snn_spiked(idx)
+}
+/// Spike bitmap of the last step (bit i = neuron i).
+#[no_mangle]
+pub extern "C" fn snn_get_spikes() -> u32 {
+    core().snn.spikes()
+}
+/// One LIF step (0 < dt ≤ 1000 ms); returns the spike count.
+#[no_mangle]
+pub extern "C" fn snn_step(dt: f32) -> u8 {
+    core().snn_step(dt)
+}
+/// Propagates the last spikes along the graph.
+#[no_mangle]
+pub extern "C" fn snn_propagate(gain: f32) {
+    core().snn_propagate(gain);
+}
+/// One STDP update of the synaptic weights.
+#[no_mangle]
+pub extern "C" fn snn_stdp() {
+    core().snn_stdp();
+}
+/// The full SNN timestep; returns the spike count.
+#[no_mangle]
+pub extern "C" fn snn_tick(dt: f32, gain: f32, learn: u8) -> u8 {
+    core().snn_tick(dt, gain, learn)
+}
+/// Simulated time in ms.
+#[no_mangle]
+pub extern "C" fn snn_get_time() -> f32 {
+    crate::snn::time_to_ms(core().snn.time())
+}
+/// Spike-timing code of a stored vector (0 for a bad index).
+#[no_mangle]
+pub extern "C" fn encode_vector_to_spikes(idx: u8) -> u32 {
+    core().encode(idx)
+}
+/// Jaccard similarity of two spike codes (1.0 for two empty codes).
+#[no_mangle]
+pub extern "C" fn spike_timing_similarity(a: u32, b: u32) -> f32 {
+    crate::temporal::similarity(a, b)
+}
+/// k-NN by spike-code similarity; distance = 1 − similarity.
+#[no_mangle]
+pub extern "C" fn spike_search(pattern: u32, k: u8) -> u8 {
+    core().spike_search(pattern, k)
+}
+/// Homeostatic threshold adaptation.
+#[no_mangle]
+pub extern "C" fn homeostatic_update(dt: f32) {
+    core().homeostatic_update(dt);
+}
+/// A neuron's spike-rate estimate in spikes/ms (0.0 for a bad index).
+#[no_mangle]
+pub extern "C" fn get_spike_rate(idx: u8) -> f32 {
+    let c = core();
+    if idx < c.count() {
+        crate::snn::fx_to_f32(c.snn.spike_rate(idx as usize))
+    } else {
+        0.0
+    }
+}
+/// Advances the 40 Hz gamma oscillator by dt ms.
+#[no_mangle]
+pub extern "C" fn oscillator_step(dt: f32) {
+    core().oscillator_step(dt);
+}
+/// Oscillator phase in radians, [0, 2π).
+#[no_mangle]
+pub extern "C" fn oscillator_get_phase() -> f32 {
+    core().oscillator_phase()
+}
+/// A neuron's resonance with the oscillator.
+#[no_mangle]
+pub extern "C" fn compute_resonance(idx: u8) -> f32 {
+    core().resonance(idx)
+}
+/// k-NN by distance − phase_weight × resonance.
+#[no_mangle]
+pub extern "C" fn resonance_search(k: u8, phase_weight: f32) -> u8 {
+    core().resonance_search(k, phase_weight)
+}
+/// Resets the winner-take-all state.
+#[no_mangle]
+pub extern "C" fn wta_reset() {
+    core().snn.wta_reset();
+}
+/// Hard winner-take-all; the winner, 255 if none.
+#[no_mangle]
+pub extern "C" fn wta_compete() -> u8 {
+    core().wta_compete()
+}
+/// Soft winner-take-all.
+#[no_mangle]
+pub extern "C" fn wta_soft() {
+    core().wta_soft();
+}
+/// Zeroes every dendritic branch.
+#[no_mangle]
+pub extern "C" fn dendrite_reset() {
+    core().dendrites.reset();
+}
+/// Adds current to branch 0..=5 of a neuron.
+#[no_mangle]
+pub extern "C" fn dendrite_inject(neuron: u8, branch: u8, i: f32) {
+    core().dendrite_inject(neuron, branch, i);
+}
+/// Moves a neuron's branches (through the supralinear nonlinearity) into its membrane.
+#[no_mangle]
+pub extern "C" fn dendrite_integrate(neuron: u8) -> f32 {
+    core().dendrite_integrate(neuron)
+}
+/// Propagates the last spikes into the neighbours' branches.
+#[no_mangle]
+pub extern "C" fn dendrite_propagate(gain: f32) {
+    core().dendrite_propagate(gain);
+}
+/// Shifts the last spikes into the pattern registers.
+#[no_mangle]
+pub extern "C" fn pattern_record() {
+    core().pattern_record();
+}
+/// A neuron's spike history (bit t = spiked t recordings ago).
+#[no_mangle]
+pub extern "C" fn get_pattern(idx: u8) -> u32 {
+    core().pattern(idx)
+}
+/// The neuron whose history is nearest `target` (Hamming), 255 if none.
+#[no_mangle]
+pub extern "C" fn pattern_match(target: u32) -> u8 {
+    core().pattern_match(target)
+}
+/// Bitmap of neurons whose history is within `threshold` bits of `idx`'s.
+#[no_mangle]
+pub extern "C" fn pattern_correlate(idx: u8, threshold: u8) -> u32 {
+    core().pattern_correlate(idx, threshold)
+}
+/// Neuromorphic k-NN: rate-coded drive, LIF dynamics, propagation; ranks by spikes then distance.
+#[no_mangle]
+pub extern "C" fn neuromorphic_search(k: u8, dt: f32, iterations: u8) -> u8 {
+    core().neuromorphic_search(k, dt, iterations)
+}
+/// Sum of the spike-rate estimates (spikes/ms).
+#[no_mangle]
+pub extern "C" fn get_network_activity() -> f32 {
+    core().network_activity()
+}

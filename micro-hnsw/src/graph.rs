@@ -1,0 +1,374 @@
+//! Vector storage and the proximity graph.
+//!
+//! The graph is undirected (every link is stored in both endpoints' synapse lists), each node has
+//! at most [`MAX_NEIGHBORS`] links, and it is **always connected**: each node `x > 0` is attached to
+//! a *parent* — the nearest earlier node able to take a link — and these spanning-tree links are
+//! never pruned. Other links are the nearest neighbours found at insertion; when a node is full, a
+//! closer newcomer replaces its farthest non-tree link (removed from both ends, so links stay
+//! bidirectional). Because the synapse table of the spiking network [`Synapses`] *is* the adjacency
+//! list, a new link starts with weight [`INITIAL_WEIGHT`] and STDP later reweights it.
+use crate::distance::{dot, l2_squared, norm, Metric, Vector};
+use crate::snn::{Synapses, INITIAL_WEIGHT};
+use crate::{edge, node, MAX_DIMS, MAX_NEIGHBORS, MAX_VECTORS, NONE};
+
+/// Vectors, norms and links of one core.
+pub struct Graph {
+    /// Stored vectors, zero beyond `dims`.
+    pub vectors: [Vector; MAX_VECTORS],
+    /// `‖vectors[i]‖` (used by the cosine metric).
+    pub norms: [f32; MAX_VECTORS],
+    /// Spanning-tree parent of each node ([`NONE`] for node 0).
+    pub parent: [u8; MAX_VECTORS],
+    /// Adjacency = synapse table: `target[i][..count[i]]` are the neighbours of `i`.
+    pub synapses: Synapses,
+    /// `edge_length[i][j]`: distance from `i` to `synapses.target[i][j]`.
+    pub edge_length: [[f32; MAX_NEIGHBORS]; MAX_VECTORS],
+    /// Number of stored vectors.
+    pub count: u8,
+    /// Dimensionality (1..=16).
+    pub dims: u8,
+    /// Distance metric.
+    pub metric: Metric,
+}
+
+impl Default for Graph {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Graph {
+    /// An empty 16-dimensional L2 graph.
+    pub const fn new() -> Graph {
+        Graph {
+            vectors: [[0.0; MAX_DIMS]; MAX_VECTORS],
+            norms: [0.0; MAX_VECTORS],
+            parent: [NONE; MAX_VECTORS],
+            synapses: Synapses::new(),
+            edge_length: [[0.0; MAX_NEIGHBORS]; MAX_VECTORS],
+            count: 0,
+            dims: MAX_DIMS as u8,
+            metric: Metric::L2,
+        }
+    }
+
+    /// Distance between query `q` (norm `qn`) and stored vector `i` (NaN reported as +∞).
+    pub fn distance_to(&self, q: &Vector, qn: f32, i: usize) -> f32 {
+        let i = node(i);
+        let d = self.metric.distance(q, qn, &self.vectors[i], self.norms[i]);
+        if d.is_nan() {
+            f32::INFINITY
+        } else {
+            d
+        }
+    }
+
+    /// Distances from `q` (norm `qn`) to the first `n` stored vectors, written to `out[..n]`
+    /// (NaN reported as +∞). This is the one hot loop: a SIMD kernel per metric.
+    #[inline(never)]
+    pub fn distances(&self, q: &Vector, qn: f32, n: usize, out: &mut [f32; MAX_VECTORS]) {
+        let n = n.min(MAX_VECTORS);
+        let l2 = self.metric == Metric::L2;
+        #[allow(clippy::needless_range_loop)] // `i` indexes three arrays
+        for i in 0..n {
+            let v = &self.vectors[i];
+            let d = if l2 {
+                l2_squared(q, v)
+            } else {
+                let p = dot(q, v);
+                let nn = qn * self.norms[i];
+                match self.metric {
+                    Metric::Dot => -p,
+                    _ if nn == 0.0 => 1.0,
+                    _ => 1.0 - p / nn,
+                }
+            };
+            out[i] = if d.is_nan() { f32::INFINITY } else { d };
+        }
+    }
+
+    /// Neighbours of node `i`.
+    pub fn neighbors(&self, i: usize) -> &[u8] {
+        let i = node(i);
+        &self.synapses.target[i][..self.degree(i)]
+    }
+
+    /// Bitmap of the stored nodes (bit `i` set for `i < count`).
+    pub fn active(&self) -> u32 {
+        if self.count as usize >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << self.count) - 1
+        }
+    }
+
+    /// Number of stored vectors, as a slot bound.
+    pub fn len(&self) -> usize {
+        (self.count as usize).min(MAX_VECTORS)
+    }
+
+    /// True when no vector is stored.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Number of links of node `i`.
+    pub fn degree(&self, i: usize) -> usize {
+        (self.synapses.count[node(i)] as usize).min(MAX_NEIGHBORS)
+    }
+
+    /// Stores `v` (finite, zero beyond `dims`) and links it. Returns its index, or `None` when full.
+    pub fn insert(&mut self, v: &Vector) -> Option<u8> {
+        let x = self.count as usize;
+        if x >= MAX_VECTORS {
+            return None;
+        }
+        self.vectors[x] = *v;
+        self.norms[x] = norm(v);
+        self.synapses.count[x] = 0;
+        self.parent[x] = NONE;
+        self.count += 1;
+        if x == 0 {
+            return Some(0);
+        }
+        let mut dist = [0.0f32; MAX_VECTORS];
+        self.distances(v, self.norms[x], x, &mut dist);
+        // Visit the earlier nodes nearest first. The first that can take a link becomes the
+        // parent (a tree link, never pruned; one always exists because tree links use fewer than
+        // two of the six slots per node on average). Each of the MAX_NEIGHBORS nearest is linked
+        // too when it has room or when the newcomer is closer than its farthest prunable link,
+        // which is then removed from both ends.
+        let mut tried = 0u32;
+        let mut parent = NONE;
+        let mut rank = 0;
+        loop {
+            let mut c = MAX_VECTORS;
+            for j in 0..x {
+                if tried & (1 << j) == 0 && (c == MAX_VECTORS || dist[j] < dist[node(c)]) {
+                    c = j;
+                }
+            }
+            if c == MAX_VECTORS || (parent != NONE && rank >= MAX_NEIGHBORS) {
+                break;
+            }
+            tried |= 1 << c;
+            rank += 1;
+            let full = self.degree(c) == MAX_NEIGHBORS;
+            let f = if full { self.farthest_prunable(c) } else { MAX_VECTORS };
+            if parent == NONE {
+                if full && f == MAX_VECTORS {
+                    continue;
+                }
+                parent = c as u8;
+                self.parent[x] = parent;
+            } else if full && (f == MAX_VECTORS || self.length(c, f) <= dist[node(c)]) {
+                continue;
+            }
+            if full {
+                self.unlink(c, f);
+            }
+            self.link(x, c, dist[node(c)]);
+        }
+        Some(x as u8)
+    }
+
+    fn is_tree_link(&self, a: usize, b: usize) -> bool {
+        self.parent[node(a)] as usize == b || self.parent[node(b)] as usize == a
+    }
+
+    /// Neighbour of `i` at the largest distance among non-tree links; `MAX_VECTORS` if none.
+    fn farthest_prunable(&self, i: usize) -> usize {
+        let mut best = MAX_VECTORS;
+        let mut best_d = f32::NEG_INFINITY;
+        for (&t, &d) in self.neighbors(i).iter().zip(self.edge_length[node(i)].iter()) {
+            if d >= best_d && !self.is_tree_link(i, t as usize) {
+                best = t as usize;
+                best_d = d;
+            }
+        }
+        best
+    }
+
+    /// Slot of `b` in `a`'s list (the link exists whenever this is called).
+    fn slot_of(&self, a: usize, b: usize) -> usize {
+        edge(self.neighbors(a).iter().position(|&t| t as usize == b).unwrap_or(0))
+    }
+
+    fn length(&self, a: usize, b: usize) -> f32 {
+        self.edge_length[node(a)][self.slot_of(a, b)]
+    }
+
+    /// Adds the link `a — b` of length `d` to both lists.
+    fn link(&mut self, a: usize, b: usize, d: f32) {
+        self.add_synapse(a, b, d);
+        self.add_synapse(b, a, d);
+    }
+
+    fn add_synapse(&mut self, from: usize, to: usize, d: f32) {
+        let from = node(from);
+        let s = edge(self.degree(from));
+        self.synapses.target[from][s] = to as u8;
+        self.synapses.weight[from][s] = INITIAL_WEIGHT;
+        self.edge_length[from][s] = d;
+        self.synapses.count[from] = s as u8 + 1;
+    }
+
+    /// Removes the link `a — b` from both lists (the last slot moves into the freed one).
+    fn unlink(&mut self, a: usize, b: usize) {
+        self.remove_synapse(a, b);
+        self.remove_synapse(b, a);
+    }
+
+    fn remove_synapse(&mut self, from: usize, to: usize) {
+        let from = node(from);
+        let s = self.slot_of(from, to);
+        let last = edge(self.degree(from).wrapping_sub(1));
+        self.synapses.target[from][s] = self.synapses.target[from][last];
+        self.synapses.weight[from][s] = self.synapses.weight[from][last];
+        self.edge_length[from][s] = self.edge_length[from][last];
+        self.synapses.count[from] = last as u8;
+    }
+
+    /// Replaces vector `i` (already validated) and refreshes its norm and link lengths. Links are
+    /// kept, so the graph stays connected.
+    pub fn replace(&mut self, i: usize, v: &Vector) {
+        let i = node(i);
+        self.vectors[i] = *v;
+        self.norms[i] = norm(v);
+        let mut dist = [0.0f32; MAX_VECTORS];
+        self.distances(v, self.norms[i], self.count as usize, &mut dist);
+        for s in 0..self.degree(i) {
+            let t = node(self.synapses.target[i][s] as usize);
+            let d = dist[t];
+            self.edge_length[i][s] = d;
+            let back = self.slot_of(t, i);
+            self.edge_length[t][back] = d;
+        }
+    }
+
+    /// Bitmap of the nodes reachable from node 0 (all stored nodes, by construction).
+    pub fn reachable(&self) -> u32 {
+        if self.count == 0 {
+            return 0;
+        }
+        let mut seen = 1u32;
+        let mut frontier = 1u32;
+        while frontier != 0 {
+            let i = frontier.trailing_zeros() as usize;
+            frontier &= frontier - 1;
+            for &t in self.neighbors(i) {
+                if seen & (1 << t) == 0 {
+                    seen |= 1 << t;
+                    frontier |= 1 << t;
+                }
+            }
+        }
+        seen
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// xorshift32 in [-1, 1): deterministic test vectors.
+    pub struct Rng(pub u32);
+    impl Rng {
+        pub fn next(&mut self) -> f32 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 17;
+            self.0 ^= self.0 << 5;
+            (self.0 >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+        }
+        pub fn vector(&mut self, dims: usize) -> Vector {
+            let mut v = [0.0; MAX_DIMS];
+            for x in v.iter_mut().take(dims) {
+                *x = self.next();
+            }
+            v
+        }
+    }
+
+    pub fn filled(metric: Metric, dims: usize, seed: u32) -> Graph {
+        let mut g = Graph::new();
+        g.metric = metric;
+        g.dims = dims as u8;
+        let mut rng = Rng(seed);
+        for i in 0..MAX_VECTORS {
+            assert_eq!(g.insert(&rng.vector(dims)), Some(i as u8));
+        }
+        g
+    }
+
+    fn check_invariants(g: &Graph) {
+        let n = g.count as usize;
+        assert_eq!(g.reachable(), g.active(), "every node reachable from node 0");
+        for i in 0..n {
+            let nb = g.neighbors(i);
+            assert!(nb.len() <= MAX_NEIGHBORS);
+            for (s, &t) in nb.iter().enumerate() {
+                let t = t as usize;
+                assert!(t < n && t != i, "link {i}->{t} in range, no self loop");
+                assert_eq!(nb.iter().filter(|&&u| u as usize == t).count(), 1, "no duplicate link");
+                assert!(g.neighbors(t).contains(&(i as u8)), "link {i}->{t} is bidirectional");
+                let d = g.metric.distance(&g.vectors[i], g.norms[i], &g.vectors[t], g.norms[t]);
+                assert!((g.edge_length[i][s] - d).abs() <= 1e-5 * (1.0 + d.abs()));
+            }
+            if i > 0 {
+                assert!(nb.contains(&g.parent[i]), "tree link kept");
+                assert!((g.parent[i] as usize) < i);
+            }
+        }
+    }
+
+    #[test]
+    fn graph_stays_connected_and_bidirectional_for_every_metric() {
+        for seed in 1..40u32 {
+            for metric in [Metric::L2, Metric::Cosine, Metric::Dot] {
+                let mut g = Graph::new();
+                g.metric = metric;
+                let mut rng = Rng(seed * 7919);
+                for _ in 0..MAX_VECTORS {
+                    g.insert(&rng.vector(16)).unwrap();
+                    check_invariants(&g);
+                }
+                assert_eq!(g.insert(&rng.vector(16)), None, "a full core refuses");
+                assert_eq!(g.count as usize, MAX_VECTORS);
+            }
+        }
+    }
+
+    #[test]
+    fn identical_vectors_still_form_a_connected_graph() {
+        let mut g = Graph::new();
+        let v = [0.5f32; MAX_DIMS];
+        for _ in 0..MAX_VECTORS {
+            g.insert(&v).unwrap();
+        }
+        check_invariants(&g);
+    }
+
+    #[test]
+    fn nearest_earlier_node_is_linked_when_it_has_room() {
+        let mut g = Graph::new();
+        g.dims = 1;
+        for x in [0.0f32, 10.0, 20.0, 11.0] {
+            let mut v = [0.0; MAX_DIMS];
+            v[0] = x;
+            g.insert(&v);
+        }
+        assert_eq!(g.parent[3], 1, "11 is attached to 10");
+        assert_eq!(g.parent[2], 1, "20 is attached to 10");
+        assert_eq!(g.parent[1], 0);
+    }
+
+    #[test]
+    fn replace_keeps_lengths_in_sync() {
+        let mut g = filled(Metric::L2, 8, 99);
+        let mut rng = Rng(5);
+        for i in [0usize, 7, 31] {
+            g.replace(i, &rng.vector(8));
+            check_invariants(&g);
+        }
+    }
+}

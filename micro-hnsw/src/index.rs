@@ -1,0 +1,569 @@
+//! One core's complete state and every operation of the ABI, validated, as plain Rust.
+//!
+//! [`MicroHnsw`] is what the wasm exports drive (one static instance per wasm instance); natively
+//! it is an ordinary value, so every operation is tested with `cargo test`. Each method documents
+//! its sentinel: bad input (an index ≥ `count`, `k` of 0 or above 16, a NaN or infinite number, a
+//! full core, …) returns 255 / 0 / 0.0 and leaves the state exactly as it was.
+use crate::dendrite::Dendrites;
+use crate::distance::{norm, Metric, Vector};
+use crate::graph::Graph;
+use crate::search::{self, ResultRecord, Results};
+use crate::snn::{fx_from_f32, fx_to_f32, Fx, SnnCore, NEURONS};
+use crate::temporal::{self, Patterns};
+use crate::{node, MAX_DIMS, MAX_RESULTS, NONE};
+
+/// Largest accepted timestep, in ms.
+pub const MAX_DT_MS: f32 = crate::snn::DT_MAX_MS as f32;
+/// Weight a node's outgoing links carry until `set_edge_weight` changes it (the maximum).
+pub const DEFAULT_NODE_WEIGHT: u8 = 255;
+/// Gain of the spike propagation inside [`MicroHnsw::neuromorphic_search`].
+pub const NEUROMORPHIC_GAIN: f32 = 0.5;
+/// Drive of the nearest vector per ms of simulated time in [`MicroHnsw::neuromorphic_search`].
+pub const NEUROMORPHIC_DRIVE: f32 = 0.25;
+
+/// True for a finite `f32` (not NaN, not ±∞).
+#[inline(always)]
+pub fn finite(x: f32) -> bool {
+    x.is_finite()
+}
+
+/// One micro-HNSW core.
+pub struct MicroHnsw {
+    /// Vectors and the proximity graph (= synapse table).
+    pub graph: Graph,
+    /// The fixed-point spiking network, one neuron per vector.
+    pub snn: SnnCore,
+    /// Dendritic branches, one per synapse slot.
+    pub dendrites: Dendrites,
+    /// Temporal spike-pattern shift registers.
+    pub patterns: Patterns,
+    /// Per-node weight of outgoing links (`set_edge_weight`), 0..=255.
+    pub node_weight: [u8; NEURONS],
+    /// Per-node type, 0..=15.
+    pub node_type: [u8; NEURONS],
+    /// This core's id, copied into every result record.
+    pub core_id: u8,
+    /// Input buffer of `insert`.
+    pub insert_buf: Vector,
+    /// Input buffer of every query.
+    pub query_buf: Vector,
+    /// Delta buffer of `aggregate_neighbors` / `update_vector`.
+    pub delta: Vector,
+    /// Results of the last search, sorted by distance, empty records after the last hit.
+    pub results: Results,
+    /// Results merged across cores.
+    pub global: Results,
+}
+
+impl Default for MicroHnsw {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MicroHnsw {
+    /// An empty 16-dimensional L2 core with id 0.
+    pub const fn new() -> MicroHnsw {
+        MicroHnsw {
+            graph: Graph::new(),
+            snn: SnnCore::new(),
+            dendrites: Dendrites::new(),
+            patterns: Patterns::new(),
+            node_weight: [DEFAULT_NODE_WEIGHT; NEURONS],
+            node_type: [0; NEURONS],
+            core_id: 0,
+            insert_buf: [0.0; MAX_DIMS],
+            query_buf: [0.0; MAX_DIMS],
+            delta: [0.0; MAX_DIMS],
+            results: [ResultRecord::EMPTY; MAX_RESULTS],
+            global: [ResultRecord::EMPTY; MAX_RESULTS],
+        }
+    }
+
+    /// Empties the core and sets its dimensionality (1..=16), metric (0 L2, 1 cosine, 2 dot) and
+    /// id; every other piece of state returns to its initial value. Returns false, changing
+    /// nothing, for `dims` 0 or above 16 or an unknown metric.
+    pub fn init(&mut self, dims: u8, metric: u8, core_id: u8) -> bool {
+        let Some(metric) = Metric::from_u8(metric) else { return false };
+        if dims == 0 || dims as usize > MAX_DIMS {
+            return false;
+        }
+        self.reset();
+        self.graph.dims = dims;
+        self.graph.metric = metric;
+        self.core_id = core_id;
+        true
+    }
+
+    /// Back to the initial state: empty, every buffer and the network cleared, node weights 255,
+    /// result buffers empty; dims 16, metric L2, core 0 until [`init`](Self::init) sets them.
+    /// All-zero bytes are a valid `MicroHnsw` (only integers, floats, arrays of them and
+    /// `Metric::L2` = 0), so this zero-fills the whole value (one `memory.fill` in the wasm) and
+    /// then sets the few fields whose initial value is not zero.
+    pub fn reset(&mut self) {
+        // SAFETY: every field of MicroHnsw is valid as all-zero bytes (see above); `self` is a
+        // valid, exclusive reference to one MicroHnsw.
+        unsafe { core::ptr::write_bytes(self as *mut MicroHnsw, 0, 1) };
+        self.graph.dims = MAX_DIMS as u8;
+        self.snn.reset();
+        self.node_weight = [DEFAULT_NODE_WEIGHT; NEURONS];
+        for i in 0..MAX_RESULTS {
+            self.results[i] = ResultRecord::EMPTY;
+            self.global[i] = ResultRecord::EMPTY;
+        }
+    }
+
+    /// Number of stored vectors.
+    pub fn count(&self) -> u8 {
+        self.graph.count
+    }
+
+    fn dims(&self) -> usize {
+        (self.graph.dims as usize).min(MAX_DIMS)
+    }
+
+    /// The first `dims` components of `buf`, zero-padded, or `None` if any is NaN or infinite.
+    fn read(&self, buf: &Vector) -> Option<Vector> {
+        let mut v = [0.0; MAX_DIMS];
+        for i in 0..self.dims() {
+            if !finite(buf[i]) {
+                return None;
+            }
+            v[i] = buf[i];
+        }
+        Some(v)
+    }
+
+    /// The query buffer (validated like [`read`](Self::read)) and its norm.
+    #[inline(never)]
+    fn query(&self) -> Option<(Vector, f32)> {
+        let q = self.read(&self.query_buf)?;
+        Some((q, norm(&q)))
+    }
+
+    fn valid(&self, idx: u8) -> bool {
+        idx < self.graph.count
+    }
+
+    fn valid_k(&self, k: u8) -> bool {
+        k != 0 && k as usize <= MAX_RESULTS && self.graph.count != 0
+    }
+
+    /// Stores the insert buffer. Returns the new index, or 255 when the core is full or the
+    /// vector holds NaN/∞.
+    pub fn insert(&mut self) -> u8 {
+        match self.read(&self.insert_buf) {
+            Some(v) => self.graph.insert(&v).unwrap_or(NONE),
+            None => NONE,
+        }
+    }
+
+    /// Exact k nearest neighbours of the query buffer into the result buffer. Returns
+    /// `min(k, count)`; 0 (results untouched) for k = 0 or > 16, an empty core or a NaN/∞ query.
+    #[inline(never)]
+    pub fn search(&mut self, k: u8) -> u8 {
+        if !self.valid_k(k) {
+            return 0;
+        }
+        let Some((q, qn)) = self.query() else { return 0 };
+        search::scan(&self.graph, &q, qn, k as usize, self.core_id, &mut self.results)
+    }
+
+    /// Merges `records` into the global buffer (16 best by distance; empty records and NaN
+    /// distances skipped). Returns the number of global records, or 0 (nothing changed) when
+    /// more than 16 records are passed.
+    pub fn merge(&mut self, records: &[ResultRecord]) -> u8 {
+        if records.len() > MAX_RESULTS {
+            return 0;
+        }
+        search::merge(&mut self.global, records)
+    }
+
+    /// Empties the global buffer.
+    pub fn clear_global(&mut self) {
+        self.global = [ResultRecord::EMPTY; MAX_RESULTS];
+    }
+
+    /// Sets the type (0..=15) of a stored node; ignored for a bad index or type.
+    pub fn set_node_type(&mut self, idx: u8, t: u8) {
+        if self.valid(idx) && t < 16 {
+            self.node_type[node(idx as usize)] = t;
+        }
+    }
+
+    /// Type of a stored node, 255 for a bad index.
+    pub fn node_type(&self, idx: u8) -> u8 {
+        if self.valid(idx) {
+            self.node_type[node(idx as usize)]
+        } else {
+            NONE
+        }
+    }
+
+    /// 1 when bit `type(idx)` of `mask` is set, else 0 (also for a bad index).
+    pub fn type_matches(&self, idx: u8, mask: u16) -> u8 {
+        if self.valid(idx) {
+            ((mask >> self.node_type[node(idx as usize)]) & 1) as u8
+        } else {
+            0
+        }
+    }
+
+    /// Sets the weight (0..=255, 255 = full) of a stored node's outgoing links; ignored for a
+    /// bad index.
+    pub fn set_edge_weight(&mut self, idx: u8, w: u8) {
+        if self.valid(idx) {
+            self.node_weight[node(idx as usize)] = w;
+        }
+    }
+
+    /// Weight of a stored node's outgoing links, 0 for a bad index.
+    pub fn edge_weight(&self, idx: u8) -> u8 {
+        if self.valid(idx) {
+            self.node_weight[node(idx as usize)]
+        } else {
+            0
+        }
+    }
+
+    /// GNN message passing: `delta = Σ_{m ∈ N(idx)} (node_weight[m]/255) · v_m / |N(idx)|` (zero
+    /// for a node without links). Ignored for a bad index.
+    pub fn aggregate_neighbors(&mut self, idx: u8) {
+        if !self.valid(idx) {
+            return;
+        }
+        let g = &self.graph;
+        let nb = g.neighbors(idx as usize);
+        let mut acc = [0.0f32; MAX_DIMS];
+        for &m in nb {
+            let w = self.node_weight[node(m as usize)] as f32 / 255.0;
+            for (a, x) in acc.iter_mut().zip(g.vectors[node(m as usize)].iter()) {
+                *a += w * x;
+            }
+        }
+        let scale = if nb.is_empty() { 0.0 } else { 1.0 / nb.len() as f32 };
+        for (d, a) in self.delta.iter_mut().zip(acc.iter()) {
+            *d = a * scale;
+        }
+    }
+
+    /// `v[idx] += alpha · delta` (first `dims` components), refreshing its norm and link lengths;
+    /// the links themselves are kept. Ignored for a bad index, a NaN/∞ `alpha` or delta, or a
+    /// result that would not be finite.
+    pub fn update_vector(&mut self, idx: u8, alpha: f32) {
+        if !self.valid(idx) || !finite(alpha) {
+            return;
+        }
+        let Some(delta) = self.read(&self.delta) else { return };
+        let mut v = self.graph.vectors[node(idx as usize)];
+        for (x, d) in v.iter_mut().zip(delta.iter()) {
+            *x += alpha * d;
+            if !finite(*x) {
+                return;
+            }
+        }
+        self.graph.replace(idx as usize, &v);
+    }
+
+    /// Searches the query buffer (like [`search`](Self::search)) and injects into each hit's
+    /// neuron the current `gain / (1 + d − d₀)`, where `d₀` is the best distance (so the nearest
+    /// receives `gain` and farther ones less, for every metric). Returns the number of hits; 0,
+    /// changing nothing, for a NaN/∞ gain or a rejected search.
+    pub fn hnsw_to_snn(&mut self, k: u8, gain: f32) -> u8 {
+        if !finite(gain) {
+            return 0;
+        }
+        let n = self.search(k);
+        let d0 = self.results[0].distance;
+        for r in self.results.iter().take(n as usize) {
+            let current = gain / (1.0 + (r.distance - d0));
+            self.snn.inject(node(r.idx as usize), fx_from_f32(current));
+        }
+        n
+    }
+
+    /// Bitmap of the stored neurons.
+    pub fn active(&self) -> u32 {
+        self.graph.active()
+    }
+
+    /// Sets a membrane potential; ignored for a bad index or NaN/∞.
+    pub fn snn_set_membrane(&mut self, idx: u8, v: f32) {
+        if self.valid(idx) && finite(v) {
+            self.snn.set_membrane(idx as usize, fx_from_f32(v));
+        }
+    }
+
+    /// Membrane potential, 0.0 for a bad index.
+    pub fn snn_membrane(&self, idx: u8) -> f32 {
+        if self.valid(idx) {
+            fx_to_f32(self.snn.membrane(idx as usize))
+        } else {
+            0.0
+        }
+    }
+
+    /// Sets a firing threshold; ignored for a bad index or NaN/∞.
+    pub fn snn_set_threshold(&mut self, idx: u8, t: f32) {
+        if self.valid(idx) && finite(t) {
+            self.snn.set_threshold(idx as usize, fx_from_f32(t));
+        }
+    }
+
+    /// Adds current to a membrane; ignored for a bad index or NaN/∞.
+    pub fn snn_inject(&mut self, idx: u8, i: f32) {
+        if self.valid(idx) && finite(i) {
+            self.snn.inject(idx as usize, fx_from_f32(i));
+        }
+    }
+
+    /// 1 if the neuron spiked in the last step, else 0 (also for a bad index).
+    pub fn snn_spiked(&self, idx: u8) -> u8 {
+        if self.valid(idx) {
+            ((self.snn.spikes() >> idx) & 1) as u8
+        } else {
+            0
+        }
+    }
+
+    /// A timestep in Q16.16 ms, `None` unless `0 < dt ≤ MAX_DT_MS`.
+    fn dt(dt: f32) -> Option<Fx> {
+        if dt > 0.0 && dt <= MAX_DT_MS {
+            Some(fx_from_f32(dt))
+        } else {
+            None
+        }
+    }
+
+    /// One LIF step of the stored neurons; returns how many spiked (0, changing nothing, for a
+    /// bad `dt`).
+    pub fn snn_step(&mut self, dt: f32) -> u8 {
+        let Some(dt) = Self::dt(dt) else { return 0 };
+        self.snn.step(dt, self.active()).count_ones() as u8
+    }
+
+    /// Propagates the last step's spikes along the graph; ignored for a NaN/∞ gain.
+    pub fn snn_propagate(&mut self, gain: f32) {
+        if finite(gain) {
+            self.snn.propagate(&self.graph.synapses, &self.node_weight, fx_from_f32(gain));
+        }
+    }
+
+    /// One STDP update of the synaptic weights.
+    pub fn snn_stdp(&mut self) {
+        self.snn.stdp(&mut self.graph.synapses);
+    }
+
+    /// The SNN's full timestep; returns how many neurons spiked (0, changing nothing, for a bad
+    /// `dt` or a NaN/∞ gain).
+    pub fn snn_tick(&mut self, dt: f32, gain: f32, learn: u8) -> u8 {
+        let Some(dt) = Self::dt(dt) else { return 0 };
+        if !finite(gain) {
+            return 0;
+        }
+        let active = self.active();
+        let g = fx_from_f32(gain);
+        self.snn.tick(&mut self.graph.synapses, &self.node_weight, dt, g, learn != 0, active).count_ones() as u8
+    }
+
+    /// Spike-timing code of a stored vector (0 for a bad index).
+    pub fn encode(&self, idx: u8) -> u32 {
+        if self.valid(idx) {
+            temporal::encode(&self.graph.vectors[node(idx as usize)], self.dims())
+        } else {
+            0
+        }
+    }
+
+    /// The k stored vectors whose spike-timing codes are most similar to `pattern`; distance =
+    /// 1 − Jaccard similarity. Returns `min(k, count)`, 0 (results untouched) for a bad k.
+    pub fn spike_search(&mut self, pattern: u32, k: u8) -> u8 {
+        if !self.valid_k(k) {
+            return 0;
+        }
+        let n = self.graph.len();
+        let mut key = [0.0f32; NEURONS];
+        for (i, d) in key.iter_mut().enumerate().take(n) {
+            *d = 1.0 - temporal::similarity(pattern, temporal::encode(&self.graph.vectors[i], self.dims()));
+        }
+        search::top_k(&key, n, k as usize, self.core_id, &mut self.results)
+    }
+
+    /// Homeostatic threshold adaptation of the stored neurons; ignored for a bad `dt`.
+    pub fn homeostatic_update(&mut self, dt: f32) {
+        if let Some(dt) = Self::dt(dt) {
+            self.snn.homeostasis(dt, self.active());
+        }
+    }
+
+    /// Advances the gamma oscillator; ignored for a bad `dt`.
+    pub fn oscillator_step(&mut self, dt: f32) {
+        if let Some(dt) = Self::dt(dt) {
+            self.snn.oscillator_step(dt);
+        }
+    }
+
+    /// Oscillator phase in radians, in `[0, 2π)`.
+    pub fn oscillator_phase(&self) -> f32 {
+        crate::snn::phase_to_radians(self.snn.phase())
+    }
+
+    /// Resonance of a stored neuron with the oscillator, in [−1, 1]: 1 when the phase equals the
+    /// phase at the neuron's last spike, −1 half a turn away (0.0 for a bad index).
+    pub fn resonance(&self, idx: u8) -> f32 {
+        if self.valid(idx) {
+            fx_to_f32(self.snn.resonance(idx as usize))
+        } else {
+            0.0
+        }
+    }
+
+    /// The k stored vectors with the smallest `distance − phase_weight × resonance`, which is the
+    /// distance reported. Returns `min(k, count)`; 0 (results untouched) for a bad k, a NaN/∞
+    /// weight or a NaN/∞ query.
+    pub fn resonance_search(&mut self, k: u8, phase_weight: f32) -> u8 {
+        if !self.valid_k(k) || !finite(phase_weight) {
+            return 0;
+        }
+        let Some((q, qn)) = self.query() else { return 0 };
+        let n = self.graph.len();
+        let mut key = [0.0f32; NEURONS];
+        self.graph.distances(&q, qn, n, &mut key);
+        for (i, d) in key.iter_mut().enumerate().take(n) {
+            *d -= phase_weight * fx_to_f32(self.snn.resonance(i));
+        }
+        search::top_k(&key, n, k as usize, self.core_id, &mut self.results)
+    }
+
+    /// Hard winner-take-all among the stored neurons: the winner's index, 255 if none.
+    pub fn wta_compete(&mut self) -> u8 {
+        self.snn.wta_compete(self.active())
+    }
+
+    /// Soft winner-take-all among the stored neurons.
+    pub fn wta_soft(&mut self) {
+        self.snn.wta_soft(self.active());
+    }
+
+    /// Adds current to a dendritic branch (0..=5) of a stored neuron; ignored for a bad index,
+    /// branch or NaN/∞.
+    pub fn dendrite_inject(&mut self, neuron: u8, branch: u8, i: f32) {
+        if self.valid(neuron) && (branch as usize) < crate::MAX_NEIGHBORS && finite(i) {
+            self.dendrites.inject(node(neuron as usize), crate::edge(branch as usize), fx_from_f32(i));
+        }
+    }
+
+    /// Integrates a stored neuron's connected branches into its membrane; returns the amount added
+    /// (0.0 for a bad index).
+    pub fn dendrite_integrate(&mut self, neuron: u8) -> f32 {
+        if !self.valid(neuron) {
+            return 0.0;
+        }
+        let n = node(neuron as usize);
+        let total = self.dendrites.integrate(n, self.graph.degree(n));
+        self.snn.inject(n, total);
+        fx_to_f32(total)
+    }
+
+    /// Propagates the last step's spikes into the neighbours' dendritic branches; ignored for a
+    /// NaN/∞ gain.
+    pub fn dendrite_propagate(&mut self, gain: f32) {
+        if finite(gain) {
+            let spikes = self.snn.spikes() & self.active();
+            self.dendrites.propagate(&self.graph.synapses, &self.node_weight, spikes, fx_from_f32(gain));
+        }
+    }
+
+    /// Records the last step's spikes into the pattern shift registers.
+    pub fn pattern_record(&mut self) {
+        self.patterns.record(self.snn.spikes() & self.active());
+    }
+
+    /// Pattern of a stored neuron, 0 for a bad index.
+    pub fn pattern(&self, idx: u8) -> u32 {
+        if self.valid(idx) {
+            self.patterns.history[node(idx as usize)]
+        } else {
+            0
+        }
+    }
+
+    /// Stored neuron whose pattern is nearest `target` (Hamming), 255 for an empty core.
+    pub fn pattern_match(&self, target: u32) -> u8 {
+        self.patterns.best_match(target, self.graph.len())
+    }
+
+    /// Bitmap of the other stored neurons whose pattern is within `threshold` bits of `idx`'s;
+    /// 0 for a bad index.
+    pub fn pattern_correlate(&self, idx: u8, threshold: u8) -> u32 {
+        if self.valid(idx) {
+            self.patterns.correlated(idx as usize, threshold as u32, self.graph.len())
+        } else {
+            0
+        }
+    }
+
+    /// Sum of the stored neurons' spike-rate estimates (spikes/ms).
+    pub fn network_activity(&self) -> f32 {
+        let mut total: Fx = 0;
+        for n in 0..self.graph.len() {
+            total = total.saturating_add(self.snn.spike_rate(n));
+        }
+        fx_to_f32(total)
+    }
+
+    /// Neuromorphic k-NN of the query buffer. The network is reset; then, `iterations` times: the
+    /// oscillator advances by `dt`, every stored neuron receives the rate-coding drive
+    /// `NEUROMORPHIC_DRIVE × dt / (1 + d − d₀)` (d its distance to the query, d₀ the best), one LIF
+    /// step runs, its spikes propagate along the graph (gain [`NEUROMORPHIC_GAIN`]) and are
+    /// recorded in the pattern registers. Hits are ranked by `(d − d₀) / (1 + spikes)`: spiking
+    /// shrinks a neuron's gap to the best match, so graph neighbours of strongly driven neurons can
+    /// move up, and among equal spike counts the order is the distance order. The reported
+    /// distance is the metric distance. Returns `min(k, count)`; 0 (results untouched) for a bad
+    /// k, `dt` or query.
+    pub fn neuromorphic_search(&mut self, k: u8, dt: f32, iterations: u8) -> u8 {
+        if !self.valid_k(k) {
+            return 0;
+        }
+        let Some(dtx) = Self::dt(dt) else { return 0 };
+        let Some((q, qn)) = self.query() else { return 0 };
+        let n = self.graph.len();
+        let mut dist = [0.0f32; NEURONS];
+        self.graph.distances(&q, qn, n, &mut dist);
+        let mut d0 = f32::INFINITY;
+        for &d in &dist[..n] {
+            if d < d0 {
+                d0 = d;
+            }
+        }
+        let mut drive = [0 as Fx; NEURONS];
+        for i in 0..n {
+            drive[i] = fx_from_f32(NEUROMORPHIC_DRIVE * dt / (1.0 + (dist[i] - d0)));
+        }
+        self.snn.reset();
+        let active = self.active();
+        let gain = fx_from_f32(NEUROMORPHIC_GAIN);
+        let mut spikes = [0u8; NEURONS];
+        for _ in 0..iterations {
+            self.snn.oscillator_step(dtx);
+            for (i, &c) in drive.iter().enumerate().take(n) {
+                self.snn.inject(i, c);
+            }
+            let fired = self.snn.step(dtx, active);
+            self.snn.propagate(&self.graph.synapses, &self.node_weight, gain);
+            self.patterns.record(fired);
+            for (i, s) in spikes.iter_mut().enumerate() {
+                *s += ((fired >> i) & 1) as u8;
+            }
+        }
+        let mut key = [0.0f32; NEURONS];
+        for i in 0..n {
+            key[i] = (dist[i] - d0) / (1.0 + spikes[i] as f32);
+        }
+        let out = search::top_k(&key, n, k as usize, self.core_id, &mut self.results);
+        for r in self.results.iter_mut().take(out as usize) {
+            r.distance = dist[node(r.idx as usize)];
+        }
+        out
+    }
+}

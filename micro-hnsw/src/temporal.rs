@@ -1,0 +1,148 @@
+//! Spike-timing encoding of vectors and temporal spike-pattern shift registers.
+//!
+//! **Encoding** (8-bit resolution: 8 time slots): a vector is scaled by its largest magnitude to
+//! `[-1, 1]` and each component `vᵢ` becomes a single spike at time slot
+//! `tᵢ = 7 − round(3.5 × (vᵢ/max + 1))` (larger value → earlier spike, first-spike latency code) on
+//! input line `i mod 4`. The 32-bit code is the raster of 8 slots × 4 lines: bit `4·tᵢ + (i mod 4)`.
+//! The zero vector encodes to 0. Two codes are compared by Jaccard similarity
+//! `|a ∧ b| / |a ∨ b|` (1.0 for two empty codes).
+//!
+//! **Patterns**: each neuron has a 32-bit shift register; recording shifts it left by one and sets
+//! bit 0 when the neuron spiked in the last step, so bit `t` is "spiked `t` recordings ago".
+use crate::distance::Vector;
+use crate::snn::NEURONS;
+
+/// Time slots of the spike-timing code.
+pub const SLOTS: u32 = 8;
+
+/// Spike-timing code of the first `dims` components of `v` (finite).
+pub fn encode(v: &Vector, dims: usize) -> u32 {
+    let dims = dims.min(v.len());
+    let mut max = 0.0f32;
+    for &x in &v[..dims] {
+        let a = if x < 0.0 { -x } else { x };
+        if a > max {
+            max = a;
+        }
+    }
+    if max.is_nan() || max == 0.0 {
+        return 0;
+    }
+    let mut code = 0u32;
+    for (i, &x) in v[..dims].iter().enumerate() {
+        // level in 0..=7 (round half up of 3.5 × (x/max + 1) ∈ [0, 7]).
+        let level = (3.5 * (x / max + 1.0) + 0.5) as u32;
+        let slot = (SLOTS - 1) - level.min(SLOTS - 1);
+        code |= 1 << (4 * slot + (i as u32 & 3));
+    }
+    code
+}
+
+/// Jaccard similarity of two codes.
+pub fn similarity(a: u32, b: u32) -> f32 {
+    let union = (a | b).count_ones();
+    if union == 0 {
+        1.0
+    } else {
+        (a & b).count_ones() as f32 / union as f32
+    }
+}
+
+/// Per-neuron temporal spike-pattern shift registers.
+#[derive(Default)]
+pub struct Patterns {
+    /// `history[n]`: bit `t` set when neuron `n` spiked `t` recordings ago.
+    pub history: [u32; NEURONS],
+}
+
+impl Patterns {
+    /// All histories empty.
+    pub const fn new() -> Patterns {
+        Patterns { history: [0; NEURONS] }
+    }
+
+    /// Shifts every register and records the spike bitmap `spikes`.
+    pub fn record(&mut self, spikes: u32) {
+        for (n, h) in self.history.iter_mut().enumerate() {
+            *h = (*h << 1) | ((spikes >> n) & 1);
+        }
+    }
+
+    /// Neuron among the first `count` whose history is nearest to `target` in Hamming distance
+    /// (lowest index on ties); [`NONE`](crate::NONE) when `count` is 0.
+    pub fn best_match(&self, target: u32, count: usize) -> u8 {
+        let mut best = crate::NONE;
+        let mut best_d = u32::MAX;
+        for n in 0..count.min(NEURONS) {
+            let d = (self.history[n] ^ target).count_ones();
+            if d < best_d {
+                best_d = d;
+                best = n as u8;
+            }
+        }
+        best
+    }
+
+    /// Bitmap of the neurons `m ≠ n` among the first `count` whose history differs from `n`'s in
+    /// at most `threshold` bits.
+    pub fn correlated(&self, n: usize, threshold: u32, count: usize) -> u32 {
+        let own = self.history[n & (NEURONS - 1)];
+        let mut out = 0;
+        for m in 0..count.min(NEURONS) {
+            if m != n && (self.history[m] ^ own).count_ones() <= threshold {
+                out |= 1 << m;
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MAX_DIMS;
+
+    fn v(xs: &[f32]) -> Vector {
+        let mut out = [0.0; MAX_DIMS];
+        out[..xs.len()].copy_from_slice(xs);
+        out
+    }
+
+    #[test]
+    fn larger_values_spike_earlier() {
+        // max 1: 1 → level 7 → slot 0; −1 → level 0 → slot 7; 0 → level 4 (3.5 rounds up) → slot 3;
+        // 0.5 → 5.25 → level 5 → slot 2.
+        let code = encode(&v(&[1.0, -1.0, 0.0, 0.5]), 4);
+        let expect = (1 << 0) | (1 << (4 * 7 + 1)) | (1 << (4 * 3 + 2)) | (1 << (4 * 2 + 3));
+        assert_eq!(code, expect, "{code:032b}");
+        assert_eq!(encode(&v(&[]), 16), 0);
+        assert_eq!(encode(&v(&[2.0, -2.0, 0.0, 1.0]), 4), code, "scale invariant");
+        // Dimension 4 shares line 0 with dimension 0.
+        assert_eq!(encode(&v(&[1.0, 0.0, 0.0, 0.0, -1.0]), 5) & 0x1111_1111, 1 | (1 << 28));
+    }
+
+    #[test]
+    fn jaccard_similarity() {
+        assert_eq!(similarity(0, 0), 1.0);
+        assert_eq!(similarity(0b1100, 0b1010), 1.0 / 3.0);
+        assert_eq!(similarity(0b1, 0b10), 0.0);
+        assert_eq!(similarity(u32::MAX, u32::MAX), 1.0);
+    }
+
+    #[test]
+    fn shift_registers_record_history() {
+        let mut p = Patterns::new();
+        p.record(0b101);
+        p.record(0b001);
+        p.record(0b010);
+        assert_eq!(p.history[0], 0b110);
+        assert_eq!(p.history[1], 0b001);
+        assert_eq!(p.history[2], 0b100);
+        assert_eq!(p.best_match(0b100, 3), 2);
+        assert_eq!(p.best_match(0b111, 3), 0);
+        assert_eq!(p.best_match(0, 0), crate::NONE);
+        assert_eq!(p.correlated(2, 1, 3), 0b001, "0b100 vs 0b110: 1 bit; vs 0b001: 2 bits");
+        assert_eq!(p.correlated(2, 2, 3), 0b011);
+        assert_eq!(p.correlated(2, 0, 3), 0);
+    }
+}
