@@ -12,6 +12,8 @@
 // then takes the best route (ε-greedy). Feedback goes back as a trajectory: startTrajectory(embed(q, r)),
 // addStep(activations = embed(q, r), reward = quality), setTrajectoryRoute, endTrajectory(quality);
 // every CONSOLIDATE_EVERY requests forceLearn() re-clusters the buffered trajectories into patterns.
+// The "current patterns' average quality" curve is the mean avg_quality of every stored pattern,
+// read back with findPatterns(·, patterns_stored).
 // The baseline replays the same stream (same seeds) against an engine with setEnabled(false): same
 // code path, no learning. So the gap between the curves is the engine's doing — the JS side keeps no
 // per-topic or per-route statistics of its own.
@@ -84,8 +86,15 @@ function cosine(a, b) {
   return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
-/** Read a pattern's centroid whether the binding returns a Float32Array or a plain array. */
-const centroidOf = (p) => (p.centroid instanceof Float32Array ? p.centroid : Float32Array.from(p.centroid));
+/** Cosine of a found pattern with the query: the engine reports it as `similarity`. */
+const similarityOf = (pattern, query) => pattern.similarity ?? cosine(pattern.centroid, query);
+
+/** Mean avg_quality over every pattern the engine currently stores (0 when there are none). */
+export function meanPatternQuality(engine, count) {
+  if (count === 0) return 0;
+  const all = engine.findPatterns(new Float32Array(DIMS).fill(1), count);
+  return all.reduce((s, p) => s + p.avg_quality, 0) / all.length;
+}
 
 /**
  * One router: an engine, its exploration generator and scratch buffers.
@@ -101,7 +110,6 @@ export class Router {
     this.probe = new Float32Array(DIMS);
     this.code = new Float32Array(DIMS);
     this.scores = new Float64Array(ROUTES);
-    this.matchedQualities = [];
     if (!learning) engine.setEnabled(false);
   }
 
@@ -112,14 +120,12 @@ export class Router {
     engine.applyLoraInto(plain, adapted);
     const delta = new Float32Array(DIMS);
     for (let i = 0; i < DIMS; i++) delta[i] = adapted[i] - plain[i];
-    this.matchedQualities.length = 0;
     for (let r = 0; r < ROUTES; r++) {
       embed(adapted, r, probe);
       const best = engine.findPatterns(probe, 1)[0];
       let expected = PRIOR_QUALITY;
-      if (best && cosine(centroidOf(best), probe) >= MATCH_COSINE) {
+      if (best && similarityOf(best, probe) >= MATCH_COSINE) {
         expected = best.avg_quality;
-        this.matchedQualities.push(best.avg_quality);
       }
       embed(new Float32Array(0), r, code);
       scores[r] = expected + LORA_WEIGHT * cosine(delta, code);
@@ -172,20 +178,11 @@ export function flattenStats(stats, prefix = '', out = {}) {
   return out;
 }
 
-/** Number of patterns from a stats object, whatever the binding calls the field. */
-export function patternCount(stats) {
-  const flat = flattenStats(stats);
-  for (const key of ['patterns_stored', 'patterns', 'pattern_count', 'reasoning_bank.patterns']) {
-    if (typeof flat[key] === 'number') return flat[key];
-  }
-  return 0;
-}
-
 /**
  * Run the learning router and the baseline side by side on the same stream.
  * @param {object} o
  * @param {typeof import('sona-wasm').WasmSonaEngine} o.WasmSonaEngine
- * @param {object} o.config engine config (a preset with hidden_dim/embedding_dim = DIMS)
+ * @param {object} o.config `withConfig` argument ({preset, seed, …}); hidden/embedding dims are set to DIMS
  * @param {number} o.requests
  * @param {number} o.seed
  * @param {(p: object) => void} [o.onWindow] called after every WINDOW requests
@@ -195,13 +192,12 @@ export function patternCount(stats) {
 export async function runSimulation({ WasmSonaEngine, config, requests, seed, onWindow, shouldStop }) {
   const workload = createWorkload(seed);
   const next = createStream(workload, seed);
-  const learner = new Router(WasmSonaEngine.withConfig(config), { learning: true, policySeed: seed + 1 });
-  const baseline = new Router(WasmSonaEngine.withConfig(config), { learning: false, policySeed: seed + 1 });
+  const engineConfig = { ...config, hidden_dim: DIMS, embedding_dim: DIMS };
+  const learner = new Router(WasmSonaEngine.withConfig(engineConfig), { learning: true, policySeed: seed + 1 });
+  const baseline = new Router(WasmSonaEngine.withConfig(engineConfig), { learning: false, policySeed: seed + 1 });
   const result = { engine: learner.engine, curve: [], baseline: [], patterns: [], patternQuality: [], done: 0 };
   let sumLearn = 0;
   let sumBase = 0;
-  let matchedSum = 0;
-  let matchedCount = 0;
   try {
     for (let i = 1; i <= requests; i++) {
       const { topic, q, feedbackNoise } = next();
@@ -209,22 +205,18 @@ export async function runSimulation({ WasmSonaEngine, config, requests, seed, on
         const route = router.choose(q);
         const quality = Math.min(1, Math.max(0, workload.quality[topic][route] + feedbackNoise));
         router.feedback(q, route, quality);
-        if (router === learner) {
-          sumLearn += quality;
-          for (const m of router.matchedQualities) matchedSum += m;
-          matchedCount += router.matchedQualities.length;
-        } else {
-          sumBase += quality;
-        }
+        if (router === learner) sumLearn += quality;
+        else sumBase += quality;
         if (i % CONSOLIDATE_EVERY === 0) router.engine.forceLearn();
       }
       result.done = i;
       if (i % WINDOW === 0) {
         result.curve.push(sumLearn / WINDOW);
         result.baseline.push(sumBase / WINDOW);
-        result.patterns.push(patternCount(learner.engine.stats()));
-        result.patternQuality.push(matchedCount ? matchedSum / matchedCount : 0);
-        sumLearn = sumBase = matchedSum = matchedCount = 0;
+        const count = learner.engine.stats().patterns_stored;
+        result.patterns.push(count);
+        result.patternQuality.push(meanPatternQuality(learner.engine, count));
+        sumLearn = sumBase = 0;
         onWindow?.(result);
         // Yield to the event loop so a "stop" message (and the page) can get through.
         await new Promise((resolve) => setTimeout(resolve, 0));

@@ -1,34 +1,18 @@
 // Section 2: the self-learning router. The runs happen in router-worker.js; this file draws the
 // curves, shows the engine's stats, and moves saved states between the worker and IndexedDB.
 
-import { DIMS, WINDOW } from './router-sim.js';
+import { WINDOW } from './router-sim.js';
 import { lineChart, onThemeOrResize, themeColor } from './lib/plot.js';
 import { loadRecord, saveRecord } from './lib/state-store.js';
 
 const STATE_KEY = 'router-engine';
 const $ = (id) => document.getElementById(id);
 
-/**
- * The seed's presets as [{name, config}], whatever shape `WasmSonaEngine.presets()` returns
- * (an object keyed by name, or an array of {name, config} / named configs).
- */
-export function presetList(WasmSonaEngine) {
-  const raw = WasmSonaEngine.presets();
-  const entries = raw instanceof Map ? [...raw.entries()] : Array.isArray(raw)
-    ? raw.map((p) => [p.name, p.config ?? p])
-    : Object.entries(raw);
-  return entries.map(([name, config]) => {
-    const plain = config instanceof Map ? Object.fromEntries(config) : { ...config };
-    delete plain.name;
-    return { name, config: plain };
-  });
-}
-
 export function setupRouter({ WasmSonaEngine }) {
-  const presets = presetList(WasmSonaEngine);
+  const presets = WasmSonaEngine.presets(); // the seed's preset names
   const select = $('preset');
-  for (const { name } of presets) select.add(new Option(name, name));
-  select.value = presets.some((p) => p.name === 'default') ? 'default' : presets[0]?.name;
+  for (const name of presets) select.add(new Option(name, name));
+  select.value = presets.includes('default') ? 'default' : presets[0];
 
   const status = $('router-status');
   const progress = $('router-progress');
@@ -146,10 +130,9 @@ export function setupRouter({ WasmSonaEngine }) {
   };
 
   runButton.addEventListener('click', () => {
-    const preset = presets.find((p) => p.name === select.value);
     const requests = Math.max(100, Math.min(50000, Math.round(Number($('requests').value) || 2000)));
     const seed = (Math.round(Number($('sim-seed').value)) >>> 0) || 1;
-    const config = { ...preset.config, hidden_dim: DIMS, embedding_dim: DIMS };
+    const config = { preset: select.value, seed };
     last = { curve: [], baseline: [], patterns: [], patternQuality: [] };
     progress.value = 0;
     draw();
