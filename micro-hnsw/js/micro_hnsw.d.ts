@@ -1,0 +1,234 @@
+/**
+ * sona-wasm/micro-hnsw — a sub-12 KB neuromorphic vector index.
+ *
+ * One *core* holds 32 vectors of up to 16 dimensions and answers exact k-nearest-neighbour queries
+ * with SIMD128 kernels; every vector is also a leaky integrate-and-fire neuron of a fixed-point
+ * spiking network whose synapses are the proximity graph. Each {@link MicroHnsw} is its own
+ * `WebAssembly.Instance` (64 KiB of memory) of one shared compiled module;
+ * {@link MicroHnswCluster} spreads up to 8,192 vectors over 256 cores.
+ *
+ * Distances are always "smaller = closer": `'l2'` = squared Euclidean distance,
+ * `'cosine'` = 1 − cosine similarity (1 when either vector is zero), `'dot'` = −(a·b).
+ *
+ * Bad arguments throw `TypeError`/`RangeError` (the raw ABI would return a sentinel instead).
+ */
+
+/** Raw-ABI constants of `micro_hnsw.wasm`. */
+export declare const ABI: Readonly<{
+  /** Vectors (and neurons) per core: 32. */
+  CAPACITY: 32;
+  /** Maximum dimensionality: 16. */
+  MAX_DIMS: 16;
+  /** Maximum k: 16. */
+  MAX_K: 16;
+  /** Graph neighbours = synapses = dendritic branches per node: 6. */
+  MAX_NEIGHBORS: 6;
+  /** "No such index" sentinel of the u8 ABI: 255. */
+  NONE: 255;
+  /** Bytes per result record `{idx:u8, core_id:u8, pad:u16, distance:f32}`: 8. */
+  RECORD_BYTES: 8;
+  /** Cores per cluster: 256. */
+  MAX_CORES: 256;
+  /** Largest timestep in ms: 1000. */
+  MAX_DT_MS: 1000;
+  METRIC_L2: 0;
+  METRIC_COSINE: 1;
+  METRIC_DOT: 2;
+}>;
+
+/** Anything `init` can compile from. */
+export type InitInput = string | URL | Request | Response | BufferSource | WebAssembly.Module;
+
+/**
+ * Compiles `micro_hnsw.wasm` once; later calls return the same module. Default source:
+ * `micro_hnsw.wasm` next to this file (`file:` URLs are read from disk under Node/Deno).
+ */
+export declare function init(source?: InitInput | Promise<InitInput>): Promise<WebAssembly.Module>;
+
+/** Synchronous {@link init} from bytes or an already compiled module. */
+export declare function initSync(source: BufferSource | WebAssembly.Module): WebAssembly.Module;
+
+/** A metric by name or by its ABI code. */
+export type Metric = 'l2' | 'cosine' | 'dot' | 0 | 1 | 2;
+
+/** A vector argument: exactly `dims` finite numbers. */
+export type VectorLike = Float32Array | ArrayLike<number>;
+
+/** One search hit. */
+export interface Hit {
+  /** Id returned by `insert` (for a cluster: core × 32 + local id). */
+  id: number;
+  /** Distance to the query, smaller = closer (see the module docs per metric). */
+  distance: number;
+}
+
+export interface MicroHnswOptions {
+  /** 1..16, default 16. */
+  dims?: number;
+  /** Default `'l2'`. */
+  metric?: Metric;
+  /** 0..255, copied into every result record; default 0. */
+  coreId?: number;
+}
+
+/** Raw exports of one core's instance (the micro-hnsw-wasm 2.3 C ABI; u8 indices, 255 = none). */
+export interface MicroHnswExports {
+  memory: WebAssembly.Memory;
+  init(dims: number, metric: number, coreId: number): void;
+  get_insert_ptr(): number;
+  get_query_ptr(): number;
+  get_result_ptr(): number;
+  get_global_ptr(): number;
+  insert(): number;
+  search(k: number): number;
+  merge(ptr: number, count: number): number;
+  clear_global(): void;
+  count(): number;
+  get_core_id(): number;
+  get_metric(): number;
+  get_dims(): number;
+  get_capacity(): number;
+  [name: string]: unknown;
+}
+
+/** One micro-HNSW core. Requires {@link init} / {@link initSync} first. */
+export declare class MicroHnsw {
+  constructor(options?: MicroHnswOptions);
+  /** Like the constructor but instantiates asynchronously (preferred on browser main threads). */
+  static create(options?: MicroHnswOptions): Promise<MicroHnsw>;
+
+  /** The instance's raw exports, for zero-copy use of the C ABI. */
+  readonly exports: MicroHnswExports;
+  /** The instance's memory (one 64 KiB page; it never grows). */
+  readonly memory: WebAssembly.Memory;
+  readonly dims: number;
+  readonly metric: 'l2' | 'cosine' | 'dot';
+  readonly coreId: number;
+  /** Stored vectors. */
+  readonly size: number;
+  /** 32. */
+  readonly capacity: number;
+
+  /** Stores a vector and links it into the graph; returns its id 0..31. Throws when full. */
+  insert(vector: VectorLike): number;
+  /** Exact k (1..16) nearest neighbours, nearest first; min(k, size) hits. */
+  search(query: VectorLike, k?: number): Hit[];
+
+  /** Sets a node's type, 0..15. */
+  setNodeType(id: number, type: number): void;
+  nodeType(id: number): number;
+  /** True when bit `nodeType(id)` of the 16-bit mask is set. */
+  typeMatches(id: number, mask: number): boolean;
+  /** Weight 0..255 (default 255) of a node's outgoing links: scales GNN messages and spikes. */
+  setEdgeWeight(id: number, weight: number): void;
+  edgeWeight(id: number): number;
+  /** Mean of the neighbours' vectors, each scaled by its edge weight / 255 (a copy of `dims` values). */
+  aggregateNeighbors(id: number): Float32Array;
+  /**
+   * `v[id] += alpha · delta`; `delta` defaults to the last {@link aggregateNeighbors} result.
+   * Links are kept. Left unchanged if a component would overflow to ±∞.
+   */
+  updateVector(id: number, alpha: number, delta?: VectorLike): void;
+
+  /** Searches, then injects `gain / (1 + d − d_best)` into each hit's neuron; returns the hits. */
+  hnswToSnn(query: VectorLike, k: number, gain: number): Hit[];
+  /** Resets membranes, thresholds (1.0), refractory timers, traces, rates, time and phase. */
+  snnReset(): void;
+  /** Sets a membrane potential (Q16.16 inside, saturating at ±32768). */
+  setMembrane(id: number, v: number): void;
+  membrane(id: number): number;
+  /** Sets a firing threshold (clamped to [1/16, 64]). */
+  setThreshold(id: number, threshold: number): void;
+  /** Adds input current, consumed by the neuron's next step. */
+  inject(id: number, current: number): void;
+  /** Did the neuron spike in the last step? */
+  spiked(id: number): boolean;
+  /** Spike bitmap of the last step (bit i = neuron i). */
+  spikes(): number;
+  /** One LIF step of dt ms (0 < dt ≤ 1000; τ_m 20 ms, refractory 2 ms); returns the spike count. */
+  step(dt: number): number;
+  /** Sends the last spikes along the graph: gain · w/256 · edgeWeight/256 per synapse. */
+  propagate(gain: number): void;
+  /** One pair-based STDP update of the synaptic weights (A+ 0.01, A− 0.012, τ 20 ms). */
+  stdp(): void;
+  /** The full timestep: step, propagate, STDP when `learn`, homeostasis, oscillator. Spike count. */
+  tick(dt: number, gain: number, learn?: boolean): number;
+  /** Simulated time in ms. */
+  readonly time: number;
+
+  /** Spike-timing code of a stored vector: 8 time slots × 4 lines, larger component = earlier. */
+  encodeVector(id: number): number;
+  /** Jaccard similarity of two spike codes, 1 for two empty codes. */
+  spikeTimingSimilarity(a: number, b: number): number;
+  /** k-NN by spike-code similarity; distance = 1 − similarity. */
+  spikeSearch(pattern: number, k?: number): Hit[];
+  /** Homeostatic threshold adaptation (target 0.1 spikes/ms, τ 1000 ms). */
+  homeostaticUpdate(dt: number): void;
+  /** Spike-rate estimate in spikes/ms. */
+  spikeRate(id: number): number;
+  /** Advances the 40 Hz gamma oscillator. */
+  oscillatorStep(dt: number): void;
+  /** Oscillator phase in radians, [0, 2π). */
+  readonly phase: number;
+  /** Resonance in [−1, 1] between the phase now and the phase of the neuron's last spike. */
+  resonance(id: number): number;
+  /** k-NN by `distance − phaseWeight × resonance`, which is the reported distance. */
+  resonanceSearch(query: VectorLike, k?: number, phaseWeight?: number): Hit[];
+  /** Forgets the last winner-take-all winner. */
+  wtaReset(): void;
+  /** Hard WTA: the neuron with the highest membrane wins, the others lose 0.8 × its potential. */
+  wtaCompete(): number | null;
+  /** Soft WTA: every neuron loses 0.8 × its gap to the leader. */
+  wtaSoft(): void;
+  /** Zeroes every dendritic branch. */
+  dendriteReset(): void;
+  /** Adds current to branch 0..5 of a neuron (branch b = the synapse in slot b). */
+  dendriteInject(id: number, branch: number, current: number): void;
+  /** Moves the branches (d ≤ 1 → d, d > 1 → d²) into the neuron's input current; returns the sum. */
+  dendriteIntegrate(id: number): number;
+  /** Sends the last spikes into the neighbours' dendritic branches. */
+  dendritePropagate(gain: number): void;
+  /** Shifts the last step's spikes into the per-neuron 32-bit pattern registers. */
+  patternRecord(): void;
+  /** A neuron's spike history: bit t = spiked t recordings ago. */
+  pattern(id: number): number;
+  /** Neuron whose history is nearest `target` (Hamming), null when the core is empty. */
+  patternMatch(target: number): number | null;
+  /** Bitmap of the other neurons within `threshold` differing bits of `id`'s history. */
+  patternCorrelate(id: number, threshold: number): number;
+  /**
+   * Neuromorphic k-NN: resets the network, then for `iterations` steps drives each neuron with
+   * 0.25·dt/(1 + d − d_best), runs LIF and propagation; hits ranked by (d − d_best)/(1 + spikes),
+   * reported with their metric distance.
+   */
+  neuromorphicSearch(query: VectorLike, k?: number, options?: { dt?: number; iterations?: number }): Hit[];
+  /** Sum of the spike-rate estimates (spikes/ms). */
+  readonly networkActivity: number;
+}
+
+export interface MicroHnswClusterOptions {
+  dims?: number;
+  metric?: Metric;
+  /** 1..256, default 256 (capacity cores × 32). */
+  cores?: number;
+}
+
+/**
+ * Up to 256 cores of one compiled module. Inserts go round-robin over the cores; a search runs
+ * on every core and the results are merged with the module's `merge` export.
+ */
+export declare class MicroHnswCluster {
+  constructor(options?: MicroHnswClusterOptions);
+  readonly dims: number;
+  readonly metric: 'l2' | 'cosine' | 'dot';
+  readonly size: number;
+  /** cores × 32. */
+  readonly capacity: number;
+  readonly coreCount: number;
+  /** The cores created so far. */
+  readonly cores: MicroHnsw[];
+  /** Stores a vector; returns its global id (core × 32 + local id). */
+  insert(vector: VectorLike): number;
+  /** Exact k (1..16) nearest over all cores, nearest first. */
+  search(query: VectorLike, k?: number): Hit[];
+}

@@ -1,0 +1,458 @@
+// sona-wasm/micro-hnsw: the platform-neutral wrapper around micro_hnsw.wasm (raw C ABI, no imports).
+//
+// One compiled WebAssembly.Module is shared; every MicroHnsw is its own WebAssembly.Instance of it
+// (one "core": 32 vectors of up to 16 dimensions, its own 64 KiB memory). MicroHnswCluster spreads
+// vectors over up to 256 cores and merges their results with the module's `merge` export.
+// The classes validate their arguments and throw TypeError/RangeError/Error instead of returning the
+// raw ABI's sentinels.
+
+/** Raw-ABI constants of micro_hnsw.wasm. */
+export const ABI = Object.freeze({
+  /** Vectors (and neurons) per core. */
+  CAPACITY: 32,
+  /** Maximum dimensionality; the insert/query/delta buffers hold this many f32. */
+  MAX_DIMS: 16,
+  /** Maximum k of every search; the result/global buffers hold this many records. */
+  MAX_K: 16,
+  /** Graph neighbours (= synapses, = dendritic branches) per node. */
+  MAX_NEIGHBORS: 6,
+  /** The "no such index" sentinel of the u8 ABI. */
+  NONE: 255,
+  /** Bytes per result record {idx:u8, core_id:u8, pad:u16, distance:f32}. */
+  RECORD_BYTES: 8,
+  /** Cores a MicroHnswCluster may have (core ids are u8). */
+  MAX_CORES: 256,
+  /** Largest accepted timestep in ms. */
+  MAX_DT_MS: 1000,
+  /** Metric codes of `init`. */
+  METRIC_L2: 0,
+  METRIC_COSINE: 1,
+  METRIC_DOT: 2,
+});
+
+const METRICS = ['l2', 'cosine', 'dot'];
+let compiled = null;
+
+function isBufferSource(x) {
+  return x instanceof ArrayBuffer || ArrayBuffer.isView(x) ||
+    (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer);
+}
+
+async function compileResponse(response) {
+  if (!response.ok) throw new Error(`micro-hnsw: fetching the wasm failed with HTTP ${response.status}`);
+  const type = response.headers.get('content-type') ?? '';
+  if (typeof WebAssembly.compileStreaming === 'function' && type.startsWith('application/wasm')) {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/**
+ * Compiles micro_hnsw.wasm once (idempotent: later calls return the same module and ignore
+ * `source`). `source`: a URL or string (fetched; `file:` URLs are read from disk under Node/Deno),
+ * a Request, a Response (or a promise of one), a BufferSource, or a WebAssembly.Module. Default:
+ * `micro_hnsw.wasm` next to this file.
+ * @returns {Promise<WebAssembly.Module>}
+ */
+export async function init(source) {
+  if (compiled) return compiled;
+  let s = source === undefined ? new URL('./micro_hnsw.wasm', import.meta.url) : await source;
+  let module;
+  if (s instanceof WebAssembly.Module) {
+    module = s;
+  } else if (isBufferSource(s)) {
+    module = await WebAssembly.compile(s);
+  } else if (typeof s === 'string' || s instanceof URL) {
+    const url = new URL(s, import.meta.url);
+    if (url.protocol === 'file:') {
+      const { readFile } = await import('node:fs/promises');
+      module = await WebAssembly.compile(await readFile(url));
+    } else {
+      module = await compileResponse(await fetch(url));
+    }
+  } else if (typeof Request !== 'undefined' && s instanceof Request) {
+    module = await compileResponse(await fetch(s));
+  } else if (typeof Response !== 'undefined' && s instanceof Response) {
+    module = await compileResponse(s);
+  } else {
+    throw new TypeError('micro-hnsw init: source must be a URL, string, Request, Response, BufferSource or WebAssembly.Module');
+  }
+  compiled ??= module;
+  return compiled;
+}
+
+/**
+ * Synchronous init from a BufferSource or WebAssembly.Module (idempotent like `init`).
+ * @returns {WebAssembly.Module}
+ */
+export function initSync(source) {
+  if (compiled) return compiled;
+  if (source instanceof WebAssembly.Module) compiled = source;
+  else if (isBufferSource(source)) compiled = new WebAssembly.Module(source);
+  else throw new TypeError('micro-hnsw initSync: source must be a BufferSource or WebAssembly.Module');
+  return compiled;
+}
+
+function moduleOrThrow() {
+  if (!compiled) throw new Error('micro-hnsw is not initialised: call `await init()` (or initSync) first');
+  return compiled;
+}
+
+function metricCode(metric) {
+  if (metric === 0 || metric === 1 || metric === 2) return metric;
+  const code = METRICS.indexOf(metric);
+  if (code < 0) throw new RangeError(`metric must be 'l2', 'cosine' or 'dot' (or 0, 1, 2), got ${String(metric)}`);
+  return code;
+}
+
+function intIn(name, v, lo, hi) {
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${name} must be an integer in ${lo}..${hi}, got ${String(v)}`);
+  return v;
+}
+
+function finite(name, v) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number, got ${String(v)}`);
+  return v;
+}
+
+function timestep(dt) {
+  finite('dt', dt);
+  if (!(dt > 0 && dt <= ABI.MAX_DT_MS)) throw new RangeError(`dt must be in (0, ${ABI.MAX_DT_MS}] ms, got ${dt}`);
+  return dt;
+}
+
+function u32(name, v) {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${name} must be an unsigned 32-bit integer, got ${String(v)}`);
+  return v;
+}
+
+/** Checks a vector argument: array-like of exactly `dims` finite numbers. */
+function checkVector(name, v, dims) {
+  if (v == null || typeof v.length !== 'number') throw new TypeError(`${name} must be a Float32Array or an array of numbers`);
+  if (v.length !== dims) throw new RangeError(`${name} has ${v.length} components, this index has ${dims} dimensions`);
+  for (let i = 0; i < dims; i++) {
+    if (!Number.isFinite(v[i])) throw new RangeError(`${name}[${i}] is ${v[i]}: components must be finite numbers`);
+  }
+  return v;
+}
+
+/** One micro-HNSW core: 32 vectors, exact k-NN, a fixed-point spiking network, raw exports. */
+export class MicroHnsw {
+  #x;
+  #mem;
+  #dims;
+  #insert;
+  #query;
+  #delta;
+  #resultPtr;
+
+  /**
+   * @param {{dims?: number, metric?: 'l2'|'cosine'|'dot'|0|1|2, coreId?: number}} [options]
+   * @param {WebAssembly.Instance} [instance] an instance of the compiled module (used by `create`)
+   */
+  constructor({ dims = 16, metric = 'l2', coreId = 0 } = {}, instance = undefined) {
+    intIn('dims', dims, 1, ABI.MAX_DIMS);
+    const m = metricCode(metric);
+    intIn('coreId', coreId, 0, 255);
+    const inst = instance ?? new WebAssembly.Instance(moduleOrThrow(), {});
+    this.#x = inst.exports;
+    this.#x.init(dims, m, coreId);
+    this.#dims = dims;
+    this.#mem = this.#x.memory;
+    this.#views();
+  }
+
+  /** Like the constructor, but instantiates asynchronously (preferred on browser main threads). */
+  static async create(options = {}) {
+    const inst = await WebAssembly.instantiate(moduleOrThrow(), {});
+    return new MicroHnsw(options, inst);
+  }
+
+  #views() {
+    const buf = this.#mem.buffer;
+    this.#insert = new Float32Array(buf, this.#x.get_insert_ptr(), ABI.MAX_DIMS);
+    this.#query = new Float32Array(buf, this.#x.get_query_ptr(), ABI.MAX_DIMS);
+    this.#delta = new Float32Array(buf, this.#x.get_delta_ptr(), ABI.MAX_DIMS);
+    this.#resultPtr = this.#x.get_result_ptr();
+  }
+
+  #live() {
+    if (this.#insert.buffer !== this.#mem.buffer) this.#views(); // memory never grows, but be safe
+  }
+
+  #id(name, id) {
+    return intIn(name, id, 0, this.size - 1);
+  }
+
+  #k(k) {
+    return intIn('k', k, 1, ABI.MAX_K);
+  }
+
+  #setQuery(query) {
+    checkVector('query', query, this.#dims);
+    this.#live();
+    this.#query.set(query);
+  }
+
+  /** Reads `n` records of the result (or global) buffer. */
+  #records(n, ptr = this.#resultPtr) {
+    const view = new DataView(this.#mem.buffer, ptr, n * ABI.RECORD_BYTES);
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = { id: view.getUint8(i * 8), distance: view.getFloat32(i * 8 + 4, true) };
+    }
+    return out;
+  }
+
+  /** The raw exports of this core's instance (for zero-copy use of the C ABI). */
+  get exports() { return this.#x; }
+  /** This core's WebAssembly.Memory. */
+  get memory() { return this.#mem; }
+  /** Dimensionality. */
+  get dims() { return this.#dims; }
+  /** Metric name. */
+  get metric() { return METRICS[this.#x.get_metric()]; }
+  /** Core id stored in every result record. */
+  get coreId() { return this.#x.get_core_id(); }
+  /** Number of stored vectors. */
+  get size() { return this.#x.count(); }
+  /** Vectors per core (32). */
+  get capacity() { return this.#x.get_capacity(); }
+
+  /** Stores a vector; returns its id (0..31). Throws when full or the vector is invalid. */
+  insert(vector) {
+    checkVector('vector', vector, this.#dims);
+    if (this.size >= ABI.CAPACITY) throw new Error(`this core is full (${ABI.CAPACITY} vectors)`);
+    this.#live();
+    this.#insert.set(vector);
+    const id = this.#x.insert();
+    if (id === ABI.NONE) throw new Error('insert was rejected');
+    return id;
+  }
+
+  /**
+   * Exact k nearest neighbours, nearest first. `distance` (smaller = closer): squared Euclidean
+   * for 'l2', 1 − cosine similarity for 'cosine', −dot product for 'dot'.
+   * @returns {{id: number, distance: number}[]} min(k, size) hits
+   */
+  search(query, k = 5) {
+    this.#k(k);
+    this.#setQuery(query);
+    return this.#records(this.#x.search(k));
+  }
+
+  /** Sets a node's type (0..15). */
+  setNodeType(id, type) { this.#x.set_node_type(this.#id('id', id), intIn('type', type, 0, 15)); }
+  /** A node's type (0..15). */
+  nodeType(id) { return this.#x.get_node_type(this.#id('id', id)); }
+  /** True when bit `type(id)` of the 16-bit `mask` is set. */
+  typeMatches(id, mask) { return this.#x.type_matches(this.#id('id', id), intIn('mask', mask, 0, 0xffff)) === 1; }
+  /** Sets the weight (0..255, default 255) of a node's outgoing links (GNN messages, spikes). */
+  setEdgeWeight(id, weight) { this.#x.set_edge_weight(this.#id('id', id), intIn('weight', weight, 0, 255)); }
+  /** A node's outgoing-link weight. */
+  edgeWeight(id) { return this.#x.get_edge_weight(this.#id('id', id)); }
+  /** GNN message passing: the mean of the neighbours' vectors weighted by weight/255 (a copy). */
+  aggregateNeighbors(id) {
+    this.#x.aggregate_neighbors(this.#id('id', id));
+    this.#live();
+    return this.#delta.slice(0, this.#dims);
+  }
+  /**
+   * v[id] += alpha · delta. `delta` defaults to the buffer left by `aggregateNeighbors`.
+   * The vector is left unchanged if a component of the result would overflow to ±∞.
+   */
+  updateVector(id, alpha, delta = undefined) {
+    this.#id('id', id);
+    finite('alpha', alpha);
+    this.#live();
+    if (delta !== undefined) this.#delta.set(checkVector('delta', delta, this.#dims));
+    for (let i = 0; i < this.#dims; i++) {
+      if (!Number.isFinite(this.#delta[i])) throw new RangeError(`delta[${i}] is not finite`);
+    }
+    this.#x.update_vector(id, alpha);
+  }
+
+  /** Searches `query` and injects gain / (1 + d − d_best) into each hit's neuron; returns the hits. */
+  hnswToSnn(query, k, gain) {
+    this.#k(k);
+    finite('gain', gain);
+    this.#setQuery(query);
+    const n = this.#x.hnsw_to_snn(k, gain);
+    return this.#records(n);
+  }
+
+  /** Resets the spiking network (membranes, thresholds, refractory, traces, rates, time, phase). */
+  snnReset() { this.#x.snn_reset(); }
+  /** Sets a membrane potential (Q16.16 inside: saturates at ±32768). */
+  setMembrane(id, v) { this.#x.snn_set_membrane(this.#id('id', id), finite('v', v)); }
+  /** A membrane potential. */
+  membrane(id) { return this.#x.snn_get_membrane(this.#id('id', id)); }
+  /** Sets a firing threshold (clamped to [1/16, 64]). */
+  setThreshold(id, t) { this.#x.snn_set_threshold(this.#id('id', id), finite('threshold', t)); }
+  /** Adds input current, consumed by the neuron's next step. */
+  inject(id, current) { this.#x.snn_inject(this.#id('id', id), finite('current', current)); }
+  /** Did the neuron spike in the last step? */
+  spiked(id) { return this.#x.snn_spiked(this.#id('id', id)) === 1; }
+  /** Spike bitmap of the last step (bit i = neuron i), unsigned. */
+  spikes() { return this.#x.snn_get_spikes() >>> 0; }
+  /** One LIF step of `dt` ms (0 < dt ≤ 1000); returns how many neurons spiked. */
+  step(dt) { return this.#x.snn_step(timestep(dt)); }
+  /** Sends the last step's spikes along the graph: current gain·w/256·edgeWeight/256 per synapse. */
+  propagate(gain) { this.#x.snn_propagate(finite('gain', gain)); }
+  /** One STDP update of the synaptic weights. */
+  stdp() { this.#x.snn_stdp(); }
+  /** Full timestep: step, propagate, STDP if `learn`, homeostasis, oscillator; returns the spike count. */
+  tick(dt, gain, learn = false) { return this.#x.snn_tick(timestep(dt), finite('gain', gain), learn ? 1 : 0); }
+  /** Simulated time in ms. */
+  get time() { return this.#x.snn_get_time(); }
+
+  /** Spike-timing code of a stored vector: 8 time slots × 4 lines, larger value = earlier spike. */
+  encodeVector(id) { return this.#x.encode_vector_to_spikes(this.#id('id', id)) >>> 0; }
+  /** Jaccard similarity of two spike codes (1 for two empty codes). */
+  spikeTimingSimilarity(a, b) { return this.#x.spike_timing_similarity(u32('a', a), u32('b', b)); }
+  /** k-NN by spike-code similarity; distance = 1 − similarity. */
+  spikeSearch(pattern, k = 5) {
+    u32('pattern', pattern);
+    this.#k(k);
+    if (this.size === 0) return [];
+    return this.#records(this.#x.spike_search(pattern, k));
+  }
+  /** Homeostatic threshold adaptation over `dt` ms. */
+  homeostaticUpdate(dt) { this.#x.homeostatic_update(timestep(dt)); }
+  /** A neuron's spike-rate estimate (spikes/ms). */
+  spikeRate(id) { return this.#x.get_spike_rate(this.#id('id', id)); }
+  /** Advances the 40 Hz gamma oscillator by `dt` ms. */
+  oscillatorStep(dt) { this.#x.oscillator_step(timestep(dt)); }
+  /** Oscillator phase in radians, [0, 2π). */
+  get phase() { return this.#x.oscillator_get_phase(); }
+  /** Resonance in [−1, 1]: 1 when the phase equals the phase of the neuron's last spike. */
+  resonance(id) { return this.#x.compute_resonance(this.#id('id', id)); }
+  /** k-NN by distance − phaseWeight × resonance (the reported distance). */
+  resonanceSearch(query, k = 5, phaseWeight = 0.5) {
+    this.#k(k);
+    finite('phaseWeight', phaseWeight);
+    this.#setQuery(query);
+    return this.#records(this.#x.resonance_search(k, phaseWeight));
+  }
+  /** Forgets the last winner-take-all winner. */
+  wtaReset() { this.#x.wta_reset(); }
+  /** Hard winner-take-all: the winner's id (others inhibited by 0.8 × its potential), or null. */
+  wtaCompete() {
+    const w = this.#x.wta_compete();
+    return w === ABI.NONE ? null : w;
+  }
+  /** Soft winner-take-all: each neuron loses 0.8 × its gap to the leader. */
+  wtaSoft() { this.#x.wta_soft(); }
+  /** Zeroes every dendritic branch. */
+  dendriteReset() { this.#x.dendrite_reset(); }
+  /** Adds current to branch 0..5 of a neuron. */
+  dendriteInject(id, branch, current) {
+    this.#x.dendrite_inject(this.#id('id', id), intIn('branch', branch, 0, ABI.MAX_NEIGHBORS - 1), finite('current', current));
+  }
+  /** Moves the neuron's branches (d ≤ 1: d, above: d²) into its input current; returns the sum. */
+  dendriteIntegrate(id) { return this.#x.dendrite_integrate(this.#id('id', id)); }
+  /** Sends the last step's spikes into the neighbours' dendritic branches. */
+  dendritePropagate(gain) { this.#x.dendrite_propagate(finite('gain', gain)); }
+  /** Shifts the last step's spikes into the per-neuron pattern registers. */
+  patternRecord() { this.#x.pattern_record(); }
+  /** A neuron's spike history (bit t = spiked t recordings ago). */
+  pattern(id) { return this.#x.get_pattern(this.#id('id', id)) >>> 0; }
+  /** The neuron whose history is nearest `target` in Hamming distance, or null when empty. */
+  patternMatch(target) {
+    const n = this.#x.pattern_match(u32('target', target));
+    return n === ABI.NONE ? null : n;
+  }
+  /** Bitmap of the other neurons whose history is within `threshold` bits of `id`'s. */
+  patternCorrelate(id, threshold) {
+    return this.#x.pattern_correlate(this.#id('id', id), intIn('threshold', threshold, 0, 255)) >>> 0;
+  }
+  /**
+   * Neuromorphic k-NN: a rate-coded drive 0.25·dt/(1 + d − d_best) per step, LIF dynamics,
+   * propagation along the graph; ranked by (d − d_best)/(1 + spikes). Resets the network.
+   */
+  neuromorphicSearch(query, k = 5, { dt = 1, iterations = 10 } = {}) {
+    this.#k(k);
+    timestep(dt);
+    intIn('iterations', iterations, 0, 255);
+    this.#setQuery(query);
+    return this.#records(this.#x.neuromorphic_search(k, dt, iterations));
+  }
+  /** Sum of the spike-rate estimates (spikes/ms). */
+  get networkActivity() { return this.#x.get_network_activity(); }
+}
+
+/**
+ * Up to 256 cores of one compiled module: inserts go round-robin to the cores, searches run on
+ * every non-empty core and are merged with the module's `merge` export. Global id = core × 32 +
+ * local id. Capacity cores × 32 (8,192 with 256 cores).
+ */
+export class MicroHnswCluster {
+  #cores = [];
+  #dims;
+  #metric;
+  #maxCores;
+  #size = 0;
+
+  /** @param {{dims?: number, metric?: 'l2'|'cosine'|'dot'|0|1|2, cores?: number}} [options] */
+  constructor({ dims = 16, metric = 'l2', cores = ABI.MAX_CORES } = {}) {
+    this.#dims = intIn('dims', dims, 1, ABI.MAX_DIMS);
+    this.#metric = metricCode(metric);
+    this.#maxCores = intIn('cores', cores, 1, ABI.MAX_CORES);
+    moduleOrThrow();
+  }
+
+  /** Dimensionality. */
+  get dims() { return this.#dims; }
+  /** Metric name. */
+  get metric() { return METRICS[this.#metric]; }
+  /** Stored vectors over all cores. */
+  get size() { return this.#size; }
+  /** cores × 32. */
+  get capacity() { return this.#maxCores * ABI.CAPACITY; }
+  /** Maximum number of cores. */
+  get coreCount() { return this.#maxCores; }
+  /** The cores instantiated so far (created as inserts reach them). */
+  get cores() { return this.#cores.slice(); }
+
+  /** Stores a vector on the next core (round-robin); returns its global id. */
+  insert(vector) {
+    checkVector('vector', vector, this.#dims);
+    if (this.#size >= this.capacity) throw new Error(`the cluster is full (${this.capacity} vectors)`);
+    const c = this.#size % this.#maxCores;
+    if (c === this.#cores.length) {
+      this.#cores.push(new MicroHnsw({ dims: this.#dims, metric: this.#metric, coreId: c }));
+    }
+    const local = this.#cores[c].insert(vector);
+    this.#size++;
+    return c * ABI.CAPACITY + local;
+  }
+
+  /** Exact k nearest over every core, nearest first: [{id (global), distance}]. */
+  search(query, k = 10) {
+    intIn('k', k, 1, ABI.MAX_K);
+    checkVector('query', query, this.#dims);
+    if (this.#cores.length === 0) return [];
+    const head = this.#cores[0];
+    const hx = head.exports;
+    const headBytes = new Uint8Array(head.memory.buffer);
+    const scratch = hx.get_result_ptr();
+    hx.clear_global();
+    let total = 0;
+    for (const core of this.#cores) {
+      const x = core.exports;
+      new Float32Array(core.memory.buffer, x.get_query_ptr(), this.#dims).set(query);
+      const n = x.search(k);
+      if (core !== head) {
+        const src = x.get_result_ptr();
+        headBytes.set(new Uint8Array(core.memory.buffer, src, n * ABI.RECORD_BYTES), scratch);
+      }
+      total = hx.merge(scratch, n);
+    }
+    const view = new DataView(head.memory.buffer, hx.get_global_ptr(), ABI.MAX_K * ABI.RECORD_BYTES);
+    const out = [];
+    for (let i = 0; i < Math.min(k, total); i++) {
+      out.push({ id: view.getUint8(i * 8 + 1) * ABI.CAPACITY + view.getUint8(i * 8), distance: view.getFloat32(i * 8 + 4, true) });
+    }
+    return out;
+  }
+}
