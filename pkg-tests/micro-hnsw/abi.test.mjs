@@ -1,0 +1,287 @@
+// The raw C ABI of the built pkg/micro_hnsw.wasm: the 58 exports and their wasm signatures, size and
+// memory budget, SIMD128 in the shipped binary, exact search against a JS brute force, multi-core
+// merge, sentinels with unchanged state, and every export driven with hostile arguments (a trap fails).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { bruteForce, randomVectors, rawCore, readRecords, refDistance, rng, wasmBytes, wasmUrl } from './helpers.mjs';
+
+const bytes = wasmBytes();
+const module = new WebAssembly.Module(bytes);
+
+// name: [params, results] in wasm value types (u8/u16/u32/pointers are i32).
+const SIGNATURES = {
+  init: ['iii', ''], get_insert_ptr: ['', 'i'], get_query_ptr: ['', 'i'], get_result_ptr: ['', 'i'],
+  get_global_ptr: ['', 'i'], insert: ['', 'i'], search: ['i', 'i'], merge: ['ii', 'i'], clear_global: ['', ''],
+  count: ['', 'i'], get_core_id: ['', 'i'], get_metric: ['', 'i'], get_dims: ['', 'i'], get_capacity: ['', 'i'],
+  set_node_type: ['ii', ''], get_node_type: ['i', 'i'], type_matches: ['ii', 'i'], set_edge_weight: ['ii', ''],
+  get_edge_weight: ['i', 'i'], aggregate_neighbors: ['i', ''], get_delta_ptr: ['', 'i'], set_delta_ptr: ['', 'i'],
+  update_vector: ['if', ''], hnsw_to_snn: ['if', 'i'], snn_reset: ['', ''], snn_set_membrane: ['if', ''],
+  snn_get_membrane: ['i', 'f'], snn_set_threshold: ['if', ''], snn_inject: ['if', ''], snn_spiked: ['i', 'i'],
+  snn_get_spikes: ['', 'i'], snn_step: ['f', 'i'], snn_propagate: ['f', ''], snn_stdp: ['', ''],
+  snn_tick: ['ffi', 'i'], snn_get_time: ['', 'f'], encode_vector_to_spikes: ['i', 'i'],
+  spike_timing_similarity: ['ii', 'f'], spike_search: ['ii', 'i'], homeostatic_update: ['f', ''],
+  get_spike_rate: ['i', 'f'], oscillator_step: ['f', ''], oscillator_get_phase: ['', 'f'],
+  compute_resonance: ['i', 'f'], resonance_search: ['if', 'i'], wta_reset: ['', ''], wta_compete: ['', 'i'],
+  wta_soft: ['', ''], dendrite_reset: ['', ''], dendrite_inject: ['iif', ''], dendrite_integrate: ['i', 'f'],
+  dendrite_propagate: ['f', ''], pattern_record: ['', ''], get_pattern: ['i', 'i'], pattern_match: ['i', 'i'],
+  pattern_correlate: ['ii', 'i'], neuromorphic_search: ['ifi', 'i'], get_network_activity: ['', 'f'],
+};
+
+/** Export name → {params, results} from the binary's type, import, function and export sections. */
+function exportSignatures(buf) {
+  let p = 8;
+  const leb = () => { let n = 0, s = 0, b; do { b = buf[p++]; n |= (b & 127) << s; s += 7; } while (b & 128); return n >>> 0; };
+  const name = () => { const n = leb(); const s = buf.subarray(p, p + n).toString(); p += n; return s; };
+  const code = { 0x7f: 'i', 0x7e: 'I', 0x7d: 'f', 0x7c: 'F', 0x7b: 'v' };
+  const types = []; const funcs = []; const exports = {};
+  let imported = 0;
+  while (p < buf.length) {
+    const id = buf[p++]; const size = leb(); const end = p + size;
+    if (id === 1) {
+      for (let n = leb(); n > 0; n--) {
+        p++; // 0x60
+        const params = Array.from({ length: leb() }, () => code[buf[p++]]).join('');
+        const results = Array.from({ length: leb() }, () => code[buf[p++]]).join('');
+        types.push([params, results]);
+      }
+    } else if (id === 2) {
+      for (let n = leb(); n > 0; n--) { name(); name(); const kind = buf[p++]; if (kind === 0) { leb(); imported++; } else p = end; }
+    } else if (id === 3) {
+      for (let n = leb(); n > 0; n--) funcs.push(leb());
+    } else if (id === 7) {
+      for (let n = leb(); n > 0; n--) { const nm = name(); const kind = buf[p++]; const idx = leb(); if (kind === 0) exports[nm] = types[funcs[idx - imported]]; }
+    }
+    p = end;
+  }
+  return exports;
+}
+
+test('exports exactly the 58 functions of micro-hnsw-wasm 2.3 with their signatures, plus memory; no imports', () => {
+  assert.equal(Object.keys(SIGNATURES).length, 58);
+  assert.deepEqual(WebAssembly.Module.imports(module), []);
+  const sigs = exportSignatures(bytes);
+  assert.deepEqual(Object.keys(sigs).sort(), Object.keys(SIGNATURES).sort());
+  for (const [name, sig] of Object.entries(SIGNATURES)) assert.deepEqual(sigs[name], sig, name);
+  assert.ok(WebAssembly.Module.exports(module).some((e) => e.name === 'memory' && e.kind === 'memory'));
+});
+
+test('size budget: at most 12,288 bytes after wasm-opt -Oz', () => {
+  console.log(`micro_hnsw.wasm: ${bytes.length} bytes (budget 12,288, target 10,240)`);
+  assert.ok(bytes.length <= 12288, `${bytes.length} bytes`);
+});
+
+test('one instance costs one 64 KiB page of memory (the stack is sized to need)', () => {
+  const x = rawCore(module);
+  assert.equal(x.memory.buffer.byteLength, 65536);
+});
+
+test('the shipped binary computes with SIMD128 (f32x4 arithmetic on v128 loads)', () => {
+  const wasmDis = fileURLToPath(new URL('../../node_modules/.bin/wasm-dis', import.meta.url));
+  const text = execFileSync(wasmDis, [fileURLToPath(wasmUrl)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  for (const op of ['v128.load', 'f32x4.mul', 'f32x4.add', 'f32x4.sub']) {
+    assert.ok(text.includes(op), `${op} missing`);
+  }
+});
+
+function fill(x, vectors) {
+  const ins = new Float32Array(x.memory.buffer, x.get_insert_ptr(), 16);
+  for (const v of vectors) { ins.fill(0); ins.set(v); assert.notEqual(x.insert(), 255); }
+}
+
+function searchIds(x, query, k) {
+  const q = new Float32Array(x.memory.buffer, x.get_query_ptr(), 16);
+  q.fill(0); q.set(query);
+  const n = x.search(k);
+  return readRecords(x.memory, x.get_result_ptr(), n);
+}
+
+test('recall@k ≥ 0.99 (in fact exact) for L2, cosine and dot, 1,000 queries, every k ≤ 16', () => {
+  for (const metric of [0, 1, 2]) {
+    const rand = rng(100 + metric);
+    const x = rawCore(module);
+    x.init(16, metric, 3);
+    const vectors = randomVectors(rand, 32, 16);
+    fill(x, vectors);
+    let hits = 0, total = 0;
+    for (let q = 0; q < 1000; q++) {
+      const query = Float32Array.from({ length: 16 }, rand);
+      for (let k = 1; k <= 16; k++) {
+        const got = searchIds(x, query, k);
+        assert.equal(got.length, k);
+        const want = bruteForce(metric, vectors, query, k);
+        const wantIds = new Set(want.map((w) => w.id));
+        for (const r of got) if (wantIds.has(r.idx)) hits++;
+        total += k;
+        for (let i = 0; i < k; i++) {
+          assert.equal(got[i].core, 3);
+          if (i > 0) assert.ok(got[i].distance >= got[i - 1].distance, 'sorted');
+          const exact = refDistance(metric, query, vectors[got[i].idx]);
+          assert.ok(Math.abs(got[i].distance - exact) <= 1e-5 * (1 + Math.abs(exact)), `distance ${got[i].distance} vs ${exact}`);
+        }
+      }
+    }
+    const recall = hits / total;
+    console.log(`metric ${['l2', 'cosine', 'dot'][metric]}: recall over k = 1..16 = ${recall.toFixed(5)}`);
+    assert.ok(recall >= 0.99, `recall ${recall}`);
+  }
+});
+
+test('search returns min(k, count) results and empty records after them', () => {
+  const x = rawCore(module);
+  x.init(3, 0, 9);
+  fill(x, [[0, 0, 0], [1, 0, 0], [3, 0, 0]]);
+  assert.equal(x.search(16), 3);
+  const r = readRecords(x.memory, x.get_result_ptr(), 16);
+  assert.deepEqual(r.slice(0, 3).map((e) => [e.idx, e.distance]), [[0, 0], [1, 1], [2, 9]]);
+  for (const e of r.slice(3)) { assert.equal(e.idx, 255); assert.equal(e.distance, Infinity); }
+});
+
+test('merge keeps the 16 best over several cores and clear_global empties it', () => {
+  const rand = rng(5);
+  const cores = [0, 1, 2, 3].map((id) => { const x = rawCore(module); x.init(8, 0, id); return x; });
+  const all = [];
+  for (const x of cores) { const vs = randomVectors(rand, 32, 8); fill(x, vs); all.push(...vs.map((v, i) => ({ v, id: x.get_core_id() * 32 + i }))); }
+  const query = Float32Array.from({ length: 8 }, rand);
+  const head = cores[0];
+  head.clear_global();
+  const scratch = head.get_result_ptr();
+  for (const x of cores) {
+    const got = searchIds(x, query, 16);
+    if (x !== head) new Uint8Array(head.memory.buffer).set(new Uint8Array(x.memory.buffer, x.get_result_ptr(), got.length * 8), scratch);
+    head.merge(scratch, got.length);
+  }
+  const merged = readRecords(head.memory, head.get_global_ptr(), 16).map((r) => r.core * 32 + r.idx);
+  const want = all.map((e) => ({ id: e.id, d: refDistance(0, query, e.v) })).sort((a, b) => a.d - b.d).slice(0, 16).map((e) => e.id);
+  assert.deepEqual(merged, want);
+  head.clear_global();
+  assert.ok(readRecords(head.memory, head.get_global_ptr(), 16).every((r) => r.idx === 255));
+});
+
+test('bad input returns the sentinel and leaves the state unchanged', () => {
+  const x = rawCore(module);
+  // Before init: 16 dims, L2, core 0.
+  assert.equal(x.get_dims(), 16); assert.equal(x.get_metric(), 0); assert.equal(x.count(), 0);
+  x.init(4, 1, 7);
+  for (const [d, m] of [[0, 0], [17, 0], [4, 3], [4, 255]]) {
+    x.init(d, m, 1);
+    assert.deepEqual([x.get_dims(), x.get_metric(), x.get_core_id()], [4, 1, 7], `init(${d}, ${m}) ignored`);
+  }
+  const ins = new Float32Array(x.memory.buffer, x.get_insert_ptr(), 16);
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    ins.set([1, 2, bad, 4]);
+    assert.equal(x.insert(), 255); assert.equal(x.count(), 0);
+  }
+  ins.set([1, 2, 3, 4, NaN]); // beyond dims: not read
+  assert.equal(x.insert(), 0);
+  const q = new Float32Array(x.memory.buffer, x.get_query_ptr(), 16);
+  q.set([1, 2, 3, 4]);
+  assert.equal(x.search(1), 1);
+  const before = readRecords(x.memory, x.get_result_ptr(), 16);
+  for (const k of [0, 17, 255]) assert.equal(x.search(k), 0);
+  q[1] = NaN; assert.equal(x.search(1), 0);
+  assert.equal(x.neuromorphic_search(1, 1, 5), 0);
+  assert.equal(x.resonance_search(1, 0.5), 0);
+  q[1] = 2;
+  assert.equal(x.neuromorphic_search(1, NaN, 5), 0);
+  assert.equal(x.neuromorphic_search(1, 0, 5), 0);
+  assert.equal(x.neuromorphic_search(1, 1001, 5), 0);
+  assert.equal(x.resonance_search(1, Infinity), 0);
+  assert.equal(x.hnsw_to_snn(1, NaN), 0);
+  assert.deepEqual(readRecords(x.memory, x.get_result_ptr(), 16), before);
+  // idx ≥ count
+  assert.equal(x.get_node_type(1), 255); assert.equal(x.type_matches(1, 0xffff), 0);
+  x.set_node_type(0, 16); assert.equal(x.get_node_type(0), 0);
+  x.set_node_type(0, 9); assert.equal(x.get_node_type(0), 9);
+  assert.equal(x.type_matches(0, 1 << 9), 1); assert.equal(x.type_matches(0, 1 << 8), 0);
+  x.set_edge_weight(1, 3); assert.equal(x.get_edge_weight(1), 0); assert.equal(x.get_edge_weight(0), 255);
+  x.snn_set_membrane(0, 0.5); x.snn_set_membrane(0, NaN); x.snn_set_membrane(1, 0.7);
+  assert.equal(x.snn_get_membrane(0), 0.5); assert.equal(x.snn_get_membrane(1), 0);
+  assert.equal(x.snn_step(NaN), 0); assert.equal(x.snn_step(-1), 0); assert.equal(x.snn_get_time(), 0);
+  assert.equal(x.snn_tick(1, NaN, 0), 0); assert.equal(x.snn_get_time(), 0);
+  assert.equal(x.encode_vector_to_spikes(1), 0); assert.equal(x.get_pattern(1), 0);
+  assert.equal(x.pattern_correlate(1, 3), 0); assert.equal(x.compute_resonance(5), 0);
+  const delta = new Float32Array(x.memory.buffer, x.get_delta_ptr(), 16);
+  delta.set([3.4e38, 0, 0, 0]);
+  x.update_vector(0, 10); // would overflow to +∞: ignored
+  q.set([1, 2, 3, 4]); assert.equal(x.search(1), 1);
+  assert.ok(Math.abs(readRecords(x.memory, x.get_result_ptr(), 1)[0].distance) < 1e-6, 'vector 0 unchanged (cosine distance to itself ≈ 0)');
+  // merge: count > 16, pointer beyond memory, records straddling the end
+  x.clear_global();
+  assert.equal(x.merge(x.get_result_ptr(), 1), 1);
+  const global = readRecords(x.memory, x.get_global_ptr(), 16);
+  assert.equal(x.merge(x.get_result_ptr(), 17), 0);
+  assert.equal(x.merge(65536, 1), 0);
+  assert.equal(x.merge(65536 - 4, 1), 0);
+  assert.equal(x.merge(-8, 1), 0);
+  assert.deepEqual(readRecords(x.memory, x.get_global_ptr(), 16), global);
+  // a full core
+  fill(x, randomVectors(rng(9), 31, 4));
+  assert.equal(x.count(), 32);
+  ins.set([0, 0, 0, 0]); assert.equal(x.insert(), 255); assert.equal(x.count(), 32);
+});
+
+const I32 = [0, 1, 2, 5, 15, 16, 17, 31, 32, 33, 127, 254, 255, 256, 0xffff, 0x10000, -1, 0x7fffffff, -0x80000000];
+const F32 = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 0.5, 1e-45, 3.4e38, -3.4e38, 1000, 1000.5, 20];
+
+function* combos(kinds) {
+  if (kinds.length === 0) { yield []; return; }
+  for (const v of kinds[0] === 'i' ? I32 : F32) for (const rest of combos(kinds.slice(1))) yield [v, ...rest];
+}
+
+test('every export survives hostile arguments in every state (no trap, invariants hold)', () => {
+  const setups = {
+    uninitialised: () => {},
+    empty: (x) => x.init(16, 1, 2),
+    partial: (x) => { x.init(8, 2, 4); fill(x, randomVectors(rng(3), 5, 8)); },
+    full: (x) => { x.init(16, 0, 5); fill(x, randomVectors(rng(4), 32, 16)); },
+    poisoned: (x) => {
+      x.init(16, 0, 6); fill(x, randomVectors(rng(6), 20, 16));
+      for (const get of ['get_query_ptr', 'get_insert_ptr', 'get_delta_ptr']) new Float32Array(x.memory.buffer, x[get](), 16).fill(NaN);
+      x.snn_set_membrane(3, 3e4); x.snn_inject(4, -3e4); x.dendrite_inject(5, 0, 3e4);
+    },
+  };
+  let calls = 0;
+  for (const [state, setup] of Object.entries(setups)) {
+    for (const [name, [params]] of Object.entries(SIGNATURES)) {
+      const x = rawCore(module);
+      setup(x);
+      for (const args of combos([...params])) {
+        try {
+          x[name](...args);
+        } catch (e) {
+          assert.fail(`${name}(${args.join(', ')}) trapped in state ${state}: ${e.message}`);
+        }
+        calls++;
+        const count = x.count();
+        assert.ok(count <= 32 && x.get_dims() >= 1 && x.get_dims() <= 16 && x.get_metric() <= 2, `${name}(${args}) broke invariants`);
+      }
+      // the instance still answers correctly afterwards
+      if (x.count() > 0) {
+        const q = new Float32Array(x.memory.buffer, x.get_query_ptr(), 16);
+        q.fill(0.25);
+        assert.equal(x.search(1), 1, `${name} in ${state}: search still works`);
+      }
+    }
+  }
+  console.log(`${calls} hostile calls, no trap`);
+});
+
+test('a random sequence of 20,000 calls with random arguments never traps', () => {
+  const rand = rng(77);
+  const names = Object.keys(SIGNATURES);
+  const x = rawCore(module);
+  for (let i = 0; i < 20000; i++) {
+    const name = names[Math.floor((rand() + 1) / 2 * names.length)];
+    const args = [...SIGNATURES[name][0]].map((k) => {
+      const r = rand();
+      if (k === 'f') return r < -0.8 ? F32[Math.floor((rand() + 1) * 7)] : r * 40;
+      return r < -0.5 ? I32[Math.floor((rand() + 1) * 9.5)] : Math.floor((r + 1) * 20);
+    });
+    if (name === 'insert') new Float32Array(x.memory.buffer, x.get_insert_ptr(), 16).set(Array.from({ length: 16 }, rand));
+    if (name.includes('search') || name === 'hnsw_to_snn') new Float32Array(x.memory.buffer, x.get_query_ptr(), 16).set(Array.from({ length: 16 }, rand));
+    try { x[name](...args); } catch (e) { assert.fail(`${name}(${args}) trapped: ${e.message}`); }
+  }
+  assert.ok(x.count() <= 32);
+});
