@@ -1,0 +1,245 @@
+// The JS wrapper imported as a user would ('sona-wasm/micro-hnsw'): typed API, errors for bad
+// input, the spiking-network calls checked against values derived by hand from the documented
+// fixed-point rules, and MicroHnswCluster recall@10 at 8,192 × 16-d against a JS brute force.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { bruteForce, importWrapper, randomVectors, refDistance, rng, wasmBytes } from './helpers.mjs';
+
+const { init, initSync, MicroHnsw, MicroHnswCluster, ABI } = await importWrapper();
+
+const close = (a, b, eps = 1e-4) => assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);
+
+test('init and initSync are idempotent and return the compiled module', async () => {
+  const m = await init();
+  assert.ok(m instanceof WebAssembly.Module);
+  assert.equal(await init(), m);
+  assert.equal(initSync(wasmBytes()), m);
+  assert.equal(ABI.CAPACITY, 32);
+});
+
+test('bad arguments throw clear errors instead of returning sentinels', () => {
+  assert.throws(() => new MicroHnsw({ dims: 0 }), RangeError);
+  assert.throws(() => new MicroHnsw({ dims: 17 }), RangeError);
+  assert.throws(() => new MicroHnsw({ metric: 'manhattan' }), /metric/);
+  assert.throws(() => new MicroHnsw({ coreId: 256 }), RangeError);
+  const h = new MicroHnsw({ dims: 3 });
+  assert.throws(() => h.insert([1, 2]), /3 dimensions/);
+  assert.throws(() => h.insert([1, NaN, 2]), /finite/);
+  assert.throws(() => h.insert('abc'), RangeError);
+  assert.throws(() => h.insert(null), TypeError);
+  assert.equal(h.size, 0);
+  h.insert([1, 2, 3]);
+  assert.throws(() => h.search([1, 2, 3], 0), /k must be/);
+  assert.throws(() => h.search([1, 2, 3], 17), /k must be/);
+  assert.throws(() => h.search([1, Infinity, 3], 1), /finite/);
+  assert.throws(() => h.nodeType(1), /id must be/);
+  assert.throws(() => h.setNodeType(0, 16), /type/);
+  assert.throws(() => h.step(0), /dt/);
+  assert.throws(() => h.step(1001), /dt/);
+  assert.throws(() => h.inject(0, NaN), /finite/);
+  assert.throws(() => h.dendriteInject(0, 6, 1), /branch/);
+  for (let i = 1; i < 32; i++) h.insert([i, 0, 0]);
+  assert.throws(() => h.insert([0, 0, 0]), /full/);
+  assert.equal(h.size, 32);
+});
+
+test('MicroHnsw search is exact for every metric (cosine and dot distances as documented)', () => {
+  for (const metric of ['l2', 'cosine', 'dot']) {
+    const code = ['l2', 'cosine', 'dot'].indexOf(metric);
+    const rand = rng(40 + code);
+    const h = new MicroHnsw({ dims: 12, metric, coreId: 1 });
+    assert.equal(h.metric, metric);
+    const vectors = randomVectors(rand, 32, 12);
+    vectors.forEach((v, i) => assert.equal(h.insert(v), i));
+    for (let q = 0; q < 100; q++) {
+      const query = randomVectors(rand, 1, 12)[0];
+      const got = h.search(query, 7);
+      const want = bruteForce(code, vectors, query, 7);
+      assert.deepEqual(got.map((r) => r.id), want.map((w) => w.id));
+      got.forEach((r, i) => close(r.distance, want[i].d, 1e-5));
+    }
+  }
+});
+
+function twoNeurons() {
+  const h = new MicroHnsw({ dims: 4 });
+  h.insert([0, 0, 0, 0]);
+  h.insert([1, 0, 0, 0]); // the only possible link: 0 — 1
+  return h;
+}
+
+test('LIF: threshold, reset, refractory period, leak', () => {
+  const h = twoNeurons();
+  h.setMembrane(0, 0.5);
+  assert.equal(h.membrane(0), 0.5);
+  h.inject(0, 0.6); // 0.5 − 0.5/20 (leak over 1 ms) + 0.6 = 1.075 ≥ 1 → spike
+  assert.equal(h.step(1), 1);
+  assert.ok(h.spiked(0));
+  assert.equal(h.spikes(), 1);
+  assert.equal(h.membrane(0), 0, 'reset to 0');
+  h.inject(0, 5);
+  assert.equal(h.step(1), 0, 'refractory (2 ms): the current is discarded');
+  assert.equal(h.membrane(0), 0);
+  h.setMembrane(1, 0.8);
+  h.step(1);
+  close(h.membrane(1), 0.8 * (1 - 1 / 20)); // one 1 ms leak with τ_m = 20 ms
+  close(h.time, 3, 1e-9);
+});
+
+test('spikes propagate along the graph weighted by synapse (128/256) and edge weight (255/256)', () => {
+  const h = twoNeurons();
+  h.inject(0, 1);
+  h.step(1);
+  assert.ok(h.spiked(0));
+  h.propagate(2);
+  h.step(1);
+  assert.equal(h.membrane(1), (2 * 128 * 255) / 65536);
+  h.snnReset();
+  h.setEdgeWeight(0, 0);
+  h.inject(0, 1); h.step(1); h.propagate(2); h.step(1);
+  assert.equal(h.membrane(1), 0, 'edge weight 0 silences the link');
+});
+
+test('gamma oscillator: 40 Hz → a quarter turn in 6.25 ms', () => {
+  const h = twoNeurons();
+  h.oscillatorStep(6.25);
+  close(h.phase, Math.PI / 2, 1e-3);
+  h.oscillatorStep(25);
+  close(h.phase, Math.PI / 2, 1e-3);
+});
+
+test('hard and soft winner-take-all with inhibition 0.8', () => {
+  const h = new MicroHnsw({ dims: 2 });
+  [[0, 0], [1, 0], [0, 1]].forEach((v) => h.insert(v));
+  assert.equal(h.wtaCompete(), 0, 'all at 0: ties go to the lowest index');
+  h.snnReset();
+  h.setMembrane(0, 0.2); h.setMembrane(1, 0.9); h.setMembrane(2, 0.5);
+  assert.equal(h.wtaCompete(), 1);
+  close(h.membrane(1), 0.9);
+  close(h.membrane(0), 0.2 - 0.72);
+  close(h.membrane(2), 0.5 - 0.72);
+  h.snnReset();
+  h.setMembrane(0, 0.2); h.setMembrane(1, 0.9); h.setMembrane(2, 0.5);
+  h.wtaSoft();
+  close(h.membrane(1), 0.9);
+  close(h.membrane(0), 0.2 - 0.8 * 0.7);
+  close(h.membrane(2), 0.5 - 0.8 * 0.4);
+  assert.equal(new MicroHnsw({ dims: 2 }).wtaCompete(), null);
+});
+
+test('dendrites: supralinear branches (d² above 1), unconnected branches ignored', () => {
+  const h = twoNeurons(); // one link each: branch 0 only
+  h.dendriteInject(0, 0, 2);
+  assert.equal(h.dendriteIntegrate(0), 4);
+  h.dendriteInject(0, 0, 0.5);
+  assert.equal(h.dendriteIntegrate(0), 0.5);
+  h.dendriteInject(0, 1, 3);
+  assert.equal(h.dendriteIntegrate(0), 0, 'branch 1 has no synapse');
+  h.dendriteInject(1, 0, 1.5);
+  h.dendriteIntegrate(1);
+  h.step(1);
+  assert.ok(h.spiked(1), '2.25 reached the soma');
+  h.snnReset(); h.dendriteReset();
+  h.inject(0, 1); h.step(1); h.dendritePropagate(4);
+  assert.equal(h.dendriteIntegrate(1), ((4 * 128 * 255) / 65536) ** 2);
+});
+
+test('spike-timing codes, Jaccard similarity and spike search', () => {
+  const h = new MicroHnsw({ dims: 4 });
+  h.insert([1, -1, 0, 0.5]);
+  h.insert([-1, 1, 0.5, 0]);
+  const code = h.encodeVector(0);
+  assert.equal(code, (1 << 0) + 2 ** 29 + (1 << 14) + (1 << 11));
+  assert.equal(h.spikeTimingSimilarity(0b1100, 0b1010), Math.fround(1 / 3));
+  assert.equal(h.spikeTimingSimilarity(0, 0), 1);
+  const hits = h.spikeSearch(code, 2);
+  assert.deepEqual(hits.map((x) => x.id), [0, 1]);
+  assert.equal(hits[0].distance, 0);
+});
+
+test('temporal pattern registers, matching and correlation', () => {
+  const h = new MicroHnsw({ dims: 2 });
+  [[0, 0], [5, 5], [9, 0]].forEach((v) => h.insert(v));
+  h.inject(0, 2); h.inject(2, 2);
+  h.step(1); h.patternRecord();   // 0 and 2 spike
+  h.step(1); h.patternRecord();   // refractory: nobody
+  assert.equal(h.pattern(0), 0b10);
+  assert.equal(h.pattern(1), 0);
+  assert.equal(h.patternMatch(0b10), 0);
+  assert.equal(h.patternMatch(0), 1);
+  assert.equal(h.patternCorrelate(0, 0), 0b100);
+  assert.equal(h.patternCorrelate(1, 1), 0b101);
+});
+
+test('hnswToSnn drives the nearest to threshold; homeostasis tracks the spike rate', () => {
+  const h = new MicroHnsw({ dims: 1 });
+  [[0], [1], [3]].forEach((v) => h.insert(v));
+  const hits = h.hnswToSnn([0.1], 3, 1);
+  assert.deepEqual(hits.map((x) => x.id), [0, 1, 2]);
+  h.step(1);
+  assert.ok(h.spiked(0), 'the nearest receives exactly gain = 1.0 = threshold');
+  close(h.membrane(1), 1 / (1 + (0.81 - 0.01)));
+  close(h.membrane(2), 1 / (1 + (8.41 - 0.01)));
+  assert.equal(h.spikeRate(0), 0);
+  h.homeostaticUpdate(1);
+  assert.ok(h.spikeRate(0) > 0 && h.spikeRate(1) === 0);
+  close(h.networkActivity, h.spikeRate(0));
+});
+
+test('neuromorphic search ranks the true nearest first and reports metric distances', () => {
+  const rand = rng(9);
+  const h = new MicroHnsw({ dims: 16, metric: 'cosine' });
+  const vectors = randomVectors(rand, 32, 16);
+  vectors.forEach((v) => h.insert(v));
+  for (let q = 0; q < 50; q++) {
+    const query = randomVectors(rand, 1, 16)[0];
+    const hits = h.neuromorphicSearch(query, 5, { dt: 1, iterations: 10 });
+    assert.equal(hits.length, 5);
+    assert.equal(hits[0].id, bruteForce(1, vectors, query, 1)[0].id);
+    for (const x of hits) close(x.distance, refDistance(1, query, vectors[x.id]), 1e-5);
+    assert.equal(new Set(hits.map((x) => x.id)).size, 5);
+  }
+  const plain = h.search(vectors[3], 4).map((x) => x.id);
+  assert.deepEqual(h.resonanceSearch(vectors[3], 4, 0).map((x) => x.id), plain, 'phase weight 0 = plain search');
+});
+
+test('GNN helpers: node types, aggregation and vector updates', () => {
+  const h = twoNeurons();
+  h.setNodeType(1, 7);
+  assert.equal(h.nodeType(1), 7);
+  assert.ok(h.typeMatches(1, 1 << 7));
+  assert.ok(!h.typeMatches(1, 1 << 6));
+  assert.deepEqual([...h.aggregateNeighbors(0)], [1, 0, 0, 0]);
+  h.setEdgeWeight(1, 51);
+  close(h.aggregateNeighbors(0)[0], 0.2);
+  h.updateVector(0, 1, [0, 2, 0, 0]);
+  assert.equal(h.search([0, 2, 0, 0], 1)[0].distance, 0);
+  assert.equal(h.search([0, 2, 0, 0], 1)[0].id, 0);
+});
+
+test('MicroHnswCluster: 256 cores × 32 = 8,192 vectors, recall@10 ≥ 0.99 against brute force', () => {
+  const rand = rng(2024);
+  const cluster = new MicroHnswCluster({ dims: 16, metric: 'l2' });
+  assert.equal(cluster.capacity, 8192);
+  const byId = new Map();
+  for (const v of randomVectors(rand, 8192, 16)) byId.set(cluster.insert(v), v);
+  assert.equal(cluster.size, 8192);
+  assert.equal(cluster.cores.length, 256);
+  assert.throws(() => cluster.insert(new Float32Array(16)), /full/);
+  const ids = [...byId.keys()];
+  const vectors = ids.map((id) => byId.get(id));
+  let hits = 0;
+  const queries = 100;
+  for (let q = 0; q < queries; q++) {
+    const query = randomVectors(rand, 1, 16)[0];
+    const got = cluster.search(query, 10);
+    assert.equal(got.length, 10);
+    const want = new Set(bruteForce(0, vectors, query, 10).map((w) => ids[w.id]));
+    for (const r of got) if (want.has(r.id)) hits++;
+    for (const r of got) close(r.distance, refDistance(0, query, byId.get(r.id)), 1e-4);
+  }
+  const recall = hits / (10 * queries);
+  console.log(`MicroHnswCluster 8,192 × 16-d recall@10 = ${recall}`);
+  assert.ok(recall >= 0.99, `recall@10 ${recall}`);
+  assert.throws(() => new MicroHnswCluster({ cores: 257 }), RangeError);
+});
