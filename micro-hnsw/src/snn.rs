@@ -47,6 +47,11 @@
 //!
 //! Winner-take-all is not part of the tick; it is an explicit operation (`wta_compete`, `wta_soft`).
 
+// Native builds (tests, the rtl/ co-simulation generators) link std, which supplies the panic handler
+// a no_std cdylib needs; wasm32 builds stay no_std (lib.rs has the wasm panic handler).
+#[cfg(not(target_arch = "wasm32"))]
+extern crate std;
+
 /// Neurons per core: one per stored vector.
 pub const NEURONS: usize = 32;
 /// Synapses per neuron = graph neighbours per node.
