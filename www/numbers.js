@@ -55,7 +55,7 @@ function benchmarks({ MicroHnsw, WasmSonaEngine }) {
   for (let i = 0; i < 32; i++) core.insert(randomVector(rng, 16));
   const query = randomVector(rng, 16);
   // SONA: the default preset (256-d, rank 2), 100 patterns learned from 1,000 trajectories.
-  const engine = WasmSonaEngine.withConfig({ pattern_clusters: 100 });
+  const engine = WasmSonaEngine.withConfig({ pattern_clusters: 100, seed: 1 });
   const dim = engine.getConfig().hidden_dim;
   const centres = Array.from({ length: 100 }, () => randomVector(rng, dim));
   for (let t = 0; t < 1000; t++) {
@@ -69,11 +69,11 @@ function benchmarks({ MicroHnsw, WasmSonaEngine }) {
   const output = new Float32Array(dim);
   const rows = [
     ['search (k = 5, 32 × 16-d)', () => core.search(query, 5)],
-    ['snn_tick', () => core.snnTick(1, 1, true)],
+    ['snn_tick', () => core.tick(1, 1, true)],
     [`applyLoraInto (${dim}-d)`, () => engine.applyLoraInto(input, output)],
     [`findPatterns (k = 5, ${engine.stats().patterns_stored ?? '?'} patterns)`, () => engine.findPatterns(input, 5)],
   ];
-  return { rows, dispose: () => { core.free?.(); engine.free?.(); } };
+  return { rows, dispose: () => engine.free() };
 }
 
 export function setupNumbers(modules) {

@@ -13,6 +13,7 @@ const CAPACITY = 32;
 const HISTORY = 240; // raster / trace columns kept
 const METRICS = ['l2', 'cosine', 'dot'];
 const TRACE_COLORS = ['--trace-1', '--trace-2', '--trace-3', '--trace-4'];
+const THRESHOLD_AT_RESET = 1.0; // snnReset() sets every threshold to 1.0; homeostasis adapts it
 
 /**
  * Distance as micro-HNSW defines it (smaller = closer): squared Euclidean for L2, 1 − cosine for
@@ -67,11 +68,10 @@ export function setupPlayground({ MicroHnsw }) {
     spikeCount: new Uint32Array(CAPACITY),
     raster: new Uint32Array(HISTORY), // spike bitmap per step, ring buffer
     membrane: [], // per traced neuron: Float32Array(HISTORY)
-    threshold: [],
     traced: [],
     head: 0, // next column to write
     filled: 0,
-    winner: 255,
+    winner: null,
     running: false,
   };
 
@@ -96,7 +96,6 @@ export function setupPlayground({ MicroHnsw }) {
   }
 
   function rebuild() {
-    index.free?.();
     index = new MicroHnsw({ dims: 2, metric: state.metric, coreId: 0 });
     const points = state.points;
     state.points = [];
@@ -317,10 +316,9 @@ export function setupPlayground({ MicroHnsw }) {
     snn.raster.fill(0);
     snn.head = 0;
     snn.filled = 0;
-    snn.winner = 255;
+    snn.winner = null;
     snn.traced = [];
     snn.membrane = [];
-    snn.threshold = [];
     drawNetwork();
   }
 
@@ -330,22 +328,22 @@ export function setupPlayground({ MicroHnsw }) {
     if (ids.join() !== snn.traced.join()) {
       snn.traced = ids;
       snn.membrane = ids.map(() => new Float32Array(HISTORY).fill(NaN));
-      snn.threshold = ids.map(() => new Float32Array(HISTORY).fill(NaN));
     }
     $('trace-neurons').textContent = ids.length ? ids.map((i) => `#${i}`).join(', ') : '—';
   }
 
   /** One timestep: stimulus from the query's neighbours, then the core's full tick. */
-  function stepNetwork(dt, gain, learn) {
+  function stepNetwork(dt, gain, learn, wta) {
     if (state.query) index.hnswToSnn(state.query, Math.min(k(), state.points.length), gain);
-    index.snnTick(dt, gain, learn);
-    const spikes = index.snnGetSpikes() >>> 0;
+    index.tick(dt, gain, learn);
+    index.patternRecord();
+    if (wta) snn.winner = index.wtaCompete();
+    const spikes = index.spikes() >>> 0;
     snn.raster[snn.head] = spikes;
     for (let n = 0; n < CAPACITY; n++) if (spikes & (1 << n)) snn.spikeCount[n]++;
     snn.spikeTotal += popcount(spikes);
     snn.traced.forEach((id, i) => {
-      snn.membrane[i][snn.head] = index.snnGetMembrane(id);
-      snn.threshold[i][snn.head] = index.snnGetThreshold(id);
+      snn.membrane[i][snn.head] = index.membrane(id);
     });
     snn.head = (snn.head + 1) % HISTORY;
     snn.filled = Math.min(HISTORY, snn.filled + 1);
@@ -359,8 +357,10 @@ export function setupPlayground({ MicroHnsw }) {
     }
     const iterations = Math.round(num('snn-iterations', 200, 1, 5000));
     const dt = num('snn-dt', 1, 0.05, 5);
-    const gain = num('snn-gain', 2, 0, 10);
+    const gain = num('snn-gain', 0.3, 0, 10);
     const learn = $('snn-learn').checked;
+    const wta = $('snn-wta').checked;
+    if (!wta) snn.winner = null;
     const perFrame = Math.max(1, Math.ceil(iterations / 60)); // about one second of animation
     let left = iterations;
     snn.running = true;
@@ -371,9 +371,8 @@ export function setupPlayground({ MicroHnsw }) {
     const frame = () => {
       try {
         const n = Math.min(perFrame, left);
-        for (let i = 0; i < n; i++) stepNetwork(dt, gain, learn);
+        for (let i = 0; i < n; i++) stepNetwork(dt, gain, learn, wta);
         left -= n;
-        snn.winner = index.wtaCompete();
         drawNetwork();
         drawPoints();
       } catch (err) {
@@ -397,12 +396,12 @@ export function setupPlayground({ MicroHnsw }) {
     drawRaster();
     drawMembranes();
     drawPhase();
-    drawWeights();
+    drawCoactivity();
     $('snn-steps').textContent = String(snn.steps);
     $('spike-total').textContent = String(snn.spikeTotal);
-    $('snn-time').textContent = index.snnGetTime().toFixed(1);
-    $('wta-winner').textContent = snn.winner === 255 ? '—' : `#${snn.winner}`;
-    $('snn-activity').textContent = index.getNetworkActivity().toFixed(3);
+    $('snn-time').textContent = index.time.toFixed(1);
+    $('wta-winner').textContent = snn.winner === null ? '—' : `#${snn.winner}`;
+    $('snn-activity').textContent = `${index.networkActivity.toFixed(3)} spikes/ms`;
   }
 
   function drawRaster() {
@@ -410,7 +409,7 @@ export function setupPlayground({ MicroHnsw }) {
     ctx.clearRect(0, 0, width, height);
     const rowH = height / CAPACITY;
     const colW = width / HISTORY;
-    if (snn.winner !== 255) {
+    if (snn.winner !== null) {
       ctx.fillStyle = themeColor('--grid');
       ctx.fillRect(0, snn.winner * rowH, width, rowH);
     }
@@ -430,9 +429,14 @@ export function setupPlayground({ MicroHnsw }) {
   function drawMembranes() {
     const { ctx, width, height } = fitCanvas($('membrane-canvas'));
     ctx.clearRect(0, 0, width, height);
-    let top = 1.2;
-    for (const t of snn.threshold) for (const v of t) if (v > top) top = v * 1.1;
-    const bottom = -0.2;
+    let top = THRESHOLD_AT_RESET * 1.25;
+    let bottom = -0.25;
+    for (const series of snn.membrane) {
+      for (const v of series) {
+        if (v > top) top = v * 1.05;
+        if (v < bottom) bottom = v * 1.05;
+      }
+    }
     const yOf = (v) => height - ((v - bottom) / (top - bottom)) * height;
     const colW = width / HISTORY;
     ctx.strokeStyle = themeColor('--grid');
@@ -440,31 +444,33 @@ export function setupPlayground({ MicroHnsw }) {
     ctx.moveTo(0, yOf(0));
     ctx.lineTo(width, yOf(0));
     ctx.stroke();
+    ctx.strokeStyle = themeColor('--muted');
+    ctx.setLineDash([5, 4]);
+    ctx.beginPath();
+    ctx.moveTo(0, yOf(THRESHOLD_AT_RESET));
+    ctx.lineTo(width, yOf(THRESHOLD_AT_RESET));
+    ctx.stroke();
+    ctx.setLineDash([]);
     snn.traced.forEach((id, i) => {
-      const color = themeColor(TRACE_COLORS[i]);
-      for (const [series, dash] of [[snn.membrane[i], []], [snn.threshold[i], [4, 3]]]) {
-        ctx.strokeStyle = color;
-        ctx.lineWidth = dash.length ? 1 : 1.5;
-        ctx.setLineDash(dash);
-        ctx.beginPath();
-        let started = false;
-        for (let c = 0; c < snn.filled; c++) {
-          const slot = (snn.head - snn.filled + c + HISTORY) % HISTORY;
-          const v = series[slot];
-          if (Number.isNaN(v)) continue;
-          const x = (HISTORY - snn.filled + c) * colW;
-          if (started) ctx.lineTo(x, yOf(v));
-          else ctx.moveTo(x, yOf(v));
-          started = true;
-        }
-        ctx.stroke();
+      ctx.strokeStyle = themeColor(TRACE_COLORS[i]);
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      let started = false;
+      for (let c = 0; c < snn.filled; c++) {
+        const slot = (snn.head - snn.filled + c + HISTORY) % HISTORY;
+        const v = snn.membrane[i][slot];
+        if (Number.isNaN(v)) continue;
+        const x = (HISTORY - snn.filled + c) * colW;
+        if (started) ctx.lineTo(x, yOf(v));
+        else ctx.moveTo(x, yOf(v));
+        started = true;
       }
-      ctx.setLineDash([]);
+      ctx.stroke();
     });
   }
 
   function drawPhase() {
-    const phase = index.oscillatorGetPhase();
+    const phase = index.phase;
     const { ctx, width, height } = fitCanvas($('phase-canvas'));
     ctx.clearRect(0, 0, width, height);
     const cx = width / 2;
@@ -487,24 +493,30 @@ export function setupPlayground({ MicroHnsw }) {
     $('phase-value').textContent = phase.toFixed(2);
   }
 
-  function drawWeights() {
-    const { ctx, width, height } = fitCanvas($('weights-canvas'));
+  /**
+   * Heat map of spike co-activity: cell (i, j) = fraction of the last 32 recorded steps in which
+   * neurons i and j did the same thing (both spiked or both stayed silent), read from the core's
+   * temporal pattern registers; pairs that never spiked stay blank. (The STDP-learned synaptic
+   * weights themselves are not readable through the micro-HNSW ABI.)
+   */
+  function drawCoactivity() {
+    const { ctx, width, height } = fitCanvas($('coactivity-canvas'));
     ctx.clearRect(0, 0, width, height);
     const cell = Math.min(width, height) / CAPACITY;
-    const lo = themeColor('--heat-lo');
-    const hi = themeColor('--heat-hi');
-    ctx.fillStyle = lo;
+    ctx.fillStyle = themeColor('--heat-lo');
     ctx.fillRect(0, 0, cell * CAPACITY, cell * CAPACITY);
     const n = state.points.length;
+    const history = Array.from({ length: n }, (_, i) => index.pattern(i) >>> 0);
+    ctx.fillStyle = themeColor('--heat-hi');
     for (let i = 0; i < n; i++) {
-      for (const { target, weight } of index.synapses(i)) {
-        ctx.fillStyle = hi;
-        ctx.globalAlpha = 0.15 + 0.85 * weight;
-        ctx.fillRect(target * cell, i * cell, cell - 0.5, cell - 0.5);
+      for (let j = 0; j < n; j++) {
+        if (!history[i] && !history[j]) continue;
+        const agree = 32 - popcount(history[i] ^ history[j]);
+        ctx.globalAlpha = (agree / 32) ** 2;
+        ctx.fillRect(j * cell, i * cell, cell - 0.5, cell - 0.5);
       }
     }
     ctx.globalAlpha = 1;
-    $('weights-caption').textContent = 'Synaptic weights (row: pre-synaptic neuron, column: target), STDP-learned';
   }
 
   const redraw = () => {

@@ -1,0 +1,231 @@
+// The demo page (www/) in headless Chromium, against the built package in pkg/.
+// Any console error, page error, failed request or HTTP error fails the test that caused it.
+// Expected values are computed here, independently of the page: neighbours by brute force in JS,
+// CSP hash with node:crypto.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { serve, repoRoot } from '../tools/serve.mjs';
+import { launchChromium } from '../tools/browser.mjs';
+
+const INDEX_HTML = join(repoRoot, 'www', 'index.html');
+const ARTIFACTS = join(repoRoot, 'pkg-tests', 'artifacts');
+// The built package served at /pkg/: pkg/ (from `npm run build`), or DEMO_PKG_DIR to try a package
+// built elsewhere (an absolute path or one relative to the repository).
+const PKG_DIR = resolve(repoRoot, process.env.DEMO_PKG_DIR ?? 'pkg');
+
+// ── static checks of index.html ────────────────────────────────────────────────────────────────
+describe('demo page markup', () => {
+  const html = readFileSync(INDEX_HTML, 'utf8').replace(/<!--[\s\S]*?-->/g, '');
+
+  test('the CSP lists the sha256 of the inline import map and nothing else inline', () => {
+    const csp = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/);
+    assert.ok(csp, 'index.html declares a CSP meta tag');
+    const directives = Object.fromEntries(csp[1].split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+    const inline = scripts.filter(([, attrs]) => !/\bsrc=/.test(attrs));
+    assert.equal(inline.length, 1, 'exactly one inline script (the import map)');
+    assert.match(inline[0][1], /type="importmap"/);
+    const hash = createHash('sha256').update(inline[0][2]).digest('base64');
+    assert.deepEqual(
+      directives['script-src'].sort(),
+      ["'self'", "'wasm-unsafe-eval'", `'sha256-${hash}'`].sort(),
+      `script-src allows only this origin, wasm compilation and the import map by its current hash 'sha256-${hash}'`,
+    );
+    assert.deepEqual(directives['default-src'], ["'self'"]);
+    const map = JSON.parse(inline[0][2]);
+    assert.deepEqual(map.imports, { 'sona-wasm': '/pkg/index.js', 'sona-wasm/micro-hnsw': '/pkg/micro_hnsw.js' });
+  });
+
+  test('no inline event handlers or style attributes', () => {
+    assert.doesNotMatch(html, /\son[a-z]+\s*=/i);
+    assert.doesNotMatch(html, /\sstyle\s*=/i);
+  });
+});
+
+// ── the page in Chromium ───────────────────────────────────────────────────────────────────────
+/** Same definitions as the micro-HNSW docs: smaller = closer. */
+function distance(metric, a, b) {
+  let dot = 0, na = 0, nb = 0, l2 = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+    l2 += (a[i] - b[i]) ** 2;
+  }
+  if (metric === 'l2') return l2;
+  if (metric === 'cosine') return 1 - dot / Math.sqrt(na * nb);
+  return -dot;
+}
+
+describe('demo page in headless Chromium', () => {
+  let server;
+  let browser;
+  let page;
+  const problems = [];
+
+  before(async () => {
+    server = await serve({ port: 0, mounts: { '/pkg/': PKG_DIR } });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
+    page.on('response', (res) => { if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`); });
+    page.on('worker', (worker) => worker.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`worker console: ${msg.text()}`);
+    }));
+    await page.goto(server.url);
+    await page.waitForSelector('#load-status[data-state="ok"], #load-status[data-state="error"]', { timeout: 20_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const noProblems = () => assert.deepEqual(problems.splice(0), []);
+
+  test('loads both modules under its CSP, with sizes and ops/s measured', async () => {
+    const state = await page.getAttribute('#load-status', 'data-state');
+    assert.equal(state, 'ok', await page.textContent('#load-status'));
+    await page.waitForFunction(() => document.querySelectorAll('#ops-body tr').length === 4
+      && document.querySelectorAll('#sizes-body tr').length === 2, null, { timeout: 20_000 });
+    const sizes = await page.$$eval('#sizes-body tr', (rows) => rows.map((r) => ({ ...r.dataset })));
+    const onDisk = (name) => readFileSync(join(PKG_DIR, name)).length;
+    for (const s of sizes) {
+      assert.equal(Number(s.raw), onDisk(s.module), `${s.module} raw size as served`);
+      assert.ok(Number(s.gzip) > 0 && Number(s.gzip) < Number(s.raw), `${s.module} gzip size ${s.gzip}`);
+    }
+    const ops = await page.$$eval('#ops-body tr', (rows) => rows.map((r) => [r.dataset.op, Number(r.dataset.opsPerSecond)]));
+    assert.deepEqual(ops.map(([op]) => op), ['search', 'snn_tick', 'applyLoraInto', 'findPatterns']);
+    for (const [op, n] of ops) assert.ok(Number.isFinite(n) && n > 0, `${op}: ${n} ops/s`);
+    noProblems();
+  });
+
+  test('canvas clicks add points and query; the highlighted neighbours are the brute-force ones', async () => {
+    const canvas = await page.$('#points-canvas');
+    const box = await canvas.boundingBox();
+    const clicks = [
+      [0.12, 0.2], [0.3, 0.75], [0.55, 0.4], [0.81, 0.15], [0.9, 0.88], [0.2, 0.55], [0.67, 0.62],
+      [0.41, 0.12], [0.05, 0.93], [0.74, 0.33], [0.36, 0.47], [0.6, 0.9],
+    ];
+    for (const [fx, fy] of clicks) await page.mouse.click(box.x + fx * box.width, box.y + fy * box.height);
+    const points = await page.$$eval('#point-list li', (lis) => lis.map((li) => [Number(li.dataset.x), Number(li.dataset.y)]));
+    assert.equal(points.length, clicks.length);
+    // Each stored vector is where the test clicked (canvas → [2fx − 1, 1 − 2fy]), within 1.5 px.
+    clicks.forEach(([fx, fy], i) => {
+      assert.ok(Math.abs(points[i][0] - (2 * fx - 1)) * box.width / 2 < 1.5, `point ${i} x`);
+      assert.ok(Math.abs(points[i][1] - (1 - 2 * fy)) * box.height / 2 < 1.5, `point ${i} y`);
+    });
+
+    await page.check('#mode-query');
+    await page.fill('#knn-k', '4');
+    await page.dispatchEvent('#knn-k', 'change');
+    for (const [metric, value, q] of [['l2', '0', [0.47, 0.52]], ['cosine', '1', [0.85, 0.3]], ['dot', '2', [0.25, 0.8]]]) {
+      await page.selectOption('#metric', value);
+      await page.mouse.click(box.x + q[0] * box.width, box.y + q[1] * box.height);
+      const shown = await page.$eval('#knn-results', (ol) => ({
+        metric: ol.dataset.metric,
+        query: JSON.parse(ol.dataset.query),
+        results: [...ol.children].map((li) => ({ id: Number(li.dataset.id), distance: Number(li.dataset.distance) })),
+      }));
+      assert.equal(shown.metric, metric);
+      assert.ok(Math.abs(shown.query[0] - (2 * q[0] - 1)) < 0.02 && Math.abs(shown.query[1] - (1 - 2 * q[1])) < 0.02);
+      const expected = points
+        .map((p, id) => ({ id, distance: distance(metric, p, shown.query) }))
+        .sort((a, b) => a.distance - b.distance)
+        .slice(0, 4);
+      assert.deepEqual(shown.results.map((r) => r.id), expected.map((e) => e.id), `${metric} neighbours`);
+      shown.results.forEach((r, i) => assert.ok(Math.abs(r.distance - expected[i].distance) < 1e-4,
+        `${metric} distance ${r.distance} vs brute force ${expected[i].distance}`));
+      const mismatches = await page.$$eval('#knn-body tr.mismatch', (rows) => rows.length);
+      assert.equal(mismatches, 0, 'the page shows no mismatch against its own brute force');
+    }
+    await page.selectOption('#metric', '0');
+    await page.mouse.click(box.x + 0.47 * box.width, box.y + 0.52 * box.height);
+    noProblems();
+  });
+
+  test('the spiking network runs: raster pixels change and spike counters grow', async () => {
+    const raster = () => page.$eval('#raster-canvas', (c) => {
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let painted = 0;
+      let hash = 0;
+      for (let i = 3; i < data.length; i += 4) {
+        if (data[i] > 0) painted++;
+        hash = (Math.imul(hash, 31) + data[i] + data[i - 1]) | 0;
+      }
+      return { painted, hash };
+    });
+    const counter = async (id) => Number(await page.textContent(id));
+    const before = await raster();
+    const spikesBefore = await counter('#spike-total');
+    const stepsBefore = await counter('#snn-steps');
+    await page.fill('#snn-iterations', '310');
+    await page.click('#snn-run');
+    await page.waitForFunction((n) => document.querySelector('#snn-status').dataset.state === 'idle'
+      && Number(document.querySelector('#snn-steps').textContent) === n, stepsBefore + 310, { timeout: 20_000 });
+    const afterRun = await raster();
+    assert.notEqual(afterRun.hash, before.hash, 'the raster canvas changed');
+    assert.ok(afterRun.painted > before.painted, `raster has more painted pixels (${before.painted} → ${afterRun.painted})`);
+    const spikesAfter = await counter('#spike-total');
+    assert.ok(spikesAfter > spikesBefore, `spike counter increased (${spikesBefore} → ${spikesAfter})`);
+    assert.ok(Number(await page.textContent('#snn-time')) > 0, 'simulated time advanced');
+    noProblems();
+  });
+
+  test('2,000 learning requests end above the no-learning baseline', async () => {
+    await page.fill('#requests', '2000');
+    await page.click('#router-run');
+    await page.waitForSelector('#router-status[data-state="done"], #router-status[data-state="error"]', { timeout: 45_000 });
+    assert.equal(await page.getAttribute('#router-status', 'data-state'), 'done', await page.textContent('#router-status'));
+    const { curve, baseline } = await page.$eval('#curve-canvas', (c) => ({
+      curve: JSON.parse(c.dataset.curve),
+      baseline: JSON.parse(c.dataset.baseline),
+    }));
+    assert.equal(curve.length, 40, '2,000 requests = 40 windows of 50');
+    assert.equal(baseline.length, 40);
+    const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
+    const lastLearn = mean(curve.slice(-5));
+    const lastBase = mean(baseline.slice(-5));
+    assert.ok(curve.at(-1) > baseline.at(-1), `last window: learning ${curve.at(-1)} vs baseline ${baseline.at(-1)}`);
+    assert.ok(lastLearn > lastBase + 0.15, `last 250 requests: learning ${lastLearn.toFixed(3)} vs baseline ${lastBase.toFixed(3)}`);
+    assert.ok(lastLearn > mean(curve.slice(0, 2)) + 0.15, 'the learning curve rises');
+    noProblems();
+  });
+
+  test('full-page screenshots, light and dark', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.waitForFunction((s) => matchMedia(`(prefers-color-scheme: ${s})`).matches, scheme);
+      // Two animation frames: the canvases redraw in the new colours on the media-query change.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const path = join(ARTIFACTS, `demo-${scheme}.png`);
+      const png = await page.screenshot({ path, fullPage: true });
+      assert.ok(png.length > 10_000, `${path} written`);
+    }
+    await page.emulateMedia({ colorScheme: null });
+    noProblems();
+  });
+
+  test('save → reload → load gives the same engine stats', async () => {
+    await page.click('#state-save');
+    await page.waitForSelector('#router-status[data-state="saved"], #router-status[data-state="error"]', { timeout: 10_000 });
+    assert.equal(await page.getAttribute('#router-status', 'data-state'), 'saved', await page.textContent('#router-status'));
+    const saved = JSON.parse(await page.getAttribute('#sona-stats', 'data-stats'));
+    assert.ok(Object.keys(saved).length > 0);
+    await page.reload();
+    await page.waitForSelector('#load-status[data-state="ok"]', { timeout: 20_000 });
+    assert.equal(await page.getAttribute('#sona-stats', 'data-stats'), null, 'fresh page shows no stats yet');
+    await page.click('#state-load');
+    await page.waitForSelector('#router-status[data-state="loaded"], #router-status[data-state="error"]', { timeout: 10_000 });
+    assert.equal(await page.getAttribute('#router-status', 'data-state'), 'loaded', await page.textContent('#router-status'));
+    const loaded = JSON.parse(await page.getAttribute('#sona-stats', 'data-stats'));
+    assert.deepEqual(loaded, saved);
+    noProblems();
+  });
+});
