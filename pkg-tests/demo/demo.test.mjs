@@ -113,6 +113,11 @@ describe('demo page in headless Chromium', () => {
       [0.41, 0.12], [0.05, 0.93], [0.74, 0.33], [0.36, 0.47], [0.6, 0.9],
     ];
     for (const [fx, fy] of clicks) await page.mouse.click(box.x + fx * box.width, box.y + fy * box.height);
+    // From the keyboard: the cross-hair starts at the centre, 5 × ArrowRight moves it by 0.1 of the width.
+    await page.focus('#points-canvas');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
+    clicks.push([0.6, 0.5]);
     const points = await page.$$eval('#point-list li', (lis) => lis.map((li) => [Number(li.dataset.x), Number(li.dataset.y)]));
     assert.equal(points.length, clicks.length);
     // Each stored vector is where the test clicked (canvas → [2fx − 1, 1 − 2fy]), within 1.5 px.
@@ -208,6 +213,14 @@ describe('demo page in headless Chromium', () => {
       const png = await page.screenshot({ path, fullPage: true });
       assert.ok(png.length > 10_000, `${path} written`);
     }
+    // A phone-sized viewport: one column, nothing wider than the screen.
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 400, height: 800 });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than a 400px viewport`);
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-narrow.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.emulateMedia({ colorScheme: null });
     noProblems();
   });
