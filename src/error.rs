@@ -1,0 +1,140 @@
+//! Errors of the SONA core. Every variant names the problem so the binding layer can turn it into a
+//! JavaScript `Error` whose message says what was wrong.
+
+use core::fmt;
+
+/// Why a persisted state was rejected by [`crate::SonaEngine::load_state`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PersistError {
+    /// Fewer bytes than the fixed header.
+    Truncated { needed: usize, got: usize },
+    /// The first bytes are not the SONA magic: these are not SONA state bytes.
+    BadMagic,
+    /// A format version this build cannot read.
+    UnsupportedVersion { found: u32, supported: u32 },
+    /// The header's payload length disagrees with the number of bytes given.
+    LengthMismatch { declared: u64, actual: u64 },
+    /// The payload's CRC-32 does not match the header (corrupted bytes).
+    ChecksumMismatch { stored: u32, computed: u32 },
+    /// The payload passed the checksum but its contents are inconsistent.
+    Malformed(&'static str),
+}
+
+/// Every failure the core reports. Operations that return an error leave the engine unchanged.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SonaError {
+    /// A configuration field is out of its documented range.
+    InvalidConfig { field: &'static str, reason: &'static str },
+    /// A vector has the wrong length.
+    DimensionMismatch { what: &'static str, expected: usize, got: usize },
+    /// A vector contains NaN or an infinity at `index`.
+    NonFiniteVector { what: &'static str, index: usize },
+    /// A scalar argument is NaN, infinite or outside its documented range.
+    InvalidValue { what: &'static str, value: f64, expected: &'static str },
+    /// No trajectory with this id was ever started.
+    UnknownTrajectory { id: u64 },
+    /// The trajectory was already ended with `end_trajectory`.
+    TrajectoryEnded { id: u64 },
+    /// Too many trajectories are open at once (each holds memory until it is ended).
+    TooManyOpenTrajectories { limit: usize },
+    /// `apply_lora_layer` with a layer index that does not exist.
+    LayerOutOfRange { layer: usize, layers: usize },
+    /// `find_patterns` with k = 0.
+    ZeroK,
+    /// `learn_from_feedback` before any trajectory was ended.
+    NoFinishedTrajectory,
+    /// A string argument (route, context id) is longer than the limit.
+    StringTooLong { what: &'static str, len: usize, limit: usize },
+    /// Persisted state was rejected.
+    Persist(PersistError),
+}
+
+impl fmt::Display for PersistError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PersistError::Truncated { needed, got } => {
+                write!(f, "state is truncated: need at least {needed} bytes, got {got}")
+            }
+            PersistError::BadMagic => write!(f, "not a SONA state: bad magic bytes"),
+            PersistError::UnsupportedVersion { found, supported } => {
+                write!(f, "unsupported state version {found} (this build reads version {supported})")
+            }
+            PersistError::LengthMismatch { declared, actual } => write!(
+                f,
+                "state length mismatch: header declares a {declared}-byte payload, {actual} bytes present (truncated or padded)"
+            ),
+            PersistError::ChecksumMismatch { stored, computed } => write!(
+                f,
+                "state checksum mismatch: stored {stored:#010x}, computed {computed:#010x} (corrupted bytes)"
+            ),
+            PersistError::Malformed(what) => write!(f, "malformed state: {what}"),
+        }
+    }
+}
+
+impl fmt::Display for SonaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SonaError::InvalidConfig { field, reason } => write!(f, "invalid config: {field} {reason}"),
+            SonaError::DimensionMismatch { what, expected, got } => {
+                write!(f, "{what} has length {got}, expected {expected}")
+            }
+            SonaError::NonFiniteVector { what, index } => {
+                write!(f, "{what} contains a non-finite value (NaN or Infinity) at index {index}")
+            }
+            SonaError::InvalidValue { what, value, expected } => {
+                write!(f, "{what} is {value}, expected {expected}")
+            }
+            SonaError::UnknownTrajectory { id } => write!(f, "unknown trajectory id {id}"),
+            SonaError::TrajectoryEnded { id } => write!(f, "trajectory {id} has already ended"),
+            SonaError::TooManyOpenTrajectories { limit } => {
+                write!(f, "too many open trajectories (limit {limit}); end some before starting more")
+            }
+            SonaError::LayerOutOfRange { layer, layers } => {
+                write!(f, "layer {layer} is out of range (the engine has {layers} base LoRA layers)")
+            }
+            SonaError::ZeroK => write!(f, "k must be at least 1"),
+            SonaError::NoFinishedTrajectory => {
+                write!(f, "no finished trajectory to attach feedback to (end a trajectory first)")
+            }
+            SonaError::StringTooLong { what, len, limit } => {
+                write!(f, "{what} is {len} bytes long, the limit is {limit}")
+            }
+            SonaError::Persist(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<PersistError> for SonaError {
+    fn from(e: PersistError) -> Self {
+        SonaError::Persist(e)
+    }
+}
+
+/// Result type of the core.
+pub type Result<T> = core::result::Result<T, SonaError>;
+
+/// Checks that `v` has length `expected` and only finite values.
+pub(crate) fn check_vector(what: &'static str, v: &[f32], expected: usize) -> Result<()> {
+    if v.len() != expected {
+        return Err(SonaError::DimensionMismatch { what, expected, got: v.len() });
+    }
+    check_finite(what, v)
+}
+
+/// Checks that every value of `v` is finite.
+pub(crate) fn check_finite(what: &'static str, v: &[f32]) -> Result<()> {
+    match v.iter().position(|x| !x.is_finite()) {
+        Some(index) => Err(SonaError::NonFiniteVector { what, index }),
+        None => Ok(()),
+    }
+}
+
+/// Checks that `value` is finite and within `[lo, hi]`.
+pub(crate) fn check_range(what: &'static str, value: f32, lo: f32, hi: f32, expected: &'static str) -> Result<()> {
+    if value.is_finite() && value >= lo && value <= hi {
+        Ok(())
+    } else {
+        Err(SonaError::InvalidValue { what, value: value as f64, expected })
+    }
+}

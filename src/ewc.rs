@@ -1,0 +1,232 @@
+//! EWC++ (online elastic weight consolidation) over a flat parameter vector.
+//!
+//! - Online Fisher information: `F ← 0.999·F + 0.001·u²` for each observed update `u`.
+//! - A task memory of the last [`MAX_TASKS`] consolidated optima `θ*` with their Fisher, normalised
+//!   to a maximum of 1 (circular: the oldest task is forgotten).
+//! - Penalty `λ·Σ_tasks Σᵢ Fᵢ(θᵢ − θ*ᵢ)²`, applied after each gradient step as its exact proximal
+//!   step `θᵢ ← (θᵢ + c·Σ F θ*) / (1 + c·Σ F)`, `c = 2·lr·λ` (stable for any λ and rate).
+//! - Adaptive λ within [100, 15000]: on each consolidation, λ grows ×1.25 if the parameters drifted
+//!   from the previous task's optimum by more than [`DRIFT_TOLERANCE`] (Fisher-weighted mean square),
+//!   and shrinks ×0.9 otherwise.
+//! - Task-boundary detection: a background cycle whose starting loss jumps above the running mean
+//!   by more than 3 standard deviations (plus 5% of the mean) starts a new task.
+
+use crate::config::EWC_LAMBDA_RANGE;
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Fisher EMA decay.
+pub const FISHER_DECAY: f32 = 0.999;
+/// Number of remembered tasks.
+pub const MAX_TASKS: usize = 10;
+/// Fisher-weighted mean-square drift above which λ grows.
+pub const DRIFT_TOLERANCE: f32 = 1e-3;
+
+/// One consolidated task.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EwcTask {
+    /// Parameters at consolidation.
+    pub optimum: Vec<f32>,
+    /// Fisher information at consolidation, max-normalised.
+    pub fisher: Vec<f32>,
+}
+
+/// EWC++ state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EwcPlusPlus {
+    pub(crate) enabled: bool,
+    pub(crate) lambda: f32,
+    pub(crate) fisher: Vec<f32>,
+    pub(crate) tasks: VecDeque<EwcTask>,
+    pub(crate) loss_mean: f32,
+    pub(crate) loss_var: f32,
+    pub(crate) loss_count: u32,
+    pub(crate) boundaries: u64,
+}
+
+impl EwcPlusPlus {
+    /// EWC++ over `params` parameters; `lambda = 0` disables it.
+    pub fn new(params: usize, lambda: f32) -> Self {
+        EwcPlusPlus {
+            enabled: lambda > 0.0,
+            lambda,
+            fisher: vec![0.0; params],
+            tasks: VecDeque::new(),
+            loss_mean: 0.0,
+            loss_var: 0.0,
+            loss_count: 0,
+            boundaries: 0,
+        }
+    }
+
+    /// Whether EWC++ is active.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Current (adaptive) λ.
+    pub fn lambda(&self) -> f32 {
+        self.lambda
+    }
+
+    /// Number of remembered tasks.
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Number of detected task boundaries.
+    pub fn boundaries(&self) -> u64 {
+        self.boundaries
+    }
+
+    /// Folds one parameter update into the online Fisher estimate.
+    pub fn observe_update(&mut self, update: &[f32]) {
+        for (f, u) in self.fisher.iter_mut().zip(update) {
+            *f = FISHER_DECAY * *f + (1.0 - FISHER_DECAY) * u * u;
+        }
+    }
+
+    /// Feeds a cycle's starting loss; returns `true` if it marks a new task.
+    pub fn detect_boundary(&mut self, loss: f32) -> bool {
+        if !loss.is_finite() {
+            return false;
+        }
+        let jump = self.loss_count >= 3
+            && loss > self.loss_mean + 3.0 * libm::sqrtf(self.loss_var) + 0.05 * self.loss_mean + 1e-4;
+        if jump {
+            self.boundaries += 1;
+            self.loss_mean = loss;
+            self.loss_var = 0.0;
+            self.loss_count = 1;
+            return true;
+        }
+        const A: f32 = 0.2;
+        if self.loss_count == 0 {
+            self.loss_mean = loss;
+        } else {
+            let d = loss - self.loss_mean;
+            self.loss_mean += A * d;
+            self.loss_var = (1.0 - A) * (self.loss_var + A * d * d);
+        }
+        self.loss_count = self.loss_count.saturating_add(1);
+        false
+    }
+
+    /// Remembers `params` as a task optimum with the current Fisher; adapts λ. No-op when disabled.
+    pub fn consolidate(&mut self, params: &[f32]) {
+        if !self.enabled {
+            return;
+        }
+        if let Some(last) = self.tasks.back() {
+            let (mut num, mut den) = (0.0f32, 0.0f32);
+            for ((p, o), f) in params.iter().zip(&last.optimum).zip(&last.fisher) {
+                num += f * (p - o) * (p - o);
+                den += f;
+            }
+            let drift = if den > 0.0 { num / den } else { 0.0 };
+            self.lambda *= if drift > DRIFT_TOLERANCE { 1.25 } else { 0.9 };
+            self.lambda = self.lambda.clamp(EWC_LAMBDA_RANGE.0, EWC_LAMBDA_RANGE.1);
+        }
+        let max = self.fisher.iter().cloned().fold(0.0f32, f32::max);
+        let fisher = if max > 0.0 { self.fisher.iter().map(|f| f / max).collect() } else { vec![0.0; self.fisher.len()] };
+        if self.tasks.len() == MAX_TASKS {
+            self.tasks.pop_front();
+        }
+        self.tasks.push_back(EwcTask { optimum: params.to_vec(), fisher });
+    }
+
+    /// `λ·Σ_tasks Σ F(θ − θ*)²`.
+    pub fn penalty(&self, params: &[f32]) -> f32 {
+        if !self.enabled {
+            return 0.0;
+        }
+        let mut s = 0.0f32;
+        for t in &self.tasks {
+            for ((p, o), f) in params.iter().zip(&t.optimum).zip(&t.fisher) {
+                s += f * (p - o) * (p - o);
+            }
+        }
+        self.lambda * s
+    }
+
+    /// Proximal step of the penalty for a gradient step taken with per-sample rate `lr`.
+    pub fn proximal(&self, params: &mut [f32], lr: f32) {
+        if !self.enabled || self.tasks.is_empty() {
+            return;
+        }
+        let c = 2.0 * lr * self.lambda;
+        for (i, p) in params.iter_mut().enumerate() {
+            let (mut fs, mut fo) = (0.0f32, 0.0f32);
+            for t in &self.tasks {
+                fs += t.fisher[i];
+                fo += t.fisher[i] * t.optimum[i];
+            }
+            *p = (*p + c * fo) / (1.0 + c * fs);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fisher_is_an_ema_of_squared_updates() {
+        let mut e = EwcPlusPlus::new(2, 2000.0);
+        e.observe_update(&[2.0, 0.0]);
+        assert!((e.fisher[0] - 0.004).abs() < 1e-7 && e.fisher[1] == 0.0);
+        e.observe_update(&[0.0, 1.0]);
+        assert!((e.fisher[0] - 0.004 * 0.999).abs() < 1e-7 && (e.fisher[1] - 0.001).abs() < 1e-7);
+    }
+
+    #[test]
+    fn proximal_pulls_important_parameters_back() {
+        let mut e = EwcPlusPlus::new(2, 2000.0);
+        e.observe_update(&[1.0, 0.0]);
+        e.consolidate(&[1.0, 1.0]);
+        let mut p = [3.0, 3.0];
+        e.proximal(&mut p, 0.001); // c = 4: important parameter moves 4/5 of the way back
+        assert!((p[0] - (3.0 + 4.0) / 5.0).abs() < 1e-5);
+        assert_eq!(p[1], 3.0);
+        assert!((e.penalty(&[2.0, 5.0]) - 2000.0).abs() < 1e-2);
+    }
+
+    #[test]
+    fn task_memory_is_circular_and_lambda_adapts_within_range() {
+        let mut e = EwcPlusPlus::new(1, 14000.0);
+        e.observe_update(&[1.0]);
+        for i in 0..15 {
+            e.consolidate(&[i as f32]); // drifts by 1 each time: λ grows, capped at 15000
+        }
+        assert_eq!(e.task_count(), MAX_TASKS);
+        assert_eq!(e.tasks.front().unwrap().optimum[0], 5.0);
+        assert_eq!(e.lambda(), 15000.0);
+        let mut q = EwcPlusPlus::new(1, 150.0);
+        q.observe_update(&[1.0]);
+        for _ in 0..10 {
+            q.consolidate(&[0.0]); // no drift: λ shrinks, floored at 100
+        }
+        assert_eq!(q.lambda(), 100.0);
+    }
+
+    #[test]
+    fn detects_a_jump_in_loss() {
+        let mut e = EwcPlusPlus::new(1, 2000.0);
+        for l in [1.0, 0.8, 0.7, 0.65, 0.6] {
+            assert!(!e.detect_boundary(l));
+        }
+        assert!(e.detect_boundary(2.0));
+        assert_eq!(e.boundaries(), 1);
+    }
+
+    #[test]
+    fn disabled_ewc_does_nothing() {
+        let mut e = EwcPlusPlus::new(1, 0.0);
+        e.observe_update(&[1.0]);
+        e.consolidate(&[1.0]);
+        let mut p = [5.0];
+        e.proximal(&mut p, 1.0);
+        assert_eq!((p[0], e.task_count(), e.penalty(&[0.0])), (5.0, 0, 0.0));
+    }
+}

@@ -1,0 +1,351 @@
+//! Hot loops. Each kernel has a scalar reference (`scalar`) and, on wasm32 builds with the simd128
+//! target feature, a SIMD128 twin (`simd`) with the same signature. [`Kernels`] picks one: SIMD when
+//! compiled in and `enable_simd` is set, scalar otherwise. Tests compare the two on random inputs.
+//!
+//! Matrix layout for LoRA: a rank-`r` projection over `dim` is `r` contiguous rows of `dim` floats.
+
+/// Kernel selector held by every component that runs hot loops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kernels {
+    simd: bool,
+}
+
+/// `true` when this build contains the SIMD128 kernels.
+pub const SIMD_COMPILED: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+
+macro_rules! dispatch {
+    ($self:ident, $name:ident ( $($arg:expr),* )) => {{
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            if $self.simd {
+                return simd::$name($($arg),*);
+            }
+        }
+        scalar::$name($($arg),*)
+    }};
+}
+
+impl Kernels {
+    /// SIMD kernels if `want_simd` and compiled in, scalar otherwise.
+    pub fn new(want_simd: bool) -> Self {
+        Kernels { simd: want_simd && SIMD_COMPILED }
+    }
+
+    /// Whether SIMD kernels are in use.
+    pub fn is_simd(self) -> bool {
+        self.simd
+    }
+
+    /// Σ aᵢbᵢ over the common length.
+    #[inline]
+    pub fn dot(self, a: &[f32], b: &[f32]) -> f32 {
+        dispatch!(self, dot(a, b))
+    }
+
+    /// y ← y + α·x over the common length.
+    #[inline]
+    pub fn axpy(self, y: &mut [f32], alpha: f32, x: &[f32]) {
+        dispatch!(self, axpy(y, alpha, x))
+    }
+
+    /// Σ (aᵢ − bᵢ)² over the common length.
+    #[inline]
+    pub fn sq_l2(self, a: &[f32], b: &[f32]) -> f32 {
+        dispatch!(self, sq_l2(a, b))
+    }
+
+    /// Cosine similarity; 0 when either vector has (near) zero norm.
+    #[inline]
+    pub fn cosine(self, a: &[f32], b: &[f32]) -> f32 {
+        cosine_from(self.dot(a, b), self.dot(a, a), self.dot(b, b))
+    }
+
+    /// LoRA down projection: `h[r] = rows[r] · x` for each of the `h.len()` rows.
+    #[inline]
+    pub fn lora_down(self, rows: &[f32], x: &[f32], h: &mut [f32]) {
+        let dim = x.len();
+        for (r, hr) in h.iter_mut().enumerate() {
+            *hr = self.dot(&rows[r * dim..(r + 1) * dim], x);
+        }
+    }
+
+    /// LoRA up projection fused with the residual: `out = x + Σ_r coeff[r]·rows[r]`.
+    #[inline]
+    pub fn lora_up_add(self, out: &mut [f32], x: &[f32], rows: &[f32], coeff: &[f32]) {
+        dispatch!(self, lora_up_add(out, x, rows, coeff))
+    }
+}
+
+/// Cosine from the three dot products.
+#[inline]
+pub fn cosine_from(ab: f32, aa: f32, bb: f32) -> f32 {
+    let denom = libm::sqrtf(aa * bb);
+    if denom > 1e-20 {
+        ab / denom
+    } else {
+        0.0
+    }
+}
+
+/// Scalar reference kernels.
+pub mod scalar {
+    /// Σ aᵢbᵢ.
+    pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    /// y ← y + α·x.
+    pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
+        for (yi, xi) in y.iter_mut().zip(x) {
+            *yi += alpha * xi;
+        }
+    }
+
+    /// Σ (aᵢ − bᵢ)².
+    pub fn sq_l2(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+    }
+
+    /// out = x + Σ_r coeff[r]·rows[r].
+    pub fn lora_up_add(out: &mut [f32], x: &[f32], rows: &[f32], coeff: &[f32]) {
+        let dim = out.len().min(x.len());
+        out[..dim].copy_from_slice(&x[..dim]);
+        for (r, &c) in coeff.iter().enumerate() {
+            axpy(&mut out[..dim], c, &rows[r * dim..(r + 1) * dim]);
+        }
+    }
+}
+
+/// SIMD128 kernels (wasm32 + simd128 only).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod simd {
+    use core::arch::wasm32::*;
+
+    #[inline(always)]
+    unsafe fn load(p: &[f32], i: usize) -> v128 {
+        // SAFETY: the caller guarantees i + 4 <= p.len(); v128_load has no alignment requirement.
+        unsafe { v128_load(p.as_ptr().add(i) as *const v128) }
+    }
+
+    #[inline(always)]
+    unsafe fn store(p: &mut [f32], i: usize, v: v128) {
+        // SAFETY: the caller guarantees i + 4 <= p.len().
+        unsafe { v128_store(p.as_mut_ptr().add(i) as *mut v128, v) }
+    }
+
+    #[inline(always)]
+    fn hsum(v: v128) -> f32 {
+        f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v) + f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v)
+    }
+
+    /// Σ aᵢbᵢ, two 4-lane accumulators.
+    pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let mut i = 0;
+        let mut acc0 = f32x4_splat(0.0);
+        let mut acc1 = f32x4_splat(0.0);
+        // SAFETY: every load reads 4 floats at i..i+4 with i+8 <= n (or i+4 <= n) <= both lengths.
+        unsafe {
+            while i + 8 <= n {
+                acc0 = f32x4_add(acc0, f32x4_mul(load(a, i), load(b, i)));
+                acc1 = f32x4_add(acc1, f32x4_mul(load(a, i + 4), load(b, i + 4)));
+                i += 8;
+            }
+            if i + 4 <= n {
+                acc0 = f32x4_add(acc0, f32x4_mul(load(a, i), load(b, i)));
+                i += 4;
+            }
+        }
+        let mut s = hsum(f32x4_add(acc0, acc1));
+        while i < n {
+            s += a[i] * b[i];
+            i += 1;
+        }
+        s
+    }
+
+    /// y ← y + α·x.
+    pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
+        let n = y.len().min(x.len());
+        let va = f32x4_splat(alpha);
+        let mut i = 0;
+        // SAFETY: i+4 <= n <= both lengths.
+        unsafe {
+            while i + 4 <= n {
+                let v = f32x4_add(load(y, i), f32x4_mul(va, load(x, i)));
+                store(y, i, v);
+                i += 4;
+            }
+        }
+        while i < n {
+            y[i] += alpha * x[i];
+            i += 1;
+        }
+    }
+
+    /// Σ (aᵢ − bᵢ)².
+    pub fn sq_l2(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let mut i = 0;
+        let mut acc0 = f32x4_splat(0.0);
+        let mut acc1 = f32x4_splat(0.0);
+        // SAFETY: as in `dot`.
+        unsafe {
+            while i + 8 <= n {
+                let d0 = f32x4_sub(load(a, i), load(b, i));
+                let d1 = f32x4_sub(load(a, i + 4), load(b, i + 4));
+                acc0 = f32x4_add(acc0, f32x4_mul(d0, d0));
+                acc1 = f32x4_add(acc1, f32x4_mul(d1, d1));
+                i += 8;
+            }
+            if i + 4 <= n {
+                let d0 = f32x4_sub(load(a, i), load(b, i));
+                acc0 = f32x4_add(acc0, f32x4_mul(d0, d0));
+                i += 4;
+            }
+        }
+        let mut s = hsum(f32x4_add(acc0, acc1));
+        while i < n {
+            let d = a[i] - b[i];
+            s += d * d;
+            i += 1;
+        }
+        s
+    }
+
+    /// out = x + Σ_r coeff[r]·rows[r]; ranks 1 and 2 in one pass, larger ranks row by row.
+    pub fn lora_up_add(out: &mut [f32], x: &[f32], rows: &[f32], coeff: &[f32]) {
+        let dim = out.len().min(x.len());
+        match coeff.len() {
+            1 | 2 => {
+                let c0 = f32x4_splat(coeff[0]);
+                let two = coeff.len() == 2;
+                let c1 = f32x4_splat(if two { coeff[1] } else { 0.0 });
+                let (r0, r1) = (&rows[..dim], if two { &rows[dim..2 * dim] } else { &rows[..dim] });
+                let mut i = 0;
+                // SAFETY: i+4 <= dim <= every slice length.
+                unsafe {
+                    while i + 4 <= dim {
+                        let mut v = f32x4_add(load(x, i), f32x4_mul(c0, load(r0, i)));
+                        if two {
+                            v = f32x4_add(v, f32x4_mul(c1, load(r1, i)));
+                        }
+                        store(out, i, v);
+                        i += 4;
+                    }
+                }
+                while i < dim {
+                    let mut v = x[i] + coeff[0] * r0[i];
+                    if two {
+                        v += coeff[1] * r1[i];
+                    }
+                    out[i] = v;
+                    i += 1;
+                }
+            }
+            _ => {
+                out[..dim].copy_from_slice(&x[..dim]);
+                for (r, &c) in coeff.iter().enumerate() {
+                    axpy(&mut out[..dim], c, &rows[r * dim..(r + 1) * dim]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use alloc::vec::Vec;
+
+    fn random(r: &mut Rng, n: usize) -> Vec<f32> {
+        (0..n).map(|_| r.normal()).collect()
+    }
+
+    /// The scalar kernels against f64 definitions, over lengths that exercise every tail.
+    #[test]
+    fn scalar_kernels_match_f64_definitions() {
+        let mut r = Rng::new(3);
+        for n in [0usize, 1, 3, 4, 7, 8, 9, 31, 256, 257] {
+            let (a, b) = (random(&mut r, n), random(&mut r, n));
+            let dot64: f64 = a.iter().zip(&b).map(|(x, y)| *x as f64 * *y as f64).sum();
+            assert!((scalar::dot(&a, &b) as f64 - dot64).abs() < 1e-3 * (1.0 + dot64.abs()));
+            let l2: f64 = a.iter().zip(&b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum();
+            assert!((scalar::sq_l2(&a, &b) as f64 - l2).abs() < 1e-3 * (1.0 + l2));
+            let mut y = a.clone();
+            scalar::axpy(&mut y, 0.5, &b);
+            for i in 0..n {
+                assert!((y[i] - (a[i] + 0.5 * b[i])).abs() < 1e-5);
+            }
+        }
+        let k = Kernels::new(false);
+        assert!((k.cosine(&[1.0, 0.0], &[2.0, 0.0]) - 1.0).abs() < 1e-6);
+        assert!(k.cosine(&[1.0, 0.0], &[0.0, 3.0]).abs() < 1e-6);
+        assert_eq!(k.cosine(&[0.0, 0.0], &[1.0, 0.0]), 0.0);
+    }
+
+    #[test]
+    fn lora_up_add_matches_definition() {
+        let mut r = Rng::new(4);
+        for rank in 1..=4 {
+            for dim in [5usize, 8, 256] {
+                let x = random(&mut r, dim);
+                let rows = random(&mut r, rank * dim);
+                let coeff = random(&mut r, rank);
+                let mut out = alloc::vec![0.0; dim];
+                Kernels::new(true).lora_up_add(&mut out, &x, &rows, &coeff);
+                for i in 0..dim {
+                    let want: f32 = x[i] + (0..rank).map(|q| coeff[q] * rows[q * dim + i]).sum::<f32>();
+                    assert!((out[i] - want).abs() < 1e-4, "rank {rank} dim {dim} i {i}");
+                }
+            }
+        }
+    }
+}
+
+/// SIMD128 vs scalar on random inputs, run in Node by `wasm-bindgen-test`.
+#[cfg(all(test, target_arch = "wasm32", target_feature = "simd128"))]
+mod simd_vs_scalar {
+    use super::*;
+    use crate::rng::Rng;
+    use alloc::vec::Vec;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn random(r: &mut Rng, n: usize) -> Vec<f32> {
+        (0..n).map(|_| r.normal()).collect()
+    }
+
+    fn close(a: f32, b: f32, scale: f32) -> bool {
+        (a - b).abs() <= 1e-4 * (1.0 + scale)
+    }
+
+    #[wasm_bindgen_test]
+    fn simd_kernels_agree_with_scalar() {
+        let mut r = Rng::new(11);
+        for n in [0usize, 1, 3, 4, 5, 8, 12, 17, 64, 255, 256, 1000] {
+            for _ in 0..8 {
+                let (a, b) = (random(&mut r, n), random(&mut r, n));
+                let mag: f32 = a.iter().zip(&b).map(|(x, y)| (x * y).abs()).sum();
+                assert!(close(simd::dot(&a, &b), scalar::dot(&a, &b), mag), "dot n={n}");
+                let l2 = scalar::sq_l2(&a, &b);
+                assert!(close(simd::sq_l2(&a, &b), l2, l2), "sq_l2 n={n}");
+                let alpha = r.normal();
+                let (mut y1, mut y2) = (a.clone(), a.clone());
+                simd::axpy(&mut y1, alpha, &b);
+                scalar::axpy(&mut y2, alpha, &b);
+                assert!(y1.iter().zip(&y2).all(|(p, q)| close(*p, *q, 1.0)), "axpy n={n}");
+                for rank in 1..=3 {
+                    let rows = random(&mut r, rank * n);
+                    let coeff = random(&mut r, rank);
+                    let (mut o1, mut o2) = (alloc::vec![0.0; n], alloc::vec![0.0; n]);
+                    simd::lora_up_add(&mut o1, &a, &rows, &coeff);
+                    scalar::lora_up_add(&mut o2, &a, &rows, &coeff);
+                    assert!(o1.iter().zip(&o2).all(|(p, q)| close(*p, *q, 4.0)), "lora_up_add n={n} rank={rank}");
+                }
+            }
+        }
+        assert!(Kernels::new(true).is_simd());
+        assert!(!Kernels::new(false).is_simd());
+    }
+}

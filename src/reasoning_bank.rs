@@ -1,0 +1,402 @@
+//! ReasoningBank: patterns extracted from trajectories by k-means++ seeding plus Lloyd iterations
+//! over the unit-length query embeddings, with cosine search, merging, decay and pruning.
+
+use crate::kernels::Kernels;
+use crate::rng::Rng;
+use crate::trajectory::normalize;
+use crate::types::{LearnedPattern, LearningSignal, PatternType};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Patterns whose centroids have at least this cosine are merged.
+pub const MERGE_COSINE: f32 = 0.97;
+/// Each background cycle multiplies existing patterns' `total_weight` by this.
+pub const DECAY_FACTOR: f32 = 0.95;
+/// Patterns not accessed for this long (engine ms) with low quality and no accesses are pruned.
+pub const MAX_PATTERN_AGE_MS: u64 = 7 * 24 * 3_600_000;
+/// Lloyd iterations stop after this many, or earlier when fewer than 0.5% of points move.
+pub const MAX_LLOYD_ITERATIONS: usize = 10;
+
+/// What one extraction did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExtractReport {
+    /// Non-empty clusters formed from the trajectories.
+    pub clusters_formed: usize,
+    /// Patterns merged into near-duplicates.
+    pub merged: usize,
+    /// Stale patterns pruned.
+    pub pruned: usize,
+    /// Patterns evicted because the bank was over capacity (lowest weight first).
+    pub evicted: usize,
+    /// Lloyd iterations run.
+    pub lloyd_iterations: usize,
+}
+
+/// The pattern store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReasoningBank {
+    pub(crate) dim: usize,
+    pub(crate) capacity: usize,
+    pub(crate) patterns: Vec<LearnedPattern>,
+    pub(crate) norms: Vec<f32>,
+    pub(crate) next_id: u64,
+}
+
+/// k-means++ seeding plus Lloyd on `n` unit points stored row-major in `points`.
+/// Returns (assignment per point, number of clusters, Lloyd iterations).
+pub fn kmeans(k: Kernels, points: &[f32], dim: usize, clusters: usize, rng: &mut Rng) -> (Vec<usize>, usize, usize) {
+    let n = points.len() / dim;
+    let kc = clusters.min(n);
+    if kc == 0 {
+        return (Vec::new(), 0, 0);
+    }
+    let row = |i: usize| &points[i * dim..(i + 1) * dim];
+    // k-means++ seeding.
+    let mut centers: Vec<f32> = Vec::with_capacity(kc * dim);
+    let first = rng.below(n);
+    centers.extend_from_slice(row(first));
+    let mut d2: Vec<f32> = (0..n).map(|i| k.sq_l2(row(i), row(first))).collect();
+    // Greedy k-means++ (as in scikit-learn): draw `trials` candidates by D² sampling and keep the
+    // one that lowers the total potential most. Plain k-means++ often puts two seeds into one
+    // cluster when within-cluster noise is large (high dimensions); the greedy draw rarely does.
+    let trials = 2 + libm::logf(kc as f32) as usize;
+    let mut cand = vec![0.0f32; n];
+    let mut best_d2 = vec![0.0f32; n];
+    while centers.len() < kc * dim {
+        let total: f32 = d2.iter().sum();
+        let mut best: Option<(usize, f32)> = None;
+        for _ in 0..trials {
+            let pick = if total > 0.0 {
+                let mut target = rng.next_f32() * total;
+                let mut chosen = n - 1;
+                for (i, &d) in d2.iter().enumerate() {
+                    if target < d {
+                        chosen = i;
+                        break;
+                    }
+                    target -= d;
+                }
+                chosen
+            } else {
+                rng.below(n)
+            };
+            let cr = row(pick);
+            let mut potential = 0.0f32;
+            for (i, c) in cand.iter_mut().enumerate() {
+                *c = k.sq_l2(row(i), cr).min(d2[i]);
+                potential += *c;
+            }
+            if best.map_or(true, |(_, p)| potential < p) {
+                best = Some((pick, potential));
+                core::mem::swap(&mut cand, &mut best_d2);
+            }
+        }
+        let (pick, _) = best.unwrap_or((0, 0.0));
+        centers.extend_from_slice(row(pick));
+        core::mem::swap(&mut d2, &mut best_d2);
+    }
+    // Lloyd iterations. ‖x − c‖² = 1 + ‖c‖² − 2x·c for unit x.
+    let mut assign = vec![usize::MAX; n];
+    let mut cnorm = vec![0.0f32; kc];
+    let mut counts = vec![0u32; kc];
+    let mut iterations = 0;
+    for _ in 0..MAX_LLOYD_ITERATIONS {
+        iterations += 1;
+        for (c, cn) in cnorm.iter_mut().enumerate() {
+            let cr = &centers[c * dim..(c + 1) * dim];
+            *cn = k.dot(cr, cr);
+        }
+        let mut moved = 0usize;
+        for (i, a) in assign.iter_mut().enumerate() {
+            let x = row(i);
+            let (mut best, mut best_d) = (0usize, f32::INFINITY);
+            for c in 0..kc {
+                let d = cnorm[c] - 2.0 * k.dot(x, &centers[c * dim..(c + 1) * dim]);
+                if d < best_d {
+                    best_d = d;
+                    best = c;
+                }
+            }
+            if *a != best {
+                moved += 1;
+                *a = best;
+            }
+        }
+        // Recompute means; an empty cluster keeps its old center.
+        counts.iter_mut().for_each(|c| *c = 0);
+        for &a in assign.iter() {
+            counts[a] += 1;
+        }
+        for c in 0..kc {
+            if counts[c] > 0 {
+                centers[c * dim..(c + 1) * dim].iter_mut().for_each(|v| *v = 0.0);
+            }
+        }
+        for (i, &a) in assign.iter().enumerate() {
+            let inv = 1.0 / counts[a] as f32;
+            k.axpy(&mut centers[a * dim..(a + 1) * dim], inv, row(i));
+        }
+        if moved * 200 < n {
+            break;
+        }
+    }
+    (assign, kc, iterations)
+}
+
+impl ReasoningBank {
+    /// An empty bank for `dim`-wide embeddings holding at most `capacity` patterns.
+    pub fn new(dim: usize, capacity: usize) -> Self {
+        ReasoningBank { dim, capacity, patterns: Vec::new(), norms: Vec::new(), next_id: 1 }
+    }
+
+    /// Rebuilds from persisted parts.
+    pub fn from_parts(dim: usize, capacity: usize, patterns: Vec<LearnedPattern>, next_id: u64) -> Self {
+        let mut b = ReasoningBank { dim, capacity, patterns, norms: Vec::new(), next_id };
+        b.refresh_norms(Kernels::new(false));
+        b
+    }
+
+    /// The stored patterns.
+    pub fn patterns(&self) -> &[LearnedPattern] {
+        &self.patterns
+    }
+
+    /// Number of stored patterns.
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Whether the bank is empty.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    fn refresh_norms(&mut self, k: Kernels) {
+        self.norms = self.patterns.iter().map(|p| libm::sqrtf(k.dot(&p.centroid, &p.centroid))).collect();
+    }
+
+    /// Clusters `signals` into at most `clusters` new patterns, merges them into the bank, decays
+    /// the existing patterns, prunes stale ones and evicts the lightest beyond capacity.
+    pub fn extract(&mut self, k: Kernels, signals: &[&LearningSignal], clusters: usize, now_ms: u64, min_quality: f32, rng: &mut Rng) -> ExtractReport {
+        let dim = self.dim;
+        let mut report = ExtractReport::default();
+        for p in &mut self.patterns {
+            p.total_weight *= DECAY_FACTOR;
+        }
+        if !signals.is_empty() {
+            let mut points = Vec::with_capacity(signals.len() * dim);
+            for s in signals {
+                let start = points.len();
+                points.extend_from_slice(&s.query_embedding);
+                normalize(&mut points[start..]);
+            }
+            let (assign, kc, iters) = kmeans(k, &points, dim, clusters, rng);
+            report.lloyd_iterations = iters;
+            let mut fresh: Vec<LearnedPattern> = (0..kc)
+                .map(|_| LearnedPattern {
+                    id: 0,
+                    centroid: vec![0.0; dim],
+                    direction: vec![0.0; dim],
+                    cluster_size: 0,
+                    total_weight: 0.0,
+                    avg_quality: 0.0,
+                    created_at: now_ms,
+                    last_accessed: now_ms,
+                    access_count: 0,
+                    pattern_type: PatternType::General,
+                })
+                .collect();
+            let mut votes = vec![[0u32; 6]; kc];
+            for (i, &c) in assign.iter().enumerate() {
+                let s = signals[i];
+                let p = &mut fresh[c];
+                k.axpy(&mut p.centroid, 1.0, &points[i * dim..(i + 1) * dim]);
+                k.axpy(&mut p.direction, s.quality_score, &s.gradient_estimate);
+                p.cluster_size += 1;
+                p.total_weight += s.quality_score;
+                let texts = s.model_route.iter().chain(s.context_ids.iter());
+                for t in texts {
+                    votes[c][PatternType::classify(t).index() as usize] += 1;
+                }
+            }
+            for (c, p) in fresh.iter_mut().enumerate() {
+                if p.cluster_size == 0 {
+                    continue;
+                }
+                let inv = 1.0 / p.cluster_size as f32;
+                p.centroid.iter_mut().for_each(|v| *v *= inv);
+                normalize(&mut p.direction);
+                p.avg_quality = p.total_weight * inv;
+                let v = &votes[c];
+                let best = (1..6).max_by_key(|&i| (v[i], core::cmp::Reverse(i))).unwrap_or(0);
+                p.pattern_type = if v[best] > 0 { PatternType::ALL[best] } else { PatternType::General };
+            }
+            for mut p in fresh.into_iter().filter(|p| p.cluster_size > 0) {
+                p.id = self.next_id;
+                self.next_id += 1;
+                report.clusters_formed += 1;
+                self.patterns.push(p);
+            }
+        }
+        report.merged = self.merge_near_duplicates(k);
+        let before = self.patterns.len();
+        self.patterns.retain(|p| !p.should_prune(min_quality, 1, MAX_PATTERN_AGE_MS, now_ms));
+        report.pruned = before - self.patterns.len();
+        if self.patterns.len() > self.capacity {
+            self.patterns.sort_by(|a, b| b.total_weight.partial_cmp(&a.total_weight).unwrap_or(core::cmp::Ordering::Equal));
+            report.evicted = self.patterns.len() - self.capacity;
+            self.patterns.truncate(self.capacity);
+            self.patterns.sort_by_key(|p| p.id);
+        }
+        self.refresh_norms(k);
+        report
+    }
+
+    /// Merges every pair with centroid cosine ≥ [`MERGE_COSINE`]; returns how many were merged away.
+    pub fn merge_near_duplicates(&mut self, k: Kernels) -> usize {
+        let mut merged = 0;
+        let mut i = 0;
+        while i < self.patterns.len() {
+            let mut j = i + 1;
+            while j < self.patterns.len() {
+                if k.cosine(&self.patterns[i].centroid, &self.patterns[j].centroid) >= MERGE_COSINE {
+                    let other = self.patterns.swap_remove(j);
+                    self.patterns[i].merge(&other);
+                    merged += 1;
+                } else {
+                    j += 1;
+                }
+            }
+            i += 1;
+        }
+        merged
+    }
+
+    /// Indices and cosines of the `top_k` patterns most similar to `query`, best first; records an
+    /// access (count and time) on each returned pattern. `query` must be `dim` long.
+    pub fn find(&mut self, k: Kernels, query: &[f32], top_k: usize, now_ms: u64) -> Vec<(usize, f32)> {
+        let qn = libm::sqrtf(k.dot(query, query));
+        let mut best: Vec<(usize, f32)> = Vec::with_capacity(top_k + 1);
+        for (i, p) in self.patterns.iter().enumerate() {
+            let denom = qn * self.norms[i];
+            let sim = if denom > 1e-20 { k.dot(query, &p.centroid) / denom } else { 0.0 };
+            if best.len() < top_k || sim > best[best.len() - 1].1 {
+                let pos = best.iter().position(|&(_, s)| sim > s).unwrap_or(best.len());
+                best.insert(pos, (i, sim));
+                best.truncate(top_k);
+            }
+        }
+        for &(i, _) in &best {
+            let p = &mut self.patterns[i];
+            p.access_count = p.access_count.saturating_add(1);
+            p.last_accessed = now_ms;
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn unit(rng: &mut Rng, dim: usize) -> Vec<f32> {
+        let mut v: Vec<f32> = (0..dim).map(|_| rng.normal()).collect();
+        normalize(&mut v);
+        v
+    }
+
+    fn noisy(rng: &mut Rng, centre: &[f32], noise: f32) -> Vec<f32> {
+        centre.iter().map(|c| c + noise * rng.normal()).collect()
+    }
+
+    /// K planted centres; each is recovered by a pattern with cosine ≥ 0.95.
+    #[test]
+    fn kmeans_recovers_planted_centres() {
+        let k = Kernels::new(true);
+        let mut rng = Rng::new(42);
+        let dim = 64;
+        let centres: Vec<Vec<f32>> = (0..6).map(|_| unit(&mut rng, dim)).collect();
+        let mut signals = Vec::new();
+        for i in 0..300 {
+            let c = &centres[i % 6];
+            signals.push(LearningSignal {
+                trajectory_id: i as u64,
+                query_embedding: noisy(&mut rng, c, 0.06),
+                gradient_estimate: c.clone(),
+                quality_score: 0.8,
+                step_count: 1,
+                latency_us: 0,
+                model_route: Some("code-model".to_string()),
+                context_ids: Vec::new(),
+            });
+        }
+        let refs: Vec<&LearningSignal> = signals.iter().collect();
+        let mut bank = ReasoningBank::new(dim, 6);
+        let report = bank.extract(k, &refs, 6, 1000, 0.1, &mut Rng::new(7));
+        assert!(report.clusters_formed >= 6 - report.merged);
+        for c in &centres {
+            let best = bank.patterns().iter().map(|p| k.cosine(&p.centroid, c)).fold(-1.0, f32::max);
+            assert!(best >= 0.95, "centre recovered with cosine {best}");
+        }
+        assert!(bank.patterns().iter().all(|p| p.pattern_type == PatternType::CodeGen));
+        let total: u32 = bank.patterns().iter().map(|p| p.cluster_size).sum();
+        assert_eq!(total, 300);
+        // find: best first, access recorded
+        let hits = bank.find(k, &centres[2], 2, 5000);
+        assert_eq!(hits.len(), 2);
+        assert!(hits[0].1 >= hits[1].1 && hits[0].1 > 0.95);
+        assert_eq!(bank.patterns()[hits[0].0].access_count, 1);
+        assert_eq!(bank.patterns()[hits[0].0].last_accessed, 5000);
+    }
+
+    #[test]
+    fn near_duplicates_merge_and_capacity_evicts_lightest() {
+        let k = Kernels::new(true);
+        let mk = |id: u64, c: Vec<f32>, w: f32| LearnedPattern {
+            id,
+            direction: c.clone(),
+            centroid: c,
+            cluster_size: 1,
+            total_weight: w,
+            avg_quality: 0.9,
+            created_at: 0,
+            last_accessed: 0,
+            access_count: 0,
+            pattern_type: PatternType::General,
+        };
+        let mut bank = ReasoningBank::from_parts(
+            2,
+            1,
+            vec![mk(1, vec![1.0, 0.0], 1.0), mk(2, vec![1.0, 0.01], 1.0), mk(3, vec![0.0, 1.0], 5.0)],
+            4,
+        );
+        assert_eq!(bank.merge_near_duplicates(k), 1);
+        assert_eq!(bank.len(), 2);
+        let r = bank.extract(k, &[], 4, 10, 0.1, &mut Rng::new(1));
+        assert_eq!(r.evicted, 1);
+        assert_eq!(bank.patterns()[0].id, 3);
+        assert!((bank.patterns()[0].total_weight - 5.0 * DECAY_FACTOR).abs() < 1e-6);
+    }
+
+    #[test]
+    fn stale_low_quality_patterns_are_pruned() {
+        let k = Kernels::new(true);
+        let p = LearnedPattern {
+            id: 1,
+            centroid: vec![1.0, 0.0],
+            direction: vec![0.0, 0.0],
+            cluster_size: 1,
+            total_weight: 0.1,
+            avg_quality: 0.05,
+            created_at: 0,
+            last_accessed: 0,
+            access_count: 0,
+            pattern_type: PatternType::General,
+        };
+        let mut bank = ReasoningBank::from_parts(2, 10, vec![p.clone()], 2);
+        assert_eq!(bank.extract(k, &[], 4, MAX_PATTERN_AGE_MS / 2, 0.2, &mut Rng::new(1)).pruned, 0);
+        assert_eq!(bank.extract(k, &[], 4, MAX_PATTERN_AGE_MS + 1, 0.2, &mut Rng::new(1)).pruned, 1);
+        assert!(bank.is_empty());
+    }
+}

@@ -1,0 +1,87 @@
+//! Bad input gets a clear error and leaves the state unchanged (byte-identical saved state).
+
+use super::*;
+use crate::persist::save;
+use crate::SonaError;
+
+#[test]
+fn bad_input_is_rejected_and_changes_nothing() {
+    let dim = 16;
+    let mut rng = Rng::new(4);
+    let mut e = engine(SonaConfig { hidden_dim: dim, embedding_dim: dim, ..SonaConfig::default() }, 3);
+    let topics = Topics::new(&mut rng, 2, dim);
+    for i in 0..20 {
+        topics.run(&mut e, &mut rng, i % 2);
+    }
+    e.force_learn(10.0).unwrap();
+    let open = e.start_trajectory(&unit(&mut rng, dim)).unwrap();
+    let ended = topics.run(&mut e, &mut rng, 0);
+    let good = unit(&mut rng, dim);
+    let mut nan = good.clone();
+    nan[3] = f32::NAN;
+    let mut inf = good.clone();
+    inf[dim - 1] = f32::INFINITY;
+    let short = &good[..dim - 1];
+    let long: Vec<f32> = good.iter().chain(&good[..1]).cloned().collect();
+
+    let before = save(&e);
+    let stats = e.stats();
+    let out_before = e.apply_lora(&good).unwrap();
+    let mut outbuf = alloc::vec![0.0; dim + 1];
+
+    let cases: Vec<(&str, SonaError)> = alloc::vec![
+        ("start short", e.start_trajectory(short).unwrap_err()),
+        ("start long", e.start_trajectory(&long).unwrap_err()),
+        ("start nan", e.start_trajectory(&nan).unwrap_err()),
+        ("start inf", e.start_trajectory(&inf).unwrap_err()),
+        ("step nan", e.add_step(open, &nan, &[], 0.5).unwrap_err()),
+        ("step attention length", e.add_step(open, &good, &good[..3], 0.5).unwrap_err()),
+        ("step attention inf", e.add_step(open, &good, &inf, 0.5).unwrap_err()),
+        ("step reward nan", e.add_step(open, &good, &[], f32::NAN).unwrap_err()),
+        ("step reward inf", e.add_step(open, &good, &[], f32::INFINITY).unwrap_err()),
+        ("step unknown id", e.add_step(999, &good, &[], 0.5).unwrap_err()),
+        ("step ended id", e.add_step(ended, &good, &[], 0.5).unwrap_err()),
+        ("record score nan", e.record_step(open, 1, f32::NAN, 1.0).unwrap_err()),
+        ("record latency negative", e.record_step(open, 1, 0.5, -1.0).unwrap_err()),
+        ("record latency nan", e.record_step(open, 1, 0.5, f64::NAN).unwrap_err()),
+        ("record ended", e.record_step(ended, 1, 0.5, 1.0).unwrap_err()),
+        ("end quality > 1", e.end_trajectory(open, 1.5).unwrap_err()),
+        ("end quality < 0", e.end_trajectory(open, -0.1).unwrap_err()),
+        ("end quality nan", e.end_trajectory(open, f32::NAN).unwrap_err()),
+        ("end twice", e.end_trajectory(ended, 0.5).unwrap_err()),
+        ("end unknown", e.end_trajectory(12345, 0.5).unwrap_err()),
+        ("route ended", e.set_trajectory_route(ended, "x").unwrap_err()),
+        ("route too long", e.set_trajectory_route(open, &"r".repeat(300)).unwrap_err()),
+        ("context unknown", e.add_trajectory_context(0, "x").unwrap_err()),
+        ("feedback quality", e.learn_from_feedback(true, 1.0, 2.0).unwrap_err()),
+        ("feedback latency", e.learn_from_feedback(true, f32::NAN, 0.5).unwrap_err()),
+        ("apply short", e.apply_lora(short).unwrap_err()),
+        ("apply nan", e.apply_lora(&nan).unwrap_err()),
+        ("apply into bad output", e.apply_lora_into(&good, &mut outbuf).unwrap_err()),
+        ("layer out of range", e.apply_lora_layer(2, &good).unwrap_err()),
+        ("layer input nan", e.apply_lora_layer(0, &nan).unwrap_err()),
+        ("find k = 0", e.find_patterns(&good, 0, 1.0).unwrap_err()),
+        ("find nan", e.find_patterns(&nan, 1, 1.0).unwrap_err()),
+        ("find short", e.find_patterns(short, 1, 1.0).unwrap_err()),
+        ("tick nan", e.tick(f64::NAN).unwrap_err()),
+        ("tick negative", e.tick(-5.0).unwrap_err()),
+        ("force_learn inf", e.force_learn(f64::INFINITY).unwrap_err()),
+    ];
+    for (what, err) in &cases {
+        let m = alloc::format!("{err}");
+        assert!(!m.is_empty(), "{what}");
+    }
+    assert_eq!(save(&e), before, "state unchanged after every rejected call");
+    assert_eq!(e.stats(), stats);
+    assert_eq!(e.apply_lora(&good).unwrap(), out_before);
+    // Messages name the problem.
+    let msg = |i: usize| alloc::format!("{}", cases[i].1);
+    assert!(msg(0).contains("query embedding") && msg(0).contains("expected 16"));
+    assert!(msg(2).contains("index 3") && msg(2).contains("non-finite"));
+    assert!(msg(7).contains("reward"));
+    assert!(msg(9).contains("unknown trajectory id 999"));
+    assert!(msg(10).contains("already ended"));
+    assert!(msg(15).contains("quality"));
+    assert!(msg(28).contains("layer 2") && msg(28).contains("2 base LoRA layers"));
+    assert!(msg(30).contains("k must be at least 1"));
+}

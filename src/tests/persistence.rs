@@ -1,0 +1,131 @@
+//! Persistence: round trips and every kind of rejected bytes.
+
+use super::*;
+use crate::persist::{crc32, load, save, HEADER_LEN};
+use crate::{PersistError, SonaError};
+
+fn busy_engine() -> SonaEngine {
+    let dim = 32;
+    let mut rng = Rng::new(9);
+    let topics = Topics::new(&mut rng, 3, dim);
+    let mut e = engine(SonaConfig { hidden_dim: dim, embedding_dim: dim, pattern_clusters: 12, ..SonaConfig::default() }, 21);
+    for i in 0..60 {
+        topics.run(&mut e, &mut rng, i % 3);
+    }
+    e.force_learn(500.0).unwrap();
+    for i in 0..7 {
+        let id = topics.run(&mut e, &mut rng, i % 3);
+        if i == 3 {
+            let _ = id;
+        }
+    }
+    e.learn_from_feedback(true, 120.0, 0.7).unwrap();
+    let open = e.start_trajectory(&unit(&mut rng, dim)).unwrap();
+    e.record_step(open, 5, 0.4, 30.0).unwrap();
+    e.set_trajectory_route(open, "gpt-code").unwrap();
+    e.add_trajectory_context(open, "ctx-1").unwrap();
+    e.tick(600.0).unwrap();
+    e
+}
+
+#[test]
+fn round_trip_is_exact() {
+    let mut a = busy_engine();
+    let bytes = save(&a);
+    let mut b = load(&bytes).unwrap();
+    assert!(a == b, "every persisted field survives");
+    assert_eq!(save(&b), bytes);
+    let mut rng = Rng::new(1);
+    let x = unit(&mut rng, 32);
+    assert_eq!(a.apply_lora(&x).unwrap(), b.apply_lora(&x).unwrap());
+    assert_eq!(a.apply_lora_layer(1, &x).unwrap(), b.apply_lora_layer(1, &x).unwrap());
+    assert_eq!(a.stats(), b.stats());
+    assert_eq!(a.find_patterns(&x, 3, 900.0).unwrap(), b.find_patterns(&x, 3, 900.0).unwrap());
+    // Both continue identically (the generator state is part of the state).
+    let open = a.open[0].id;
+    a.end_trajectory(open, 0.9).unwrap();
+    b.end_trajectory(open, 0.9).unwrap();
+    assert_eq!(a.force_learn(1000.0).unwrap(), b.force_learn(1000.0).unwrap());
+    assert_eq!(save(&a), save(&b));
+}
+
+fn persist_err(bytes: &[u8]) -> PersistError {
+    match load(bytes) {
+        Err(SonaError::Persist(p)) => p,
+        Err(other) => panic!("expected a persistence error, got {other:?}"),
+        Ok(_) => panic!("bytes were accepted"),
+    }
+}
+
+#[test]
+fn truncated_bytes_are_rejected() {
+    let bytes = save(&busy_engine());
+    for cut in [0, 4, 8, 20, HEADER_LEN - 1, HEADER_LEN, HEADER_LEN + 10, bytes.len() / 2, bytes.len() - 1] {
+        let e = persist_err(&bytes[..cut]);
+        assert!(
+            matches!(e, PersistError::Truncated { .. } | PersistError::LengthMismatch { .. }),
+            "cut at {cut}: {e:?}"
+        );
+    }
+}
+
+#[test]
+fn flipped_bits_are_rejected() {
+    let bytes = save(&busy_engine());
+    let step = (bytes.len() / 97).max(1);
+    for pos in (HEADER_LEN..bytes.len()).step_by(step) {
+        let mut b = bytes.clone();
+        b[pos] ^= 0x10;
+        assert!(matches!(persist_err(&b), PersistError::ChecksumMismatch { .. }), "flip at {pos}");
+    }
+    let mut b = bytes.clone();
+    b[20] ^= 1; // the stored checksum itself
+    assert!(matches!(persist_err(&b), PersistError::ChecksumMismatch { .. }));
+    let mut b = bytes.clone();
+    b[13] ^= 1; // the length field
+    assert!(matches!(persist_err(&b), PersistError::LengthMismatch { .. }));
+    let mut b = bytes.clone();
+    b[2] ^= 1; // the magic
+    assert_eq!(persist_err(&b), PersistError::BadMagic);
+}
+
+#[test]
+fn wrong_version_and_foreign_bytes_are_rejected() {
+    let bytes = save(&busy_engine());
+    let mut b = bytes.clone();
+    b[8..12].copy_from_slice(&2u32.to_le_bytes());
+    assert_eq!(persist_err(&b), PersistError::UnsupportedVersion { found: 2, supported: 1 });
+    assert_eq!(persist_err(b"\0asm\x01\0\0\0 some other module bytes"), PersistError::BadMagic);
+    assert_eq!(persist_err(br#"{"hidden_dim":256}"#), PersistError::BadMagic);
+    let msg = alloc::format!("{}", SonaError::from(persist_err(&b)));
+    assert!(msg.contains("version 2"), "{msg}");
+}
+
+/// A payload with a valid checksum but inconsistent contents is still rejected.
+#[test]
+fn consistent_checksum_but_malformed_payload_is_rejected() {
+    let bytes = save(&busy_engine());
+    let reseal = |mut payload: alloc::vec::Vec<u8>| {
+        let mut out = bytes[..HEADER_LEN].to_vec();
+        out[12..20].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+        out[20..24].copy_from_slice(&crc32(&payload).to_le_bytes());
+        out.append(&mut payload);
+        out
+    };
+    // hidden_dim (first payload field) changed: the vectors no longer fit.
+    let mut p = bytes[HEADER_LEN..].to_vec();
+    p[0..8].copy_from_slice(&33u64.to_le_bytes());
+    p[8..16].copy_from_slice(&33u64.to_le_bytes());
+    assert!(matches!(persist_err(&reseal(p)), PersistError::Malformed(_)));
+    // micro_lora_rank 3: invalid config.
+    let mut p = bytes[HEADER_LEN..].to_vec();
+    p[16..24].copy_from_slice(&3u64.to_le_bytes());
+    assert!(matches!(persist_err(&reseal(p)), PersistError::Malformed(_)));
+    // Trailing garbage.
+    let mut p = bytes[HEADER_LEN..].to_vec();
+    p.push(0);
+    assert!(matches!(persist_err(&reseal(p)), PersistError::Malformed(_)));
+    // Cut payload, resealed.
+    let p = bytes[HEADER_LEN..bytes.len() - 3].to_vec();
+    assert!(matches!(persist_err(&reseal(p)), PersistError::Malformed(_)));
+}

@@ -1,0 +1,201 @@
+//! Trajectory recording: the bounded buffer of finished trajectories and REINFORCE with baseline.
+
+use crate::kernels::Kernels;
+use crate::types::{LearningSignal, QueryTrajectory, TrajectoryStep};
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+/// Scales `v` to unit L2 norm; leaves a (near) zero vector at zero. Returns the original norm.
+pub fn normalize(v: &mut [f32]) -> f32 {
+    let n = libm::sqrtf(v.iter().map(|x| x * x).sum::<f32>());
+    if n > 1e-12 {
+        let inv = 1.0 / n;
+        v.iter_mut().for_each(|x| *x *= inv);
+    } else {
+        v.iter_mut().for_each(|x| *x = 0.0);
+    }
+    n
+}
+
+/// Folds one step into the trajectory's running sums. Inputs must already be validated.
+pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, gated: &mut [f32]) {
+    let act: &[f32] = if step.attention_weights.is_empty() {
+        step.activations
+    } else {
+        for ((g, a), w) in gated.iter_mut().zip(step.activations).zip(step.attention_weights) {
+            *g = a * w;
+        }
+        gated
+    };
+    k.axpy(&mut t.reward_weighted_sum, step.reward, act);
+    k.axpy(&mut t.activation_sum, 1.0, act);
+    t.reward_sum += step.reward as f64;
+    t.step_count += 1;
+}
+
+/// REINFORCE with baseline: `g = normalize(Σ (rᵢ − b)·aᵢ)`.
+///
+/// The baseline `b` is the trajectory's mean step reward. A trajectory whose rewards are all equal
+/// (for example a single step) carries no advantage against its own mean, so `fallback_baseline`
+/// (the engine's running mean reward) is used instead. Consumes the running sums; the returned
+/// vector reuses `reward_weighted_sum`'s allocation.
+pub fn reinforce_gradient(k: Kernels, t: &mut QueryTrajectory, fallback_baseline: f32) -> Vec<f32> {
+    let mut g = core::mem::take(&mut t.reward_weighted_sum);
+    if t.step_count == 0 {
+        g.iter_mut().for_each(|x| *x = 0.0);
+        return g;
+    }
+    let mean = (t.reward_sum / t.step_count as f64) as f32;
+    let scale: f32 = g.iter().map(|x| x.abs()).sum::<f32>() + mean.abs() * t.activation_sum.iter().map(|x| x.abs()).sum::<f32>();
+    k.axpy(&mut g, -mean, &t.activation_sum);
+    let spread: f32 = g.iter().map(|x| x.abs()).sum();
+    if spread <= 1e-5 * scale + 1e-12 {
+        // All rewards equal: Σ (r − b)·a with b = running mean = current g + (mean − b)·Σ a.
+        k.axpy(&mut g, mean - fallback_baseline, &t.activation_sum);
+    }
+    normalize(&mut g);
+    g
+}
+
+/// Bounded FIFO of finished trajectories. When full, the oldest is dropped and counted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrajectoryBuffer {
+    capacity: usize,
+    items: VecDeque<LearningSignal>,
+    dropped: u64,
+}
+
+impl TrajectoryBuffer {
+    /// An empty buffer holding at most `capacity` (≥ 1) signals.
+    pub fn new(capacity: usize) -> Self {
+        TrajectoryBuffer { capacity, items: VecDeque::new(), dropped: 0 }
+    }
+
+    /// Rebuilds a buffer from persisted parts.
+    pub fn from_parts(capacity: usize, items: VecDeque<LearningSignal>, dropped: u64) -> Self {
+        TrajectoryBuffer { capacity, items, dropped }
+    }
+
+    /// Appends, dropping the oldest when full. Returns the dropped signal, if any.
+    pub fn push(&mut self, s: LearningSignal) -> Option<LearningSignal> {
+        let old = if self.items.len() >= self.capacity {
+            self.dropped += 1;
+            self.items.pop_front()
+        } else {
+            None
+        };
+        self.items.push_back(s);
+        old
+    }
+
+    /// Number of buffered signals.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the buffer is empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Capacity.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many signals were dropped because the buffer was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// The buffered signals, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &LearningSignal> {
+        self.items.iter()
+    }
+
+    /// Mutable access to the signal of trajectory `id`, if still buffered.
+    pub fn find_mut(&mut self, id: u64) -> Option<&mut LearningSignal> {
+        self.items.iter_mut().rev().find(|s| s.trajectory_id == id)
+    }
+
+    /// Removes and returns all buffered signals.
+    pub fn drain(&mut self) -> Vec<LearningSignal> {
+        self.items.drain(..).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn signal(id: u64) -> LearningSignal {
+        LearningSignal {
+            trajectory_id: id,
+            query_embedding: vec![1.0],
+            gradient_estimate: vec![0.0],
+            quality_score: 0.5,
+            step_count: 0,
+            latency_us: 0,
+            model_route: None,
+            context_ids: vec![],
+        }
+    }
+
+    #[test]
+    fn buffer_drops_oldest_and_counts() {
+        let mut b = TrajectoryBuffer::new(3);
+        for id in 0..5 {
+            b.push(signal(id));
+        }
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.dropped(), 2);
+        let ids: Vec<u64> = b.iter().map(|s| s.trajectory_id).collect();
+        assert_eq!(ids, vec![2, 3, 4]);
+        assert!(b.find_mut(1).is_none());
+        assert!(b.find_mut(3).is_some());
+        assert_eq!(b.drain().len(), 3);
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn reinforce_points_to_high_reward_activation() {
+        let k = Kernels::new(false);
+        let mut t = QueryTrajectory::new(1, vec![0.0; 3]);
+        let mut gated = vec![0.0; 3];
+        let good = [1.0, 0.0, 0.0];
+        let bad = [0.0, 1.0, 0.0];
+        fold_step(k, &mut t, TrajectoryStep { activations: &good, attention_weights: &[], reward: 0.9 }, &mut gated);
+        fold_step(k, &mut t, TrajectoryStep { activations: &bad, attention_weights: &[], reward: 0.1 }, &mut gated);
+        let g = reinforce_gradient(k, &mut t, 0.0);
+        // advantages +0.4 / -0.4 -> (0.4, -0.4, 0) normalised
+        let h = core::f32::consts::FRAC_1_SQRT_2;
+        assert!((g[0] - h).abs() < 1e-5 && (g[1] + h).abs() < 1e-5 && g[2].abs() < 1e-6);
+    }
+
+    #[test]
+    fn attention_gates_activations() {
+        let k = Kernels::new(false);
+        let mut t = QueryTrajectory::new(1, vec![0.0; 2]);
+        let mut gated = vec![0.0; 2];
+        let a = [1.0, 1.0];
+        fold_step(k, &mut t, TrajectoryStep { activations: &a, attention_weights: &[1.0, 0.0], reward: 1.0 }, &mut gated);
+        let g = reinforce_gradient(k, &mut t, 0.0);
+        assert!((g[0] - 1.0).abs() < 1e-6 && g[1].abs() < 1e-6);
+    }
+
+    #[test]
+    fn single_step_uses_fallback_baseline() {
+        let k = Kernels::new(false);
+        let mut t = QueryTrajectory::new(1, vec![0.0; 2]);
+        let mut gated = vec![0.0; 2];
+        fold_step(k, &mut t, TrajectoryStep { activations: &[0.0, 2.0], attention_weights: &[], reward: 0.2 }, &mut gated);
+        let mut t2 = t.clone();
+        // reward below the running mean: pushed away from the activation
+        let g = reinforce_gradient(k, &mut t, 0.5);
+        assert!((g[1] + 1.0).abs() < 1e-6);
+        // reward above the running mean: pulled toward it
+        let g2 = reinforce_gradient(k, &mut t2, 0.0);
+        assert!((g2[1] - 1.0).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,483 @@
+//! JavaScript bindings (`WasmSonaEngine`). Conversion and validation only: every argument is
+//! checked here or in the core, core errors become JS `Error`s with the core's message, and no
+//! algorithm lives in this file.
+
+use crate::config::{SonaConfig, PRESET_NAMES};
+use crate::engine::SonaEngine;
+use crate::error::SonaError;
+use crate::types::LearnedPattern;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use js_sys::{Array, Float32Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Names of the configuration presets (the seed's `SonaConfig` constructors). */
+export type SonaPresetName = 'default' | 'max_throughput' | 'max_quality' | 'edge_deployment' | 'batch_processing' | 'for_ephemeral' | 'for_coordinator';
+
+/** Engine configuration (snake_case field names as in the seed). */
+export interface SonaConfig {
+  /** Width of the hidden state and of step activations. */
+  hidden_dim: number;
+  /** Width of query embeddings; must equal `hidden_dim` (defaults to it). */
+  embedding_dim: number;
+  /** MicroLoRA rank, 1-2. */
+  micro_lora_rank: number;
+  /** BaseLoRA rank, 4-16. */
+  base_lora_rank: number;
+  /** MicroLoRA learning rate (>= 0). */
+  micro_lora_lr: number;
+  /** BaseLoRA learning rate (>= 0). */
+  base_lora_lr: number;
+  /** Initial EWC++ lambda: 0 turns EWC++ off, otherwise within [100, 15000]. */
+  ewc_lambda: number;
+  /** k-means clusters per background cycle and ReasoningBank capacity. */
+  pattern_clusters: number;
+  /** Finished trajectories kept for the background loop (oldest dropped when full). */
+  trajectory_capacity: number;
+  /** `tick()` runs a background cycle when this many ms passed since the last one. */
+  background_interval_ms: number;
+  /** Trajectories below this quality (in [0, 1]) are not learned from. */
+  quality_threshold: number;
+  /** SIMD128 kernels when true, scalar kernels when false. */
+  enable_simd: boolean;
+  /** Number of BaseLoRA layers (1-64). */
+  base_lora_layers: number;
+  /** MicroLoRA flushes automatically after this many learned trajectories (0 = manual only). */
+  micro_flush_interval: number;
+}
+
+/** Argument of `WasmSonaEngine.withConfig`: any subset of the fields, plus an optional preset and seed. */
+export interface SonaConfigInput extends Partial<SonaConfig> {
+  /** Start from this preset instead of the defaults; the other fields override it. */
+  preset?: SonaPresetName;
+  /** Seed (integer 0..2^32-1) for all randomness; random when omitted. */
+  seed?: number;
+}
+
+/** Engine statistics (`stats()` / `getStats()`). */
+export interface SonaStats {
+  trajectories_started: number;
+  trajectories_completed: number;
+  /** Ended trajectories that passed the quality threshold and fed the instant loop. */
+  trajectories_learned: number;
+  /** Ended trajectories below the quality threshold. */
+  trajectories_filtered: number;
+  /** Ended while learning was disabled. */
+  trajectories_skipped: number;
+  steps_recorded: number;
+  /** MicroLoRA flushes that applied at least one sample. */
+  instant_cycles: number;
+  micro_samples_applied: number;
+  background_cycles: number;
+  deep_consolidations: number;
+  feedback_count: number;
+  trajectories_open: number;
+  trajectories_buffered: number;
+  /** Trajectories dropped because the buffer was full. */
+  trajectories_dropped: number;
+  patterns_stored: number;
+  /** MicroLoRA samples accumulated but not yet applied. */
+  micro_pending: number;
+  micro_lora_norm: number;
+  base_lora_norm: number;
+  base_lora_loss: number;
+  ewc_tasks: number;
+  ewc_lambda: number;
+  ewc_task_boundaries: number;
+  mean_reward: number;
+  /** Engine clock (ms) of the last background cycle. */
+  last_background_ms?: number;
+  enabled: boolean;
+  simd: boolean;
+}
+
+/** What `forceLearn()` did. */
+export interface SonaLearnReport {
+  trajectories_used: number;
+  clusters_formed: number;
+  patterns_merged: number;
+  patterns_pruned: number;
+  patterns_evicted: number;
+  patterns_stored: number;
+  lloyd_iterations: number;
+  base_loss_before: number;
+  base_loss_after: number;
+  ewc_penalty: number;
+  task_boundary: boolean;
+  ewc_tasks: number;
+  ewc_lambda: number;
+  micro_samples_flushed: number;
+}
+
+/** A learned pattern (the seed's `LearnedPattern` fields, plus `direction` and `similarity`). */
+export interface SonaPattern {
+  id: number;
+  /** Mean of the member trajectories' unit query embeddings. */
+  centroid: Float32Array;
+  /** Quality-weighted mean REINFORCE direction of the members (unit length). */
+  direction: Float32Array;
+  cluster_size: number;
+  total_weight: number;
+  avg_quality: number;
+  /** Engine clock in ms. */
+  created_at: number;
+  last_accessed: number;
+  access_count: number;
+  pattern_type: 'general' | 'reasoning' | 'factual' | 'creative' | 'codegen' | 'conversational';
+  /** Cosine similarity to the query. */
+  similarity: number;
+}
+"#;
+
+/// Installs the panic hook once, when the module is instantiated.
+#[cfg(not(test))]
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+fn err(e: SonaError) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn msg(m: String) -> JsError {
+    JsError::new(&m)
+}
+
+/// A JS number that must be an integer in `[0, max]`.
+fn integer(what: &str, v: f64, max: f64) -> Result<u64, JsError> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= max {
+        Ok(v as u64)
+    } else {
+        Err(msg(format!("{what} must be an integer within [0, {max}], got {v}")))
+    }
+}
+
+fn id_arg(v: f64) -> Result<u64, JsError> {
+    integer("trajectory id", v, 9_007_199_254_740_991.0)
+}
+
+fn random_seed() -> u64 {
+    let mut b = [0u8; 4];
+    match getrandom::getrandom(&mut b) {
+        Ok(()) => u32::from_le_bytes(b) as u64,
+        Err(_) => js_sys::Date::now() as u64,
+    }
+}
+
+fn set(o: &Object, key: &str, v: &JsValue) {
+    // Reflect.set on a fresh plain object cannot fail.
+    let _ = Reflect::set(o, &JsValue::from_str(key), v);
+}
+
+fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
+    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    v.serialize(&ser).map_err(|e| msg(format!("internal serialisation error: {e}")))
+}
+
+fn pattern_object(p: &LearnedPattern, similarity: f32) -> JsValue {
+    let o = Object::new();
+    set(&o, "id", &JsValue::from_f64(p.id as f64));
+    set(&o, "centroid", &Float32Array::from(&p.centroid[..]));
+    set(&o, "direction", &Float32Array::from(&p.direction[..]));
+    set(&o, "cluster_size", &JsValue::from_f64(p.cluster_size as f64));
+    set(&o, "total_weight", &JsValue::from_f64(p.total_weight as f64));
+    set(&o, "avg_quality", &JsValue::from_f64(p.avg_quality as f64));
+    set(&o, "created_at", &JsValue::from_f64(p.created_at as f64));
+    set(&o, "last_accessed", &JsValue::from_f64(p.last_accessed as f64));
+    set(&o, "access_count", &JsValue::from_f64(p.access_count as f64));
+    set(&o, "pattern_type", &JsValue::from_str(p.pattern_type.as_str()));
+    set(&o, "similarity", &JsValue::from_f64(similarity as f64));
+    o.into()
+}
+
+/// Reads the `withConfig` object: preset first, then every other field overrides it.
+fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsError> {
+    if obj.is_undefined() || obj.is_null() {
+        return Ok((SonaConfig::default(), None));
+    }
+    if !obj.is_object() || Array::is_array(obj) {
+        return Err(msg("withConfig expects a plain object of config fields".to_string()));
+    }
+    let entries = Object::entries(obj.unchecked_ref::<Object>());
+    let mut config = SonaConfig::default();
+    if let Ok(p) = Reflect::get(obj, &JsValue::from_str("preset")) {
+        if !p.is_undefined() {
+            let name = p.as_string().ok_or_else(|| msg("preset must be a string".to_string()))?;
+            config = SonaConfig::preset(&name)
+                .ok_or_else(|| msg(format!("unknown preset \"{name}\" (known: {})", PRESET_NAMES.join(", "))))?;
+        }
+    }
+    let mut seed = None;
+    let mut embedding_given = false;
+    for entry in entries.iter() {
+        let pair: Array = entry.unchecked_into();
+        let key = pair.get(0).as_string().unwrap_or_default();
+        let value = pair.get(1);
+        if value.is_undefined() {
+            continue;
+        }
+        let num = |what: &str| -> Result<f64, JsError> {
+            value.as_f64().ok_or_else(|| msg(format!("config field {what} must be a number")))
+        };
+        let int = |what: &str, max: f64| -> Result<usize, JsError> { Ok(integer(&format!("config field {what}"), num(what)?, max)? as usize) };
+        let real = |what: &str| -> Result<f32, JsError> { Ok(num(what)? as f32) };
+        const BIG: f64 = 4_294_967_295.0;
+        match key.as_str() {
+            "preset" => {}
+            "seed" => seed = Some(integer("seed", num("seed")?, BIG)?),
+            "hidden_dim" => config.hidden_dim = int("hidden_dim", BIG)?,
+            "embedding_dim" => {
+                config.embedding_dim = int("embedding_dim", BIG)?;
+                embedding_given = true;
+            }
+            "micro_lora_rank" => config.micro_lora_rank = int("micro_lora_rank", BIG)?,
+            "base_lora_rank" => config.base_lora_rank = int("base_lora_rank", BIG)?,
+            "micro_lora_lr" => config.micro_lora_lr = real("micro_lora_lr")?,
+            "base_lora_lr" => config.base_lora_lr = real("base_lora_lr")?,
+            "ewc_lambda" => config.ewc_lambda = real("ewc_lambda")?,
+            "pattern_clusters" => config.pattern_clusters = int("pattern_clusters", BIG)?,
+            "trajectory_capacity" => config.trajectory_capacity = int("trajectory_capacity", BIG)?,
+            "background_interval_ms" => config.background_interval_ms = integer("config field background_interval_ms", num("background_interval_ms")?, 9_007_199_254_740_991.0)?,
+            "quality_threshold" => config.quality_threshold = real("quality_threshold")?,
+            "enable_simd" => {
+                config.enable_simd = value.as_bool().ok_or_else(|| msg("config field enable_simd must be a boolean".to_string()))?
+            }
+            "base_lora_layers" => config.base_lora_layers = int("base_lora_layers", BIG)?,
+            "micro_flush_interval" => config.micro_flush_interval = int("micro_flush_interval", BIG)?,
+            other => return Err(msg(format!("unknown config field \"{other}\""))),
+        }
+    }
+    if !embedding_given {
+        config.embedding_dim = config.hidden_dim;
+    }
+    config.validate().map_err(err)?;
+    Ok((config, seed))
+}
+
+/// SONA engine: trajectories → MicroLoRA (instant), ReasoningBank + BaseLoRA (background),
+/// EWC++ consolidation (deep). All methods throw a JS `Error` naming the problem on bad input and
+/// leave the engine unchanged.
+#[wasm_bindgen]
+pub struct WasmSonaEngine {
+    engine: SonaEngine,
+    scratch_in: Vec<f32>,
+    scratch_out: Vec<f32>,
+}
+
+impl WasmSonaEngine {
+    fn wrap(engine: SonaEngine) -> Self {
+        let dim = engine.config().hidden_dim;
+        WasmSonaEngine { engine, scratch_in: vec![0.0; dim], scratch_out: vec![0.0; dim] }
+    }
+}
+
+#[wasm_bindgen]
+impl WasmSonaEngine {
+    /// Engine with the default configuration and `hidden_dim = embedding_dim = hiddenDim`
+    /// (an integer in 1..=8192), seeded randomly.
+    #[wasm_bindgen(constructor)]
+    pub fn new(hidden_dim: f64) -> Result<WasmSonaEngine, JsError> {
+        let dim = integer("hiddenDim", hidden_dim, 8192.0)? as usize;
+        let config = SonaConfig { hidden_dim: dim, embedding_dim: dim, ..SonaConfig::default() };
+        Ok(Self::wrap(SonaEngine::new(config, random_seed()).map_err(err)?))
+    }
+
+    /// Engine from a config object: the seed's snake_case fields (missing fields take the
+    /// defaults, or the `preset`'s values; `embedding_dim` defaults to `hidden_dim`), an optional
+    /// `preset` name and an optional integer `seed`. Unknown fields throw an error naming them.
+    #[wasm_bindgen(js_name = withConfig)]
+    pub fn with_config(#[wasm_bindgen(unchecked_param_type = "SonaConfigInput")] config: JsValue) -> Result<WasmSonaEngine, JsError> {
+        let (config, seed) = parse_config(&config)?;
+        Ok(Self::wrap(SonaEngine::new(config, seed.unwrap_or_else(random_seed)).map_err(err)?))
+    }
+
+    /// Engine from a named preset (see `presets()`), optionally seeded.
+    #[wasm_bindgen(js_name = fromPreset)]
+    pub fn from_preset(#[wasm_bindgen(unchecked_param_type = "SonaPresetName")] name: &str, seed: Option<f64>) -> Result<WasmSonaEngine, JsError> {
+        let config = SonaConfig::preset(name)
+            .ok_or_else(|| msg(format!("unknown preset \"{name}\" (known: {})", PRESET_NAMES.join(", "))))?;
+        let seed = match seed {
+            Some(s) => integer("seed", s, 4_294_967_295.0)?,
+            None => random_seed(),
+        };
+        Ok(Self::wrap(SonaEngine::new(config, seed).map_err(err)?))
+    }
+
+    /// Names of the configuration presets.
+    #[wasm_bindgen(unchecked_return_type = "SonaPresetName[]")]
+    pub fn presets() -> Array {
+        PRESET_NAMES.iter().map(|n| JsValue::from_str(n)).collect()
+    }
+
+    /// Opens a trajectory for a query embedding (`embedding_dim` floats) and returns its id.
+    #[wasm_bindgen(js_name = startTrajectory)]
+    pub fn start_trajectory(&mut self, query_embedding: &[f32]) -> Result<f64, JsError> {
+        self.engine.start_trajectory(query_embedding).map(|id| id as f64).map_err(err)
+    }
+
+    /// Records a step by node: the node id (integer 0..2^32-1) selects a fixed pseudo-random
+    /// unit activation code, `score` (finite) is the step's reward in the REINFORCE gradient, and
+    /// `latencyUs` (>= 0) adds to the trajectory's latency.
+    #[wasm_bindgen(js_name = recordStep)]
+    pub fn record_step(&mut self, trajectory_id: f64, node_id: f64, score: f64, latency_us: f64) -> Result<(), JsError> {
+        let id = id_arg(trajectory_id)?;
+        let node = integer("nodeId", node_id, 4_294_967_295.0)? as u32;
+        self.engine.record_step(id, node, score as f32, latency_us).map_err(err)
+    }
+
+    /// Adds a step: activations (`hidden_dim` floats), attention weights (empty for uniform, or
+    /// `hidden_dim` floats that gate the activations element-wise) and a finite reward.
+    #[wasm_bindgen(js_name = addStep)]
+    pub fn add_step(&mut self, trajectory_id: f64, activations: &[f32], attention_weights: &[f32], reward: f64) -> Result<(), JsError> {
+        let id = id_arg(trajectory_id)?;
+        self.engine.add_step(id, activations, attention_weights, reward as f32).map_err(err)
+    }
+
+    /// Sets the model route of an open trajectory (at most 256 bytes).
+    #[wasm_bindgen(js_name = setTrajectoryRoute)]
+    pub fn set_trajectory_route(&mut self, trajectory_id: f64, route: &str) -> Result<(), JsError> {
+        self.engine.set_trajectory_route(id_arg(trajectory_id)?, route).map_err(err)
+    }
+
+    /// Adds a context id to an open trajectory (at most 256 bytes, 64 per trajectory).
+    #[wasm_bindgen(js_name = addTrajectoryContext)]
+    pub fn add_trajectory_context(&mut self, trajectory_id: f64, context_id: &str) -> Result<(), JsError> {
+        self.engine.add_trajectory_context(id_arg(trajectory_id)?, context_id).map_err(err)
+    }
+
+    /// Ends a trajectory with its final quality in [0, 1] and runs the instant loop on it.
+    #[wasm_bindgen(js_name = endTrajectory)]
+    pub fn end_trajectory(&mut self, trajectory_id: f64, quality: f64) -> Result<(), JsError> {
+        self.engine.end_trajectory(id_arg(trajectory_id)?, quality as f32).map_err(err)
+    }
+
+    /// Feedback on the most recently ended trajectory: its quality becomes the mean of the old
+    /// quality and `quality × (success ? 1 : 0.5) / (1 + latencyMs / 10000)`, and the instant loop
+    /// learns from the revised quality. Throws if no trajectory has ended yet.
+    #[wasm_bindgen(js_name = learnFromFeedback)]
+    pub fn learn_from_feedback(&mut self, success: bool, latency_ms: f64, quality: f64) -> Result<(), JsError> {
+        self.engine.learn_from_feedback(success, latency_ms as f32, quality as f32).map_err(err)
+    }
+
+    /// `input + MicroLoRA(input)` as a new Float32Array (`hidden_dim` floats in and out).
+    #[wasm_bindgen(js_name = applyLora)]
+    pub fn apply_lora(&self, input: &[f32]) -> Result<Vec<f32>, JsError> {
+        self.engine.apply_lora(input).map_err(err)
+    }
+
+    /// Zero-allocation variant: writes `input + MicroLoRA(input)` into `output`. Both must be
+    /// Float32Arrays of `hidden_dim` floats; nothing is allocated per call.
+    #[wasm_bindgen(js_name = applyLoraInto)]
+    pub fn apply_lora_into(&mut self, input: &Float32Array, output: &Float32Array) -> Result<(), JsError> {
+        let dim = self.scratch_in.len();
+        if input.length() as usize != dim {
+            return Err(err(SonaError::DimensionMismatch { what: "input", expected: dim, got: input.length() as usize }));
+        }
+        if output.length() as usize != dim {
+            return Err(err(SonaError::DimensionMismatch { what: "output", expected: dim, got: output.length() as usize }));
+        }
+        input.copy_to(&mut self.scratch_in);
+        self.engine.apply_lora_into(&self.scratch_in, &mut self.scratch_out).map_err(err)?;
+        output.copy_from(&self.scratch_out);
+        Ok(())
+    }
+
+    /// `input + BaseLoRA_layer(input)` for one layer (0-based, < `base_lora_layers`).
+    #[wasm_bindgen(js_name = applyLoraLayer)]
+    pub fn apply_lora_layer(&self, layer: f64, input: &[f32]) -> Result<Vec<f32>, JsError> {
+        let l = integer("layer", layer, 4_294_967_295.0)? as usize;
+        self.engine.apply_lora_layer(l, input).map_err(err)
+    }
+
+    /// Applies the accumulated MicroLoRA update now; returns how many samples it held.
+    #[wasm_bindgen(js_name = runInstantCycle)]
+    pub fn run_instant_cycle(&mut self) -> u32 {
+        self.engine.run_instant_cycle()
+    }
+
+    /// Runs a background cycle if `background_interval_ms` passed since the last one, using
+    /// `Date.now()`; the first call starts the clock. Returns whether a cycle ran.
+    pub fn tick(&mut self) -> Result<bool, JsError> {
+        self.engine.tick(js_sys::Date::now()).map_err(err)
+    }
+
+    /// `tick()` with an explicit clock in milliseconds (for tests, and hosts such as workerd whose
+    /// clock only advances on I/O).
+    #[wasm_bindgen(js_name = tickAt)]
+    pub fn tick_at(&mut self, now_ms: f64) -> Result<bool, JsError> {
+        self.engine.tick(now_ms).map_err(err)
+    }
+
+    /// Deep consolidation now: flush MicroLoRA, cluster the buffered trajectories, train BaseLoRA,
+    /// consolidate an EWC++ task. Returns what it did.
+    #[wasm_bindgen(js_name = forceLearn, unchecked_return_type = "SonaLearnReport")]
+    pub fn force_learn(&mut self) -> Result<JsValue, JsError> {
+        let report = self.engine.force_learn(js_sys::Date::now()).map_err(err)?;
+        to_js(&report)
+    }
+
+    /// Statistics as a plain object.
+    #[wasm_bindgen(unchecked_return_type = "SonaStats")]
+    pub fn stats(&self) -> Result<JsValue, JsError> {
+        to_js(&self.engine.stats())
+    }
+
+    /// Alias of `stats()`.
+    #[wasm_bindgen(js_name = getStats, unchecked_return_type = "SonaStats")]
+    pub fn get_stats(&self) -> Result<JsValue, JsError> {
+        self.stats()
+    }
+
+    /// The configuration as a plain object.
+    #[wasm_bindgen(js_name = getConfig, unchecked_return_type = "SonaConfig")]
+    pub fn get_config(&self) -> Result<JsValue, JsError> {
+        to_js(self.engine.config())
+    }
+
+    /// Enables or disables learning (disabled: ended trajectories and feedback are not learned
+    /// from and `tick` does nothing; `runInstantCycle`, `forceLearn` and all reads still work).
+    #[wasm_bindgen(js_name = setEnabled)]
+    pub fn set_enabled(&mut self, enabled: bool) {
+        self.engine.set_enabled(enabled);
+    }
+
+    /// Whether learning is enabled.
+    #[wasm_bindgen(js_name = isEnabled)]
+    pub fn is_enabled(&self) -> bool {
+        self.engine.is_enabled()
+    }
+
+    /// The `k` (>= 1) patterns most similar (cosine) to `query`, best first, as plain objects
+    /// with the seed's `LearnedPattern` fields; each hit's `access_count`/`last_accessed` update.
+    #[wasm_bindgen(js_name = findPatterns, unchecked_return_type = "SonaPattern[]")]
+    pub fn find_patterns(&mut self, query: &[f32], k: f64) -> Result<Array, JsError> {
+        let k = integer("k", k, 4_294_967_295.0)? as usize;
+        let hits = self.engine.find_patterns(query, k, js_sys::Date::now()).map_err(err)?;
+        Ok(hits.iter().map(|(p, s)| pattern_object(p, *s)).collect())
+    }
+
+    /// Serialises the whole engine state (versioned binary format with magic, version, length and
+    /// CRC-32).
+    #[wasm_bindgen(js_name = saveState)]
+    pub fn save_state(&self) -> Vec<u8> {
+        crate::persist::save(&self.engine)
+    }
+
+    /// Restores an engine from `saveState()` bytes; throws on truncated, corrupted, foreign or
+    /// wrong-version bytes.
+    #[wasm_bindgen(js_name = loadState)]
+    pub fn load_state(bytes: &[u8]) -> Result<WasmSonaEngine, JsError> {
+        Ok(Self::wrap(crate::persist::load(bytes).map_err(err)?))
+    }
+
+    /// `hidden_dim` of this engine.
+    #[wasm_bindgen(getter, js_name = hiddenDim)]
+    pub fn hidden_dim(&self) -> u32 {
+        self.engine.config().hidden_dim as u32
+    }
+}
