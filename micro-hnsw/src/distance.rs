@@ -15,6 +15,11 @@ use crate::MAX_DIMS;
 /// A stored or query vector, zero-padded to [`MAX_DIMS`].
 pub type Vector = [f32; MAX_DIMS];
 
+/// Four stored vectors, dimension-major: `block[d][l]` is component `d` of the block's vector `l`.
+/// The scan kernels ([`block_l2_squared`], [`block_dot`]) compute four distances per pass with one
+/// `f32x4` lane per vector, so no horizontal sums are needed.
+pub type Block = [[f32; 4]; MAX_DIMS];
+
 /// The distance metric of a core (`u8` in the ABI).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -65,7 +70,7 @@ pub fn norm(v: &Vector) -> f32 {
 
 /// Scalar reference kernels (the twins of [`simd`]).
 pub mod scalar {
-    use super::Vector;
+    use super::{Block, Vector};
 
     #[inline(always)]
     fn reduce(lanes: [f32; 4]) -> f32 {
@@ -91,6 +96,30 @@ pub mod scalar {
         reduce(lanes)
     }
 
+    /// Squared Euclidean distances from `q` to the four vectors of `b`, over the first `dims`
+    /// components (added in order, like the SIMD twin).
+    pub fn block_l2_squared(q: &Vector, b: &Block, dims: usize) -> [f32; 4] {
+        let mut acc = [0.0f32; 4];
+        for (x, row) in q.iter().zip(b.iter()).take(dims) {
+            for (a, y) in acc.iter_mut().zip(row.iter()) {
+                let d = x - y;
+                *a += d * d;
+            }
+        }
+        acc
+    }
+
+    /// Inner products of `q` with the four vectors of `b`, over the first `dims` components.
+    pub fn block_dot(q: &Vector, b: &Block, dims: usize) -> [f32; 4] {
+        let mut acc = [0.0f32; 4];
+        for (x, row) in q.iter().zip(b.iter()).take(dims) {
+            for (a, y) in acc.iter_mut().zip(row.iter()) {
+                *a += x * y;
+            }
+        }
+        acc
+    }
+
     /// Correctly rounded square root (IEEE 754, like wasm's `f32.sqrt`).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn sqrt(x: f32) -> f32 {
@@ -101,7 +130,7 @@ pub mod scalar {
 /// SIMD128 kernels (`wasm32` only).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd {
-    use super::Vector;
+    use super::{Block, Vector};
     use core::arch::wasm32::*;
 
     #[inline(always)]
@@ -139,6 +168,41 @@ pub mod simd {
         reduce(acc)
     }
 
+    fn row(b: &Block, d: usize) -> v128 {
+        // SAFETY: `b[d]` is 16 readable bytes (bounds-checked index); no alignment needed.
+        unsafe { v128_load(b[d].as_ptr() as *const v128) }
+    }
+
+    fn lanes(acc: v128) -> [f32; 4] {
+        [
+            f32x4_extract_lane::<0>(acc),
+            f32x4_extract_lane::<1>(acc),
+            f32x4_extract_lane::<2>(acc),
+            f32x4_extract_lane::<3>(acc),
+        ]
+    }
+
+    /// Squared Euclidean distances from `q` to the four vectors of `b`: one lane per vector.
+    #[inline(always)]
+    pub fn block_l2_squared(q: &Vector, b: &Block, dims: usize) -> [f32; 4] {
+        let mut acc = f32x4_splat(0.0);
+        for d in 0..dims.min(super::MAX_DIMS) {
+            let t = f32x4_sub(f32x4_splat(q[d]), row(b, d));
+            acc = f32x4_add(acc, f32x4_mul(t, t));
+        }
+        lanes(acc)
+    }
+
+    /// Inner products of `q` with the four vectors of `b`: one lane per vector.
+    #[inline(always)]
+    pub fn block_dot(q: &Vector, b: &Block, dims: usize) -> [f32; 4] {
+        let mut acc = f32x4_splat(0.0);
+        for d in 0..dims.min(super::MAX_DIMS) {
+            acc = f32x4_add(acc, f32x4_mul(f32x4_splat(q[d]), row(b, d)));
+        }
+        lanes(acc)
+    }
+
     /// Correctly rounded square root (`f32x4.sqrt` on one lane).
     #[inline(always)]
     pub fn sqrt(x: f32) -> f32 {
@@ -147,9 +211,9 @@ pub mod simd {
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use simd::{dot, l2_squared, sqrt};
+pub use simd::{block_dot, block_l2_squared, dot, l2_squared, sqrt};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub use scalar::{dot, l2_squared};
+pub use scalar::{block_dot, block_l2_squared, dot, l2_squared};
 #[cfg(not(target_arch = "wasm32"))]
 pub use scalar::sqrt;
 #[cfg(all(target_arch = "wasm32", not(target_feature = "simd128")))]
@@ -187,6 +251,26 @@ mod tests {
         fn sqrt_ref(self) -> f32 {
             std::primitive::f32::sqrt(self)
         }
+    }
+
+    #[test]
+    fn block_kernels_match_per_vector_kernels() {
+        let mut b: Block = [[0.0; 4]; MAX_DIMS];
+        let vs = [v(&[1.0, 2.0, 3.0]), v(&[-1.0, 0.5, 0.0]), v(&[0.0, 0.0, 0.0]), v(&[4.0, -4.0, 2.0])];
+        for (l, x) in vs.iter().enumerate() {
+            for d in 0..MAX_DIMS {
+                b[d][l] = x[d];
+            }
+        }
+        let q = v(&[0.5, -1.0, 2.0]);
+        let l2 = scalar::block_l2_squared(&q, &b, 3);
+        let dp = scalar::block_dot(&q, &b, 3);
+        for l in 0..4 {
+            assert_eq!(l2[l], scalar::l2_squared(&q, &vs[l]), "exact small sums");
+            assert_eq!(dp[l], scalar::dot(&q, &vs[l]));
+        }
+        assert_eq!(l2[0], 0.25 + 9.0 + 1.0);
+        assert_eq!(scalar::block_l2_squared(&q, &b, 1)[3], 12.25, "only the first dims count");
     }
 
     #[test]

@@ -7,14 +7,15 @@
 //! closer newcomer replaces its farthest non-tree link (removed from both ends, so links stay
 //! bidirectional). Because the synapse table of the spiking network [`Synapses`] *is* the adjacency
 //! list, a new link starts with weight [`INITIAL_WEIGHT`] and STDP later reweights it.
-use crate::distance::{dot, l2_squared, norm, Metric, Vector};
+use crate::distance::{block_dot, block_l2_squared, norm, Block, Metric, Vector};
 use crate::snn::{Synapses, INITIAL_WEIGHT};
 use crate::{edge, node, MAX_DIMS, MAX_NEIGHBORS, MAX_VECTORS, NONE};
 
 /// Vectors, norms and links of one core.
 pub struct Graph {
-    /// Stored vectors, zero beyond `dims`.
-    pub vectors: [Vector; MAX_VECTORS],
+    /// Stored vectors (zero beyond `dims`), dimension-major, four per [`Block`] (vector `i` is
+    /// lane `i % 4` of block `i / 4`), so the scan computes four distances per SIMD pass.
+    pub blocks: [Block; MAX_VECTORS / 4],
     /// `‖vectors[i]‖` (used by the cosine metric).
     pub norms: [f32; MAX_VECTORS],
     /// Spanning-tree parent of each node ([`NONE`] for node 0).
@@ -41,7 +42,7 @@ impl Graph {
     /// An empty 16-dimensional L2 graph.
     pub const fn new() -> Graph {
         Graph {
-            vectors: [[0.0; MAX_DIMS]; MAX_VECTORS],
+            blocks: [[[0.0; 4]; MAX_DIMS]; MAX_VECTORS / 4],
             norms: [0.0; MAX_VECTORS],
             parent: [NONE; MAX_VECTORS],
             synapses: Synapses::new(),
@@ -55,7 +56,7 @@ impl Graph {
     /// Distance between query `q` (norm `qn`) and stored vector `i` (NaN reported as +∞).
     pub fn distance_to(&self, q: &Vector, qn: f32, i: usize) -> f32 {
         let i = node(i);
-        let d = self.metric.distance(q, qn, &self.vectors[i], self.norms[i]);
+        let d = self.metric.distance(q, qn, &self.vector(i), self.norms[i]);
         if d.is_nan() {
             f32::INFINITY
         } else {
@@ -64,27 +65,51 @@ impl Graph {
     }
 
     /// Distances from `q` (norm `qn`) to the first `n` stored vectors, written to `out[..n]`
-    /// (NaN reported as +∞). This is the one hot loop: a SIMD kernel per metric.
+    /// (NaN reported as +∞). This is the one hot loop: four vectors per SIMD pass.
     #[inline(never)]
     pub fn distances(&self, q: &Vector, qn: f32, n: usize, out: &mut [f32; MAX_VECTORS]) {
         let n = n.min(MAX_VECTORS);
-        let l2 = self.metric == Metric::L2;
-        #[allow(clippy::needless_range_loop)] // `i` indexes three arrays
-        for i in 0..n {
-            let v = &self.vectors[i];
-            let d = if l2 {
-                l2_squared(q, v)
+        let dims = self.dims as usize;
+        for (b, block) in self.blocks.iter().enumerate().take(n.div_ceil(4)) {
+            let lanes = if self.metric == Metric::L2 {
+                block_l2_squared(q, block, dims)
             } else {
-                let p = dot(q, v);
-                let nn = qn * self.norms[i];
-                match self.metric {
-                    Metric::Dot => -p,
-                    _ if nn == 0.0 => 1.0,
-                    _ => 1.0 - p / nn,
-                }
+                block_dot(q, block, dims)
             };
-            out[i] = if d.is_nan() { f32::INFINITY } else { d };
+            out[4 * b..4 * b + 4].copy_from_slice(&lanes);
         }
+        for (i, d) in out.iter_mut().enumerate().take(n) {
+            let nn = qn * self.norms[i];
+            *d = match self.metric {
+                Metric::L2 => *d,
+                Metric::Dot => -*d,
+                _ if nn == 0.0 => 1.0,
+                _ => 1.0 - *d / nn,
+            };
+            if d.is_nan() {
+                *d = f32::INFINITY;
+            }
+        }
+    }
+
+    /// Stored vector `i`, gathered from its block.
+    #[inline(never)]
+    pub fn vector(&self, i: usize) -> Vector {
+        let i = node(i);
+        let mut v = [0.0; MAX_DIMS];
+        for (x, row) in v.iter_mut().zip(self.blocks[i / 4].iter()) {
+            *x = row[i % 4];
+        }
+        v
+    }
+
+    /// Writes vector `i` into its block and records its norm.
+    fn store(&mut self, i: usize, v: &Vector) {
+        let i = node(i);
+        for (d, &x) in v.iter().enumerate() {
+            self.blocks[i / 4][d][i % 4] = x;
+        }
+        self.norms[i] = norm(v);
     }
 
     /// Neighbours of node `i`.
@@ -123,8 +148,7 @@ impl Graph {
         if x >= MAX_VECTORS {
             return None;
         }
-        self.vectors[x] = *v;
-        self.norms[x] = norm(v);
+        self.store(x, v);
         self.synapses.count[x] = 0;
         self.parent[x] = NONE;
         self.count += 1;
@@ -233,8 +257,7 @@ impl Graph {
     /// kept, so the graph stays connected.
     pub fn replace(&mut self, i: usize, v: &Vector) {
         let i = node(i);
-        self.vectors[i] = *v;
-        self.norms[i] = norm(v);
+        self.store(i, v);
         let mut dist = [0.0f32; MAX_VECTORS];
         self.distances(v, self.norms[i], self.count as usize, &mut dist);
         for s in 0..self.degree(i) {
@@ -311,7 +334,7 @@ pub(crate) mod tests {
                 assert!(t < n && t != i, "link {i}->{t} in range, no self loop");
                 assert_eq!(nb.iter().filter(|&&u| u as usize == t).count(), 1, "no duplicate link");
                 assert!(g.neighbors(t).contains(&(i as u8)), "link {i}->{t} is bidirectional");
-                let d = g.metric.distance(&g.vectors[i], g.norms[i], &g.vectors[t], g.norms[t]);
+                let d = g.metric.distance(&g.vector(i), g.norms[i], &g.vector(t), g.norms[t]);
                 assert!((g.edge_length[i][s] - d).abs() <= 1e-5 * (1.0 + d.abs()));
             }
             if i > 0 {

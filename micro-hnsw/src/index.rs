@@ -237,7 +237,7 @@ impl MicroHnsw {
         let mut acc = [0.0f32; MAX_DIMS];
         for &m in nb {
             let w = self.node_weight[node(m as usize)] as f32 / 255.0;
-            for (a, x) in acc.iter_mut().zip(g.vectors[node(m as usize)].iter()) {
+            for (a, x) in acc.iter_mut().zip(g.vector(m as usize).iter()) {
                 *a += w * x;
             }
         }
@@ -255,7 +255,7 @@ impl MicroHnsw {
             return;
         }
         let Some(delta) = self.read(&self.delta) else { return };
-        let mut v = self.graph.vectors[node(idx as usize)];
+        let mut v = self.graph.vector(idx as usize);
         for (x, d) in v.iter_mut().zip(delta.iter()) {
             *x += alpha * d;
             if !finite(*x) {
@@ -369,7 +369,7 @@ impl MicroHnsw {
     /// Spike-timing code of a stored vector (0 for a bad index).
     pub fn encode(&self, idx: u8) -> u32 {
         if self.valid(idx) {
-            temporal::encode(&self.graph.vectors[node(idx as usize)], self.dims())
+            temporal::encode(&self.graph.vector(idx as usize), self.dims())
         } else {
             0
         }
@@ -384,7 +384,7 @@ impl MicroHnsw {
         let n = self.graph.len();
         let mut key = [0.0f32; NEURONS];
         for (i, d) in key.iter_mut().enumerate().take(n) {
-            *d = 1.0 - temporal::similarity(pattern, temporal::encode(&self.graph.vectors[i], self.dims()));
+            *d = 1.0 - temporal::similarity(pattern, temporal::encode(&self.graph.vector(i), self.dims()));
         }
         search::top_k(&key, n, k as usize, self.core_id, &mut self.results)
     }
