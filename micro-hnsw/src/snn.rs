@@ -468,13 +468,13 @@ impl SnnCore {
     pub fn wta_compete(&mut self, active: u32) -> u8 {
         let mut best = NONE;
         for n in 0..NEURONS {
-            if bit(active, n) && (best == NONE || self.membrane[n] > self.membrane[best as usize]) {
+            if bit(active, n) && (best == NONE || self.membrane[n] > self.membrane[best as usize & (NEURONS - 1)]) {
                 best = n as u8;
             }
         }
         self.winner = best;
         if best != NONE {
-            let vw = self.membrane[best as usize].max(0) as i64;
+            let vw = self.membrane[best as usize & (NEURONS - 1)].max(0) as i64;
             let inhibition = (vw * WTA_INHIBITION as i64) >> 16;
             for n in 0..NEURONS {
                 if bit(active, n) && n != best as usize {
