@@ -567,3 +567,209 @@ impl MicroHnsw {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::tests::Rng;
+    use std::vec::Vec;
+
+    fn core_with(metric: u8, dims: usize, n: usize, seed: u32) -> (MicroHnsw, Vec<Vector>) {
+        let mut c = MicroHnsw::new();
+        assert!(c.init(dims as u8, metric, 7));
+        let mut rng = Rng(seed);
+        let mut vs = Vec::new();
+        for i in 0..n {
+            let v = rng.vector(dims);
+            c.insert_buf = v;
+            assert_eq!(c.insert(), i as u8);
+            vs.push(v);
+        }
+        (c, vs)
+    }
+
+    fn brute(metric: Metric, vs: &[Vector], q: &Vector) -> Vec<usize> {
+        let d = |v: &Vector| -> f64 {
+            let (mut dot, mut na, mut nb, mut l2) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+            for (a, b) in q.iter().zip(v.iter()) {
+                let (a, b) = (*a as f64, *b as f64);
+                dot += a * b;
+                na += a * a;
+                nb += b * b;
+                l2 += (a - b) * (a - b);
+            }
+            match metric {
+                Metric::L2 => l2,
+                Metric::Dot => -dot,
+                Metric::Cosine => 1.0 - dot / (na * nb).sqrt(),
+            }
+        };
+        let mut ids: Vec<usize> = (0..vs.len()).collect();
+        ids.sort_by(|&a, &b| d(&vs[a]).partial_cmp(&d(&vs[b])).unwrap());
+        ids
+    }
+
+    #[test]
+    fn init_rejects_bad_arguments_without_changing_anything() {
+        let (mut c, _) = core_with(1, 8, 5, 3);
+        for (d, m) in [(0u8, 0u8), (17, 0), (8, 3), (8, 255)] {
+            assert!(!c.init(d, m, 1));
+            assert_eq!((c.graph.dims, c.graph.metric, c.core_id, c.count()), (8, Metric::Cosine, 7, 5));
+        }
+        assert!(c.init(4, 2, 9));
+        assert_eq!((c.graph.dims, c.graph.metric, c.core_id, c.count()), (4, Metric::Dot, 9, 0));
+        assert_eq!(c.results, [ResultRecord::EMPTY; MAX_RESULTS]);
+        assert_eq!(c.node_weight, [DEFAULT_NODE_WEIGHT; NEURONS]);
+    }
+
+    #[test]
+    fn insert_rejects_non_finite_vectors_and_a_full_core() {
+        let (mut c, _) = core_with(0, 4, 31, 5);
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            c.insert_buf = [0.0; MAX_DIMS];
+            c.insert_buf[3] = bad;
+            assert_eq!(c.insert(), NONE);
+            assert_eq!(c.count(), 31);
+        }
+        c.insert_buf = [0.0; MAX_DIMS];
+        c.insert_buf[4] = f32::NAN; // beyond dims: ignored
+        assert_eq!(c.insert(), 31);
+        assert_eq!(c.insert(), NONE, "full");
+        assert_eq!(c.count(), 32);
+    }
+
+    #[test]
+    fn search_is_exact_and_bad_k_leaves_results_untouched() {
+        for metric in [0u8, 1, 2] {
+            let (mut c, vs) = core_with(metric, 16, 32, 11 + metric as u32);
+            let mut rng = Rng(99);
+            for _ in 0..200 {
+                c.query_buf = rng.vector(16);
+                let want = brute(c.graph.metric, &vs, &c.query_buf);
+                assert_eq!(c.search(16), 16);
+                let got: Vec<usize> = c.results.iter().map(|r| r.idx as usize).collect();
+                assert_eq!(got, want[..16].to_vec());
+                assert!(c.results.iter().all(|r| r.core_id == 7));
+            }
+            let before = c.results;
+            assert_eq!(c.search(0), 0);
+            assert_eq!(c.search(17), 0);
+            c.query_buf[0] = f32::NAN;
+            assert_eq!(c.search(3), 0);
+            assert_eq!(c.results, before);
+        }
+    }
+
+    #[test]
+    fn merge_rejects_more_than_sixteen_records() {
+        let (mut c, _) = core_with(0, 4, 8, 2);
+        c.query_buf = [0.1; MAX_DIMS];
+        let n = c.search(8) as usize;
+        let recs = c.results;
+        assert_eq!(c.merge(&recs[..n]), 8);
+        let global = c.global;
+        let many = [recs[0]; 17];
+        assert_eq!(c.merge(&many), 0);
+        assert_eq!(c.global, global);
+        c.clear_global();
+        assert!(c.global.iter().all(|r| r.idx == NONE));
+    }
+
+    #[test]
+    fn aggregate_and_update_follow_the_links_and_refuse_overflow() {
+        let (mut c, vs) = core_with(0, 3, 2, 8);
+        c.aggregate_neighbors(0);
+        assert_eq!(&c.delta[..3], &vs[1][..3], "the single neighbour, weight 255/255");
+        c.set_edge_weight(1, 0);
+        c.aggregate_neighbors(0);
+        assert_eq!(&c.delta[..3], &[0.0; 3]);
+        c.delta = [0.0; MAX_DIMS];
+        c.delta[0] = 1.0;
+        c.update_vector(0, 2.0);
+        assert_eq!(c.graph.vector(0)[0], vs[0][0] + 2.0);
+        let before = c.graph.vector(0);
+        c.delta[0] = f32::MAX;
+        c.update_vector(0, 4.0);
+        assert_eq!(c.graph.vector(0), before, "overflow to ∞ is refused");
+        c.update_vector(2, 1.0);
+        c.update_vector(0, f32::NAN);
+        assert_eq!(c.graph.vector(0), before);
+    }
+
+    #[test]
+    fn hnsw_to_snn_injects_gain_over_one_plus_the_gap() {
+        let mut c = MicroHnsw::new();
+        c.init(1, 0, 0);
+        for x in [0.0f32, 1.0, 3.0] {
+            c.insert_buf[0] = x;
+            c.insert();
+        }
+        c.query_buf[0] = 0.0;
+        assert_eq!(c.hnsw_to_snn(3, 2.0), 3);
+        assert_eq!(c.snn.current(0), fx_from_f32(2.0));
+        assert_eq!(c.snn.current(1), fx_from_f32(2.0 / 2.0));
+        assert_eq!(c.snn.current(2), fx_from_f32(2.0 / 10.0));
+        assert_eq!(c.hnsw_to_snn(3, f32::INFINITY), 0);
+        assert_eq!(c.snn.current(0), fx_from_f32(2.0), "unchanged");
+    }
+
+    #[test]
+    fn neuromorphic_search_puts_the_nearest_first_and_reports_metric_distances() {
+        let (mut c, vs) = core_with(1, 16, 32, 21);
+        let mut rng = Rng(4);
+        for _ in 0..50 {
+            c.query_buf = rng.vector(16);
+            let want = brute(Metric::Cosine, &vs, &c.query_buf);
+            assert_eq!(c.neuromorphic_search(5, 1.0, 10), 5);
+            assert_eq!(c.results[0].idx as usize, want[0]);
+            for r in &c.results[..5] {
+                let d = c.graph.distance_to(&c.query_buf, norm(&c.query_buf), r.idx as usize);
+                assert!((r.distance - d).abs() < 1e-5);
+            }
+        }
+        let before = c.results;
+        assert_eq!(c.neuromorphic_search(5, 0.0, 10), 0);
+        assert_eq!(c.neuromorphic_search(5, f32::NAN, 10), 0);
+        assert_eq!(c.neuromorphic_search(5, MAX_DT_MS * 2.0, 10), 0);
+        assert_eq!(c.results, before);
+    }
+
+    #[test]
+    fn resonance_search_with_zero_weight_is_plain_search() {
+        let (mut c, _) = core_with(0, 8, 20, 30);
+        c.query_buf = Rng(8).vector(8);
+        c.search(10);
+        let plain = c.results;
+        c.snn.oscillator_step(fx_from_f32(3.0));
+        assert_eq!(c.resonance_search(10, 0.0), 10);
+        assert_eq!(c.results, plain);
+    }
+
+    #[test]
+    fn spike_search_finds_a_vector_by_its_own_code() {
+        let (mut c, _) = core_with(0, 16, 32, 40);
+        let code = c.encode(17);
+        assert_eq!(c.spike_search(code, 1), 1);
+        assert_eq!(c.results[0].distance, 0.0);
+        assert_eq!(c.encode(32), 0, "bad index");
+        assert_eq!(c.spike_search(code, 0), 0);
+    }
+
+    #[test]
+    fn dendrites_feed_the_soma_and_patterns_record_only_stored_neurons() {
+        let (mut c, _) = core_with(0, 2, 2, 50);
+        c.dendrite_inject(0, 0, 1.5);
+        assert_eq!(c.dendrite_integrate(0), 2.25);
+        assert_eq!(c.snn.current(0), fx_from_f32(2.25));
+        c.dendrite_inject(5, 0, 1.0); // bad neuron
+        c.dendrite_inject(0, 6, 1.0); // bad branch
+        assert_eq!(c.dendrite_integrate(0), 0.0);
+        c.snn_step(1.0);
+        assert_eq!(c.snn.spikes(), 1);
+        c.pattern_record();
+        assert_eq!((c.pattern(0), c.pattern(1), c.pattern(2)), (1, 0, 0));
+        assert_eq!(c.pattern_match(1), 0);
+        assert_eq!(c.pattern_correlate(1, 0), 0);
+        assert_eq!(c.pattern_correlate(1, 1), 1);
+    }
+}
