@@ -55,7 +55,51 @@ impl Rng {
     }
 }
 
+/// Corner cases the stimulus reached (printed to stderr; `make test` requires every one > 0).
+#[derive(Default)]
+struct Coverage {
+    threshold_equal: u64,
+    membrane_saturated: u64,
+    current_saturated: u64,
+    refractory_ends: u64,
+    simultaneous_spikes: u64,
+    weight_clamped_low: u64,
+    weight_clamped_high: u64,
+    wta_tie: u64,
+    wta_empty: u64,
+    zero_current: u64,
+    max_current: u64,
+    dt_clamped: u64,
+    dt_zero: u64,
+}
+
+impl Coverage {
+    fn report(&self) -> String {
+        let items = [
+            ("threshold_equal", self.threshold_equal),
+            ("membrane_saturated", self.membrane_saturated),
+            ("current_saturated", self.current_saturated),
+            ("refractory_ends", self.refractory_ends),
+            ("simultaneous_spikes", self.simultaneous_spikes),
+            ("weight_clamped_low", self.weight_clamped_low),
+            ("weight_clamped_high", self.weight_clamped_high),
+            ("wta_tie", self.wta_tie),
+            ("wta_empty", self.wta_empty),
+            ("zero_current", self.zero_current),
+            ("max_current", self.max_current),
+            ("dt_clamped", self.dt_clamped),
+            ("dt_zero", self.dt_zero),
+        ];
+        let mut s = String::from("coverage:");
+        for (name, n) in items {
+            s += &format!(" {name}={n}");
+        }
+        s
+    }
+}
+
 struct Cosim<W: Write> {
+    cov: Coverage,
     out: W,
     rng: Rng,
     core: SnnCore,
@@ -77,6 +121,7 @@ impl<W: Write> Cosim<W> {
     /// Applies one command to the model and records it with the model's response.
     fn apply(&mut self, op: u32, n: usize, slot: usize, a: u32, b: u32, c: u32) {
         let (fa, fb) = (a as i32, b as i32);
+        self.observe_before(op, fa, slot, c);
         let r = match op {
             OP_RESET => {
                 self.core.reset();
@@ -144,6 +189,90 @@ impl<W: Write> Cosim<W> {
             _ => unreachable!(),
         };
         self.cmd(op, n, slot, a, b, c, r);
+        if (op == OP_TICK || op == OP_STEP) && r.count_ones() >= 2 {
+            self.cov.simultaneous_spikes += 1;
+        }
+        if (op == OP_INJECT || op == OP_TICK || op == OP_PROPAGATE)
+            && (0..NEURONS).any(|k| matches!(self.core.current(k), i32::MAX | i32::MIN))
+        {
+            self.cov.current_saturated += 1;
+        }
+    }
+
+    /// Measures which corners the coming command reaches (recomputes the documented formulas on the
+    /// model's state; only for the coverage report, never for the expected values).
+    fn observe_before(&mut self, op: u32, a: i32, slot: usize, active: u32) {
+        let c = &self.core;
+        let cov = &mut self.cov;
+        if matches!(op, OP_TICK | OP_STEP | OP_HOMEOSTASIS | OP_OSCILLATOR) {
+            if a < 0 || a > DT_MAX {
+                cov.dt_clamped += 1;
+            }
+            if a == 0 {
+                cov.dt_zero += 1;
+            }
+        }
+        if op == OP_INJECT {
+            match a {
+                0 => cov.zero_current += 1,
+                i32::MAX | i32::MIN => cov.max_current += 1,
+                _ => {}
+            }
+        }
+        if op == OP_TICK || op == OP_STEP {
+            let dt = clamp_dt(a);
+            let alpha = decay_factor(dt, INV_TAU_M) as i64;
+            for n in (0..NEURONS).filter(|&n| active >> n & 1 != 0) {
+                let r = c.refractory(n);
+                if r > 0 {
+                    if r <= dt {
+                        cov.refractory_ends += 1;
+                    }
+                    continue;
+                }
+                let v = c.membrane(n) as i64;
+                let sum = v - ((v * alpha) >> 16) + c.current(n) as i64;
+                if sum > i32::MAX as i64 || sum < i32::MIN as i64 {
+                    cov.membrane_saturated += 1;
+                } else if sum == c.threshold(n) as i64 {
+                    cov.threshold_equal += 1;
+                }
+            }
+        }
+        if op == OP_STDP || (op == OP_TICK && slot & 1 != 0) {
+            // STDP sees the spikes and traces after the step; for a tick approximate with a step on a copy.
+            let mut after = c.clone();
+            if op == OP_TICK {
+                after.step(a, active);
+            }
+            for i in 0..NEURONS {
+                for j in 0..self.syn.edges(i) {
+                    let t = self.syn.target[i][j] as usize;
+                    if t >= NEURONS {
+                        continue;
+                    }
+                    let ltp = if after.spiked(t) { STDP_A_PLUS * after.trace(i) as i32 } else { 0 };
+                    let ltd = if after.spiked(i) { STDP_A_MINUS * after.trace(t) as i32 } else { 0 };
+                    let w = self.syn.weight[i][j] as i32 + ((ltp - ltd) >> 24);
+                    if w < 0 {
+                        cov.weight_clamped_low += 1;
+                    } else if w > 255 {
+                        cov.weight_clamped_high += 1;
+                    }
+                }
+            }
+        }
+        if op == OP_WTA_COMPETE || op == OP_WTA_SOFT {
+            let lead = (0..NEURONS).filter(|&n| active >> n & 1 != 0).map(|n| c.membrane(n)).max();
+            match lead {
+                None => cov.wta_empty += 1,
+                Some(m) => {
+                    if (0..NEURONS).filter(|&n| active >> n & 1 != 0 && c.membrane(n) == m).count() >= 2 {
+                        cov.wta_tie += 1;
+                    }
+                }
+            }
+        }
     }
 
     /// The RTL's read-port fields.
@@ -365,6 +494,7 @@ impl<W: Write> Cosim<W> {
         let u = self.updates;
         self.words(&[3, steps, u as u32, (u >> 32) as u32]);
         self.out.flush().expect("stdout");
+        eprintln!("{}", self.cov.report());
     }
 }
 
@@ -377,6 +507,7 @@ fn main() {
     let seed: u64 = args[1].parse().expect("seed: unsigned integer");
     let steps: u32 = args[2].parse().expect("steps: unsigned integer");
     let mut sim = Cosim {
+        cov: Coverage::default(),
         out: BufWriter::with_capacity(1 << 20, std::io::stdout().lock()),
         rng: Rng(seed ^ 0x5EED_0F_5A11_C0DE),
         core: SnnCore::new(),

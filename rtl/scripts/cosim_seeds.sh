@@ -5,10 +5,18 @@ set -uo pipefail
 gen=$1 sim=$2 steps=$3 min=$4
 shift 4
 total_steps=0 total_updates=0 total_mismatches=0 failed=0
+cov=$(mktemp)
+trap 'rm -f "$cov"' EXIT
 for seed in "$@"; do
-  out=$("$gen" "$seed" "$steps" | "$sim")
+  out=$("$gen" "$seed" "$steps" 2>"$cov" | "$sim")
   rc=$?
   [ -n "$out" ] && printf '%s\n' "$out" | sed "s/^/seed $seed: /"
+  sed "s/^/seed $seed: /" "$cov"
+  # every corner case the generator measures must have been reached
+  if ! grep -q '^coverage:' "$cov" || grep -qE '=0( |$)' "$cov"; then
+    echo "seed $seed: the stimulus missed a corner case (a coverage count is 0)"
+    failed=1
+  fi
   last=$(printf '%s\n' "$out" | tail -n 1)
   if [[ $rc -ne 0 || ! $last =~ ^cosim:\ ([0-9]+)\ steps,\ ([0-9]+)\ neuron-updates,\ ([0-9]+)\ mismatches$ ]]; then
     failed=1
