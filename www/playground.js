@@ -67,6 +67,7 @@ export function setupPlayground({ MicroHnsw }) {
     spikeTotal: 0,
     spikeCount: new Uint32Array(CAPACITY),
     raster: new Uint32Array(HISTORY), // spike bitmap per step, ring buffer
+    phaseAt: new Float32Array(HISTORY), // oscillator phase after each step
     membrane: [], // per traced neuron: Float32Array(HISTORY)
     traced: [],
     head: 0, // next column to write
@@ -214,7 +215,10 @@ export function setupPlayground({ MicroHnsw }) {
         ctx.stroke();
       }
       ctx.fillStyle = themeColor('--muted');
-      ctx.fillText(found.has(id) ? `${id} (${found.get(id) + 1})` : String(id), x + 6, y - 3);
+      const label = found.has(id)
+        ? `${id} · #${found.get(id) + 1} · d ${state.results[found.get(id)].distance.toFixed(3)}`
+        : String(id);
+      ctx.fillText(label, x + 6, y - 3);
       if (spikes) {
         ctx.fillStyle = themeColor('--accent-2');
         ctx.globalAlpha = Math.min(0.6, 0.1 + spikes / (snn.steps + 1));
@@ -340,6 +344,7 @@ export function setupPlayground({ MicroHnsw }) {
     if (wta) snn.winner = index.wtaCompete();
     const spikes = index.spikes() >>> 0;
     snn.raster[snn.head] = spikes;
+    snn.phaseAt[snn.head] = index.phase;
     for (let n = 0; n < CAPACITY; n++) if (spikes & (1 << n)) snn.spikeCount[n]++;
     snn.spikeTotal += popcount(spikes);
     snn.traced.forEach((id, i) => {
@@ -357,7 +362,7 @@ export function setupPlayground({ MicroHnsw }) {
     }
     const iterations = Math.round(num('snn-iterations', 200, 1, 5000));
     const dt = num('snn-dt', 1, 0.05, 5);
-    const gain = num('snn-gain', 0.3, 0, 10);
+    const gain = num('snn-gain', 0.8, 0, 10);
     const learn = $('snn-learn').checked;
     const wta = $('snn-wta').checked;
     if (!wta) snn.winner = null;
@@ -485,6 +490,20 @@ export function setupPlayground({ MicroHnsw }) {
     ctx.beginPath();
     ctx.arc(cx, cy, r, -Math.PI / 2, -Math.PI / 2 + phase);
     ctx.stroke();
+    // Where in the gamma cycle the recent spikes fell: one dot per spiking step, inside the ring.
+    ctx.fillStyle = themeColor('--accent-2');
+    for (let c = 0; c < snn.filled; c++) {
+      const slot = (snn.head - snn.filled + c + HISTORY) % HISTORY;
+      const count = popcount(snn.raster[slot]);
+      if (!count) continue;
+      const a = snn.phaseAt[slot] - Math.PI / 2;
+      const rr = r - 10 - Math.min(count, 8) * 2;
+      ctx.globalAlpha = 0.35;
+      ctx.beginPath();
+      ctx.arc(cx + rr * Math.cos(a), cy + rr * Math.sin(a), 2.5, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    ctx.globalAlpha = 1;
     ctx.lineWidth = 2;
     ctx.beginPath();
     ctx.moveTo(cx, cy);
@@ -494,10 +513,10 @@ export function setupPlayground({ MicroHnsw }) {
   }
 
   /**
-   * Heat map of spike co-activity: cell (i, j) = fraction of the last 32 recorded steps in which
-   * neurons i and j did the same thing (both spiked or both stayed silent), read from the core's
-   * temporal pattern registers; pairs that never spiked stay blank. (The STDP-learned synaptic
-   * weights themselves are not readable through the micro-HNSW ABI.)
+   * Heat map of spike co-activity: cell (i, j) = Jaccard similarity of the spike histories of
+   * neurons i and j over the last 32 recorded steps (steps both spiked / steps either spiked), read
+   * from the core's temporal pattern registers. (The STDP-learned synaptic weights themselves are not
+   * readable through the micro-HNSW ABI.)
    */
   function drawCoactivity() {
     const { ctx, width, height } = fitCanvas($('coactivity-canvas'));
@@ -510,9 +529,9 @@ export function setupPlayground({ MicroHnsw }) {
     ctx.fillStyle = themeColor('--heat-hi');
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
-        if (!history[i] && !history[j]) continue;
-        const agree = 32 - popcount(history[i] ^ history[j]);
-        ctx.globalAlpha = (agree / 32) ** 2;
+        const either = popcount(history[i] | history[j]);
+        if (!either) continue;
+        ctx.globalAlpha = popcount(history[i] & history[j]) / either;
         ctx.fillRect(j * cell, i * cell, cell - 0.5, cell - 0.5);
       }
     }

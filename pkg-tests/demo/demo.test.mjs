@@ -5,7 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serve, repoRoot } from '../tools/serve.mjs';
 import { launchChromium } from '../tools/browser.mjs';
@@ -240,5 +241,27 @@ describe('demo page in headless Chromium', () => {
     const loaded = JSON.parse(await page.getAttribute('#sona-stats', 'data-stats'));
     assert.deepEqual(loaded, saved);
     noProblems();
+  });
+});
+
+describe('demo page without a built package', () => {
+  test('says which module failed and how to build it', async (t) => {
+    const empty = mkdtempSync(join(tmpdir(), 'sona-demo-empty-'));
+    const server = await serve({ port: 0, mounts: { '/pkg/': empty } });
+    t.after(() => server.close());
+    const browser = await launchChromium();
+    t.after(() => browser.close());
+    const page = await browser.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(server.url);
+    await page.waitForSelector('#load-status[data-state="ok"], #load-status[data-state="error"]', { timeout: 20_000 });
+    assert.equal(await page.getAttribute('#load-status', 'data-state'), 'error');
+    const message = await page.textContent('#load-status');
+    assert.match(message, /sona-wasm\/micro-hnsw/);
+    assert.match(message, /'sona-wasm'/);
+    assert.match(message, /npm run build/);
+    assert.equal(await page.locator('.module-error').count(), 2, 'each affected section shows the error');
+    assert.deepEqual(pageErrors, [], 'no uncaught exceptions');
   });
 });
