@@ -70,18 +70,20 @@ impl Graph {
     pub fn distances(&self, q: &Vector, qn: f32, n: usize, out: &mut [f32; MAX_VECTORS]) {
         let n = n.min(MAX_VECTORS);
         let dims = self.dims as usize;
-        for (b, block) in self.blocks.iter().enumerate().take(n.div_ceil(4)) {
-            let lanes = if self.metric == Metric::L2 {
-                block_l2_squared(q, block, dims)
-            } else {
-                block_dot(q, block, dims)
-            };
-            out[4 * b..4 * b + 4].copy_from_slice(&lanes);
+        let blocks = self.blocks.iter().enumerate().take(n.div_ceil(4));
+        if self.metric == Metric::L2 {
+            // A sum of squares of finite differences is never NaN (at worst +∞): done.
+            for (b, block) in blocks {
+                out[4 * b..4 * b + 4].copy_from_slice(&block_l2_squared(q, block, dims));
+            }
+            return;
+        }
+        for (b, block) in blocks {
+            out[4 * b..4 * b + 4].copy_from_slice(&block_dot(q, block, dims));
         }
         for (i, d) in out.iter_mut().enumerate().take(n) {
             let nn = qn * self.norms[i];
             *d = match self.metric {
-                Metric::L2 => *d,
                 Metric::Dot => -*d,
                 _ if nn == 0.0 => 1.0,
                 _ => 1.0 - *d / nn,

@@ -134,11 +134,13 @@ impl MicroHnsw {
         Some(v)
     }
 
-    /// The query buffer (validated like [`read`](Self::read)) and its norm.
+    /// The query buffer (validated like [`read`](Self::read)) and its norm (computed only for
+    /// the cosine metric, the only one that uses it; 0 otherwise).
     #[inline(never)]
     fn query(&self) -> Option<(Vector, f32)> {
         let q = self.read(&self.query_buf)?;
-        Some((q, norm(&q)))
+        let qn = if self.graph.metric == Metric::Cosine { norm(&q) } else { 0.0 };
+        Some((q, qn))
     }
 
     fn valid(&self, idx: u8) -> bool {
