@@ -165,6 +165,7 @@ export function flattenStats(stats, prefix = '', out = {}) {
   const entries = stats instanceof Map ? stats.entries() : Object.entries(stats ?? {});
   for (const [key, value] of entries) {
     const name = prefix ? `${prefix}.${key}` : key;
+    if (value === undefined) continue; // optional fields that are absent
     if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value) && !Array.isArray(value)) {
       flattenStats(value, name, out);
     } else if (typeof value === 'bigint') {
