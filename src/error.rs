@@ -83,7 +83,7 @@ impl fmt::Display for SonaError {
                 write!(f, "{what} contains a non-finite value (NaN or Infinity) at index {index}")
             }
             SonaError::InvalidValue { what, value, expected } => {
-                write!(f, "{what} is {value}, expected {expected}")
+                write!(f, "{what} is {}, expected {expected}", FloatText(*value))
             }
             SonaError::UnknownTrajectory { id } => write!(f, "unknown trajectory id {id}"),
             SonaError::TrajectoryEnded { id } => write!(f, "trajectory {id} has already ended"),
@@ -108,6 +108,49 @@ impl fmt::Display for SonaError {
 impl From<PersistError> for SonaError {
     fn from(e: PersistError) -> Self {
         SonaError::Persist(e)
+    }
+}
+
+/// Displays an `f64` the way JavaScript would for the common cases (integers, six decimals,
+/// `NaN`, `Infinity`) without pulling the large float-formatting machinery into the wasm.
+#[derive(Clone, Copy, Debug)]
+pub struct FloatText(pub f64);
+
+impl fmt::Display for FloatText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0;
+        if v.is_nan() {
+            return f.write_str("NaN");
+        }
+        if v.is_infinite() {
+            return f.write_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
+        }
+        let sign = if v < 0.0 { "-" } else { "" };
+        let a = if v < 0.0 { -v } else { v };
+        if a >= 9.0e15 {
+            // Beyond exact integers: mantissa and power of ten.
+            let e = libm::floor(libm::log10(a)) as i32;
+            let m = a / libm::pow(10.0, e as f64);
+            let mi = libm::round(m * 1e6) as u64;
+            return write!(f, "{sign}{}.{:06}e{e}", mi / 1_000_000, mi % 1_000_000);
+        }
+        let scaled = libm::round(a * 1e6) as u64;
+        let (int, frac) = (scaled / 1_000_000, scaled % 1_000_000);
+        if frac == 0 {
+            return write!(f, "{sign}{int}");
+        }
+        let mut digits = [b'0'; 6];
+        let mut x = frac;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (x % 10) as u8;
+            x /= 10;
+        }
+        let mut end = 6;
+        while end > 0 && digits[end - 1] == b'0' {
+            end -= 1;
+        }
+        write!(f, "{sign}{int}.")?;
+        f.write_str(core::str::from_utf8(&digits[..end]).unwrap_or(""))
     }
 }
 
@@ -136,5 +179,23 @@ pub(crate) fn check_range(what: &'static str, value: f32, lo: f32, hi: f32, expe
         Ok(())
     } else {
         Err(SonaError::InvalidValue { what, value: value as f64, expected })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FloatText;
+    use alloc::format;
+
+    #[test]
+    fn float_text_formats_like_javascript() {
+        assert_eq!(format!("{}", FloatText(f64::NAN)), "NaN");
+        assert_eq!(format!("{}", FloatText(f64::INFINITY)), "Infinity");
+        assert_eq!(format!("{}", FloatText(f64::NEG_INFINITY)), "-Infinity");
+        assert_eq!(format!("{}", FloatText(1.5)), "1.5");
+        assert_eq!(format!("{}", FloatText(-0.25)), "-0.25");
+        assert_eq!(format!("{}", FloatText(256.0)), "256");
+        assert_eq!(format!("{}", FloatText(4294967295.0)), "4294967295");
+        assert_eq!(format!("{}", FloatText(1e20)), "1.000000e20");
     }
 }

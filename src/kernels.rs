@@ -90,11 +90,13 @@ pub fn cosine_from(ab: f32, aa: f32, bb: f32) -> f32 {
 /// Scalar reference kernels.
 pub mod scalar {
     /// Σ aᵢbᵢ.
+    #[inline(never)]
     pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         a.iter().zip(b).map(|(x, y)| x * y).sum()
     }
 
     /// y ← y + α·x.
+    #[inline(never)]
     pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
         for (yi, xi) in y.iter_mut().zip(x) {
             *yi += alpha * xi;
@@ -102,11 +104,13 @@ pub mod scalar {
     }
 
     /// Σ (aᵢ − bᵢ)².
+    #[inline(never)]
     pub fn sq_l2(a: &[f32], b: &[f32]) -> f32 {
         a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
     }
 
     /// out = x + Σ_r coeff[r]·rows[r].
+    #[inline(never)]
     pub fn lora_up_add(out: &mut [f32], x: &[f32], rows: &[f32], coeff: &[f32]) {
         let dim = out.len().min(x.len());
         out[..dim].copy_from_slice(&x[..dim]);
@@ -139,6 +143,7 @@ pub mod simd {
     }
 
     /// Σ aᵢbᵢ, two 4-lane accumulators.
+    #[inline(never)]
     pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
         let mut i = 0;
@@ -165,6 +170,7 @@ pub mod simd {
     }
 
     /// y ← y + α·x.
+    #[inline(never)]
     pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
         let n = y.len().min(x.len());
         let va = f32x4_splat(alpha);
@@ -184,6 +190,7 @@ pub mod simd {
     }
 
     /// Σ (aᵢ − bᵢ)².
+    #[inline(never)]
     pub fn sq_l2(a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
         let mut i = 0;
@@ -214,6 +221,7 @@ pub mod simd {
     }
 
     /// out = x + Σ_r coeff[r]·rows[r]; ranks 1 and 2 in one pass, larger ranks row by row.
+    #[inline(never)]
     pub fn lora_up_add(out: &mut [f32], x: &[f32], rows: &[f32], coeff: &[f32]) {
         let dim = out.len().min(x.len());
         match coeff.len() {

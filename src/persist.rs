@@ -61,27 +61,35 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 struct Writer(Vec<u8>);
 
 impl Writer {
+    #[inline(never)]
     fn u8(&mut self, v: u8) {
         self.0.push(v);
     }
+    #[inline(never)]
     fn u32(&mut self, v: u32) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
+    #[inline(never)]
     fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
+    #[inline(never)]
     fn f32(&mut self, v: f32) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
+    #[inline(never)]
     fn f64(&mut self, v: f64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
+    #[inline(never)]
     fn bool(&mut self, v: bool) {
         self.u8(v as u8);
     }
+    #[inline(never)]
     fn len(&mut self, n: usize) {
         self.u32(n as u32);
     }
+    #[inline(never)]
     fn f32s(&mut self, v: &[f32]) {
         self.len(v.len());
         self.0.reserve(v.len() * 4);
@@ -89,10 +97,12 @@ impl Writer {
             self.f32(x);
         }
     }
+    #[inline(never)]
     fn str(&mut self, s: &str) {
         self.len(s.len());
         self.0.extend_from_slice(s.as_bytes());
     }
+    #[inline(never)]
     fn opt_str(&mut self, s: &Option<String>) {
         match s {
             Some(s) => {
@@ -102,6 +112,7 @@ impl Writer {
             None => self.bool(false),
         }
     }
+    #[inline(never)]
     fn strs(&mut self, v: &[String]) {
         self.len(v.len());
         for s in v {
@@ -122,6 +133,7 @@ const fn bad(what: &'static str) -> PersistError {
 }
 
 impl<'a> Reader<'a> {
+    #[inline(never)]
     fn take(&mut self, n: usize, what: &'static str) -> R<&'a [u8]> {
         if self.b.len() - self.at < n {
             return Err(bad(what));
@@ -130,15 +142,19 @@ impl<'a> Reader<'a> {
         self.at += n;
         Ok(s)
     }
+    #[inline(never)]
     fn u8(&mut self, what: &'static str) -> R<u8> {
         Ok(self.take(1, what)?[0])
     }
+    #[inline(never)]
     fn u32(&mut self, what: &'static str) -> R<u32> {
         Ok(u32::from_le_bytes(self.take(4, what)?.try_into().unwrap_or([0; 4])))
     }
+    #[inline(never)]
     fn u64(&mut self, what: &'static str) -> R<u64> {
         Ok(u64::from_le_bytes(self.take(8, what)?.try_into().unwrap_or([0; 8])))
     }
+    #[inline(never)]
     fn f32(&mut self, what: &'static str) -> R<f32> {
         let v = f32::from_le_bytes(self.take(4, what)?.try_into().unwrap_or([0; 4]));
         if v.is_finite() {
@@ -147,6 +163,7 @@ impl<'a> Reader<'a> {
             Err(bad(what))
         }
     }
+    #[inline(never)]
     fn f64(&mut self, what: &'static str) -> R<f64> {
         let v = f64::from_le_bytes(self.take(8, what)?.try_into().unwrap_or([0; 8]));
         if v.is_finite() {
@@ -155,6 +172,7 @@ impl<'a> Reader<'a> {
             Err(bad(what))
         }
     }
+    #[inline(never)]
     fn bool(&mut self, what: &'static str) -> R<bool> {
         match self.u8(what)? {
             0 => Ok(false),
@@ -162,10 +180,12 @@ impl<'a> Reader<'a> {
             _ => Err(bad(what)),
         }
     }
+    #[inline(never)]
     fn usize(&mut self, what: &'static str) -> R<usize> {
         Ok(self.u64(what)? as usize)
     }
     /// A length prefix, bounded by the bytes left (each item needs at least `min_item` bytes).
+    #[inline(never)]
     fn len(&mut self, min_item: usize, what: &'static str) -> R<usize> {
         let n = self.u32(what)? as usize;
         if n.saturating_mul(min_item.max(1)) > self.b.len() - self.at {
@@ -173,13 +193,24 @@ impl<'a> Reader<'a> {
         }
         Ok(n)
     }
+    #[inline(never)]
     fn f32s(&mut self, expected: usize, what: &'static str) -> R<Vec<f32>> {
         let n = self.len(4, what)?;
         if n != expected {
             return Err(bad(what));
         }
-        (0..n).map(|_| self.f32(what)).collect()
+        let raw = self.take(n * 4, what)?;
+        let mut out = Vec::with_capacity(n);
+        for c in raw.chunks_exact(4) {
+            let v = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            if !v.is_finite() {
+                return Err(bad(what));
+            }
+            out.push(v);
+        }
+        Ok(out)
     }
+    #[inline(never)]
     fn str(&mut self, what: &'static str) -> R<String> {
         let n = self.len(1, what)?;
         if n > crate::engine::MAX_STRING_LEN {
@@ -188,9 +219,11 @@ impl<'a> Reader<'a> {
         let bytes = self.take(n, what)?;
         core::str::from_utf8(bytes).map(String::from).map_err(|_| bad(what))
     }
+    #[inline(never)]
     fn opt_str(&mut self, what: &'static str) -> R<Option<String>> {
         Ok(if self.bool(what)? { Some(self.str(what)?) } else { None })
     }
+    #[inline(never)]
     fn strs(&mut self, what: &'static str) -> R<Vec<String>> {
         let n = self.len(4, what)?;
         if n > crate::engine::MAX_CONTEXT_IDS {

@@ -242,11 +242,16 @@ impl ReasoningBank {
         let before = self.patterns.len();
         self.patterns.retain(|p| !p.should_prune(min_quality, 1, MAX_PATTERN_AGE_MS, now_ms));
         report.pruned = before - self.patterns.len();
-        if self.patterns.len() > self.capacity {
-            self.patterns.sort_by(|a, b| b.total_weight.partial_cmp(&a.total_weight).unwrap_or(core::cmp::Ordering::Equal));
-            report.evicted = self.patterns.len() - self.capacity;
-            self.patterns.truncate(self.capacity);
-            self.patterns.sort_by_key(|p| p.id);
+        // Evict the lightest patterns beyond capacity (order of the rest is kept).
+        while self.patterns.len() > self.capacity {
+            let mut lightest = 0;
+            for (i, p) in self.patterns.iter().enumerate() {
+                if p.total_weight < self.patterns[lightest].total_weight {
+                    lightest = i;
+                }
+            }
+            self.patterns.remove(lightest);
+            report.evicted += 1;
         }
         self.refresh_norms(k);
         report

@@ -4,7 +4,8 @@
 
 use crate::config::{SonaConfig, PRESET_NAMES};
 use crate::engine::SonaEngine;
-use crate::error::SonaError;
+use crate::engine::{EngineStats, LearnReport};
+use crate::error::{FloatText, SonaError};
 use crate::types::LearnedPattern;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -153,7 +154,7 @@ fn integer(what: &str, v: f64, max: f64) -> Result<u64, JsError> {
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= max {
         Ok(v as u64)
     } else {
-        Err(msg(format!("{what} must be an integer within [0, {max}], got {v}")))
+        Err(msg(format!("{what} must be an integer within [0, {}], got {}", FloatText(max), FloatText(v))))
     }
 }
 
@@ -174,9 +175,84 @@ fn set(o: &Object, key: &str, v: &JsValue) {
     let _ = Reflect::set(o, &JsValue::from_str(key), v);
 }
 
-fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
-    let ser = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
-    v.serialize(&ser).map_err(|e| msg(format!("internal serialisation error: {e}")))
+fn num(o: &Object, key: &str, v: f64) {
+    set(o, key, &JsValue::from_f64(v));
+}
+
+fn flag(o: &Object, key: &str, v: bool) {
+    set(o, key, &JsValue::from_bool(v));
+}
+
+fn config_object(c: &SonaConfig) -> JsValue {
+    let o = Object::new();
+    num(&o, "hidden_dim", c.hidden_dim as f64);
+    num(&o, "embedding_dim", c.embedding_dim as f64);
+    num(&o, "micro_lora_rank", c.micro_lora_rank as f64);
+    num(&o, "base_lora_rank", c.base_lora_rank as f64);
+    num(&o, "micro_lora_lr", c.micro_lora_lr as f64);
+    num(&o, "base_lora_lr", c.base_lora_lr as f64);
+    num(&o, "ewc_lambda", c.ewc_lambda as f64);
+    num(&o, "pattern_clusters", c.pattern_clusters as f64);
+    num(&o, "trajectory_capacity", c.trajectory_capacity as f64);
+    num(&o, "background_interval_ms", c.background_interval_ms as f64);
+    num(&o, "quality_threshold", c.quality_threshold as f64);
+    flag(&o, "enable_simd", c.enable_simd);
+    num(&o, "base_lora_layers", c.base_lora_layers as f64);
+    num(&o, "micro_flush_interval", c.micro_flush_interval as f64);
+    o.into()
+}
+
+fn stats_object(s: &EngineStats) -> JsValue {
+    let o = Object::new();
+    let c = &s.counters;
+    num(&o, "trajectories_started", c.trajectories_started as f64);
+    num(&o, "trajectories_completed", c.trajectories_completed as f64);
+    num(&o, "trajectories_learned", c.trajectories_learned as f64);
+    num(&o, "trajectories_filtered", c.trajectories_filtered as f64);
+    num(&o, "trajectories_skipped", c.trajectories_skipped as f64);
+    num(&o, "steps_recorded", c.steps_recorded as f64);
+    num(&o, "instant_cycles", c.instant_cycles as f64);
+    num(&o, "micro_samples_applied", c.micro_samples_applied as f64);
+    num(&o, "background_cycles", c.background_cycles as f64);
+    num(&o, "deep_consolidations", c.deep_consolidations as f64);
+    num(&o, "feedback_count", c.feedback_count as f64);
+    num(&o, "trajectories_open", s.trajectories_open as f64);
+    num(&o, "trajectories_buffered", s.trajectories_buffered as f64);
+    num(&o, "trajectories_dropped", s.trajectories_dropped as f64);
+    num(&o, "patterns_stored", s.patterns_stored as f64);
+    num(&o, "micro_pending", s.micro_pending as f64);
+    num(&o, "micro_lora_norm", s.micro_lora_norm as f64);
+    num(&o, "base_lora_norm", s.base_lora_norm as f64);
+    num(&o, "base_lora_loss", s.base_lora_loss as f64);
+    num(&o, "ewc_tasks", s.ewc_tasks as f64);
+    num(&o, "ewc_lambda", s.ewc_lambda as f64);
+    num(&o, "ewc_task_boundaries", s.ewc_task_boundaries as f64);
+    num(&o, "mean_reward", s.mean_reward as f64);
+    if let Some(t) = s.last_background_ms {
+        num(&o, "last_background_ms", t as f64);
+    }
+    flag(&o, "enabled", s.enabled);
+    flag(&o, "simd", s.simd);
+    o.into()
+}
+
+fn report_object(r: &LearnReport) -> JsValue {
+    let o = Object::new();
+    num(&o, "trajectories_used", r.trajectories_used as f64);
+    num(&o, "clusters_formed", r.clusters_formed as f64);
+    num(&o, "patterns_merged", r.patterns_merged as f64);
+    num(&o, "patterns_pruned", r.patterns_pruned as f64);
+    num(&o, "patterns_evicted", r.patterns_evicted as f64);
+    num(&o, "patterns_stored", r.patterns_stored as f64);
+    num(&o, "lloyd_iterations", r.lloyd_iterations as f64);
+    num(&o, "base_loss_before", r.base_loss_before as f64);
+    num(&o, "base_loss_after", r.base_loss_after as f64);
+    num(&o, "ewc_penalty", r.ewc_penalty as f64);
+    flag(&o, "task_boundary", r.task_boundary);
+    num(&o, "ewc_tasks", r.ewc_tasks as f64);
+    num(&o, "ewc_lambda", r.ewc_lambda as f64);
+    num(&o, "micro_samples_flushed", r.micro_samples_flushed as f64);
+    o.into()
 }
 
 fn pattern_object(p: &LearnedPattern, similarity: f32) -> JsValue {
@@ -418,25 +494,25 @@ impl WasmSonaEngine {
     #[wasm_bindgen(js_name = forceLearn, unchecked_return_type = "SonaLearnReport")]
     pub fn force_learn(&mut self) -> Result<JsValue, JsError> {
         let report = self.engine.force_learn(js_sys::Date::now()).map_err(err)?;
-        to_js(&report)
+        Ok(report_object(&report))
     }
 
     /// Statistics as a plain object.
     #[wasm_bindgen(unchecked_return_type = "SonaStats")]
-    pub fn stats(&self) -> Result<JsValue, JsError> {
-        to_js(&self.engine.stats())
+    pub fn stats(&self) -> JsValue {
+        stats_object(&self.engine.stats())
     }
 
     /// Alias of `stats()`.
     #[wasm_bindgen(js_name = getStats, unchecked_return_type = "SonaStats")]
-    pub fn get_stats(&self) -> Result<JsValue, JsError> {
+    pub fn get_stats(&self) -> JsValue {
         self.stats()
     }
 
     /// The configuration as a plain object.
     #[wasm_bindgen(js_name = getConfig, unchecked_return_type = "SonaConfig")]
-    pub fn get_config(&self) -> Result<JsValue, JsError> {
-        to_js(self.engine.config())
+    pub fn get_config(&self) -> JsValue {
+        config_object(self.engine.config())
     }
 
     /// Enables or disables learning (disabled: ended trajectories and feedback are not learned
