@@ -554,8 +554,10 @@ impl MicroHnsw {
             let fired = self.snn.step(dtx, active);
             self.snn.propagate(&self.graph.synapses, &self.node_weight, gain);
             self.patterns.record(fired);
-            for (i, s) in spikes.iter_mut().enumerate() {
-                *s += ((fired >> i) & 1) as u8;
+            let mut s = fired;
+            while s != 0 {
+                spikes[node(s.trailing_zeros() as usize)] += 1; // ≤ iterations ≤ 255
+                s &= s - 1;
             }
         }
         let mut key = [0.0f32; NEURONS];
