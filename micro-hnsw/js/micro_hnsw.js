@@ -388,6 +388,8 @@ export class MicroHnsw {
  */
 export class MicroHnswCluster {
   #cores = [];
+  /** Per core: [exports, query view, result-record bytes] (memory never grows, so views stay valid). */
+  #lanes = [];
   #dims;
   #metric;
   #maxCores;
@@ -420,7 +422,14 @@ export class MicroHnswCluster {
     if (this.#size >= this.capacity) throw new Error(`the cluster is full (${this.capacity} vectors)`);
     const c = this.#size % this.#maxCores;
     if (c === this.#cores.length) {
-      this.#cores.push(new MicroHnsw({ dims: this.#dims, metric: this.#metric, coreId: c }));
+      const core = new MicroHnsw({ dims: this.#dims, metric: this.#metric, coreId: c });
+      const x = core.exports;
+      this.#cores.push(core);
+      this.#lanes.push([
+        x,
+        new Float32Array(x.memory.buffer, x.get_query_ptr(), this.#dims),
+        new Uint8Array(x.memory.buffer, x.get_result_ptr(), ABI.MAX_K * ABI.RECORD_BYTES),
+      ]);
     }
     const local = this.#cores[c].insert(vector);
     this.#size++;
@@ -432,23 +441,20 @@ export class MicroHnswCluster {
     intIn('k', k, 1, ABI.MAX_K);
     checkVector('query', query, this.#dims);
     if (this.#cores.length === 0) return [];
-    const head = this.#cores[0];
-    const hx = head.exports;
-    const headBytes = new Uint8Array(head.memory.buffer);
+    // Core 0 merges: its own results first, then each other core's records copied into its
+    // result buffer (the scratch area the raw `merge` reads from).
+    const [hx, , headResults] = this.#lanes[0];
     const scratch = hx.get_result_ptr();
     hx.clear_global();
     let total = 0;
-    for (const core of this.#cores) {
-      const x = core.exports;
-      new Float32Array(core.memory.buffer, x.get_query_ptr(), this.#dims).set(query);
+    for (let c = 0; c < this.#lanes.length; c++) {
+      const [x, queryView, results] = this.#lanes[c];
+      queryView.set(query);
       const n = x.search(k);
-      if (core !== head) {
-        const src = x.get_result_ptr();
-        headBytes.set(new Uint8Array(core.memory.buffer, src, n * ABI.RECORD_BYTES), scratch);
-      }
+      if (c > 0) headResults.set(results.subarray(0, n * ABI.RECORD_BYTES));
       total = hx.merge(scratch, n);
     }
-    const view = new DataView(head.memory.buffer, hx.get_global_ptr(), ABI.MAX_K * ABI.RECORD_BYTES);
+    const view = new DataView(hx.memory.buffer, hx.get_global_ptr(), ABI.MAX_K * ABI.RECORD_BYTES);
     const out = [];
     for (let i = 0; i < Math.min(k, total); i++) {
       out.push({ id: view.getUint8(i * 8 + 1) * ABI.CAPACITY + view.getUint8(i * 8), distance: view.getFloat32(i * 8 + 4, true) });
