@@ -342,15 +342,16 @@ impl SonaEngine {
         Ok(id)
     }
 
-    /// Adds a step: `activations` (`hidden_dim` long), `attention_weights` (empty or `hidden_dim`
-    /// long; gates the activations element-wise) and a finite `reward`.
+    /// Adds a step: `activations` (`hidden_dim` long), `attention_weights` (at most `hidden_dim`
+    /// long, tiled over the features as gates; empty = uniform) and a finite `reward`.
     pub fn add_step(&mut self, id: u64, activations: &[f32], attention_weights: &[f32], reward: f32) -> Result<()> {
         let i = self.open_index(id)?;
         let dim = self.dim();
         check_vector("activations", activations, dim)?;
-        if !attention_weights.is_empty() {
-            check_vector("attention weights", attention_weights, dim)?;
+        if attention_weights.len() > dim {
+            return Err(SonaError::DimensionMismatch { what: "attention weights (at most hidden_dim)", expected: dim, got: attention_weights.len() });
         }
+        crate::error::check_finite("attention weights", attention_weights)?;
         check_range("reward", reward, f32::MIN, f32::MAX, "a finite number")?;
         let step = TrajectoryStep { activations, attention_weights, reward };
         fold_step(self.kernels, &mut self.open[i], step, &mut self.scratch[..dim]);

@@ -54,6 +54,12 @@ impl Kernels {
         dispatch!(self, sq_l2(a, b))
     }
 
+    /// Σ (xᵢ − xᵢ): 0 when every value is finite, NaN otherwise.
+    #[inline]
+    pub fn finite_probe(self, x: &[f32]) -> f32 {
+        dispatch!(self, finite_probe(x))
+    }
+
     /// Cosine similarity; 0 when either vector has (near) zero norm.
     #[inline]
     pub fn cosine(self, a: &[f32], b: &[f32]) -> f32 {
@@ -107,6 +113,13 @@ pub mod scalar {
     #[inline(never)]
     pub fn sq_l2(a: &[f32], b: &[f32]) -> f32 {
         a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+    }
+
+    /// Σ (xᵢ − xᵢ): 0 iff all finite.
+    #[inline(never)]
+    #[allow(clippy::eq_op)]
+    pub fn finite_probe(x: &[f32]) -> f32 {
+        x.iter().map(|v| v - v).sum()
     }
 
     /// out = x + Σ_r coeff[r]·rows[r].
@@ -164,6 +177,29 @@ pub mod simd {
         let mut s = hsum(f32x4_add(acc0, acc1));
         while i < n {
             s += a[i] * b[i];
+            i += 1;
+        }
+        s
+    }
+
+    /// Σ (xᵢ − xᵢ): 0 iff all finite.
+    #[inline(never)]
+    #[allow(clippy::eq_op)]
+    pub fn finite_probe(x: &[f32]) -> f32 {
+        let n = x.len();
+        let mut acc = f32x4_splat(0.0);
+        let mut i = 0;
+        // SAFETY: i+4 <= n.
+        unsafe {
+            while i + 4 <= n {
+                let v = load(x, i);
+                acc = f32x4_add(acc, f32x4_sub(v, v));
+                i += 4;
+            }
+        }
+        let mut s = hsum(acc);
+        while i < n {
+            s += x[i] - x[i];
             i += 1;
         }
         s
@@ -336,6 +372,12 @@ mod simd_vs_scalar {
                 let (a, b) = (random(&mut r, n), random(&mut r, n));
                 let mag: f32 = a.iter().zip(&b).map(|(x, y)| (x * y).abs()).sum();
                 assert!(close(simd::dot(&a, &b), scalar::dot(&a, &b), mag), "dot n={n}");
+                assert_eq!(simd::finite_probe(&a), 0.0);
+                if n > 0 {
+                    let mut bad = a.clone();
+                    bad[n - 1] = f32::INFINITY;
+                    assert!(simd::finite_probe(&bad).is_nan() && scalar::finite_probe(&bad).is_nan());
+                }
                 let l2 = scalar::sq_l2(&a, &b);
                 assert!(close(simd::sq_l2(&a, &b), l2, l2), "sq_l2 n={n}");
                 let alpha = r.normal();

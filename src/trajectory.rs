@@ -22,8 +22,11 @@ pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, 
     let act: &[f32] = if step.attention_weights.is_empty() {
         step.activations
     } else {
-        for ((g, a), w) in gated.iter_mut().zip(step.activations).zip(step.attention_weights) {
-            *g = a * w;
+        // Weights are tiled over the features: weight j gates features j, j + len, j + 2·len, …
+        for (chunk_g, chunk_a) in gated.chunks_mut(step.attention_weights.len()).zip(step.activations.chunks(step.attention_weights.len())) {
+            for ((g, a), w) in chunk_g.iter_mut().zip(chunk_a).zip(step.attention_weights) {
+                *g = a * w;
+            }
         }
         gated
     };
@@ -182,6 +185,15 @@ mod tests {
         fold_step(k, &mut t, TrajectoryStep { activations: &a, attention_weights: &[1.0, 0.0], reward: 1.0 }, &mut gated);
         let g = reinforce_gradient(k, &mut t, 0.0);
         assert!((g[0] - 1.0).abs() < 1e-6 && g[1].abs() < 1e-6);
+    }
+
+    #[test]
+    fn short_attention_is_tiled() {
+        let k = Kernels::new(false);
+        let mut t = QueryTrajectory::new(1, vec![0.0; 4]);
+        let mut gated = vec![0.0; 4];
+        fold_step(k, &mut t, TrajectoryStep { activations: &[1.0, 1.0, 1.0, 1.0], attention_weights: &[1.0, 0.0], reward: 1.0 }, &mut gated);
+        assert_eq!(t.reward_weighted_sum, vec![1.0, 0.0, 1.0, 0.0]);
     }
 
     #[test]

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 pub struct TrajectoryStep<'a> {
     /// Layer/module activations, `hidden_dim` long.
     pub activations: &'a [f32],
-    /// Per-feature attention weights: empty (uniform) or `hidden_dim` long; the step's activations
-    /// are gated by them element-wise before entering the gradient.
+    /// Attention weights (flattened), at most `hidden_dim` long: empty means uniform; otherwise
+    /// they are tiled over the features (weight `j` gates features `j, j + len, j + 2·len, …`), so
+    /// `hidden_dim` weights gate element-wise and a single weight scales the whole step.
     pub attention_weights: &'a [f32],
     /// Reward of this step (any finite number).
     pub reward: f32,

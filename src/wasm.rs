@@ -9,7 +9,6 @@ use crate::error::{FloatText, SonaError};
 use crate::types::LearnedPattern;
 use alloc::format;
 use alloc::string::{String, ToString};
-use alloc::vec;
 use alloc::vec::Vec;
 use js_sys::{Array, Float32Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -255,19 +254,44 @@ fn report_object(r: &LearnReport) -> JsValue {
     o.into()
 }
 
-fn pattern_object(p: &LearnedPattern, similarity: f32) -> JsValue {
+/// Keys of the pattern objects, then the six pattern-type names: created once per engine so that
+/// `findPatterns` does not decode the same strings from wasm memory on every call.
+const PATTERN_KEYS: [&str; 17] = [
+    "id",
+    "centroid",
+    "direction",
+    "cluster_size",
+    "total_weight",
+    "avg_quality",
+    "created_at",
+    "last_accessed",
+    "access_count",
+    "pattern_type",
+    "similarity",
+    "general",
+    "reasoning",
+    "factual",
+    "creative",
+    "codegen",
+    "conversational",
+];
+
+fn pattern_object(keys: &[JsValue], p: &LearnedPattern, similarity: f32) -> JsValue {
     let o = Object::new();
-    set(&o, "id", &JsValue::from_f64(p.id as f64));
-    set(&o, "centroid", &Float32Array::from(&p.centroid[..]));
-    set(&o, "direction", &Float32Array::from(&p.direction[..]));
-    set(&o, "cluster_size", &JsValue::from_f64(p.cluster_size as f64));
-    set(&o, "total_weight", &JsValue::from_f64(p.total_weight as f64));
-    set(&o, "avg_quality", &JsValue::from_f64(p.avg_quality as f64));
-    set(&o, "created_at", &JsValue::from_f64(p.created_at as f64));
-    set(&o, "last_accessed", &JsValue::from_f64(p.last_accessed as f64));
-    set(&o, "access_count", &JsValue::from_f64(p.access_count as f64));
-    set(&o, "pattern_type", &JsValue::from_str(p.pattern_type.as_str()));
-    set(&o, "similarity", &JsValue::from_f64(similarity as f64));
+    let put = |i: usize, v: &JsValue| {
+        let _ = Reflect::set(&o, &keys[i], v);
+    };
+    put(0, &JsValue::from_f64(p.id as f64));
+    put(1, &Float32Array::from(&p.centroid[..]));
+    put(2, &Float32Array::from(&p.direction[..]));
+    put(3, &JsValue::from_f64(p.cluster_size as f64));
+    put(4, &JsValue::from_f64(p.total_weight as f64));
+    put(5, &JsValue::from_f64(p.avg_quality as f64));
+    put(6, &JsValue::from_f64(p.created_at as f64));
+    put(7, &JsValue::from_f64(p.last_accessed as f64));
+    put(8, &JsValue::from_f64(p.access_count as f64));
+    put(9, &keys[11 + p.pattern_type.index() as usize]);
+    put(10, &JsValue::from_f64(similarity as f64));
     o.into()
 }
 
@@ -341,14 +365,12 @@ fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsError> {
 #[wasm_bindgen]
 pub struct WasmSonaEngine {
     engine: SonaEngine,
-    scratch_in: Vec<f32>,
-    scratch_out: Vec<f32>,
+    pattern_keys: Vec<JsValue>,
 }
 
 impl WasmSonaEngine {
     fn wrap(engine: SonaEngine) -> Self {
-        let dim = engine.config().hidden_dim;
-        WasmSonaEngine { engine, scratch_in: vec![0.0; dim], scratch_out: vec![0.0; dim] }
+        WasmSonaEngine { engine, pattern_keys: PATTERN_KEYS.iter().map(|k| JsValue::from_str(k)).collect() }
     }
 }
 
@@ -406,8 +428,9 @@ impl WasmSonaEngine {
         self.engine.record_step(id, node, score as f32, latency_us).map_err(err)
     }
 
-    /// Adds a step: activations (`hidden_dim` floats), attention weights (empty for uniform, or
-    /// `hidden_dim` floats that gate the activations element-wise) and a finite reward.
+    /// Adds a step: activations (`hidden_dim` floats), attention weights (flattened, at most
+    /// `hidden_dim` floats, tiled over the features as gates: weight j gates features j, j+len, …;
+    /// pass an empty array for uniform attention) and a finite reward.
     #[wasm_bindgen(js_name = addStep)]
     pub fn add_step(&mut self, trajectory_id: f64, activations: &[f32], attention_weights: &[f32], reward: f64) -> Result<(), JsError> {
         let id = id_arg(trajectory_id)?;
@@ -446,21 +469,11 @@ impl WasmSonaEngine {
         self.engine.apply_lora(input).map_err(err)
     }
 
-    /// Zero-allocation variant: writes `input + MicroLoRA(input)` into `output`. Both must be
-    /// Float32Arrays of `hidden_dim` floats; nothing is allocated per call.
+    /// Writes `input + MicroLoRA(input)` into the caller's `output` (a Float32Array of
+    /// `hidden_dim` floats); no result array is allocated.
     #[wasm_bindgen(js_name = applyLoraInto)]
-    pub fn apply_lora_into(&mut self, input: &Float32Array, output: &Float32Array) -> Result<(), JsError> {
-        let dim = self.scratch_in.len();
-        if input.length() as usize != dim {
-            return Err(err(SonaError::DimensionMismatch { what: "input", expected: dim, got: input.length() as usize }));
-        }
-        if output.length() as usize != dim {
-            return Err(err(SonaError::DimensionMismatch { what: "output", expected: dim, got: output.length() as usize }));
-        }
-        input.copy_to(&mut self.scratch_in);
-        self.engine.apply_lora_into(&self.scratch_in, &mut self.scratch_out).map_err(err)?;
-        output.copy_from(&self.scratch_out);
-        Ok(())
+    pub fn apply_lora_into(&self, input: &[f32], output: &mut [f32]) -> Result<(), JsError> {
+        self.engine.apply_lora_into(input, output).map_err(err)
     }
 
     /// `input + BaseLoRA_layer(input)` for one layer (0-based, < `base_lora_layers`).
@@ -534,7 +547,7 @@ impl WasmSonaEngine {
     pub fn find_patterns(&mut self, query: &[f32], k: f64) -> Result<Array, JsError> {
         let k = integer("k", k, 4_294_967_295.0)? as usize;
         let hits = self.engine.find_patterns(query, k, js_sys::Date::now()).map_err(err)?;
-        Ok(hits.iter().map(|(p, s)| pattern_object(p, *s)).collect())
+        Ok(hits.iter().map(|(p, s)| pattern_object(&self.pattern_keys, p, *s)).collect())
     }
 
     /// Serialises the whole engine state (versioned binary format with magic, version, length and

@@ -35,7 +35,7 @@ fn bad_input_is_rejected_and_changes_nothing() {
         ("start nan", e.start_trajectory(&nan).unwrap_err()),
         ("start inf", e.start_trajectory(&inf).unwrap_err()),
         ("step nan", e.add_step(open, &nan, &[], 0.5).unwrap_err()),
-        ("step attention length", e.add_step(open, &good, &good[..3], 0.5).unwrap_err()),
+        ("step attention length", e.add_step(open, &good, &long, 0.5).unwrap_err()),
         ("step attention inf", e.add_step(open, &good, &inf, 0.5).unwrap_err()),
         ("step reward nan", e.add_step(open, &good, &[], f32::NAN).unwrap_err()),
         ("step reward inf", e.add_step(open, &good, &[], f32::INFINITY).unwrap_err()),
