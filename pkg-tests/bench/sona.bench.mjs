@@ -1,0 +1,162 @@
+// SONA benchmarks (issue 3): 256-d, rank 2, medians, in Node.
+//   ours (pkg/, SIMD128)  vs  @ruvector/learning-wasm (same run)  vs  ours built without simd128.
+// The scalar build is compiled here: cargo with RUSTFLAGS="-C target-feature=-simd128" (the env var
+// replaces .cargo/config.toml's +simd128) into its own target dir, then wasm-bindgen into a temp dir.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { WasmSonaEngine } from 'sona-wasm';
+import { initSync as initRuvector, WasmMicroLoRA } from '@ruvector/learning-wasm';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DIM = 256;
+
+// ---------- timing ----------
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+/** Median ns per call of `fn` over `samples` batches of `batch` calls (after a warm-up). */
+function bench(fn, { batch = 1000, samples = 31 } = {}) {
+  for (let i = 0; i < batch; i++) fn(i);
+  const per = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) fn(i);
+    per.push(Number(process.hrtime.bigint() - t0) / batch);
+  }
+  return median(per);
+}
+const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
+
+// ---------- deterministic data ----------
+let state = 12345;
+const rand = () => ((state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+const vec = () => Float32Array.from({ length: DIM }, rand);
+const inputs = Array.from({ length: 64 }, vec);
+const topics = Array.from({ length: 100 }, vec);
+const noisy = (c) => c.map((v) => v + 0.05 * rand());
+
+// ---------- scalar build of ours ----------
+function buildScalar() {
+  const target = join(tmpdir(), 'sona-wasm-scalar-target');
+  const out = join(tmpdir(), 'sona-wasm-scalar-pkg');
+  mkdirSync(out, { recursive: true });
+  const env = { ...process.env, CARGO_TARGET_DIR: target, RUSTFLAGS: '-C target-feature=-simd128' };
+  let r = spawnSync('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'sona-wasm'], { cwd: root, env, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('scalar cargo build failed');
+  const wasm = join(target, 'wasm32-unknown-unknown', 'release', 'sona_wasm.wasm');
+  r = spawnSync('wasm-bindgen', ['--target', 'web', '--out-dir', out, '--out-name', 'sona_wasm', wasm], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('scalar wasm-bindgen failed');
+  return out;
+}
+const scalarDir = buildScalar();
+const scalarGlue = await import(join(scalarDir, 'sona_wasm.js'));
+scalarGlue.initSync({ module: readFileSync(join(scalarDir, 'sona_wasm_bg.wasm')) });
+const ScalarEngine = scalarGlue.WasmSonaEngine;
+
+// ---------- @ruvector/learning-wasm ----------
+const ruvWasm = initRuvector({ module: readFileSync(join(root, 'node_modules/@ruvector/learning-wasm/ruvector_learning_wasm_bg.wasm')) });
+
+// ---------- engines ----------
+function trained(Engine, trajectories) {
+  const e = Engine.withConfig({ hidden_dim: DIM, micro_lora_rank: 2, pattern_clusters: 100, seed: 7 });
+  for (let i = 0; i < trajectories; i++) {
+    const id = e.startTrajectory(noisy(topics[i % topics.length]));
+    for (let s = 0; s < 3; s++) e.addStep(id, inputs[(i + s) % inputs.length], new Float32Array(0), s === 0 ? 0.9 : 0.2);
+    e.endTrajectory(id, 0.8);
+  }
+  return e;
+}
+
+const rows = [];
+function row(name, ours, scalar, theirs, target) {
+  rows.push({ name, ours, scalar, theirs, target });
+}
+
+for (const [label, Engine] of [['simd', WasmSonaEngine], ['scalar', ScalarEngine]]) {
+  const e = trained(Engine, 300);
+  e.runInstantCycle();
+  if (e.stats().simd !== (label === 'simd')) throw new Error(`${label} build reports simd=${e.stats().simd}`);
+}
+
+const results = {};
+for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine]]) {
+  const e = trained(Engine, 300);
+  e.runInstantCycle();
+  const out = new Float32Array(DIM);
+  const r = {};
+  r.applyLoraInto = bench((i) => e.applyLoraInto(inputs[i & 63], out), { batch: 20000 });
+  r.applyLora = bench((i) => e.applyLora(inputs[i & 63]), { batch: 20000 });
+  const empty = new Float32Array(0);
+  r.trajectory = bench((i) => {
+    const id = e.startTrajectory(inputs[i & 63]);
+    e.addStep(id, inputs[(i + 1) & 63], empty, 0.9);
+    e.addStep(id, inputs[(i + 2) & 63], empty, 0.1);
+    e.addStep(id, inputs[(i + 3) & 63], empty, 0.4);
+    e.endTrajectory(id, 0.8);
+  }, { batch: 5000 });
+  // findPatterns(k=5) over 100 patterns.
+  const f = trained(Engine, 1000);
+  f.forceLearn();
+  const stored = f.stats().patterns_stored;
+  r.findPatterns = bench((i) => f.findPatterns(inputs[i & 63], 5), { batch: 2000 });
+  r.patterns = stored;
+  // forceLearn over 1,000 trajectories into 100 patterns (fresh engine each sample; only forceLearn timed).
+  const fl = [];
+  for (let s = 0; s < 9; s++) {
+    const g = trained(Engine, 1000);
+    const t0 = process.hrtime.bigint();
+    g.forceLearn();
+    fl.push(Number(process.hrtime.bigint() - t0));
+    g.free();
+  }
+  r.forceLearn = median(fl);
+  results[label] = r;
+}
+
+// Theirs: WasmMicroLoRA(dim 256, rank 2 fixed).
+const lora = new WasmMicroLoRA(DIM, 0.1, 0.01);
+for (let i = 0; i < 50; i++) {
+  lora.adapt_array(inputs[i & 63]);
+  lora.adapt_with_reward(0.5);
+}
+const inPtr = lora.get_input_ptr() >>> 2;
+const outPtr = lora.get_output_ptr() >>> 2;
+const theirZero = bench((i) => {
+  const mem = new Float32Array(ruvWasm.memory.buffer);
+  mem.set(inputs[i & 63], inPtr);
+  lora.forward();
+  return mem.subarray(outPtr, outPtr + DIM);
+}, { batch: 20000 });
+const theirArray = bench((i) => lora.forward_array(inputs[i & 63]), { batch: 20000 });
+
+const o = results.ours;
+const s = results.scalar;
+row('applyLoraInto (zero-copy)', o.applyLoraInto, s.applyLoraInto, theirZero, 150);
+row('applyLora (new array)', o.applyLora, s.applyLora, theirArray, 1000);
+row('start + 3×addStep + end', o.trajectory, s.trajectory, null, 1000);
+row(`findPatterns k=5 / ${o.patterns} patterns`, o.findPatterns, s.findPatterns, null, 10000);
+row('forceLearn 1,000 traj → 100 clusters', o.forceLearn, s.forceLearn, null, 20e6);
+
+console.log(`SONA, ${DIM}-d, rank 2, medians (this run). "theirs" = @ruvector/learning-wasm 0.1.29 WasmMicroLoRA.`);
+console.log('operation'.padEnd(40), 'ours'.padStart(10), 'target'.padStart(10), 'scalar'.padStart(10), 'simd×'.padStart(7), 'theirs'.padStart(10), 'theirs/ours'.padStart(12));
+for (const r of rows) {
+  console.log(
+    r.name.padEnd(40),
+    fmt(r.ours).padStart(10),
+    `${r.ours <= r.target ? '≤' : '>'}${fmt(r.target)}`.padStart(10),
+    fmt(r.scalar).padStart(10),
+    `${(r.scalar / r.ours).toFixed(2)}`.padStart(7),
+    (r.theirs ? fmt(r.theirs) : '—').padStart(10),
+    (r.theirs ? `${(r.theirs / r.ours).toFixed(2)}×` : '—').padStart(12),
+  );
+}
+for (const [name, file] of [['ours (pkg)', join(root, 'pkg', 'sona_wasm_bg.wasm')], ['ours scalar (no wasm-opt)', join(scalarDir, 'sona_wasm_bg.wasm')], ['@ruvector/learning-wasm', join(root, 'node_modules/@ruvector/learning-wasm/ruvector_learning_wasm_bg.wasm')]]) {
+  if (!existsSync(file)) continue;
+  const b = readFileSync(file);
+  console.log(`size ${name}: ${b.length} B raw, ${gzipSync(b, { level: 9 }).length} B gzip`);
+}

@@ -1,0 +1,107 @@
+// The JS API surface: names, plain objects, presets, the seed's usage example, loops and flags.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import init, { WasmSonaEngine } from 'sona-wasm';
+
+await init();
+
+const isPlain = (o) => o !== null && typeof o === 'object' && Object.getPrototypeOf(o) === Object.prototype;
+
+test('the seed\'s usage example runs as written', () => {
+  const engine = new WasmSonaEngine(256);
+  const custom = WasmSonaEngine.withConfig({
+    hidden_dim: 256, embedding_dim: 256, micro_lora_rank: 2, base_lora_rank: 16, ewc_lambda: 1000.0, pattern_clusters: 128,
+  });
+  const embedding = new Float32Array(256).fill(0.1);
+  const trajectoryId = engine.startTrajectory(embedding);
+  assert.equal(typeof trajectoryId, 'number');
+  engine.recordStep(trajectoryId, 42, 0.8, 1000);
+  engine.endTrajectory(trajectoryId, 0.85);
+  const output = engine.applyLora(new Float32Array(256).fill(1.0));
+  assert.ok(output instanceof Float32Array && output.length === 256);
+  assert.equal(engine.runInstantCycle(), 1);
+  assert.equal(engine.tick(), false, 'the first tick starts the clock');
+  const stats = engine.stats();
+  assert.ok(isPlain(stats));
+  assert.equal(stats.patterns_stored, 0);
+  assert.equal(stats.trajectories_completed, 1);
+  assert.equal(stats.steps_recorded, 1);
+  assert.equal(custom.getConfig().base_lora_rank, 16);
+  assert.equal(custom.getConfig().pattern_clusters, 128);
+  assert.equal(custom.hiddenDim, 256);
+  engine.free();
+  custom.free();
+});
+
+test('withConfig: missing fields take defaults, presets apply, embedding_dim follows hidden_dim', () => {
+  const d = WasmSonaEngine.withConfig({}).getConfig();
+  assert.ok(isPlain(d));
+  assert.deepEqual(
+    [d.hidden_dim, d.embedding_dim, d.micro_lora_rank, d.base_lora_rank, d.pattern_clusters, d.trajectory_capacity, d.ewc_lambda],
+    [256, 256, 2, 8, 100, 10000, 2000],
+  );
+  const edge = WasmSonaEngine.withConfig({ preset: 'edge_deployment', hidden_dim: 64 }).getConfig();
+  assert.deepEqual([edge.hidden_dim, edge.embedding_dim, edge.micro_lora_rank, edge.trajectory_capacity, edge.quality_threshold], [64, 64, 1, 200, 0.5]);
+  assert.deepEqual(WasmSonaEngine.presets(), ['default', 'max_throughput', 'max_quality', 'edge_deployment', 'batch_processing', 'for_ephemeral', 'for_coordinator']);
+  for (const name of WasmSonaEngine.presets()) {
+    const e = WasmSonaEngine.fromPreset(name, 1);
+    assert.equal(e.getConfig().hidden_dim, 256);
+    e.free();
+  }
+  assert.equal(WasmSonaEngine.fromPreset('for_coordinator').getConfig().pattern_clusters, 200);
+});
+
+test('the same seed replays exactly; a different seed differs', () => {
+  const run = (seed) => {
+    const e = WasmSonaEngine.withConfig({ hidden_dim: 32, seed, micro_flush_interval: 0 });
+    const x = Float32Array.from({ length: 32 }, (_, i) => Math.cos(i));
+    for (let t = 0; t < 10; t++) {
+      const id = e.startTrajectory(x.map((v, i) => v + Math.sin(t * i) * 0.1));
+      e.recordStep(id, t, t / 10, 5);
+      e.recordStep(id, t + 100, 1 - t / 10, 5);
+      e.endTrajectory(id, 0.7);
+    }
+    e.runInstantCycle();
+    return e.applyLora(x);
+  };
+  assert.deepEqual(run(5), run(5));
+  assert.notDeepEqual(run(5), run(6));
+});
+
+test('setEnabled(false) stops learning; tickAt honours background_interval_ms; getStats is stats', () => {
+  const e = WasmSonaEngine.withConfig({ hidden_dim: 8, background_interval_ms: 100, seed: 2 });
+  const x = new Float32Array(8).fill(0.5);
+  e.setEnabled(false);
+  assert.equal(e.isEnabled(), false);
+  let id = e.startTrajectory(x);
+  e.endTrajectory(id, 0.9);
+  assert.equal(e.stats().trajectories_skipped, 1);
+  assert.equal(e.tickAt(0), false);
+  e.setEnabled(true);
+  id = e.startTrajectory(x);
+  e.setTrajectoryRoute(id, 'code-model');
+  e.addTrajectoryContext(id, 'repo');
+  e.endTrajectory(id, 0.9);
+  assert.equal(e.tickAt(1000), false, 'starts the clock');
+  assert.equal(e.tickAt(1099), false);
+  assert.equal(e.tickAt(1100), true);
+  const s = e.getStats();
+  assert.deepEqual(s, e.stats());
+  assert.equal(s.background_cycles, 1);
+  assert.equal(s.last_background_ms, 1100);
+  assert.equal(s.patterns_stored, 1);
+  assert.equal(e.findPatterns(x, 3)[0].pattern_type, 'codegen');
+  e.free();
+});
+
+test('learnFromFeedback revises the last trajectory and feeds the instant loop', () => {
+  const e = WasmSonaEngine.withConfig({ hidden_dim: 8, quality_threshold: 0.5, micro_flush_interval: 0, seed: 2 });
+  const id = e.startTrajectory(new Float32Array(8).fill(1));
+  e.addStep(id, Float32Array.from([1, 0, 0, 0, 0, 0, 0, 0]), new Float32Array([1]), 1);
+  e.endTrajectory(id, 0.3);
+  assert.deepEqual([e.stats().trajectories_filtered, e.stats().micro_pending], [1, 0]);
+  e.learnFromFeedback(true, 0, 1);
+  const s = e.stats();
+  assert.deepEqual([s.feedback_count, s.micro_pending, s.trajectories_buffered], [1, 1, 1]);
+  e.free();
+});
