@@ -333,7 +333,15 @@ export function setupPlayground({ MicroHnsw }) {
       snn.traced = ids;
       snn.membrane = ids.map(() => new Float32Array(HISTORY).fill(NaN));
     }
-    $('trace-neurons').textContent = ids.length ? ids.map((i) => `#${i}`).join(', ') : '—';
+    const legend = $('trace-neurons');
+    legend.replaceChildren();
+    ids.forEach((id, i) => {
+      const key = document.createElement('span');
+      key.className = `key trace-key-${i + 1}`;
+      key.textContent = `#${id}`;
+      legend.append(i ? ', ' : '', key);
+    });
+    if (!ids.length) legend.textContent = '—';
   }
 
   /** One timestep: stimulus from the query's neighbours, then the core's full tick. */
