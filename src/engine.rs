@@ -171,6 +171,8 @@ pub struct SonaEngine {
     pub(crate) enabled: bool,
     pub(crate) counters: Counters,
     scratch: Vec<f32>,
+    /// Recycled `hidden_dim`-long vectors (not state): trajectories reuse them instead of allocating.
+    spare: Vec<Vec<f32>>,
 }
 
 impl PartialEq for SonaEngine {
@@ -233,7 +235,8 @@ impl SonaEngine {
             base_loss: 0.0,
             enabled: true,
             counters: Counters::default(),
-            scratch: vec![0.0; 2 * dim],
+            scratch: vec![0.0; 4 * dim],
+            spare: Vec::new(),
             micro,
             base,
             rng,
@@ -245,7 +248,8 @@ impl SonaEngine {
     /// Rebuilds the non-persisted parts after loading.
     pub(crate) fn finish_load(mut self) -> Self {
         self.kernels = Kernels::new(self.config.enable_simd);
-        self.scratch = vec![0.0; 2 * self.config.hidden_dim];
+        self.scratch = vec![0.0; 4 * self.config.hidden_dim];
+        self.bank.refresh_norms(self.kernels);
         self
     }
 
@@ -274,6 +278,7 @@ impl SonaEngine {
         SonaEngine {
             kernels: Kernels::new(config.enable_simd),
             scratch: Vec::new(),
+            spare: Vec::new(),
             config,
             seed,
             rng,
@@ -321,6 +326,23 @@ impl SonaEngine {
         self.config.hidden_dim
     }
 
+    /// A zeroed `hidden_dim` vector, recycled when possible.
+    fn spare_vec(&mut self) -> Vec<f32> {
+        match self.spare.pop() {
+            Some(mut v) => {
+                v.iter_mut().for_each(|x| *x = 0.0);
+                v
+            }
+            None => vec![0.0; self.dim()],
+        }
+    }
+
+    fn recycle(&mut self, v: Vec<f32>) {
+        if self.spare.len() < 16 && v.len() == self.dim() {
+            self.spare.push(v);
+        }
+    }
+
     fn open_index(&self, id: u64) -> Result<usize> {
         match self.open.iter().position(|t| t.id == id) {
             Some(i) => Ok(i),
@@ -337,7 +359,12 @@ impl SonaEngine {
         }
         let id = self.next_id;
         self.next_id += 1;
-        self.open.push(QueryTrajectory::new(id, query_embedding.to_vec()));
+        let mut query = self.spare_vec();
+        query.copy_from_slice(query_embedding);
+        let mut t = QueryTrajectory { query_embedding: query, context_ids: Vec::new(), ..QueryTrajectory::new(id, Vec::new()) };
+        t.reward_weighted_sum = self.spare_vec();
+        t.activation_sum = self.spare_vec();
+        self.open.push(t);
         self.counters.trajectories_started += 1;
         Ok(id)
     }
@@ -371,11 +398,12 @@ impl SonaEngine {
         }
         let dim = self.dim();
         let mut code = core::mem::take(&mut self.scratch);
-        for (j, c) in code[dim..].iter_mut().enumerate() {
+        for (j, c) in code[dim..2 * dim].iter_mut().enumerate() {
             *c = hash_unit(node_id as u64, j as u64);
         }
-        normalize(&mut code[dim..]);
-        let (gated, act) = code.split_at_mut(dim);
+        normalize(&mut code[dim..2 * dim]);
+        let (gated, rest) = code.split_at_mut(dim);
+        let act = &rest[..dim];
         fold_step(self.kernels, &mut self.open[i], TrajectoryStep { activations: act, attention_weights: &[], reward: score }, gated);
         self.scratch = code;
         let t = &mut self.open[i];
@@ -415,6 +443,9 @@ impl SonaEngine {
         self.counters.trajectories_completed += 1;
         if !self.enabled {
             self.counters.trajectories_skipped += 1;
+            for v in [t.query_embedding, t.reward_weighted_sum, t.activation_sum] {
+                self.recycle(v);
+            }
             return Ok(());
         }
         let gradient = reinforce_gradient(self.kernels, &mut t, self.reward_mean);
@@ -431,7 +462,7 @@ impl SonaEngine {
         if quality >= self.config.quality_threshold {
             self.counters.trajectories_learned += 1;
             self.accumulate_micro(&t.query_embedding, &gradient, quality);
-            self.buffer.push(LearningSignal {
+            let dropped = self.buffer.push(LearningSignal {
                 trajectory_id: id,
                 query_embedding: t.query_embedding,
                 gradient_estimate: gradient,
@@ -441,25 +472,33 @@ impl SonaEngine {
                 model_route: t.model_route,
                 context_ids: t.context_ids,
             });
+            if let Some(old) = dropped {
+                self.recycle(old.query_embedding);
+                self.recycle(old.gradient_estimate);
+            }
             self.maybe_auto_flush();
         } else {
             self.counters.trajectories_filtered += 1;
+            self.recycle(t.query_embedding);
+            self.recycle(gradient);
         }
+        let acts = core::mem::take(&mut t.activation_sum);
+        self.recycle(acts);
         Ok(())
     }
 
     fn accumulate_micro(&mut self, query: &[f32], gradient: &[f32], quality: f32) {
         let dim = self.dim();
-        let mut scratch = core::mem::take(&mut self.scratch);
-        let mut xt = vec![0.0f32; 2 * dim];
+        let mut buf = core::mem::take(&mut self.scratch);
+        let (scratch, xt) = buf.split_at_mut(2 * dim);
         let (x_hat, target) = xt.split_at_mut(dim);
         x_hat.copy_from_slice(query);
         normalize(x_hat);
         for (t, g) in target.iter_mut().zip(gradient) {
             *t = quality * g;
         }
-        self.micro.accumulate(self.kernels, x_hat, target, quality, &mut self.micro_grad, &mut scratch);
-        self.scratch = scratch;
+        self.micro.accumulate(self.kernels, x_hat, target, quality, &mut self.micro_grad, scratch);
+        self.scratch = buf;
     }
 
     fn maybe_auto_flush(&mut self) {
@@ -533,12 +572,17 @@ impl SonaEngine {
 
     /// `output = input + MicroLoRA delta(input)`; both `hidden_dim` long.
     pub fn apply_lora_into(&self, input: &[f32], output: &mut [f32]) -> Result<()> {
-        check_vector("input", input, self.dim())?;
+        if input.len() != self.dim() {
+            return Err(SonaError::DimensionMismatch { what: "input", expected: self.dim(), got: input.len() });
+        }
         if output.len() != self.dim() {
             return Err(SonaError::DimensionMismatch { what: "output", expected: self.dim(), got: output.len() });
         }
-        self.micro.apply_into(self.kernels, input, output);
-        Ok(())
+        if self.micro.apply_checked(self.kernels, input, output) {
+            Ok(())
+        } else {
+            check_vector("input", input, self.dim())
+        }
     }
 
     /// `input + MicroLoRA delta(input)` as a new vector.

@@ -75,6 +75,13 @@ impl Kernels {
         }
     }
 
+    /// LoRA down projection fused with the finiteness probe of `x`: fills `h` and returns
+    /// Σ (xᵢ − xᵢ) (0 iff `x` is all finite). One pass over `x` for ranks 1–2.
+    #[inline]
+    pub fn lora_down_probe(self, rows: &[f32], x: &[f32], h: &mut [f32]) -> f32 {
+        dispatch!(self, lora_down_probe(rows, x, h))
+    }
+
     /// LoRA up projection fused with the residual: `out = x + Σ_r coeff[r]·rows[r]`.
     #[inline]
     pub fn lora_up_add(self, out: &mut [f32], x: &[f32], rows: &[f32], coeff: &[f32]) {
@@ -120,6 +127,16 @@ pub mod scalar {
     #[allow(clippy::eq_op)]
     pub fn finite_probe(x: &[f32]) -> f32 {
         x.iter().map(|v| v - v).sum()
+    }
+
+    /// `h[r] = rows[r] · x`, returning `finite_probe(x)`.
+    #[inline(never)]
+    pub fn lora_down_probe(rows: &[f32], x: &[f32], h: &mut [f32]) -> f32 {
+        let dim = x.len();
+        for (r, hr) in h.iter_mut().enumerate() {
+            *hr = dot(&rows[r * dim..(r + 1) * dim], x);
+        }
+        finite_probe(x)
     }
 
     /// out = x + Σ_r coeff[r]·rows[r].
@@ -203,6 +220,48 @@ pub mod simd {
             i += 1;
         }
         s
+    }
+
+    /// `h[r] = rows[r] · x`, returning `finite_probe(x)`; ranks 1–2 in a single pass.
+    #[inline(never)]
+    #[allow(clippy::eq_op)]
+    pub fn lora_down_probe(rows: &[f32], x: &[f32], h: &mut [f32]) -> f32 {
+        let dim = x.len();
+        if h.len() > 2 {
+            for (r, hr) in h.iter_mut().enumerate() {
+                *hr = dot(&rows[r * dim..(r + 1) * dim], x);
+            }
+            return finite_probe(x);
+        }
+        let two = h.len() == 2;
+        let r0 = &rows[..dim];
+        let r1 = if two { &rows[dim..2 * dim] } else { r0 };
+        let (mut a0, mut a1, mut p) = (f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0));
+        let mut i = 0;
+        // SAFETY: i+4 <= dim <= every slice length.
+        unsafe {
+            while i + 4 <= dim {
+                let v = load(x, i);
+                p = f32x4_add(p, f32x4_sub(v, v));
+                a0 = f32x4_add(a0, f32x4_mul(v, load(r0, i)));
+                if two {
+                    a1 = f32x4_add(a1, f32x4_mul(v, load(r1, i)));
+                }
+                i += 4;
+            }
+        }
+        let (mut s0, mut s1, mut sp) = (hsum(a0), hsum(a1), hsum(p));
+        while i < dim {
+            s0 += x[i] * r0[i];
+            s1 += x[i] * r1[i];
+            sp += x[i] - x[i];
+            i += 1;
+        }
+        h[0] = s0;
+        if two {
+            h[1] = s1;
+        }
+        sp
     }
 
     /// y ← y + α·x.
@@ -387,6 +446,11 @@ mod simd_vs_scalar {
                 assert!(y1.iter().zip(&y2).all(|(p, q)| close(*p, *q, 1.0)), "axpy n={n}");
                 for rank in 1..=3 {
                     let rows = random(&mut r, rank * n);
+                    let (mut h1, mut h2) = ([0.0f32; 3], [0.0f32; 3]);
+                    let p1 = simd::lora_down_probe(&rows, &a, &mut h1[..rank]);
+                    let p2 = scalar::lora_down_probe(&rows, &a, &mut h2[..rank]);
+                    assert!(p1 == 0.0 && p2 == 0.0);
+                    assert!(h1.iter().zip(&h2).all(|(p, q)| close(*p, *q, 16.0)), "lora_down_probe n={n} rank={rank}");
                     let coeff = random(&mut r, rank);
                     let (mut o1, mut o2) = (alloc::vec![0.0; n], alloc::vec![0.0; n]);
                     simd::lora_up_add(&mut o1, &a, &rows, &coeff);

@@ -103,6 +103,21 @@ impl LoraAdapter {
         k.lora_up_add(out, x, &self.up, c);
     }
 
+    /// `out = x + delta(x)` if `x` is all finite (one fused pass checks it); returns `false` and
+    /// leaves `out` untouched otherwise.
+    #[inline]
+    pub fn apply_checked(&self, k: Kernels, x: &[f32], out: &mut [f32]) -> bool {
+        let mut coeff = [0.0f32; 16];
+        let c = &mut coeff[..self.rank];
+        if k.lora_down_probe(&self.down, x, c) != 0.0 {
+            return false;
+        }
+        let s = self.scale();
+        c.iter_mut().for_each(|v| *v *= s);
+        k.lora_up_add(out, x, &self.up, c);
+        true
+    }
+
     /// Adds `delta(x)` to `acc`.
     pub fn add_delta(&self, k: Kernels, x: &[f32], acc: &mut [f32]) {
         let mut coeff = [0.0f32; 16];

@@ -133,6 +133,22 @@ export interface SonaPattern {
 }
 "#;
 
+#[wasm_bindgen]
+extern "C" {
+    /// A plain JS object written with `obj[key] = value` (no `Reflect.set`, no exception wrapper,
+    /// numbers passed as f64 without allocating a JS value).
+    #[wasm_bindgen(extends = Object, typescript_type = "object")]
+    type Plain;
+    #[wasm_bindgen(method, indexing_setter)]
+    fn put_num(this: &Plain, key: &JsValue, value: f64);
+    #[wasm_bindgen(method, indexing_setter)]
+    fn put_val(this: &Plain, key: &JsValue, value: &JsValue);
+}
+
+fn plain() -> Plain {
+    Object::new().unchecked_into()
+}
+
 /// Installs the panic hook once, when the module is instantiated.
 #[cfg(not(test))]
 #[wasm_bindgen(start)]
@@ -169,21 +185,16 @@ fn random_seed() -> u64 {
     }
 }
 
-fn set(o: &Object, key: &str, v: &JsValue) {
-    // Reflect.set on a fresh plain object cannot fail.
-    let _ = Reflect::set(o, &JsValue::from_str(key), v);
+fn num(o: &Plain, key: &str, v: f64) {
+    o.put_num(&JsValue::from_str(key), v);
 }
 
-fn num(o: &Object, key: &str, v: f64) {
-    set(o, key, &JsValue::from_f64(v));
-}
-
-fn flag(o: &Object, key: &str, v: bool) {
-    set(o, key, &JsValue::from_bool(v));
+fn flag(o: &Plain, key: &str, v: bool) {
+    o.put_val(&JsValue::from_str(key), &JsValue::from_bool(v));
 }
 
 fn config_object(c: &SonaConfig) -> JsValue {
-    let o = Object::new();
+    let o = plain();
     num(&o, "hidden_dim", c.hidden_dim as f64);
     num(&o, "embedding_dim", c.embedding_dim as f64);
     num(&o, "micro_lora_rank", c.micro_lora_rank as f64);
@@ -202,7 +213,7 @@ fn config_object(c: &SonaConfig) -> JsValue {
 }
 
 fn stats_object(s: &EngineStats) -> JsValue {
-    let o = Object::new();
+    let o = plain();
     let c = &s.counters;
     num(&o, "trajectories_started", c.trajectories_started as f64);
     num(&o, "trajectories_completed", c.trajectories_completed as f64);
@@ -236,7 +247,7 @@ fn stats_object(s: &EngineStats) -> JsValue {
 }
 
 fn report_object(r: &LearnReport) -> JsValue {
-    let o = Object::new();
+    let o = plain();
     num(&o, "trajectories_used", r.trajectories_used as f64);
     num(&o, "clusters_formed", r.clusters_formed as f64);
     num(&o, "patterns_merged", r.patterns_merged as f64);
@@ -277,21 +288,18 @@ const PATTERN_KEYS: [&str; 17] = [
 ];
 
 fn pattern_object(keys: &[JsValue], p: &LearnedPattern, similarity: f32) -> JsValue {
-    let o = Object::new();
-    let put = |i: usize, v: &JsValue| {
-        let _ = Reflect::set(&o, &keys[i], v);
-    };
-    put(0, &JsValue::from_f64(p.id as f64));
-    put(1, &Float32Array::from(&p.centroid[..]));
-    put(2, &Float32Array::from(&p.direction[..]));
-    put(3, &JsValue::from_f64(p.cluster_size as f64));
-    put(4, &JsValue::from_f64(p.total_weight as f64));
-    put(5, &JsValue::from_f64(p.avg_quality as f64));
-    put(6, &JsValue::from_f64(p.created_at as f64));
-    put(7, &JsValue::from_f64(p.last_accessed as f64));
-    put(8, &JsValue::from_f64(p.access_count as f64));
-    put(9, &keys[11 + p.pattern_type.index() as usize]);
-    put(10, &JsValue::from_f64(similarity as f64));
+    let o = plain();
+    o.put_num(&keys[0], p.id as f64);
+    o.put_val(&keys[1], &Float32Array::from(&p.centroid[..]));
+    o.put_val(&keys[2], &Float32Array::from(&p.direction[..]));
+    o.put_num(&keys[3], p.cluster_size as f64);
+    o.put_num(&keys[4], p.total_weight as f64);
+    o.put_num(&keys[5], p.avg_quality as f64);
+    o.put_num(&keys[6], p.created_at as f64);
+    o.put_num(&keys[7], p.last_accessed as f64);
+    o.put_num(&keys[8], p.access_count as f64);
+    o.put_val(&keys[9], &keys[11 + p.pattern_type.index() as usize]);
+    o.put_num(&keys[10], similarity as f64);
     o.into()
 }
 
@@ -366,11 +374,13 @@ fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsError> {
 pub struct WasmSonaEngine {
     engine: SonaEngine,
     pattern_keys: Vec<JsValue>,
+    scratch_out: Vec<f32>,
 }
 
 impl WasmSonaEngine {
     fn wrap(engine: SonaEngine) -> Self {
-        WasmSonaEngine { engine, pattern_keys: PATTERN_KEYS.iter().map(|k| JsValue::from_str(k)).collect() }
+        let dim = engine.config().hidden_dim;
+        WasmSonaEngine { engine, pattern_keys: PATTERN_KEYS.iter().map(|k| JsValue::from_str(k)).collect(), scratch_out: alloc::vec![0.0; dim] }
     }
 }
 
@@ -469,11 +479,18 @@ impl WasmSonaEngine {
         self.engine.apply_lora(input).map_err(err)
     }
 
-    /// Writes `input + MicroLoRA(input)` into the caller's `output` (a Float32Array of
-    /// `hidden_dim` floats); no result array is allocated.
+    /// Writes `input + MicroLoRA(input)` into the caller's `output`, a Float32Array of
+    /// `hidden_dim` floats: no result array is allocated, `output` is filled in place (and left
+    /// untouched on error).
     #[wasm_bindgen(js_name = applyLoraInto)]
-    pub fn apply_lora_into(&self, input: &[f32], output: &mut [f32]) -> Result<(), JsError> {
-        self.engine.apply_lora_into(input, output).map_err(err)
+    pub fn apply_lora_into(&mut self, input: &[f32], output: &Float32Array) -> Result<(), JsError> {
+        let dim = self.scratch_out.len();
+        if output.length() as usize != dim {
+            return Err(err(SonaError::DimensionMismatch { what: "output", expected: dim, got: output.length() as usize }));
+        }
+        self.engine.apply_lora_into(input, &mut self.scratch_out).map_err(err)?;
+        output.copy_from(&self.scratch_out);
+        Ok(())
     }
 
     /// `input + BaseLoRA_layer(input)` for one layer (0-based, < `base_lora_layers`).

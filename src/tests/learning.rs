@@ -255,3 +255,22 @@ fn auto_flush_every_n_trajectories() {
     assert_eq!((s.counters.instant_cycles, s.counters.micro_samples_applied, s.micro_pending), (2, 8, 1));
     assert!(s.micro_lora_norm > 0.0);
 }
+
+/// The node code of `record_step` is a unit vector: one step with reward 1 against a running
+/// mean of 0 yields a learned direction equal to the code, independent of scratch-buffer sizes.
+#[test]
+fn node_code_is_unit_length_and_deterministic() {
+    let dim = 24;
+    let mut e = engine(SonaConfig { hidden_dim: dim, embedding_dim: dim, ..SonaConfig::default() }, 1);
+    let id = e.start_trajectory(&alloc::vec![1.0; dim]).unwrap();
+    e.record_step(id, 3, 1.0, 0.0).unwrap();
+    let t = &e.open[0];
+    let n: f32 = t.reward_weighted_sum.iter().map(|v| v * v).sum();
+    assert!((n - 1.0).abs() < 1e-5, "unit code, |code|² = {n}");
+    let expected: Vec<f32> = {
+        let mut v: Vec<f32> = (0..dim as u64).map(|j| crate::rng::hash_unit(3, j)).collect();
+        normalize(&mut v);
+        v
+    };
+    assert_eq!(t.reward_weighted_sum, expected);
+}
