@@ -127,14 +127,11 @@ impl fmt::Display for FloatText {
         }
         let sign = if v < 0.0 { "-" } else { "" };
         let a = if v < 0.0 { -v } else { v };
-        if a >= 9.0e15 {
-            // Beyond exact integers: mantissa and power of ten.
-            let e = libm::floor(libm::log10(a)) as i32;
-            let m = a / libm::pow(10.0, e as f64);
-            let mi = libm::round(m * 1e6) as u64;
-            return write!(f, "{sign}{}.{:06}e{e}", mi / 1_000_000, mi % 1_000_000);
+        if a >= 1.0e12 {
+            // Large magnitudes: the integer part is enough to name the problem.
+            return if a < 1.8e19 { write!(f, "{sign}{}", a as u64) } else { write!(f, "{sign}1.8e19 or more") };
         }
-        let scaled = libm::round(a * 1e6) as u64;
+        let scaled = (a * 1e6 + 0.5) as u64;
         let (int, frac) = (scaled / 1_000_000, scaled % 1_000_000);
         if frac == 0 {
             return write!(f, "{sign}{int}");
@@ -200,6 +197,7 @@ mod tests {
         assert_eq!(format!("{}", FloatText(-0.25)), "-0.25");
         assert_eq!(format!("{}", FloatText(256.0)), "256");
         assert_eq!(format!("{}", FloatText(4294967295.0)), "4294967295");
-        assert_eq!(format!("{}", FloatText(1e20)), "1.000000e20");
+        assert_eq!(format!("{}", FloatText(1e20)), "1.8e19 or more");
+        assert_eq!(format!("{}", FloatText(-2.5e13)), "-25000000000000");
     }
 }

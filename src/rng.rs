@@ -42,11 +42,15 @@ impl Rng {
         (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
-    /// Standard normal (Box–Muller).
+    /// Approximately standard normal: the Irwin–Hall sum of 12 uniforms minus 6 (mean 0,
+    /// variance 1, support ±6). No transcendental functions, so no libm trigonometry in the wasm.
     pub fn normal(&mut self) -> f32 {
-        let u1 = 1.0 - self.next_f32(); // (0, 1]
-        let u2 = self.next_f32();
-        libm::sqrtf(-2.0 * libm::logf(u1)) * libm::cosf(core::f32::consts::TAU * u2)
+        let mut s = 0.0f32;
+        for _ in 0..6 {
+            let r = self.next_u64();
+            s += (r >> 40) as f32 + ((r >> 16) & 0xFF_FFFF) as f32;
+        }
+        s * (1.0 / (1u64 << 24) as f32) - 6.0
     }
 }
 
