@@ -134,7 +134,6 @@ const fn bad(what: &'static str) -> PersistError {
 
 impl<'a> Reader<'a> {
     #[inline(never)]
-    #[inline(never)]
     fn take(&mut self, n: usize, what: &'static str) -> R<&'a [u8]> {
         if self.b.len() - self.at < n {
             return Err(bad(what));
@@ -144,21 +143,17 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
     #[inline(never)]
-    #[inline(never)]
     fn u8(&mut self, what: &'static str) -> R<u8> {
         Ok(self.take(1, what)?[0])
     }
-    #[inline(never)]
     #[inline(never)]
     fn u32(&mut self, what: &'static str) -> R<u32> {
         Ok(u32::from_le_bytes(self.take(4, what)?.try_into().unwrap_or([0; 4])))
     }
     #[inline(never)]
-    #[inline(never)]
     fn u64(&mut self, what: &'static str) -> R<u64> {
         Ok(u64::from_le_bytes(self.take(8, what)?.try_into().unwrap_or([0; 8])))
     }
-    #[inline(never)]
     #[inline(never)]
     fn f32(&mut self, what: &'static str) -> R<f32> {
         let v = f32::from_le_bytes(self.take(4, what)?.try_into().unwrap_or([0; 4]));
@@ -169,7 +164,6 @@ impl<'a> Reader<'a> {
         }
     }
     #[inline(never)]
-    #[inline(never)]
     fn f64(&mut self, what: &'static str) -> R<f64> {
         let v = f64::from_le_bytes(self.take(8, what)?.try_into().unwrap_or([0; 8]));
         if v.is_finite() {
@@ -179,7 +173,6 @@ impl<'a> Reader<'a> {
         }
     }
     #[inline(never)]
-    #[inline(never)]
     fn bool(&mut self, what: &'static str) -> R<bool> {
         match self.u8(what)? {
             0 => Ok(false),
@@ -188,12 +181,10 @@ impl<'a> Reader<'a> {
         }
     }
     #[inline(never)]
-    #[inline(never)]
     fn usize(&mut self, what: &'static str) -> R<usize> {
         Ok(self.u64(what)? as usize)
     }
     /// A length prefix, bounded by the bytes left (each item needs at least `min_item` bytes).
-    #[inline(never)]
     #[inline(never)]
     fn len(&mut self, min_item: usize, what: &'static str) -> R<usize> {
         let n = self.u32(what)? as usize;
@@ -202,7 +193,6 @@ impl<'a> Reader<'a> {
         }
         Ok(n)
     }
-    #[inline(never)]
     #[inline(never)]
     fn f32s(&mut self, expected: usize, what: &'static str) -> R<Vec<f32>> {
         let n = self.len(4, what)?;
@@ -221,7 +211,6 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
     #[inline(never)]
-    #[inline(never)]
     fn str(&mut self, what: &'static str) -> R<String> {
         let n = self.len(1, what)?;
         if n > crate::engine::MAX_STRING_LEN {
@@ -231,11 +220,9 @@ impl<'a> Reader<'a> {
         core::str::from_utf8(bytes).map(String::from).map_err(|_| bad(what))
     }
     #[inline(never)]
-    #[inline(never)]
     fn opt_str(&mut self, what: &'static str) -> R<Option<String>> {
         Ok(if self.bool(what)? { Some(self.str(what)?) } else { None })
     }
-    #[inline(never)]
     #[inline(never)]
     fn strs(&mut self, what: &'static str) -> R<Vec<String>> {
         let n = self.len(4, what)?;
