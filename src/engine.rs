@@ -19,7 +19,7 @@ use crate::ewc::EwcPlusPlus;
 use crate::kernels::Kernels;
 use crate::lora::{flush_step, LoraAdapter, LoraGradient};
 use crate::reasoning_bank::ReasoningBank;
-use crate::rng::{hash_unit, Rng};
+use crate::rng::{node_code, Rng};
 use crate::trajectory::{fold_step, normalize, reinforce_gradient, TrajectoryBuffer};
 use crate::types::{LearnedPattern, LearningSignal, QueryTrajectory, TrajectoryStep};
 use alloc::string::String;
@@ -27,6 +27,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use serde::Serialize;
 
+/// Number of `record_step` node codes kept ready.
+const NODE_CACHE: usize = 16;
 /// At most this many trajectories may be open at once.
 pub const MAX_OPEN_TRAJECTORIES: usize = 4096;
 /// Longest accepted route or context id, in bytes.
@@ -173,6 +175,8 @@ pub struct SonaEngine {
     scratch: Vec<f32>,
     /// Recycled `hidden_dim`-long vectors (not state): trajectories reuse them instead of allocating.
     spare: Vec<Vec<f32>>,
+    /// Codes of recently used `record_step` node ids (not state: codes are a pure function of the id).
+    node_cache: Vec<(u32, Vec<f32>)>,
 }
 
 impl PartialEq for SonaEngine {
@@ -237,6 +241,7 @@ impl SonaEngine {
             counters: Counters::default(),
             scratch: vec![0.0; 4 * dim],
             spare: Vec::new(),
+            node_cache: Vec::new(),
             micro,
             base,
             rng,
@@ -279,6 +284,7 @@ impl SonaEngine {
             kernels: Kernels::new(config.enable_simd),
             scratch: Vec::new(),
             spare: Vec::new(),
+            node_cache: Vec::new(),
             config,
             seed,
             rng,
@@ -397,15 +403,23 @@ impl SonaEngine {
             return Err(SonaError::InvalidValue { what: "latencyUs", value: latency_us, expected: "a finite number >= 0" });
         }
         let dim = self.dim();
-        let mut code = core::mem::take(&mut self.scratch);
-        for (j, c) in code[dim..2 * dim].iter_mut().enumerate() {
-            *c = hash_unit(node_id as u64, j as u64);
-        }
-        normalize(&mut code[dim..2 * dim]);
-        let (gated, rest) = code.split_at_mut(dim);
-        let act = &rest[..dim];
-        fold_step(self.kernels, &mut self.open[i], TrajectoryStep { activations: act, attention_weights: &[], reward: score }, gated);
-        self.scratch = code;
+        let slot = match self.node_cache.iter().position(|(n, _)| *n == node_id) {
+            Some(slot) => slot,
+            None => {
+                let mut code = vec![0.0; dim];
+                node_code(node_id, &mut code);
+                if self.node_cache.len() < NODE_CACHE {
+                    self.node_cache.push((node_id, code));
+                    self.node_cache.len() - 1
+                } else {
+                    let slot = (self.next_id as usize) % NODE_CACHE;
+                    self.node_cache[slot] = (node_id, code);
+                    slot
+                }
+            }
+        };
+        let act = &self.node_cache[slot].1;
+        fold_step(self.kernels, &mut self.open[i], TrajectoryStep { activations: act, attention_weights: &[], reward: score }, &mut self.scratch[..dim]);
         let t = &mut self.open[i];
         t.latency_us = t.latency_us.saturating_add(latency_us as u64);
         self.counters.steps_recorded += 1;
@@ -493,10 +507,9 @@ impl SonaEngine {
         let (scratch, xt) = buf.split_at_mut(2 * dim);
         let (x_hat, target) = xt.split_at_mut(dim);
         x_hat.copy_from_slice(query);
-        normalize(x_hat);
-        for (t, g) in target.iter_mut().zip(gradient) {
-            *t = quality * g;
-        }
+        self.kernels.normalize(x_hat);
+        target.copy_from_slice(gradient);
+        self.kernels.scale(target, quality);
         self.micro.accumulate(self.kernels, x_hat, target, quality, &mut self.micro_grad, scratch);
         self.scratch = buf;
     }

@@ -54,6 +54,20 @@ impl Kernels {
         dispatch!(self, sq_l2(a, b))
     }
 
+    /// v ← α·v.
+    #[inline]
+    pub fn scale(self, v: &mut [f32], alpha: f32) {
+        dispatch!(self, scale(v, alpha))
+    }
+
+    /// Scales `v` to unit L2 norm (a (near) zero vector becomes zero); returns the old norm.
+    #[inline]
+    pub fn normalize(self, v: &mut [f32]) -> f32 {
+        let n = libm::sqrtf(self.dot(v, v));
+        self.scale(v, if n > 1e-12 { 1.0 / n } else { 0.0 });
+        n
+    }
+
     /// Σ (xᵢ − xᵢ): 0 when every value is finite, NaN otherwise.
     #[inline]
     pub fn finite_probe(self, x: &[f32]) -> f32 {
@@ -127,6 +141,12 @@ pub mod scalar {
     #[allow(clippy::eq_op)]
     pub fn finite_probe(x: &[f32]) -> f32 {
         x.iter().map(|v| v - v).sum()
+    }
+
+    /// v ← α·v.
+    #[inline(never)]
+    pub fn scale(v: &mut [f32], alpha: f32) {
+        v.iter_mut().for_each(|x| *x *= alpha);
     }
 
     /// `h[r] = rows[r] · x`, returning `finite_probe(x)`.
@@ -262,6 +282,26 @@ pub mod simd {
             h[1] = s1;
         }
         sp
+    }
+
+    /// v ← α·v.
+    #[inline(never)]
+    pub fn scale(v: &mut [f32], alpha: f32) {
+        let n = v.len();
+        let va = f32x4_splat(alpha);
+        let mut i = 0;
+        // SAFETY: i+4 <= n.
+        unsafe {
+            while i + 4 <= n {
+                let x = f32x4_mul(va, load(v, i));
+                store(v, i, x);
+                i += 4;
+            }
+        }
+        while i < n {
+            v[i] *= alpha;
+            i += 1;
+        }
     }
 
     /// y ← y + α·x.
@@ -444,6 +484,9 @@ mod simd_vs_scalar {
                 simd::axpy(&mut y1, alpha, &b);
                 scalar::axpy(&mut y2, alpha, &b);
                 assert!(y1.iter().zip(&y2).all(|(p, q)| close(*p, *q, 1.0)), "axpy n={n}");
+                simd::scale(&mut y1, alpha);
+                scalar::scale(&mut y2, alpha);
+                assert!(y1.iter().zip(&y2).all(|(p, q)| close(*p, *q, 4.0)), "scale n={n}");
                 for rank in 1..=3 {
                     let rows = random(&mut r, rank * n);
                     let (mut h1, mut h2) = ([0.0f32; 3], [0.0f32; 3]);

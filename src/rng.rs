@@ -54,11 +54,20 @@ impl Rng {
     }
 }
 
-/// Stateless hash of `(key, index)` to a uniform value in `[-1, 1)`; used to give every `recordStep`
-/// node id a fixed pseudo-random code vector, identical across engines and sessions.
-pub fn hash_unit(key: u64, index: u64) -> f32 {
-    let mut r = Rng::new(key.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    r.next_f32() * 2.0 - 1.0
+/// The fixed pseudo-random code of a `record_step` node id: `out.len()` values uniform in
+/// [-1, 1) from a generator seeded by the node id (two values per 64 random bits), scaled to unit
+/// length. Identical across engines, seeds and sessions.
+pub fn node_code(node_id: u32, out: &mut [f32]) {
+    let mut r = Rng::new(0xA076_1D64_78BD_642F ^ (node_id as u64).wrapping_mul(0xE703_7ED1_A0B4_28DB));
+    const INV: f32 = 1.0 / (1u64 << 31) as f32;
+    for pair in out.chunks_mut(2) {
+        let v = r.next_u64();
+        pair[0] = (v >> 32) as u32 as f32 * INV - 1.0;
+        if pair.len() > 1 {
+            pair[1] = v as u32 as f32 * INV - 1.0;
+        }
+    }
+    crate::trajectory::normalize(out);
 }
 
 #[cfg(test)]

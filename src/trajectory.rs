@@ -49,14 +49,13 @@ pub fn reinforce_gradient(k: Kernels, t: &mut QueryTrajectory, fallback_baseline
         return g;
     }
     let mean = (t.reward_sum / t.step_count as f64) as f32;
-    let scale: f32 = g.iter().map(|x| x.abs()).sum::<f32>() + mean.abs() * t.activation_sum.iter().map(|x| x.abs()).sum::<f32>();
+    let scale = k.dot(&g, &g) + mean * mean * k.dot(&t.activation_sum, &t.activation_sum);
     k.axpy(&mut g, -mean, &t.activation_sum);
-    let spread: f32 = g.iter().map(|x| x.abs()).sum();
-    if spread <= 1e-5 * scale + 1e-12 {
+    if k.dot(&g, &g) <= 1e-10 * scale + 1e-24 {
         // All rewards equal: Σ (r − b)·a with b = running mean = current g + (mean − b)·Σ a.
         k.axpy(&mut g, mean - fallback_baseline, &t.activation_sum);
     }
-    normalize(&mut g);
+    k.normalize(&mut g);
     g
 }
 

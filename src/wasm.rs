@@ -475,8 +475,9 @@ impl WasmSonaEngine {
 
     /// `input + MicroLoRA(input)` as a new Float32Array (`hidden_dim` floats in and out).
     #[wasm_bindgen(js_name = applyLora)]
-    pub fn apply_lora(&self, input: &[f32]) -> Result<Vec<f32>, JsError> {
-        self.engine.apply_lora(input).map_err(err)
+    pub fn apply_lora(&mut self, input: &[f32]) -> Result<Float32Array, JsError> {
+        self.engine.apply_lora_into(input, &mut self.scratch_out).map_err(err)?;
+        Ok(Float32Array::from(&self.scratch_out[..]))
     }
 
     /// Writes `input + MicroLoRA(input)` into the caller's `output`, a Float32Array of

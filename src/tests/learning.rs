@@ -268,9 +268,13 @@ fn node_code_is_unit_length_and_deterministic() {
     let n: f32 = t.reward_weighted_sum.iter().map(|v| v * v).sum();
     assert!((n - 1.0).abs() < 1e-5, "unit code, |code|² = {n}");
     let expected: Vec<f32> = {
-        let mut v: Vec<f32> = (0..dim as u64).map(|j| crate::rng::hash_unit(3, j)).collect();
-        normalize(&mut v);
+        let mut v = alloc::vec![0.0; dim];
+        crate::rng::node_code(3, &mut v);
         v
     };
+    assert!(expected.iter().all(|x| x.abs() <= 1.0) && expected.iter().any(|x| *x != 0.0));
+    let mut other = alloc::vec![0.0; dim];
+    crate::rng::node_code(4, &mut other);
+    assert!(cosine(&expected, &other).abs() < 0.7, "different ids, different codes");
     assert_eq!(t.reward_weighted_sum, expected);
 }
