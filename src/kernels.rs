@@ -96,6 +96,16 @@ impl Kernels {
         dispatch!(self, lora_down_probe(rows, x, h))
     }
 
+    /// One fused pass of the LoRA learning rule for rank 1–2 (see `lora::LoraAdapter::accumulate`).
+    /// `c = [s·h₀, s·h₁, h₀, h₁, a₀, a₁, b₀, b₁]`; per feature `i`:
+    /// `e = Σ_r c[r]·up_r[i] − t[i]`, `q = x[i] − Σ_r c[2+r]·down_r[i]`,
+    /// `g_up_r[i] += c[4+r]·e`, `g_down_r[i] += c[6+r]·q`. Returns `½Σe²`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn lora_accumulate12(self, x: &[f32], t: &[f32], down: &[f32], up: &[f32], c: &[f32; 8], g_down: &mut [f32], g_up: &mut [f32]) -> f32 {
+        dispatch!(self, lora_accumulate12(x, t, down, up, c, g_down, g_up))
+    }
+
     /// LoRA up projection fused with the residual: `out = x + Σ_r coeff[r]·rows[r]`.
     #[inline]
     pub fn lora_up_add(self, out: &mut [f32], x: &[f32], rows: &[f32], coeff: &[f32]) {
@@ -147,6 +157,28 @@ pub mod scalar {
     #[inline(never)]
     pub fn scale(v: &mut [f32], alpha: f32) {
         v.iter_mut().for_each(|x| *x *= alpha);
+    }
+
+    /// Fused rank-1/2 LoRA update (see [`super::Kernels::lora_accumulate12`]); the rank is
+    /// `down.len() / x.len()`.
+    #[inline(never)]
+    pub fn lora_accumulate12(x: &[f32], t: &[f32], down: &[f32], up: &[f32], c: &[f32; 8], g_down: &mut [f32], g_up: &mut [f32]) -> f32 {
+        let dim = x.len();
+        let rank = down.len() / dim;
+        let mut loss = 0.0f32;
+        for i in 0..dim {
+            let (mut e, mut q) = (-t[i], x[i]);
+            for r in 0..rank {
+                e += c[r] * up[r * dim + i];
+                q -= c[2 + r] * down[r * dim + i];
+            }
+            for r in 0..rank {
+                g_up[r * dim + i] += c[4 + r] * e;
+                g_down[r * dim + i] += c[6 + r] * q;
+            }
+            loss += e * e;
+        }
+        0.5 * loss
     }
 
     /// `h[r] = rows[r] · x`, returning `finite_probe(x)`.
@@ -282,6 +314,54 @@ pub mod simd {
             h[1] = s1;
         }
         sp
+    }
+
+    /// Fused rank-1/2 LoRA update (see [`super::Kernels::lora_accumulate12`]).
+    #[inline(never)]
+    pub fn lora_accumulate12(x: &[f32], t: &[f32], down: &[f32], up: &[f32], c: &[f32; 8], g_down: &mut [f32], g_up: &mut [f32]) -> f32 {
+        let dim = x.len();
+        let two = down.len() >= 2 * dim;
+        let (d0, d1) = (&down[..dim], if two { &down[dim..2 * dim] } else { &down[..dim] });
+        let (u0, u1) = (&up[..dim], if two { &up[dim..2 * dim] } else { &up[..dim] });
+        let (gd0, gd1) = g_down.split_at_mut(dim);
+        let (gu0, gu1) = g_up.split_at_mut(dim);
+        let k: [v128; 8] = core::array::from_fn(|j| f32x4_splat(if two || j % 2 == 0 { c[j] } else { 0.0 }));
+        let mut acc = f32x4_splat(0.0);
+        let mut i = 0;
+        // SAFETY: i+4 <= dim; every row slice and the first-row gradients are dim long; the second
+        // rows are used only when `two`, where they are dim long as well.
+        unsafe {
+            while i + 4 <= dim {
+                let mut e = f32x4_sub(f32x4_mul(k[0], load(u0, i)), load(t, i));
+                let mut q = f32x4_sub(load(x, i), f32x4_mul(k[2], load(d0, i)));
+                if two {
+                    e = f32x4_add(e, f32x4_mul(k[1], load(u1, i)));
+                    q = f32x4_sub(q, f32x4_mul(k[3], load(d1, i)));
+                    store(gu1, i, f32x4_add(load(gu1, i), f32x4_mul(k[5], e)));
+                    store(gd1, i, f32x4_add(load(gd1, i), f32x4_mul(k[7], q)));
+                }
+                store(gu0, i, f32x4_add(load(gu0, i), f32x4_mul(k[4], e)));
+                store(gd0, i, f32x4_add(load(gd0, i), f32x4_mul(k[6], q)));
+                acc = f32x4_add(acc, f32x4_mul(e, e));
+                i += 4;
+            }
+        }
+        let mut loss = hsum(acc);
+        while i < dim {
+            let mut e = c[0] * u0[i] - t[i];
+            let mut q = x[i] - c[2] * d0[i];
+            if two {
+                e += c[1] * u1[i];
+                q -= c[3] * d1[i];
+                gu1[i] += c[5] * e;
+                gd1[i] += c[7] * q;
+            }
+            gu0[i] += c[4] * e;
+            gd0[i] += c[6] * q;
+            loss += e * e;
+            i += 1;
+        }
+        0.5 * loss
     }
 
     /// v ← α·v.
@@ -500,6 +580,19 @@ mod simd_vs_scalar {
                     scalar::lora_up_add(&mut o2, &a, &rows, &coeff);
                     assert!(o1.iter().zip(&o2).all(|(p, q)| close(*p, *q, 4.0)), "lora_up_add n={n} rank={rank}");
                 }
+            }
+        }
+        for n in [1usize, 5, 8, 64, 256, 257] {
+            for rank in 1..=2 {
+                let (x, t) = (random(&mut r, n), random(&mut r, n));
+                let (down, up) = (random(&mut r, rank * n), random(&mut r, rank * n));
+                let c: [f32; 8] = core::array::from_fn(|_| r.normal());
+                let (mut gd1, mut gu1) = (random(&mut r, rank * n), random(&mut r, rank * n));
+                let (mut gd2, mut gu2) = (gd1.clone(), gu1.clone());
+                let l1 = simd::lora_accumulate12(&x, &t, &down, &up, &c, &mut gd1, &mut gu1);
+                let l2 = scalar::lora_accumulate12(&x, &t, &down, &up, &c, &mut gd2, &mut gu2);
+                assert!(close(l1, l2, l2), "loss n={n} rank={rank}");
+                assert!(gd1.iter().zip(&gd2).chain(gu1.iter().zip(&gu2)).all(|(p, q)| close(*p, *q, 16.0)), "grads n={n} rank={rank}");
             }
         }
         assert!(Kernels::new(true).is_simd());
