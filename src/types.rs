@@ -143,9 +143,10 @@ impl PatternType {
             (PatternType::Creative, &["creative", "story", "poem", "write"]),
             (PatternType::Conversational, &["chat", "conv", "dialog"]),
         ];
-        let lower: String = text.chars().map(|c| c.to_ascii_lowercase()).collect();
+        let hay = text.as_bytes();
+        let contains = |w: &str| hay.windows(w.len()).any(|win| win.eq_ignore_ascii_case(w.as_bytes()));
         for (kind, words) in RULES {
-            if words.iter().any(|w| lower.contains(w)) {
+            if words.iter().any(|w| contains(w)) {
                 return kind;
             }
         }

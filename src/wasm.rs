@@ -116,9 +116,9 @@ export interface SonaLearnReport {
 /** A learned pattern (the seed's `LearnedPattern` fields, plus `direction` and `similarity`). */
 export interface SonaPattern {
   id: number;
-  /** Mean of the member trajectories' unit query embeddings. */
+  /** Mean of the member trajectories' unit query embeddings (a view; the results of one call share a buffer). */
   centroid: Float32Array;
-  /** Quality-weighted mean REINFORCE direction of the members (unit length). */
+  /** Quality-weighted mean REINFORCE direction of the members (unit length; a view like `centroid`). */
   direction: Float32Array;
   cluster_size: number;
   total_weight: number;
@@ -287,11 +287,15 @@ const PATTERN_KEYS: [&str; 17] = [
     "conversational",
 ];
 
-fn pattern_object(keys: &[JsValue], p: &LearnedPattern, similarity: f32) -> JsValue {
+/// One pattern object; `vectors` holds this pattern's centroid then direction (views into one
+/// buffer shared by all results of a call: allocating one ArrayBuffer per call instead of two per
+/// pattern is most of `findPatterns`' cost).
+fn pattern_object(keys: &[JsValue], p: &LearnedPattern, similarity: f32, vectors: &Float32Array, at: u32) -> JsValue {
+    let dim = p.centroid.len() as u32;
     let o = plain();
     o.put_num(&keys[0], p.id as f64);
-    o.put_val(&keys[1], &Float32Array::from(&p.centroid[..]));
-    o.put_val(&keys[2], &Float32Array::from(&p.direction[..]));
+    o.put_val(&keys[1], &vectors.subarray(at, at + dim));
+    o.put_val(&keys[2], &vectors.subarray(at + dim, at + 2 * dim));
     o.put_num(&keys[3], p.cluster_size as f64);
     o.put_num(&keys[4], p.total_weight as f64);
     o.put_num(&keys[5], p.avg_quality as f64);
@@ -565,7 +569,14 @@ impl WasmSonaEngine {
     pub fn find_patterns(&mut self, query: &[f32], k: f64) -> Result<Array, JsError> {
         let k = integer("k", k, 4_294_967_295.0)? as usize;
         let hits = self.engine.find_patterns(query, k, js_sys::Date::now()).map_err(err)?;
-        Ok(hits.iter().map(|(p, s)| pattern_object(&self.pattern_keys, p, *s)).collect())
+        let dim = self.engine.config().hidden_dim;
+        let mut flat = Vec::with_capacity(hits.len() * 2 * dim);
+        for (p, _) in &hits {
+            flat.extend_from_slice(&p.centroid);
+            flat.extend_from_slice(&p.direction);
+        }
+        let vectors = Float32Array::from(&flat[..]);
+        Ok(hits.iter().enumerate().map(|(i, (p, s))| pattern_object(&self.pattern_keys, p, *s, &vectors, (i * 2 * dim) as u32)).collect())
     }
 
     /// Serialises the whole engine state (versioned binary format with magic, version, length and
