@@ -11,6 +11,12 @@ pub const MAX_TRAJECTORY_CAPACITY: usize = 1_000_000;
 pub const MAX_PATTERN_CLUSTERS: usize = 4096;
 /// Largest accepted `base_lora_layers`.
 pub const MAX_BASE_LORA_LAYERS: usize = 64;
+/// Most BaseLoRA weights (`2 · hidden_dim · base_lora_rank · base_lora_layers`); EWC++ keeps up to
+/// 10 task copies of them plus their Fisher, so this bounds that memory (~80 MB at the limit).
+pub const MAX_BASE_LORA_PARAMS: usize = 1 << 20;
+/// Most floats the full trajectory buffer may hold (`2 · hidden_dim · trajectory_capacity`:
+/// query + gradient per trajectory), i.e. 256 MB.
+pub const MAX_BUFFER_FLOATS: usize = 1 << 26;
 /// `ewc_lambda` must be 0 (EWC++ off) or within this range; the adaptive λ stays inside it.
 pub const EWC_LAMBDA_RANGE: (f32, f32) = (100.0, 15000.0);
 
@@ -234,6 +240,12 @@ impl SonaConfig {
         if self.base_lora_layers > MAX_BASE_LORA_LAYERS {
             return bad("base_lora_layers", "must be at most 64");
         }
+        if 2 * self.hidden_dim * self.base_lora_rank * self.base_lora_layers > MAX_BASE_LORA_PARAMS {
+            return bad("base_lora_layers", "is too large for this hidden_dim and base_lora_rank (2 x hidden_dim x base_lora_rank x base_lora_layers must be at most 1048576)");
+        }
+        if 2 * self.hidden_dim * self.trajectory_capacity > MAX_BUFFER_FLOATS {
+            return bad("trajectory_capacity", "is too large for this hidden_dim (2 x hidden_dim x trajectory_capacity must be at most 67108864)");
+        }
         if self.micro_flush_interval > MAX_TRAJECTORY_CAPACITY {
             return bad("micro_flush_interval", "must be at most 1000000");
         }
@@ -297,6 +309,8 @@ mod tests {
         assert_eq!(field_of(SonaConfig { trajectory_capacity: 0, ..d() }), "trajectory_capacity");
         assert_eq!(field_of(SonaConfig { quality_threshold: 1.5, ..d() }), "quality_threshold");
         assert_eq!(field_of(SonaConfig { base_lora_layers: 0, ..d() }), "base_lora_layers");
+        assert_eq!(field_of(SonaConfig { hidden_dim: 8192, embedding_dim: 8192, base_lora_rank: 16, base_lora_layers: 8, ..d() }), "base_lora_layers");
+        assert_eq!(field_of(SonaConfig { hidden_dim: 8192, embedding_dim: 8192, trajectory_capacity: 1_000_000, ..d() }), "trajectory_capacity");
         SonaConfig { ewc_lambda: 0.0, micro_flush_interval: 0, ..d() }.validate().unwrap();
     }
 }
