@@ -723,13 +723,19 @@ impl SonaEngine {
     /// Top-`k` patterns by cosine similarity to `query`, best first, with their similarity; each
     /// returned pattern's access count and time (`now_ms`) are updated.
     pub fn find_patterns(&mut self, query: &[f32], k: usize, now_ms: f64) -> Result<Vec<(LearnedPattern, f32)>> {
+        let hits = self.find_pattern_indices(query, k, now_ms)?;
+        Ok(hits.into_iter().map(|(i, s)| (self.bank.patterns()[i].clone(), s)).collect())
+    }
+
+    /// As [`SonaEngine::find_patterns`], returning indices into [`SonaEngine::patterns`] instead
+    /// of copies (valid until the next learning cycle).
+    pub fn find_pattern_indices(&mut self, query: &[f32], k: usize, now_ms: f64) -> Result<Vec<(usize, f32)>> {
         if k == 0 {
             return Err(SonaError::ZeroK);
         }
         check_vector("query", query, self.config.embedding_dim)?;
         let now = clock_ms(now_ms)?;
-        let hits = self.bank.find(self.kernels, query, k, now);
-        Ok(hits.into_iter().map(|(i, s)| (self.bank.patterns()[i].clone(), s)).collect())
+        Ok(self.bank.find(self.kernels, query, k, now))
     }
 
     /// The stored patterns (read-only).

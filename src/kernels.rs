@@ -224,15 +224,26 @@ pub mod simd {
         f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v) + f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v)
     }
 
-    /// Σ aᵢbᵢ, two 4-lane accumulators.
+    /// Σ aᵢbᵢ, four 4-lane accumulators (independent add chains hide the add latency).
     #[inline(never)]
     pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
         let mut i = 0;
         let mut acc0 = f32x4_splat(0.0);
         let mut acc1 = f32x4_splat(0.0);
-        // SAFETY: every load reads 4 floats at i..i+4 with i+8 <= n (or i+4 <= n) <= both lengths.
+        let mut acc2 = f32x4_splat(0.0);
+        let mut acc3 = f32x4_splat(0.0);
+        // SAFETY: every load reads 4 floats at i..i+4 with i+16, i+8 or i+4 <= n <= both lengths.
         unsafe {
+            while i + 16 <= n {
+                acc0 = f32x4_add(acc0, f32x4_mul(load(a, i), load(b, i)));
+                acc1 = f32x4_add(acc1, f32x4_mul(load(a, i + 4), load(b, i + 4)));
+                acc2 = f32x4_add(acc2, f32x4_mul(load(a, i + 8), load(b, i + 8)));
+                acc3 = f32x4_add(acc3, f32x4_mul(load(a, i + 12), load(b, i + 12)));
+                i += 16;
+            }
+            acc0 = f32x4_add(acc0, acc2);
+            acc1 = f32x4_add(acc1, acc3);
             while i + 8 <= n {
                 acc0 = f32x4_add(acc0, f32x4_mul(load(a, i), load(b, i)));
                 acc1 = f32x4_add(acc1, f32x4_mul(load(a, i + 4), load(b, i + 4)));

@@ -568,15 +568,20 @@ impl WasmSonaEngine {
     #[wasm_bindgen(js_name = findPatterns, unchecked_return_type = "SonaPattern[]")]
     pub fn find_patterns(&mut self, query: &[f32], k: f64) -> Result<Array, JsError> {
         let k = integer("k", k, 4_294_967_295.0)? as usize;
-        let hits = self.engine.find_patterns(query, k, js_sys::Date::now()).map_err(err)?;
+        let hits = self.engine.find_pattern_indices(query, k, js_sys::Date::now()).map_err(err)?;
         let dim = self.engine.config().hidden_dim;
+        let patterns = self.engine.patterns();
         let mut flat = Vec::with_capacity(hits.len() * 2 * dim);
-        for (p, _) in &hits {
-            flat.extend_from_slice(&p.centroid);
-            flat.extend_from_slice(&p.direction);
+        for &(i, _) in &hits {
+            flat.extend_from_slice(&patterns[i].centroid);
+            flat.extend_from_slice(&patterns[i].direction);
         }
         let vectors = Float32Array::from(&flat[..]);
-        Ok(hits.iter().enumerate().map(|(i, (p, s))| pattern_object(&self.pattern_keys, p, *s, &vectors, (i * 2 * dim) as u32)).collect())
+        let out = Array::new_with_length(hits.len() as u32);
+        for (j, &(i, s)) in hits.iter().enumerate() {
+            out.set(j as u32, pattern_object(&self.pattern_keys, &patterns[i], s, &vectors, (j * 2 * dim) as u32));
+        }
+        Ok(out)
     }
 
     /// Serialises the whole engine state (versioned binary format with magic, version, length and
