@@ -415,15 +415,30 @@ pub mod simd {
         }
     }
 
-    /// Σ (aᵢ − bᵢ)².
+    /// Σ (aᵢ − bᵢ)², four accumulators as in `dot`.
     #[inline(never)]
     pub fn sq_l2(a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
         let mut i = 0;
         let mut acc0 = f32x4_splat(0.0);
         let mut acc1 = f32x4_splat(0.0);
+        let mut acc2 = f32x4_splat(0.0);
+        let mut acc3 = f32x4_splat(0.0);
         // SAFETY: as in `dot`.
         unsafe {
+            while i + 16 <= n {
+                let d0 = f32x4_sub(load(a, i), load(b, i));
+                let d1 = f32x4_sub(load(a, i + 4), load(b, i + 4));
+                let d2 = f32x4_sub(load(a, i + 8), load(b, i + 8));
+                let d3 = f32x4_sub(load(a, i + 12), load(b, i + 12));
+                acc0 = f32x4_add(acc0, f32x4_mul(d0, d0));
+                acc1 = f32x4_add(acc1, f32x4_mul(d1, d1));
+                acc2 = f32x4_add(acc2, f32x4_mul(d2, d2));
+                acc3 = f32x4_add(acc3, f32x4_mul(d3, d3));
+                i += 16;
+            }
+            acc0 = f32x4_add(acc0, acc2);
+            acc1 = f32x4_add(acc1, acc3);
             while i + 8 <= n {
                 let d0 = f32x4_sub(load(a, i), load(b, i));
                 let d1 = f32x4_sub(load(a, i + 4), load(b, i + 4));
