@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-/// Why a persisted state was rejected by [`crate::SonaEngine::load_state`].
+/// Why persisted state bytes were rejected by [`crate::persist::load`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PersistError {
     /// Fewer bytes than the fixed header.

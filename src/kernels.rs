@@ -191,7 +191,7 @@ pub mod scalar {
         finite_probe(x)
     }
 
-    /// out = x + Σ_r coeff[r]·rows[r].
+    /// `out = x + Σ_r coeff[r]·rows[r]`.
     #[inline(never)]
     pub fn lora_up_add(out: &mut [f32], x: &[f32], rows: &[f32], coeff: &[f32]) {
         let dim = out.len().min(x.len());
@@ -461,7 +461,7 @@ pub mod simd {
         s
     }
 
-    /// out = x + Σ_r coeff[r]·rows[r]; ranks 1 and 2 in one pass, larger ranks row by row.
+    /// `out = x + Σ_r coeff[r]·rows[r]`; ranks 1 and 2 in one pass, larger ranks row by row.
     #[inline(never)]
     pub fn lora_up_add(out: &mut [f32], x: &[f32], rows: &[f32], coeff: &[f32]) {
         let dim = out.len().min(x.len());

@@ -3,6 +3,32 @@
 //! A `no_std` + `alloc` core — trajectories with REINFORCE, MicroLoRA and BaseLoRA adapters, EWC++,
 //! a k-means++ ReasoningBank, the three learning loops and a versioned binary state format — with
 //! SIMD128 kernels on wasm32 and a thin wasm-bindgen layer (`WasmSonaEngine`) for JavaScript.
+//!
+//! | module | concept |
+//! |---|---|
+//! | [`config`] | `SonaConfig`, the seven presets, validation |
+//! | [`types`] | trajectories, steps, learning signals, learned patterns |
+//! | [`trajectory`] | REINFORCE with baseline, the bounded trajectory buffer |
+//! | [`lora`] | low-rank adapters and their learning rule (Oja down, normalised LMS up) |
+//! | [`ewc`] | EWC++: online Fisher, task memory, adaptive λ, boundary detection |
+//! | [`reasoning_bank`] | greedy k-means++ + Lloyd, cosine search, merge, decay, prune |
+//! | [`engine`] | `SonaEngine`: the instant, background and deep loops; stats |
+//! | [`persist`] | the versioned binary state (magic, version, length, CRC-32) |
+//! | [`kernels`] | scalar and SIMD128 twins of every hot loop |
+//! | [`rng`] | the engine's seeded generator |
+//! | `wasm` (wasm32 only) | `WasmSonaEngine` bindings |
+//!
+//! ```
+//! use sona_wasm::{SonaConfig, SonaEngine};
+//! let mut e = SonaEngine::new(SonaConfig { hidden_dim: 8, embedding_dim: 8, ..SonaConfig::default() }, 42).unwrap();
+//! let id = e.start_trajectory(&[0.1; 8]).unwrap();
+//! e.add_step(id, &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[], 0.9).unwrap();
+//! e.add_step(id, &[0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[], 0.1).unwrap();
+//! e.end_trajectory(id, 0.8).unwrap();
+//! assert_eq!(e.run_instant_cycle(), 1);
+//! let report = e.force_learn(0.0).unwrap();
+//! assert_eq!(report.patterns_stored, 1);
+//! ```
 // The crate is `no_std` (core + alloc + libm) on wasm32. Native builds link std only so that the
 // cdylib has a panic handler and allocator (and for tests); no module uses std.
 #![cfg_attr(all(target_arch = "wasm32", not(test), not(feature = "std")), no_std)]
