@@ -48,7 +48,13 @@ async function npmDependencies() {
   const stamp = join(repoRoot, 'node_modules', '.sona-setup-stamp');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return note('npm devDependencies up to date');
   note('installing npm devDependencies (npm ci)');
-  const r = await run('npm', ['ci', '--no-audit', '--no-fund']);
+  let r = await run('npm', ['ci', '--no-audit', '--no-fund']);
+  if (r.code !== 0 && /can only install packages when your package\.json and package-lock\.json/.test(r.output)) {
+    // Some npm 11 releases write lockfiles without the other platforms' optional binaries (deno,
+    // workerd) and then refuse `npm ci` on them. The same pinned versions install with --no-save.
+    note('npm ci refused this npm\'s own lockfile (missing other-platform optional packages); using npm install --no-save');
+    r = await run('npm', ['install', '--no-save', '--no-audit', '--no-fund']);
+  }
   if (r.code !== 0) return problems.push('`npm ci` failed: check network access to the npm registry');
   writeFileSync(stamp, digest);
 }
