@@ -20,7 +20,7 @@ for (const moduleResolution of ['bundler', 'nodenext']) {
         strict: true,
         noEmit: true,
         skipLibCheck: false,
-        lib: ['es2022', 'dom'],
+        lib: ['es2022', 'dom', 'esnext.disposable'],
         types: [],
       },
       files: ['consumer.ts'],
