@@ -2,7 +2,13 @@
 // the raw ABI at 32 × 16-d (insert, search k=5, snn_tick, neuromorphic_search k=5 × 10 iterations),
 // each beside a plain-JS brute-force scan of the same data with the ratio; then MicroHnswCluster at
 // 8,192 × 16-d beside a JS brute-force scan and hnswlib-wasm on the same vectors, with recall@10.
-import { readdirSync, readFileSync } from 'node:fs';
+// The reference, micro-hnsw-wasm 2.3 from crates.io, is fetched and built for wasm32 in a temp dir
+// at bench time (its own release profile, wasm-opt -Oz) and timed in the same run on the same calls;
+// set MICRO_HNSW_NO_REFERENCE=1 to skip it. Nothing of it is kept in the repository.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const pkgDir = process.env.MICRO_HNSW_PKG ? `file://${process.env.MICRO_HNSW_PKG.replace(/\/?$/, '/')}` : new URL('../../pkg/', import.meta.url);
@@ -32,8 +38,8 @@ function measure(run, n) {
 
 const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
 const rows = [];
-function row(name, ns, baseline, baselineName, target) {
-  rows.push({ name, ns, baseline, baselineName, target });
+function row(name, ns, baseline, baselineName, target, reference) {
+  rows.push({ name, ns, baseline, baselineName, target, reference });
 }
 
 // ---- one core, 32 × 16-d -------------------------------------------------------------------------
@@ -41,15 +47,65 @@ const DIMS = 16;
 const data = Float32Array.from({ length: 32 * DIMS }, rand);
 const queries = Array.from({ length: 64 }, () => Float32Array.from({ length: DIMS }, rand));
 const x = new WebAssembly.Instance(module, {}).exports;
-const insertBuf = new Float32Array(x.memory.buffer, x.get_insert_ptr(), 16);
-const queryBuf = new Float32Array(x.memory.buffer, x.get_query_ptr(), 16);
-function fillCore() {
-  x.init(DIMS, 0, 0);
-  for (let i = 0; i < 32; i++) { insertBuf.set(data.subarray(i * DIMS, i * DIMS + DIMS)); x.insert(); }
+
+/** Raw-ABI timings of one instance `e` (ours or the reference): the four calls of the issue's targets. */
+function coreTimings(e) {
+  const ins = new Float32Array(e.memory.buffer, e.get_insert_ptr(), 16);
+  const qry = new Float32Array(e.memory.buffer, e.get_query_ptr(), 16);
+  const fill = () => {
+    e.init(DIMS, 0, 0);
+    for (let i = 0; i < 32; i++) { ins.set(data.subarray(i * DIMS, i * DIMS + DIMS)); e.insert(); }
+  };
+  // insert: steady state = re-initialise and fill the core, per inserted vector.
+  const insert = measure((n) => { for (let r = 0; r < n / 32; r++) fill(); }, 3200);
+  fill();
+  const search = measure((n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.search(5); } }, 20000);
+  // snn_tick with activity: keep injecting so neurons keep spiking and propagating.
+  e.snn_reset();
+  const tick = measure((n) => { for (let i = 0; i < n; i++) { e.snn_inject(i & 31, 0.6); e.snn_tick(1, 0.5, 1); } }, 20000);
+  const neuro = measure((n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.neuromorphic_search(5, 1, 10); } }, 2000);
+  return { insert, search, tick, neuro };
 }
 
-// insert: steady state = re-initialise and fill the core, per inserted vector.
-const insertNs = measure((n) => { for (let r = 0; r < n / 32; r++) fillCore(); }, 3200);
+/** micro-hnsw-wasm 2.3 built from crates.io in a temp dir; `{ exports }` or `{ error }`. */
+function buildReference() {
+  if (process.env.MICRO_HNSW_NO_REFERENCE) return { error: 'skipped (MICRO_HNSW_NO_REFERENCE set)' };
+  const dir = mkdtempSync(join(tmpdir(), 'micro-hnsw-ref-'));
+  try {
+    // Build it as published: no flags of this repository (no simd128 from .cargo/config.toml).
+    const env = { ...process.env, CARGO_TARGET_DIR: join(dir, 'target') };
+    delete env.RUSTFLAGS; delete env.CARGO_ENCODED_RUSTFLAGS; delete env.CARGO_BUILD_RUSTFLAGS;
+    const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    const probe = join(dir, 'probe');
+    mkdirSync(join(probe, 'src'), { recursive: true });
+    writeFileSync(join(probe, 'Cargo.toml'), '[package]\nname = "probe"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nmicro-hnsw-wasm = "=2.3"\n[workspace]\n');
+    writeFileSync(join(probe, 'src', 'lib.rs'), '');
+    run('cargo', ['fetch'], probe);
+    const meta = JSON.parse(run('cargo', ['metadata', '--format-version', '1'], probe).toString());
+    const pkg = meta.packages.find((p) => p.name === 'micro-hnsw-wasm');
+    if (!pkg) throw new Error('cargo metadata does not list micro-hnsw-wasm');
+    const src = join(dir, 'src-copy');
+    cpSync(join(pkg.manifest_path, '..'), src, { recursive: true });
+    run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown'], src);
+    const built = join(dir, 'target', 'wasm32-unknown-unknown', 'release', 'micro_hnsw_wasm.wasm');
+    const opt = join(dir, 'reference.wasm');
+    const wasmOpt = new URL('../../node_modules/.bin/wasm-opt', import.meta.url).pathname;
+    if (existsSync(wasmOpt)) run(wasmOpt, ['-Oz', '--enable-bulk-memory', '--enable-sign-ext', '--enable-mutable-globals', '--enable-nontrapping-float-to-int', '--enable-multivalue', built, '-o', opt], dir);
+    else copyFileSync(built, opt);
+    const bytes = readFileSync(opt);
+    return { version: pkg.version, size: bytes.length, exports: new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports };
+  } catch (e) {
+    const detail = e.stderr?.toString().trim().split('\n').slice(-3).join(' / ') || e.message;
+    return { error: `build failed (${detail})` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ours = coreTimings(x);
+const reference = buildReference();
+const theirs = reference.exports ? coreTimings(reference.exports) : null;
+
 // JS baseline for insert: copy the vector and compute its distances to the stored ones (what a
 // brute-force index pays per insert to keep a neighbour list), per vector.
 const jsStore = new Float32Array(32 * DIMS);
@@ -63,9 +119,11 @@ const jsInsertNs = measure((n) => {
   }
   return sink;
 }, 3200);
-row('insert (32 × 16-d, per vector)', insertNs, jsInsertNs, 'JS store + distances', 200);
+row('insert (32 × 16-d, per vector)', ours.insert, jsInsertNs, 'JS store + distances', 200, theirs?.insert);
 
-fillCore();
+x.init(DIMS, 0, 0);
+const insertBuf = new Float32Array(x.memory.buffer, x.get_insert_ptr(), 16);
+for (let i = 0; i < 32; i++) { insertBuf.set(data.subarray(i * DIMS, i * DIMS + DIMS)); x.insert(); }
 function jsTopK(q, k, out) {
   // plain-JS brute force: 32 squared-L2 distances and an insertion top-k
   const bestD = new Float64Array(k).fill(Infinity);
@@ -81,18 +139,14 @@ function jsTopK(q, k, out) {
   return out;
 }
 const outIds = new Int32Array(16);
-const searchNs = measure((n) => { for (let i = 0; i < n; i++) { queryBuf.set(queries[i & 63]); x.search(5); } }, 20000);
 const jsSearchNs = measure((n) => { for (let i = 0; i < n; i++) jsTopK(queries[i & 63], 5, outIds); }, 20000);
-row('search k=5 (raw ABI, query copy included)', searchNs, jsSearchNs, 'JS brute force', 100);
+row('search k=5 (raw ABI, query copy included)', ours.search, jsSearchNs, 'JS brute force', 100, theirs?.search);
 
 const wrapped = new MicroHnsw({ dims: DIMS });
 for (let i = 0; i < 32; i++) wrapped.insert(data.subarray(i * DIMS, i * DIMS + DIMS));
 const wrapNs = measure((n) => { for (let i = 0; i < n; i++) wrapped.search(queries[i & 63], 5); }, 20000);
 row('MicroHnsw.search k=5 (wrapper, objects)', wrapNs, jsSearchNs, 'JS brute force');
 
-// snn_tick with activity: keep injecting so neurons keep spiking and propagating.
-x.snn_reset();
-const tickNs = measure((n) => { for (let i = 0; i < n; i++) { x.snn_inject(i & 31, 0.6); x.snn_tick(1, 0.5, 1); } }, 20000);
 // JS baseline: the same LIF update (leak, integrate, threshold, reset) over 32 float neurons.
 const jsV = new Float64Array(32), jsI = new Float64Array(32), jsR = new Float64Array(32);
 const jsTickNs = measure((n) => {
@@ -106,16 +160,19 @@ const jsTickNs = measure((n) => {
     }
   }
 }, 20000);
-row('snn_tick (step + propagate + STDP + homeostasis)', tickNs, jsTickNs, 'JS LIF step only', 100);
+row('snn_tick (step + propagate + STDP + homeostasis)', ours.tick, jsTickNs, 'JS LIF step only', 100, theirs?.tick);
+row('neuromorphic_search k=5, 10 iterations', ours.neuro, jsSearchNs, 'JS brute force', 2000, theirs?.neuro);
 
-const neuroNs = measure((n) => { for (let i = 0; i < n; i++) { queryBuf.set(queries[i & 63]); x.neuromorphic_search(5, 1, 10); } }, 2000);
-row('neuromorphic_search k=5, 10 iterations', neuroNs, jsSearchNs, 'JS brute force', 2000);
-
-console.log('micro-HNSW, one core (32 × 16-d)            median      baseline (same run)             ratio   target');
+const refHead = theirs ? `   micro-hnsw-wasm ${reference.version} (same run)  ours ÷ ref` : '';
+console.log(`micro-HNSW, one core (32 × 16-d)               median   baseline (same run)              ratio   target${refHead}`);
 for (const r of rows) {
-  console.log(`${r.name.padEnd(46)} ${fmt(r.ns).padStart(9)}   ${(`${r.baselineName} ${fmt(r.baseline)}`).padEnd(30)} ${(r.ns / r.baseline).toFixed(2).padStart(6)}×   ${r.target ? `≤ ${fmt(r.target)}${r.ns <= r.target ? ' ✓' : ' ✗'}` : ''}`);
+  const target = r.target ? `≤ ${fmt(r.target)}${r.ns <= r.target ? ' ✓' : ' ✗'}` : '';
+  const ref = theirs && r.reference ? `   ${fmt(r.reference).padStart(9)}                 ${(r.ns / r.reference).toFixed(2).padStart(6)}×` : '';
+  console.log(`${r.name.padEnd(46)} ${fmt(r.ns).padStart(9)}   ${(`${r.baselineName} ${fmt(r.baseline)}`).padEnd(30)} ${(r.ns / r.baseline).toFixed(2).padStart(6)}×   ${target.padEnd(12)}${ref}`);
 }
-console.log('(reference micro-hnsw-wasm 2.3 as measured for the issue: insert 226 ns, search 203 ns, snn_tick 132 ns, neuromorphic_search 5.6 µs)');
+console.log(theirs
+  ? `(reference: micro-hnsw-wasm ${reference.version} from crates.io, built here as published (no simd128), wasm-opt -Oz, ${reference.size} bytes)`
+  : `(reference micro-hnsw-wasm 2.3: ${reference.error})`);
 
 // ---- cluster, 8,192 × 16-d ------------------------------------------------------------------------
 const N = 8192;
