@@ -4,7 +4,8 @@
 //! [`MicroHnsw`] method, leaving the state unchanged — nothing traps.
 //!
 //! Buffers (pointers into linear memory, stable for the instance's lifetime): insert, query and
-//! delta hold 16 `f32` (only the first `dims` are read); result and global hold 16 records of
+//! delta hold 16 `f32` (only the first `dims` are read; a query zeroes the rest of the query
+//! buffer); result and global hold 16 records of
 //! 8 bytes `{idx:u8, core_id:u8, pad:u16, distance:f32}` sorted by ascending distance, empty
 //! records (`idx` 255, distance +∞) after the last hit.
 use crate::index::MicroHnsw;

@@ -134,13 +134,20 @@ impl MicroHnsw {
         Some(v)
     }
 
-    /// The query buffer (validated like [`read`](Self::read)) and its norm (computed only for
-    /// the cosine metric, the only one that uses it; 0 otherwise).
+    /// Validates the query buffer in place (its first `dims` components finite), zeroes the
+    /// components beyond `dims` (which no query reads) and returns the query's norm, computed
+    /// only for the cosine metric, the only one that uses it (0 otherwise); `None`, changing
+    /// nothing, for a NaN/∞ component.
     #[inline(never)]
-    fn query(&self) -> Option<(Vector, f32)> {
-        let q = self.read(&self.query_buf)?;
-        let qn = if self.graph.metric == Metric::Cosine { norm(&q) } else { 0.0 };
-        Some((q, qn))
+    fn query(&mut self) -> Option<f32> {
+        let dims = self.dims();
+        if !self.query_buf.iter().take(dims).all(|&x| finite(x)) {
+            return None;
+        }
+        if dims < MAX_DIMS {
+            self.query_buf[dims..].fill(0.0);
+        }
+        Some(if self.graph.metric == Metric::Cosine { norm(&self.query_buf) } else { 0.0 })
     }
 
     fn valid(&self, idx: u8) -> bool {
@@ -167,8 +174,8 @@ impl MicroHnsw {
         if !self.valid_k(k) {
             return 0;
         }
-        let Some((q, qn)) = self.query() else { return 0 };
-        search::scan(&self.graph, &q, qn, k as usize, self.core_id, &mut self.results)
+        let Some(qn) = self.query() else { return 0 };
+        search::scan(&self.graph, &self.query_buf, qn, k as usize, self.core_id, &mut self.results)
     }
 
     /// Merges `records` into the global buffer (16 best by distance; empty records and NaN
@@ -427,10 +434,10 @@ impl MicroHnsw {
         if !self.valid_k(k) || !finite(phase_weight) {
             return 0;
         }
-        let Some((q, qn)) = self.query() else { return 0 };
+        let Some(qn) = self.query() else { return 0 };
         let n = self.graph.len();
         let mut key = [0.0f32; NEURONS];
-        self.graph.distances(&q, qn, n, &mut key);
+        self.graph.distances(&self.query_buf, qn, n, &mut key);
         for (i, d) in key.iter_mut().enumerate().take(n) {
             *d -= phase_weight * fx_to_f32(self.snn.resonance(i));
         }
@@ -528,10 +535,10 @@ impl MicroHnsw {
             return 0;
         }
         let Some(dtx) = Self::dt(dt) else { return 0 };
-        let Some((q, qn)) = self.query() else { return 0 };
+        let Some(qn) = self.query() else { return 0 };
         let n = self.graph.len();
         let mut dist = [0.0f32; NEURONS];
-        self.graph.distances(&q, qn, n, &mut dist);
+        self.graph.distances(&self.query_buf, qn, n, &mut dist);
         let mut d0 = f32::INFINITY;
         for &d in &dist[..n] {
             if d < d0 {
@@ -611,6 +618,25 @@ mod tests {
         let mut ids: Vec<usize> = (0..vs.len()).collect();
         ids.sort_by(|&a, &b| d(&vs[a]).partial_cmp(&d(&vs[b])).unwrap());
         ids
+    }
+
+    #[test]
+    fn query_components_beyond_dims_are_ignored_and_zeroed() {
+        for metric in [0u8, 1, 2] {
+            let (mut c, _) = core_with(metric, 8, 20, 11);
+            let mut q = Rng(5).vector(8);
+            c.query_buf = q;
+            assert_eq!(c.search(5), 5);
+            let clean = c.results;
+            for x in q.iter_mut().skip(8) {
+                *x = f32::NAN;
+            }
+            q[15] = 1e30;
+            c.query_buf = q;
+            assert_eq!(c.search(5), 5, "metric {metric}: garbage beyond dims is not validated");
+            assert_eq!(c.results, clean, "metric {metric}: nor read");
+            assert!(c.query_buf[8..].iter().all(|&x| x == 0.0), "and zeroed");
+        }
     }
 
     #[test]
