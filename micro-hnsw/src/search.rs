@@ -31,25 +31,26 @@ impl ResultRecord {
 /// A buffer of up to 16 records sorted by ascending distance.
 pub type Results = [ResultRecord; MAX_RESULTS];
 
-/// Inserts `rec` into the sorted prefix `out[..len]` keeping at most `k` records; equal distances
-/// keep insertion order. Returns the new length.
+/// Inserts `rec` (distance not NaN) into the sorted prefix `out[..len]` keeping at most `k`
+/// records (`k` clamped to 1..=16); equal distances keep insertion order. Returns the new length.
+/// Branch-light: one compare rejects a candidate that does not beat the k-th best, and indices
+/// are masked to the buffer so the hot loop carries no bounds checks.
+#[inline(always)]
 pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord) -> usize {
-    let k = k.min(MAX_RESULTS);
-    let mut p = len.min(k);
-    while p > 0 && out[p - 1].distance > rec.distance {
-        if p < k {
-            out[p] = out[p - 1];
-        }
+    let k = k.clamp(1, MAX_RESULTS);
+    let len = len.min(k);
+    // Cheap reject first: most candidates do not beat the current k-th best.
+    if len == k && rec.distance >= out[slot(k - 1)].distance {
+        return len;
+    }
+    // Shift the worse records up by one (the k-th best, if the prefix is full, falls off).
+    let mut p = if len < k { len } else { k - 1 };
+    while p > 0 && out[slot(p - 1)].distance > rec.distance {
+        out[slot(p)] = out[slot(p - 1)];
         p -= 1;
     }
-    if p < k {
-        out[p] = rec;
-    }
-    if len < k {
-        len + 1
-    } else {
-        len
-    }
+    out[slot(p)] = rec;
+    len + (len < k) as usize
 }
 
 /// The `k` smallest of `key[..n]` (ties: lower index first), written to `out` as records of
@@ -60,16 +61,19 @@ pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mu
     let mut len = 0;
     for (i, &d) in key.iter().enumerate().take(n) {
         let d = if d.is_nan() { f32::INFINITY } else { d };
-        // Cheap reject first: most keys do not beat the current k-th best.
-        if len == k && d >= out[k - 1].distance {
-            continue;
-        }
         len = insert_sorted(out, len, k, ResultRecord { idx: i as u8, core_id, pad: 0, distance: d });
     }
     for r in out.iter_mut().skip(len) {
         *r = ResultRecord::EMPTY;
     }
     len as u8
+}
+
+/// `p` as a result slot: callers hold `p < 16` already; the mask lets the compiler drop the
+/// bounds check (see [`crate::node`]).
+#[inline(always)]
+fn slot(p: usize) -> usize {
+    p & (MAX_RESULTS - 1)
 }
 
 /// Exact k-nearest neighbours of `q` (norm `qn`) by scanning every stored vector.
