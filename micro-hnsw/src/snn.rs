@@ -344,13 +344,14 @@ impl SnnCore {
         let mut spikes = 0u32;
         for n in 0..NEURONS {
             if bit(active, n) {
-                if self.refractory[n] > 0 {
-                    self.refractory[n] = (self.refractory[n] - dt).max(0); // both ≥ 0: no overflow
+                let refractory = self.refractory[n];
+                if refractory > 0 {
+                    self.refractory[n] = (refractory - dt).max(0); // both ≥ 0: no overflow
                 } else {
-                    let v = self.membrane[n] as i64;
+                    let v = self.membrane[n];
                     // 0 ≤ alpha ≤ 1 and floor: the leak lies between 0 and v, so v - leak fits i32.
-                    let leaked = v - ((v * alpha_m) >> 16);
-                    let v = sat32(leaked + self.current[n] as i64);
+                    let leaked = v - (((v as i64) * alpha_m) >> 16) as Fx;
+                    let v = leaked.saturating_add(self.current[n]);
                     if v >= self.threshold[n] {
                         spikes |= 1 << n;
                         self.membrane[n] = 0;
@@ -377,17 +378,19 @@ impl SnnCore {
     /// Sends the last step's spikes along the synapses (module docs, step 2): each spike of neuron i
     /// adds `gain * weight/256 * node_weight[i]/256` to the current of each target.
     pub fn propagate(&mut self, syn: &Synapses, node_weight: &[u8; NEURONS], gain: Fx) {
-        for i in 0..NEURONS {
-            if !bit(self.spikes, i) {
-                continue;
-            }
-            for j in 0..syn.edges(i) {
-                let t = syn.target[i][j] as usize;
+        let gain = gain as i64;
+        let mut rest = self.spikes;
+        while rest != 0 {
+            let i = rest.trailing_zeros() as usize & (NEURONS - 1);
+            rest &= rest - 1;
+            let nw = node_weight[i] as i64;
+            let edges = (syn.count[i] as usize).min(MAX_EDGES);
+            for (&t, &w) in syn.target[i][..edges].iter().zip(&syn.weight[i][..edges]) {
+                let t = t as usize;
                 if t < NEURONS {
-                    let scale = (syn.weight[i][j] as i64) * (node_weight[i] as i64); // ≤ 65025
-                                                                                     // |gain * scale| < 2^47; after >> 16 it fits i32.
-                    let c = ((gain as i64) * scale) >> 16;
-                    self.current[t] = sat32(self.current[t] as i64 + c);
+                    // scale ≤ 65025, |gain * scale| < 2^47: after >> 16 it fits i32.
+                    let c = ((gain * (w as i64 * nw)) >> 16) as Fx;
+                    self.current[t] = self.current[t].saturating_add(c);
                 }
             }
         }
@@ -395,26 +398,35 @@ impl SnnCore {
 
     /// Pair-based STDP on every used synapse (module docs, step 3), from the last step's spikes and
     /// the traces as they are after that step.
+    ///
+    /// Skipped work (bit-exact): a synapse with no spike at either end has `ltp = ltd = 0`; a silent
+    /// neuron's synapses only see `ltp = A+ * trace[i]`, which rounds to 0 when `trace[i] < 2^24 / A+`.
     pub fn stdp(&self, syn: &mut Synapses) {
+        let spikes = self.spikes;
+        if spikes == 0 {
+            return;
+        }
         for i in 0..NEURONS {
-            for j in 0..syn.edges(i) {
-                let t = syn.target[i][j] as usize;
-                if t >= NEURONS {
-                    continue;
+            let pre_spiked = bit(spikes, i);
+            // A± < 2^10, traces < 2^16: both terms < 2^26.
+            let ltp_pre = STDP_A_PLUS * self.trace[i] as i32;
+            if !pre_spiked && ltp_pre >> 24 == 0 {
+                continue;
+            }
+            let edges = (syn.count[i] as usize).min(MAX_EDGES);
+            for (&t, w) in syn.target[i][..edges].iter().zip(&mut syn.weight[i][..edges]) {
+                let t = t as usize;
+                let post_spiked = t < NEURONS && bit(spikes, t);
+                if !post_spiked && !(pre_spiked && t < NEURONS) {
+                    continue; // invalid target, or no spike at either end
                 }
-                // A± < 2^10, traces < 2^16: both terms < 2^26.
-                let ltp = if bit(self.spikes, t) {
-                    STDP_A_PLUS * self.trace[i] as i32
+                let ltp = if post_spiked { ltp_pre } else { 0 };
+                let ltd = if pre_spiked {
+                    STDP_A_MINUS * self.trace[t & (NEURONS - 1)] as i32
                 } else {
                     0
                 };
-                let ltd = if bit(self.spikes, i) {
-                    STDP_A_MINUS * self.trace[t] as i32
-                } else {
-                    0
-                };
-                let w = syn.weight[i][j] as i32 + ((ltp - ltd) >> 24);
-                syn.weight[i][j] = w.clamp(0, 255) as u8;
+                *w = (*w as i32 + ((ltp - ltd) >> 24)).clamp(0, 255) as u8;
             }
         }
     }
@@ -424,10 +436,10 @@ impl SnnCore {
     /// when below.
     pub fn homeostasis(&mut self, dt: Fx, active: u32) {
         let h = homeo_factor(dt);
-        for n in 0..NEURONS {
-            if !bit(active, n) {
-                continue;
-            }
+        let mut rest = active;
+        while rest != 0 {
+            let n = rest.trailing_zeros() as usize & (NEURONS - 1);
+            rest &= rest - 1;
             let r = self.rate[n] as u64;
             // r < 2^32 and h ≤ 2^32: the product fits u64; the result is ≤ r.
             let mut r = (r - ((r * h) >> 32)) as u32;
@@ -436,10 +448,9 @@ impl SnnCore {
             }
             self.rate[n] = r;
             let err = ((r as i64) - (HOMEO_TARGET as i64)) >> 8; // Q16.16, |err| < 2^24
-            let d = (err * h as i64) >> 32; // |err * h| < 2^56
-            self.threshold[n] = ((self.threshold[n] as i64) + d)
-                .clamp(THRESHOLD_MIN as i64, THRESHOLD_MAX as i64)
-                as Fx;
+            let d = ((err * h as i64) >> 32) as Fx; // |err * h| < 2^56, |d| < 2^24
+            // threshold ≤ 2^22 and |d| < 2^24: the sum fits i32.
+            self.threshold[n] = (self.threshold[n] + d).clamp(THRESHOLD_MIN, THRESHOLD_MAX);
         }
     }
 
@@ -706,6 +717,55 @@ mod tests {
         c4.step(0, ALL); // no decay: ltp = 655*65535 >> 24 = 2
         c4.stdp(&mut s4);
         assert_eq!(s4.weight[0][0], 255); // 254 + 2 clamps at 255
+    }
+
+    /// The documented rule on every used synapse, without the skips of [`SnnCore::stdp`].
+    fn stdp_dense(c: &SnnCore, syn: &mut Synapses) {
+        for i in 0..NEURONS {
+            for j in 0..syn.edges(i) {
+                let t = syn.target[i][j] as usize;
+                if t >= NEURONS {
+                    continue;
+                }
+                let ltp = if c.spiked(t) { STDP_A_PLUS * c.trace[i] as i32 } else { 0 };
+                let ltd = if c.spiked(i) { STDP_A_MINUS * c.trace[t] as i32 } else { 0 };
+                syn.weight[i][j] = (syn.weight[i][j] as i32 + ((ltp - ltd) >> 24)).clamp(0, 255) as u8;
+            }
+        }
+    }
+
+    #[test]
+    fn stdp_skips_change_nothing() {
+        let mut x = 0x9E37_79B9u32;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for round in 0..2000 {
+            let mut c = SnnCore::new();
+            let mut s = Synapses::new();
+            for n in 0..NEURONS {
+                s.count[n] = (rnd() % 9) as u8; // > MAX_EDGES sometimes
+                for j in 0..MAX_EDGES {
+                    s.target[n][j] = if rnd() % 8 == 0 { 32 + (rnd() % 224) as u8 } else { (rnd() % 32) as u8 };
+                    s.weight[n][j] = [0, 1, 254, 255, rnd() as u8][(rnd() % 5) as usize];
+                }
+                // traces around the rounding edges 2^24 / A± and the extremes
+                c.trace[n] = [0, 25_614, 25_615, 21_344, 21_345, 65_535, rnd() as u16][(rnd() % 7) as usize];
+            }
+            c.spikes = match round % 4 {
+                0 => rnd() & rnd() & rnd(),
+                1 => rnd(),
+                2 => u32::MAX,
+                _ => 1 << (rnd() % 32),
+            };
+            let mut expected = s;
+            stdp_dense(&c, &mut expected);
+            c.stdp(&mut s);
+            assert_eq!(s, expected, "round {round}");
+        }
     }
 
     #[test]
