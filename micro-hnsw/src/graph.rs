@@ -164,20 +164,24 @@ impl Graph {
         // two of the six slots per node on average). Each of the MAX_NEIGHBORS nearest is linked
         // too when it has room or when the newcomer is closer than its farthest prunable link,
         // which is then removed from both ends.
-        let mut tried = 0u32;
+        // `untried`: bitmap of the earlier nodes not visited yet (x < 32, so the shift is in range).
+        let mut untried = (1u32 << x) - 1;
         let mut parent = NONE;
         let mut rank = 0;
-        loop {
-            let mut c = MAX_VECTORS;
-            for j in 0..x {
-                if tried & (1 << j) == 0 && (c == MAX_VECTORS || dist[j] < dist[node(c)]) {
+        while untried != 0 && (parent == NONE || rank < MAX_NEIGHBORS) {
+            // Nearest untried node, lowest index on ties: walk the set bits only.
+            let mut c = untried.trailing_zeros() as usize;
+            let mut cd = dist[node(c)];
+            let mut rest = untried & (untried - 1);
+            while rest != 0 {
+                let j = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                if dist[node(j)] < cd {
                     c = j;
+                    cd = dist[node(j)];
                 }
             }
-            if c == MAX_VECTORS || (parent != NONE && rank >= MAX_NEIGHBORS) {
-                break;
-            }
-            tried |= 1 << c;
+            untried &= !(1 << c);
             rank += 1;
             let full = self.degree(c) == MAX_NEIGHBORS;
             let f = if full { self.farthest_prunable(c) } else { MAX_VECTORS };
