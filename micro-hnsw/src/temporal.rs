@@ -61,8 +61,37 @@ impl Patterns {
         Patterns { history: [0; NEURONS] }
     }
 
-    /// Shifts every register and records the spike bitmap `spikes`.
+    /// Shifts every register and records the spike bitmap `spikes` (four registers per SIMD
+    /// step on wasm32; [`record_scalar`](Self::record_scalar) is the reference).
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[inline(never)]
     pub fn record(&mut self, spikes: u32) {
+        use core::arch::wasm32::*;
+        let s = u32x4_splat(spikes);
+        // Lane l of step c tests bit 4c + l of `spikes`.
+        let mut bits = u32x4(1, 2, 4, 8);
+        let p = self.history.as_mut_ptr() as *mut v128;
+        for c in 0..NEURONS / 4 {
+            // −1 in the lanes whose neuron spiked, 0 elsewhere.
+            let fired = i32x4_ne(v128_and(s, bits), u32x4_splat(0));
+            // SAFETY: c < 8, so the 16 bytes at p + c lie inside the 128-byte `history`.
+            unsafe {
+                let h = v128_load(p.add(c));
+                // (h << 1) − (−1) sets the freshly cleared bit 0: the same as `| 1`.
+                v128_store(p.add(c), i32x4_sub(i32x4_shl(h, 1), fired));
+            }
+            bits = i32x4_shl(bits, 4);
+        }
+    }
+
+    /// Shifts every register and records the spike bitmap `spikes`.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    pub fn record(&mut self, spikes: u32) {
+        self.record_scalar(spikes);
+    }
+
+    /// Scalar reference of [`record`](Self::record): register `n` becomes `(h << 1) | bit n`.
+    pub fn record_scalar(&mut self, spikes: u32) {
         for (n, h) in self.history.iter_mut().enumerate() {
             *h = (*h << 1) | ((spikes >> n) & 1);
         }
