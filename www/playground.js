@@ -1,6 +1,7 @@
 // Section 1: the micro-HNSW playground — points on a canvas become 2-D vectors in one core; queries
 // are answered by the index and, beside it, by a brute-force scan in JS; the core's spiking network
-// is driven step by step and drawn as a raster, membrane traces, the gamma phase and a weight map.
+// is driven step by step and drawn as a raster, membrane traces against each neuron's adapted
+// threshold, the gamma phase and a map of the STDP-learned synaptic weights.
 //
 // Canvas → vector mapping (the browser test relies on it): a point at CSS pixel (px, py) of the
 // canvas box of size (w, h) is the vector [2·px/w − 1, 1 − 2·py/h] (x right, y up, both in [−1, 1]).
@@ -14,6 +15,7 @@ const HISTORY = 240; // raster / trace columns kept
 const METRICS = ['l2', 'cosine', 'dot'];
 const TRACE_COLORS = ['--trace-1', '--trace-2', '--trace-3', '--trace-4'];
 const THRESHOLD_AT_RESET = 1.0; // snnReset() sets every threshold to 1.0; homeostasis adapts it
+const INITIAL_WEIGHT = 128; // weight (/256) of a new graph link = synapse
 
 /**
  * Distance as micro-HNSW defines it (smaller = closer): squared Euclidean for L2, 1 − cosine for
@@ -69,6 +71,7 @@ export function setupPlayground({ MicroHnsw }) {
     raster: new Uint32Array(HISTORY), // spike bitmap per step, ring buffer
     phaseAt: new Float32Array(HISTORY), // oscillator phase after each step
     membrane: [], // per traced neuron: Float32Array(HISTORY)
+    threshold: [], // per traced neuron: Float32Array(HISTORY), the threshold after each step
     traced: [],
     head: 0, // next column to write
     filled: 0,
@@ -323,6 +326,7 @@ export function setupPlayground({ MicroHnsw }) {
     snn.winner = null;
     snn.traced = [];
     snn.membrane = [];
+    snn.threshold = [];
     drawNetwork();
   }
 
@@ -332,6 +336,7 @@ export function setupPlayground({ MicroHnsw }) {
     if (ids.join() !== snn.traced.join()) {
       snn.traced = ids;
       snn.membrane = ids.map(() => new Float32Array(HISTORY).fill(NaN));
+      snn.threshold = ids.map(() => new Float32Array(HISTORY).fill(NaN));
     }
     const legend = $('trace-neurons');
     legend.replaceChildren();
@@ -348,7 +353,6 @@ export function setupPlayground({ MicroHnsw }) {
   function stepNetwork(dt, gain, learn, wta) {
     if (state.query) index.hnswToSnn(state.query, Math.min(k(), state.points.length), gain);
     index.tick(dt, gain, learn);
-    index.patternRecord();
     if (wta) snn.winner = index.wtaCompete();
     const spikes = index.spikes() >>> 0;
     snn.raster[snn.head] = spikes;
@@ -357,6 +361,7 @@ export function setupPlayground({ MicroHnsw }) {
     snn.spikeTotal += popcount(spikes);
     snn.traced.forEach((id, i) => {
       snn.membrane[i][snn.head] = index.membrane(id);
+      snn.threshold[i][snn.head] = index.threshold(id);
     });
     snn.head = (snn.head + 1) % HISTORY;
     snn.filled = Math.min(HISTORY, snn.filled + 1);
@@ -409,7 +414,7 @@ export function setupPlayground({ MicroHnsw }) {
     drawRaster();
     drawMembranes();
     drawPhase();
-    drawCoactivity();
+    drawWeights();
     $('snn-steps').textContent = String(snn.steps);
     $('spike-total').textContent = String(snn.spikeTotal);
     $('snn-time').textContent = index.time.toFixed(1);
@@ -444,7 +449,7 @@ export function setupPlayground({ MicroHnsw }) {
     ctx.clearRect(0, 0, width, height);
     let top = THRESHOLD_AT_RESET * 1.25;
     let bottom = -0.25;
-    for (const series of snn.membrane) {
+    for (const series of [...snn.membrane, ...snn.threshold]) {
       for (const v of series) {
         if (v > top) top = v * 1.05;
         if (v < bottom) bottom = v * 1.05;
@@ -457,21 +462,22 @@ export function setupPlayground({ MicroHnsw }) {
     ctx.moveTo(0, yOf(0));
     ctx.lineTo(width, yOf(0));
     ctx.stroke();
-    ctx.strokeStyle = themeColor('--muted');
-    ctx.setLineDash([5, 4]);
-    ctx.beginPath();
-    ctx.moveTo(0, yOf(THRESHOLD_AT_RESET));
-    ctx.lineTo(width, yOf(THRESHOLD_AT_RESET));
-    ctx.stroke();
-    ctx.setLineDash([]);
-    snn.traced.forEach((id, i) => {
-      ctx.strokeStyle = themeColor(TRACE_COLORS[i]);
-      ctx.lineWidth = 1.5;
+    // Before any step is traced: the threshold every neuron has after a reset.
+    if (!snn.filled) {
+      ctx.strokeStyle = themeColor('--muted');
+      ctx.setLineDash([5, 4]);
+      ctx.beginPath();
+      ctx.moveTo(0, yOf(THRESHOLD_AT_RESET));
+      ctx.lineTo(width, yOf(THRESHOLD_AT_RESET));
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    const line = (series) => {
       ctx.beginPath();
       let started = false;
       for (let c = 0; c < snn.filled; c++) {
         const slot = (snn.head - snn.filled + c + HISTORY) % HISTORY;
-        const v = snn.membrane[i][slot];
+        const v = series[slot];
         if (Number.isNaN(v)) continue;
         const x = (HISTORY - snn.filled + c) * colW;
         if (started) ctx.lineTo(x, yOf(v));
@@ -479,6 +485,15 @@ export function setupPlayground({ MicroHnsw }) {
         started = true;
       }
       ctx.stroke();
+    };
+    snn.traced.forEach((id, i) => {
+      ctx.strokeStyle = themeColor(TRACE_COLORS[i]);
+      ctx.lineWidth = 1;
+      ctx.setLineDash([5, 4]);
+      line(snn.threshold[i]); // the neuron's real threshold, as homeostasis adapts it
+      ctx.setLineDash([]);
+      ctx.lineWidth = 1.5;
+      line(snn.membrane[i]);
     });
   }
 
@@ -521,29 +536,32 @@ export function setupPlayground({ MicroHnsw }) {
   }
 
   /**
-   * Heat map of spike co-activity: cell (i, j) = Jaccard similarity of the spike histories of
-   * neurons i and j over the last 32 recorded steps (steps both spiked / steps either spiked), read
-   * from the core's temporal pattern registers. (The STDP-learned synaptic weights themselves are not
-   * readable through the micro-HNSW ABI.)
+   * Heat map of the synaptic weights: cell (i, j) = weight of the synapse i → j (a graph link) as
+   * STDP has learned it, read with `synapses(i)`; colour from the weight a new link starts with
+   * (128/256, pale) towards 255 (strong); weakened synapses fade below that. Cells without a link
+   * stay empty. The caption shows the range of all weights.
    */
-  function drawCoactivity() {
-    const { ctx, width, height } = fitCanvas($('coactivity-canvas'));
+  function drawWeights() {
+    const { ctx, width, height } = fitCanvas($('weights-canvas'));
     ctx.clearRect(0, 0, width, height);
     const cell = Math.min(width, height) / CAPACITY;
     ctx.fillStyle = themeColor('--heat-lo');
     ctx.fillRect(0, 0, cell * CAPACITY, cell * CAPACITY);
-    const n = state.points.length;
-    const history = Array.from({ length: n }, (_, i) => index.pattern(i) >>> 0);
+    let lo = Infinity;
+    let hi = -Infinity;
     ctx.fillStyle = themeColor('--heat-hi');
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const either = popcount(history[i] | history[j]);
-        if (!either) continue;
-        ctx.globalAlpha = popcount(history[i] & history[j]) / either;
-        ctx.fillRect(j * cell, i * cell, cell - 0.5, cell - 0.5);
+    for (let i = 0; i < state.points.length; i++) {
+      for (const { target, weight } of index.synapses(i)) {
+        lo = Math.min(lo, weight);
+        hi = Math.max(hi, weight);
+        ctx.globalAlpha = 0.08 + 0.92 * (weight / 255) ** 2;
+        ctx.fillRect(target * cell, i * cell, cell - 0.5, cell - 0.5);
       }
     }
     ctx.globalAlpha = 1;
+    $('weight-range').textContent = lo <= hi ? (lo === hi ? `all ${lo}` : `${lo}–${hi}`) : '—';
+    // Whether STDP has moved any weight away from the value every new link starts with.
+    $('weight-range').dataset.changed = String(lo <= hi && (lo !== INITIAL_WEIGHT || hi !== INITIAL_WEIGHT));
   }
 
   const redraw = () => {

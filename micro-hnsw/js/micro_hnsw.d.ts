@@ -62,6 +62,14 @@ export interface Hit {
   distance: number;
 }
 
+/** One synapse of {@link MicroHnsw.synapses}. */
+export interface Synapse {
+  /** Id of the neuron (stored vector) it feeds. */
+  target: number;
+  /** STDP-learned weight 0..255 (value / 256). */
+  weight: number;
+}
+
 export interface MicroHnswOptions {
   /** 1..16, default 16. */
   dims?: number;
@@ -71,7 +79,7 @@ export interface MicroHnswOptions {
   coreId?: number;
 }
 
-/** Raw exports of one core's instance (the micro-hnsw-wasm 2.3 C ABI; u8 indices, 255 = none). */
+/** Raw exports of one core's instance (the micro-hnsw-wasm 2.3 C ABI plus two extras; u8 indices, 255 = none). */
 export interface MicroHnswExports {
   memory: WebAssembly.Memory;
   init(dims: number, metric: number, coreId: number): void;
@@ -88,6 +96,13 @@ export interface MicroHnswExports {
   get_metric(): number;
   get_dims(): number;
   get_capacity(): number;
+  /** Extra (not in 2.3): address of the 32 thresholds, i32 Q16.16 (value / 65536). */
+  snn_get_threshold_ptr(): number;
+  /**
+   * Extra (not in 2.3): address of the 416-byte synapse table: target u8[32][6] at +0,
+   * count u8[32] at +192 (slots used: min(count, 6)), STDP weight u8[32][6] (value / 256) at +224.
+   */
+  snn_get_synapse_ptr(): number;
   [name: string]: unknown;
 }
 
@@ -137,6 +152,13 @@ export declare class MicroHnsw {
   /** Sets a membrane potential (Q16.16 inside, saturating at ±32768). */
   setMembrane(id: number, v: number): void;
   membrane(id: number): number;
+  /** A firing threshold as homeostasis has adapted it (1.0 after a reset, within [1/16, 64]). */
+  threshold(id: number): number;
+  /**
+   * The neuron's synapses — its graph links — in slot order (at most 6): `target` is the id of the
+   * neuron it feeds, `weight` the STDP-learned weight 0..255 (value / 256; a new link starts at 128).
+   */
+  synapses(id: number): Synapse[];
   /** Sets a firing threshold (clamped to [1/16, 64]). */
   setThreshold(id: number, threshold: number): void;
   /** Adds input current, consumed by the neuron's next step. */

@@ -136,6 +136,10 @@ function checkVector(name, v, dims) {
   return v;
 }
 
+/** Layout of the `#[repr(C)]` synapse table at `snn_get_synapse_ptr()` (micro-hnsw/src/snn.rs):
+ *  target u8[32][6] at +0, count u8[32] at +192, weight u8[32][6] at +224. */
+const SYNAPSE_TABLE = Object.freeze({ count: 192, weight: 224, bytes: 416 });
+
 /** One micro-HNSW core: 32 vectors, exact k-NN, a fixed-point spiking network, raw exports. */
 export class MicroHnsw {
   #x;
@@ -287,6 +291,25 @@ export class MicroHnsw {
   setMembrane(id, v) { this.#x.snn_set_membrane(this.#id('id', id), finite('v', v)); }
   /** A membrane potential. */
   membrane(id) { return this.#x.snn_get_membrane(this.#id('id', id)); }
+  /** A firing threshold as homeostasis has adapted it (read through `snn_get_threshold_ptr`). */
+  threshold(id) {
+    this.#id('id', id);
+    return new Int32Array(this.#mem.buffer, this.#x.snn_get_threshold_ptr(), ABI.CAPACITY)[id] / 65536;
+  }
+  /**
+   * The neuron's synapses = its graph links, in slot order: `{target, weight}` with the STDP weight
+   * 0..255 (value / 256; a new link starts at 128). Read through `snn_get_synapse_ptr`.
+   */
+  synapses(id) {
+    this.#id('id', id);
+    const table = new Uint8Array(this.#mem.buffer, this.#x.snn_get_synapse_ptr(), SYNAPSE_TABLE.bytes);
+    const n = Math.min(table[SYNAPSE_TABLE.count + id], ABI.MAX_NEIGHBORS);
+    const out = new Array(n);
+    for (let j = 0; j < n; j++) {
+      out[j] = { target: table[id * ABI.MAX_NEIGHBORS + j], weight: table[SYNAPSE_TABLE.weight + id * ABI.MAX_NEIGHBORS + j] };
+    }
+    return out;
+  }
   /** Sets a firing threshold (clamped to [1/16, 64]). */
   setThreshold(id, t) { this.#x.snn_set_threshold(this.#id('id', id), finite('threshold', t)); }
   /** Adds input current, consumed by the neuron's next step. */

@@ -1,5 +1,6 @@
-//! The raw C ABI (wasm32 only), compatible with micro-hnsw-wasm 2.3: 58 `#[no_mangle]` exports
-//! over one static [`MicroHnsw`], plus `memory`. Indices are `u8` with 255 = none. Every export
+//! The raw C ABI (wasm32 only), compatible with micro-hnsw-wasm 2.3: its 58 `#[no_mangle]` exports
+//! over one static [`MicroHnsw`], two extras that let a UI read the learned network
+//! (`snn_get_threshold_ptr`, `snn_get_synapse_ptr`), plus `memory`. Indices are `u8` with 255 = none. Every export
 //! validates its arguments and answers bad input with the sentinel documented on the matching
 //! [`MicroHnsw`] method, leaving the state unchanged — nothing traps.
 //!
@@ -224,6 +225,19 @@ pub extern "C" fn snn_tick(dt: f32, gain: f32, learn: u8) -> u8 {
 #[no_mangle]
 pub extern "C" fn snn_get_time() -> f32 {
     crate::snn::time_to_ms(core().snn.time())
+}
+/// Extra (not in micro-hnsw-wasm 2.3): address of the 32 firing thresholds, `i32` Q16.16
+/// (value / 65536), in neuron order; entries past `count()` are unused.
+#[no_mangle]
+pub extern "C" fn snn_get_threshold_ptr() -> *const i32 {
+    core().snn.thresholds().as_ptr()
+}
+/// Extra (not in micro-hnsw-wasm 2.3): address of the 416-byte synapse table (= the graph's links):
+/// `target` u8\[32\]\[6\] at +0, `count` u8\[32\] at +192 (slots used: min(count, 6)), STDP `weight`
+/// u8\[32\]\[6\] (value / 256) at +224. See [`crate::snn::Synapses`].
+#[no_mangle]
+pub extern "C" fn snn_get_synapse_ptr() -> *const crate::snn::Synapses {
+    &core().graph.synapses
 }
 /// Spike-timing code of a stored vector (0 for a bad index).
 #[no_mangle]

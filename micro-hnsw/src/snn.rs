@@ -128,7 +128,11 @@ pub const INITIAL_WEIGHT: u8 = 128;
 /// The synapse table. Graph connectivity IS the synapse table: the index writes `target`/`count`
 /// when it links nodes (and sets `weight = INITIAL_WEIGHT` for a new edge); the SNN reads them and
 /// learns `weight`. Only the first `min(count, MAX_EDGES)` slots are used; a target ≥ 32 is ignored.
+///
+/// `repr(C)`, 416 bytes, no padding — the ABI exposes it (`snn_get_synapse_ptr`): `target` at byte 0
+/// (`32 × 6` u8, row-major), `count` at byte 192 (`32` u8), `weight` at byte 224 (`32 × 6` u8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub struct Synapses {
     pub target: [[u8; MAX_EDGES]; NEURONS],
     pub count: [u8; NEURONS],
@@ -254,6 +258,11 @@ impl SnnCore {
         if n < NEURONS {
             self.threshold[n] = t.clamp(THRESHOLD_MIN, THRESHOLD_MAX);
         }
+    }
+    /// The 32 thresholds (Q16.16) in neuron order; the ABI exposes their address
+    /// (`snn_get_threshold_ptr`).
+    pub fn thresholds(&self) -> &[Fx; NEURONS] {
+        &self.threshold
     }
     /// Threshold of neuron `n` (0 for n ≥ 32).
     pub fn threshold(&self, n: usize) -> Fx {
@@ -889,6 +898,16 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(sa, sb);
         assert_ne!(sa.weight, s.weight, "learning changed some weights");
+    }
+
+    #[test]
+    fn synapse_table_layout_is_the_documented_abi() {
+        let s = Synapses::new();
+        let base = &s as *const Synapses as usize;
+        assert_eq!(core::mem::size_of::<Synapses>(), 416);
+        assert_eq!(s.target.as_ptr() as usize - base, 0);
+        assert_eq!(s.count.as_ptr() as usize - base, 192);
+        assert_eq!(s.weight.as_ptr() as usize - base, 224);
     }
 
     #[test]

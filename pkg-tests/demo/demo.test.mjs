@@ -180,6 +180,16 @@ describe('demo page in headless Chromium', () => {
     const spikesAfter = await counter('#spike-total');
     assert.ok(spikesAfter > spikesBefore, `spike counter increased (${spikesBefore} → ${spikesAfter})`);
     assert.ok(Number(await page.textContent('#snn-time')) > 0, 'simulated time advanced');
+    // STDP (on by default) moved the real synaptic weights away from the initial 128 and the map shows them.
+    assert.equal(await page.getAttribute('#weight-range', 'data-changed'), 'true',
+      `weight range after learning: ${await page.textContent('#weight-range')}`);
+    const painted = (sel) => page.$eval(sel, (c) => {
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set();
+      for (let i = 0; i < data.length; i += 4) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      return seen.size;
+    });
+    assert.ok(await painted('#weights-canvas') > 2, 'the weight map shows several shades');
     noProblems();
   });
 

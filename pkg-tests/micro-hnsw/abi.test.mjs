@@ -1,4 +1,4 @@
-// The raw C ABI of the built pkg/micro_hnsw.wasm: the 58 exports and their wasm signatures, size and
+// The raw C ABI of the built pkg/micro_hnsw.wasm: the 58 exports (+ 2 documented extras) and their wasm signatures, size and
 // memory budget, SIMD128 in the shipped binary, exact search against a JS brute force, multi-core
 // merge, sentinels with unchanged state, and every export driven with hostile arguments (a trap fails).
 import test from 'node:test';
@@ -29,6 +29,10 @@ const SIGNATURES = {
   pattern_correlate: ['ii', 'i'], neuromorphic_search: ['ifi', 'i'], get_network_activity: ['', 'f'],
 };
 
+// Documented extras beyond micro-hnsw-wasm 2.3 (micro-hnsw/src/abi.rs): read-only views of the learned network.
+const EXTRAS = { snn_get_threshold_ptr: ['', 'i'], snn_get_synapse_ptr: ['', 'i'] };
+const ALL_SIGNATURES = { ...SIGNATURES, ...EXTRAS };
+
 /** Export name → {params, results} from the binary's type, import, function and export sections. */
 function exportSignatures(buf) {
   let p = 8;
@@ -58,12 +62,12 @@ function exportSignatures(buf) {
   return exports;
 }
 
-test('exports exactly the 58 functions of micro-hnsw-wasm 2.3 with their signatures, plus memory; no imports', () => {
+test('exports exactly the 58 functions of micro-hnsw-wasm 2.3 with their signatures, the 2 documented extras, plus memory; no imports', () => {
   assert.equal(Object.keys(SIGNATURES).length, 58);
   assert.deepEqual(WebAssembly.Module.imports(module), []);
   const sigs = exportSignatures(bytes);
-  assert.deepEqual(Object.keys(sigs).sort(), Object.keys(SIGNATURES).sort());
-  for (const [name, sig] of Object.entries(SIGNATURES)) assert.deepEqual(sigs[name], sig, name);
+  assert.deepEqual(Object.keys(sigs).sort(), Object.keys(ALL_SIGNATURES).sort());
+  for (const [name, sig] of Object.entries(ALL_SIGNATURES)) assert.deepEqual(sigs[name], sig, name);
   assert.ok(WebAssembly.Module.exports(module).some((e) => e.name === 'memory' && e.kind === 'memory'));
 });
 
@@ -244,7 +248,7 @@ test('every export survives hostile arguments in every state (no trap, invariant
   };
   let calls = 0;
   for (const [state, setup] of Object.entries(setups)) {
-    for (const [name, [params]] of Object.entries(SIGNATURES)) {
+    for (const [name, [params]] of Object.entries(ALL_SIGNATURES)) {
       const x = rawCore(module);
       setup(x);
       for (const args of combos([...params])) {
@@ -270,11 +274,11 @@ test('every export survives hostile arguments in every state (no trap, invariant
 
 test('a random sequence of 20,000 calls with random arguments never traps', () => {
   const rand = rng(77);
-  const names = Object.keys(SIGNATURES);
+  const names = Object.keys(ALL_SIGNATURES);
   const x = rawCore(module);
   for (let i = 0; i < 20000; i++) {
     const name = names[Math.floor((rand() + 1) / 2 * names.length)];
-    const args = [...SIGNATURES[name][0]].map((k) => {
+    const args = [...ALL_SIGNATURES[name][0]].map((k) => {
       const r = rand();
       if (k === 'f') return r < -0.8 ? F32[Math.floor((rand() + 1) * 7)] : r * 40;
       return r < -0.5 ? I32[Math.floor((rand() + 1) * 9.5)] : Math.floor((r + 1) * 20);
@@ -307,4 +311,36 @@ test('pattern_record shifts all 32 registers exactly like a JS model of the spik
   assert.equal(seen >>> 0, 0xffffffff, 'every lane spiked at least once');
   for (let n = 0; n < 32; n++) assert.equal(x.get_pattern(n) >>> 0, model[n], `register ${n}`);
   assert.equal(x.pattern_match(model[17]), Array.from(model).findIndex((h) => h === model[17]));
+});
+
+test('extras: the threshold and synapse-table pointers show thresholds, graph links and STDP weights', () => {
+  const x = rawCore(module);
+  x.init(1, 0, 0);
+  const ins = new Float32Array(x.memory.buffer, x.get_insert_ptr(), 16);
+  for (const v of [0, 1, 3]) { ins[0] = v; x.insert(); }
+  const th = x.snn_get_threshold_ptr(), sp = x.snn_get_synapse_ptr();
+  assert.equal(th % 4, 0);
+  assert.ok(th + 128 <= x.memory.buffer.byteLength && sp + 416 <= x.memory.buffer.byteLength);
+  const thresholds = new Int32Array(x.memory.buffer, th, 32);
+  assert.deepEqual([...thresholds.subarray(0, 3)], [65536, 65536, 65536]);
+  x.snn_set_threshold(1, 1.5);
+  assert.equal(thresholds[1], 98304);
+  x.snn_set_threshold(7, 9); // bad index: ignored
+  assert.equal(thresholds[7], 65536);
+  const table = new Uint8Array(x.memory.buffer, sp, 416);
+  const links = (i) => Array.from({ length: Math.min(table[192 + i], 6) }, (_, j) => [table[i * 6 + j], table[224 + i * 6 + j]]);
+  // 1-d points 0, 1, 3: every pair is linked both ways, each new synapse at weight 128
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(links(i).map(([t]) => t).sort(), [0, 1, 2].filter((t) => t !== i), `links of ${i}`);
+    assert.ok(links(i).every(([, w]) => w === 128));
+  }
+  // causal pair 0 → 1 (0 spikes, 1 spikes 1 ms later): LTP +2 on 0→1 and +2 on 2→1 (trace 0 = 62259,
+  // trace 2 = 0 → +0), LTD on 1→0: floor(−786 · 62259 / 2^24) = −3
+  x.snn_inject(0, 1); x.snn_step(1); x.snn_stdp();
+  x.snn_inject(1, 2); x.snn_step(1); x.snn_stdp(); // (threshold 1.5 since above)
+  const w = (i, t) => links(i).find(([tt]) => tt === t)[1];
+  assert.equal(w(0, 1), 130);
+  assert.equal(w(1, 0), 125);
+  assert.equal(w(2, 1), 128, 'silent pre with trace 0: no change');
+  assert.equal(w(0, 2), 128, 'no spike at 2: no change');
 });

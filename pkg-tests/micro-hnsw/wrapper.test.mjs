@@ -171,6 +171,28 @@ test('temporal pattern registers, matching and correlation', () => {
   assert.equal(h.patternCorrelate(1, 1), 0b101);
 });
 
+test('threshold() and synapses() show homeostasis and STDP as they happen', () => {
+  const h = twoNeurons();
+  assert.equal(h.threshold(0), 1);
+  assert.deepEqual(h.synapses(0), [{ target: 1, weight: 128 }]);
+  assert.deepEqual(h.synapses(1), [{ target: 0, weight: 128 }]);
+  h.homeostaticUpdate(1); // rate 0 below the 0.1/ms target: floor(−6554 · 0.001) = −7 (Q16.16)
+  assert.equal(h.threshold(1), (65536 - 7) / 65536);
+  h.setThreshold(0, 2.5);
+  assert.equal(h.threshold(0), 2.5);
+  h.setThreshold(0, 1);
+  // 0 spikes, then 1 one ms later: LTP on 0→1 (+2), LTD on 1→0 (floor(−786 · 62259 / 2^24) = −3)
+  h.inject(0, 1); h.step(1); h.stdp();
+  h.inject(1, 1); h.step(1); h.stdp();
+  assert.deepEqual(h.synapses(0), [{ target: 1, weight: 130 }]);
+  assert.deepEqual(h.synapses(1), [{ target: 0, weight: 125 }]);
+  assert.throws(() => h.threshold(2), RangeError);
+  assert.throws(() => h.synapses(-1), RangeError);
+  const lone = new MicroHnsw({ dims: 2 });
+  lone.insert([1, 1]);
+  assert.deepEqual(lone.synapses(0), [], 'a single node has no links');
+});
+
 test('hnswToSnn drives the nearest to threshold; homeostasis tracks the spike rate', () => {
   const h = new MicroHnsw({ dims: 1 });
   [[0], [1], [3]].forEach((v) => h.insert(v));
