@@ -600,6 +600,15 @@ mod simd_vs_scalar {
                     let p2 = scalar::lora_down_probe(&rows, &a, &mut h2[..rank]);
                     assert!(p1 == 0.0 && p2 == 0.0);
                     assert!(h1.iter().zip(&h2).all(|(p, q)| close(*p, *q, 16.0)), "lora_down_probe n={n} rank={rank}");
+                    if n > 0 {
+                        // A non-finite value anywhere (vector blocks or scalar tail) is seen.
+                        for at in [0, n / 2, n - 1] {
+                            let mut bad = a.clone();
+                            bad[at] = if at % 2 == 0 { f32::NAN } else { f32::NEG_INFINITY };
+                            let mut h = [0.0f32; 3];
+                            assert!(simd::lora_down_probe(&rows, &bad, &mut h[..rank]).is_nan(), "probe n={n} rank={rank} at={at}");
+                        }
+                    }
                     let coeff = random(&mut r, rank);
                     let (mut o1, mut o2) = (alloc::vec![0.0; n], alloc::vec![0.0; n]);
                     simd::lora_up_add(&mut o1, &a, &rows, &coeff);

@@ -379,12 +379,55 @@ pub struct WasmSonaEngine {
     engine: SonaEngine,
     pattern_keys: Vec<JsValue>,
     scratch_out: Vec<f32>,
+    /// `inputBuffer()` then `outputBuffer()`, `hidden_dim` floats each, at a fixed address for
+    /// the engine's lifetime (JS holds views of it; see [`IoBuffers`]).
+    io: IoBuffers,
+}
+
+/// The input/output buffers behind `inputBuffer()`/`outputBuffer()`. JS may keep a view after
+/// `free()`, so this memory never goes back to the general allocator (a stale write could
+/// corrupt an unrelated allocation): a dropped engine's buffers go to [`IO_POOL`] and are only
+/// ever reused as another engine's I/O buffers, where a stale write is just a wrong input.
+struct IoBuffers(Vec<f32>);
+
+/// Recycled [`IoBuffers`] storage (wasm32 without threads: one thread only).
+struct IoPool(core::cell::UnsafeCell<Vec<Vec<f32>>>);
+// SAFETY: this module is only built for wasm32 without threads, so there is a single thread.
+unsafe impl Sync for IoPool {}
+static IO_POOL: IoPool = IoPool(core::cell::UnsafeCell::new(Vec::new()));
+
+impl IoBuffers {
+    fn new(dim: usize) -> Self {
+        // SAFETY: single-threaded, and no reference into the pool outlives this statement.
+        let pool = unsafe { &mut *IO_POOL.0.get() };
+        match pool.iter().position(|v| v.len() == 2 * dim) {
+            Some(i) => {
+                let mut v = pool.swap_remove(i);
+                v.iter_mut().for_each(|x| *x = 0.0);
+                IoBuffers(v)
+            }
+            None => IoBuffers(alloc::vec![0.0; 2 * dim]),
+        }
+    }
+}
+
+impl Drop for IoBuffers {
+    fn drop(&mut self) {
+        // SAFETY: as in `new`.
+        let pool = unsafe { &mut *IO_POOL.0.get() };
+        pool.push(core::mem::take(&mut self.0));
+    }
 }
 
 impl WasmSonaEngine {
     fn wrap(engine: SonaEngine) -> Self {
         let dim = engine.config().hidden_dim;
-        WasmSonaEngine { engine, pattern_keys: PATTERN_KEYS.iter().map(|k| JsValue::from_str(k)).collect(), scratch_out: alloc::vec![0.0; dim] }
+        WasmSonaEngine {
+            engine,
+            pattern_keys: PATTERN_KEYS.iter().map(|k| JsValue::from_str(k)).collect(),
+            scratch_out: alloc::vec![0.0; dim],
+            io: IoBuffers::new(dim),
+        }
     }
 }
 
@@ -496,6 +539,40 @@ impl WasmSonaEngine {
         self.engine.apply_lora_into(input, &mut self.scratch_out).map_err(err)?;
         output.copy_from(&self.scratch_out);
         Ok(())
+    }
+
+    /// This engine's input buffer: a `Float32Array` view of `hidden_dim` floats inside wasm
+    /// memory, read by `applyLoraBuffers()`. Write the input into it in place (`buf.set(x)`), then
+    /// call `applyLoraBuffers()`: nothing is allocated or copied across the boundary per call.
+    /// The buffer's address is fixed for the engine's lifetime, but when wasm memory grows (any
+    /// call that allocates may grow it) existing views detach and read as `length === 0`: fetch
+    /// a new view then (`if (buf.length === 0) buf = engine.inputBuffer()`). Do not use views
+    /// after `free()`.
+    #[wasm_bindgen(js_name = inputBuffer)]
+    pub fn input_buffer(&self) -> Float32Array {
+        let dim = self.scratch_out.len();
+        // SAFETY: the view aliases `self.io` (never reallocated, never returned to the allocator);
+        // it is handed to JS immediately, no Rust allocation happens before that.
+        unsafe { Float32Array::view(&self.io.0[..dim]) }
+    }
+
+    /// This engine's output buffer (a view like `inputBuffer()`, with the same caveats), written
+    /// by `applyLoraBuffers()`.
+    #[wasm_bindgen(js_name = outputBuffer)]
+    pub fn output_buffer(&self) -> Float32Array {
+        let dim = self.scratch_out.len();
+        // SAFETY: as in `input_buffer`.
+        unsafe { Float32Array::view(&self.io.0[dim..]) }
+    }
+
+    /// Zero-copy `applyLora`: writes `input + MicroLoRA(input)` into `outputBuffer()`, reading
+    /// `inputBuffer()`. Throws if the input holds a non-finite value (the output is then left
+    /// untouched).
+    #[wasm_bindgen(js_name = applyLoraBuffers)]
+    pub fn apply_lora_buffers(&mut self) -> Result<(), JsError> {
+        let dim = self.scratch_out.len();
+        let (input, output) = self.io.0.split_at_mut(dim);
+        self.engine.apply_lora_into(input, output).map_err(err)
     }
 
     /// `input + BaseLoRA_layer(input)` for one layer (0-based, < `base_lora_layers`).

@@ -90,6 +90,15 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
   const out = new Float32Array(DIM);
   const r = {};
   r.applyLoraInto = bench((i) => e.applyLoraInto(inputs[i & 63], out), { batch: 20000 });
+  // Zero-copy views, measured like theirs below: write the input into wasm memory, call, read the view.
+  let inBuf = e.inputBuffer();
+  let outBuf = e.outputBuffer();
+  r.applyLoraBuffers = bench((i) => {
+    if (inBuf.length === 0) [inBuf, outBuf] = [e.inputBuffer(), e.outputBuffer()];
+    inBuf.set(inputs[i & 63]);
+    e.applyLoraBuffers();
+    return outBuf;
+  }, { batch: 20000 });
   r.applyLora = bench((i) => e.applyLora(inputs[i & 63]), { batch: 20000 });
   const empty = new Float32Array(0);
   r.trajectory = bench((i) => {
@@ -136,7 +145,8 @@ const theirArray = bench((i) => lora.forward_array(inputs[i & 63]), { batch: 200
 
 const o = results.ours;
 const s = results.scalar;
-row('applyLoraInto (zero-copy)', o.applyLoraInto, s.applyLoraInto, theirZero, 150);
+row('applyLoraBuffers (zero-copy views)', o.applyLoraBuffers, s.applyLoraBuffers, theirZero, 150);
+row('applyLoraInto (caller\'s array)', o.applyLoraInto, s.applyLoraInto, theirZero, 150);
 row('applyLora (new array)', o.applyLora, s.applyLora, theirArray, 1000);
 row('start + 3×addStep + end', o.trajectory, s.trajectory, null, 1000);
 row(`findPatterns k=5 / ${o.patterns} patterns`, o.findPatterns, s.findPatterns, null, 10000);
@@ -155,6 +165,8 @@ for (const r of rows) {
     (r.theirs ? `${(r.theirs / r.ours).toFixed(2)}×` : '—').padStart(12),
   );
 }
+console.log('\nnew API vs old API (this run, ours with SIMD)');
+console.log(`applyLoraBuffers ${fmt(o.applyLoraBuffers)} vs applyLoraInto ${fmt(o.applyLoraInto)}: ${(o.applyLoraInto / o.applyLoraBuffers).toFixed(2)}× faster; vs applyLora ${fmt(o.applyLora)}: ${(o.applyLora / o.applyLoraBuffers).toFixed(2)}× faster`);
 for (const [name, file] of [['ours (pkg)', join(root, 'pkg', 'sona_wasm_bg.wasm')], ['ours scalar (no wasm-opt)', join(scalarDir, 'sona_wasm_bg.wasm')], ['@ruvector/learning-wasm', join(root, 'node_modules/@ruvector/learning-wasm/ruvector_learning_wasm_bg.wasm')]]) {
   if (!existsSync(file)) continue;
   const b = readFileSync(file);
