@@ -501,6 +501,18 @@ impl SonaEngine {
         Ok(())
     }
 
+    /// Adds a trajectory finished elsewhere (a federated agent's export, already validated and
+    /// accepted by the caller) under a fresh id: one instant-loop sample, then the buffer (returns
+    /// whether the buffer dropped its oldest to make room).
+    pub(crate) fn import_signal(&mut self, mut s: LearningSignal) -> bool {
+        s.trajectory_id = self.next_id;
+        self.next_id += 1;
+        self.accumulate_micro(&s.query_embedding, &s.gradient_estimate, s.quality_score);
+        let dropped = self.buffer.push(s).is_some();
+        self.maybe_auto_flush();
+        dropped
+    }
+
     fn accumulate_micro(&mut self, query: &[f32], gradient: &[f32], quality: f32) {
         let dim = self.dim();
         let mut buf = core::mem::take(&mut self.scratch);

@@ -47,6 +47,8 @@ pub enum SonaError {
     StringTooLong { what: &'static str, len: usize, limit: usize },
     /// Persisted state was rejected.
     Persist(PersistError),
+    /// Other framed bytes (a federated agent export, a coordinator state) were rejected.
+    Format { kind: &'static str, error: PersistError },
 }
 
 impl fmt::Display for PersistError {
@@ -101,6 +103,7 @@ impl fmt::Display for SonaError {
                 write!(f, "{what} is {len} bytes long, the limit is {limit}")
             }
             SonaError::Persist(e) => write!(f, "{e}"),
+            SonaError::Format { kind, error } => write!(f, "{kind} rejected: {error}"),
         }
     }
 }

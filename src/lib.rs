@@ -13,10 +13,11 @@
 //! | [`ewc`] | EWC++: online Fisher, task memory, adaptive λ, boundary detection |
 //! | [`reasoning_bank`] | greedy k-means++ + Lloyd, cosine search, merge, decay, prune |
 //! | [`engine`] | `SonaEngine`: the instant, background and deep loops; stats |
+//! | [`federated`] | `EphemeralAgent`, `AgentExport` (bytes), `FederatedCoordinator` |
 //! | [`persist`] | the versioned binary state (magic, version, length, CRC-32) |
 //! | [`kernels`] | scalar and SIMD128 twins of every hot loop |
 //! | [`rng`] | the engine's seeded generator |
-//! | `wasm` (wasm32 only) | `WasmSonaEngine` bindings |
+//! | `wasm` (wasm32 only) | `WasmSonaEngine`, `WasmEphemeralAgent`, `WasmFederatedCoordinator` bindings |
 //!
 //! ```
 //! use sona_wasm::{SonaConfig, SonaEngine};
@@ -39,6 +40,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod ewc;
+pub mod federated;
 pub mod kernels;
 pub mod lora;
 pub mod persist;
@@ -56,4 +58,5 @@ mod tests;
 pub use config::SonaConfig;
 pub use engine::{EngineStats, LearnReport, SonaEngine};
 pub use error::{PersistError, SonaError};
+pub use federated::{AgentExport, AggregationResult, EphemeralAgent, FederatedCoordinator};
 pub use types::{LearnedPattern, LearningSignal, PatternType, QueryTrajectory, TrajectoryStep};

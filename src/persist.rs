@@ -58,39 +58,39 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     !c
 }
 
-struct Writer(Vec<u8>);
+pub(crate) struct Writer(pub(crate) Vec<u8>);
 
 impl Writer {
     #[inline(never)]
-    fn u8(&mut self, v: u8) {
+    pub(crate) fn u8(&mut self, v: u8) {
         self.0.push(v);
     }
     #[inline(never)]
-    fn u32(&mut self, v: u32) {
+    pub(crate) fn u32(&mut self, v: u32) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
     #[inline(never)]
-    fn u64(&mut self, v: u64) {
+    pub(crate) fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
     #[inline(never)]
-    fn f32(&mut self, v: f32) {
+    pub(crate) fn f32(&mut self, v: f32) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
     #[inline(never)]
-    fn f64(&mut self, v: f64) {
+    pub(crate) fn f64(&mut self, v: f64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
     #[inline(never)]
-    fn bool(&mut self, v: bool) {
+    pub(crate) fn bool(&mut self, v: bool) {
         self.u8(v as u8);
     }
     #[inline(never)]
-    fn len(&mut self, n: usize) {
+    pub(crate) fn len(&mut self, n: usize) {
         self.u32(n as u32);
     }
     #[inline(never)]
-    fn f32s(&mut self, v: &[f32]) {
+    pub(crate) fn f32s(&mut self, v: &[f32]) {
         self.len(v.len());
         self.0.reserve(v.len() * 4);
         for &x in v {
@@ -98,12 +98,12 @@ impl Writer {
         }
     }
     #[inline(never)]
-    fn str(&mut self, s: &str) {
+    pub(crate) fn str(&mut self, s: &str) {
         self.len(s.len());
         self.0.extend_from_slice(s.as_bytes());
     }
     #[inline(never)]
-    fn opt_str(&mut self, s: &Option<String>) {
+    pub(crate) fn opt_str(&mut self, s: &Option<String>) {
         match s {
             Some(s) => {
                 self.bool(true);
@@ -113,7 +113,7 @@ impl Writer {
         }
     }
     #[inline(never)]
-    fn strs(&mut self, v: &[String]) {
+    pub(crate) fn strs(&mut self, v: &[String]) {
         self.len(v.len());
         for s in v {
             self.str(s);
@@ -121,20 +121,20 @@ impl Writer {
     }
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    at: usize,
+pub(crate) struct Reader<'a> {
+    pub(crate) b: &'a [u8],
+    pub(crate) at: usize,
 }
 
-type R<T> = core::result::Result<T, PersistError>;
+pub(crate) type R<T> = core::result::Result<T, PersistError>;
 
-const fn bad(what: &'static str) -> PersistError {
+pub(crate) const fn bad(what: &'static str) -> PersistError {
     PersistError::Malformed(what)
 }
 
 impl<'a> Reader<'a> {
     #[inline(never)]
-    fn take(&mut self, n: usize, what: &'static str) -> R<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize, what: &'static str) -> R<&'a [u8]> {
         if self.b.len() - self.at < n {
             return Err(bad(what));
         }
@@ -143,19 +143,19 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
     #[inline(never)]
-    fn u8(&mut self, what: &'static str) -> R<u8> {
+    pub(crate) fn u8(&mut self, what: &'static str) -> R<u8> {
         Ok(self.take(1, what)?[0])
     }
     #[inline(never)]
-    fn u32(&mut self, what: &'static str) -> R<u32> {
+    pub(crate) fn u32(&mut self, what: &'static str) -> R<u32> {
         Ok(u32::from_le_bytes(self.take(4, what)?.try_into().unwrap_or([0; 4])))
     }
     #[inline(never)]
-    fn u64(&mut self, what: &'static str) -> R<u64> {
+    pub(crate) fn u64(&mut self, what: &'static str) -> R<u64> {
         Ok(u64::from_le_bytes(self.take(8, what)?.try_into().unwrap_or([0; 8])))
     }
     #[inline(never)]
-    fn f32(&mut self, what: &'static str) -> R<f32> {
+    pub(crate) fn f32(&mut self, what: &'static str) -> R<f32> {
         let v = f32::from_le_bytes(self.take(4, what)?.try_into().unwrap_or([0; 4]));
         if v.is_finite() {
             Ok(v)
@@ -164,7 +164,7 @@ impl<'a> Reader<'a> {
         }
     }
     #[inline(never)]
-    fn f64(&mut self, what: &'static str) -> R<f64> {
+    pub(crate) fn f64(&mut self, what: &'static str) -> R<f64> {
         let v = f64::from_le_bytes(self.take(8, what)?.try_into().unwrap_or([0; 8]));
         if v.is_finite() {
             Ok(v)
@@ -173,7 +173,7 @@ impl<'a> Reader<'a> {
         }
     }
     #[inline(never)]
-    fn bool(&mut self, what: &'static str) -> R<bool> {
+    pub(crate) fn bool(&mut self, what: &'static str) -> R<bool> {
         match self.u8(what)? {
             0 => Ok(false),
             1 => Ok(true),
@@ -181,12 +181,12 @@ impl<'a> Reader<'a> {
         }
     }
     #[inline(never)]
-    fn usize(&mut self, what: &'static str) -> R<usize> {
+    pub(crate) fn usize(&mut self, what: &'static str) -> R<usize> {
         Ok(self.u64(what)? as usize)
     }
     /// A length prefix, bounded by the bytes left (each item needs at least `min_item` bytes).
     #[inline(never)]
-    fn len(&mut self, min_item: usize, what: &'static str) -> R<usize> {
+    pub(crate) fn len(&mut self, min_item: usize, what: &'static str) -> R<usize> {
         let n = self.u32(what)? as usize;
         if n.saturating_mul(min_item.max(1)) > self.b.len() - self.at {
             return Err(bad(what));
@@ -194,7 +194,7 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
     #[inline(never)]
-    fn f32s(&mut self, expected: usize, what: &'static str) -> R<Vec<f32>> {
+    pub(crate) fn f32s(&mut self, expected: usize, what: &'static str) -> R<Vec<f32>> {
         let n = self.len(4, what)?;
         if n != expected {
             return Err(bad(what));
@@ -211,7 +211,7 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
     #[inline(never)]
-    fn str(&mut self, what: &'static str) -> R<String> {
+    pub(crate) fn str(&mut self, what: &'static str) -> R<String> {
         let n = self.len(1, what)?;
         if n > crate::engine::MAX_STRING_LEN {
             return Err(bad(what));
@@ -220,11 +220,11 @@ impl<'a> Reader<'a> {
         core::str::from_utf8(bytes).map(String::from).map_err(|_| bad(what))
     }
     #[inline(never)]
-    fn opt_str(&mut self, what: &'static str) -> R<Option<String>> {
+    pub(crate) fn opt_str(&mut self, what: &'static str) -> R<Option<String>> {
         Ok(if self.bool(what)? { Some(self.str(what)?) } else { None })
     }
     #[inline(never)]
-    fn strs(&mut self, what: &'static str) -> R<Vec<String>> {
+    pub(crate) fn strs(&mut self, what: &'static str) -> R<Vec<String>> {
         let n = self.len(4, what)?;
         if n > crate::engine::MAX_CONTEXT_IDS {
             return Err(bad(what));
@@ -269,7 +269,7 @@ fn read_config(r: &mut Reader) -> R<SonaConfig> {
     })
 }
 
-fn write_signal(w: &mut Writer, s: &LearningSignal) {
+pub(crate) fn write_signal(w: &mut Writer, s: &LearningSignal) {
     w.u64(s.trajectory_id);
     w.f32s(&s.query_embedding);
     w.f32s(&s.gradient_estimate);
@@ -280,7 +280,7 @@ fn write_signal(w: &mut Writer, s: &LearningSignal) {
     w.strs(&s.context_ids);
 }
 
-fn read_signal(r: &mut Reader, dim: usize) -> R<LearningSignal> {
+pub(crate) fn read_signal(r: &mut Reader, dim: usize) -> R<LearningSignal> {
     let w = "buffered trajectory";
     Ok(LearningSignal {
         trajectory_id: r.u64(w)?,
@@ -294,16 +294,45 @@ fn read_signal(r: &mut Reader, dim: usize) -> R<LearningSignal> {
     })
 }
 
-fn write_adapter(w: &mut Writer, a: &LoraAdapter) {
+pub(crate) fn write_adapter(w: &mut Writer, a: &LoraAdapter) {
     let (d, u) = a.params();
     w.f32s(d);
     w.f32s(u);
 }
 
-fn read_adapter(r: &mut Reader, dim: usize, rank: usize, what: &'static str) -> R<LoraAdapter> {
+pub(crate) fn read_adapter(r: &mut Reader, dim: usize, rank: usize, what: &'static str) -> R<LoraAdapter> {
     let d = r.f32s(dim * rank, what)?;
     let u = r.f32s(dim * rank, what)?;
     LoraAdapter::from_parts(dim, rank, d, u).ok_or(bad(what))
+}
+
+pub(crate) fn write_pattern(w: &mut Writer, p: &LearnedPattern) {
+    w.u64(p.id);
+    w.f32s(&p.centroid);
+    w.f32s(&p.direction);
+    w.u32(p.cluster_size);
+    w.f32(p.total_weight);
+    w.f32(p.avg_quality);
+    w.u64(p.created_at);
+    w.u64(p.last_accessed);
+    w.u32(p.access_count);
+    w.u8(p.pattern_type.index());
+}
+
+pub(crate) fn read_pattern(r: &mut Reader, dim: usize) -> R<LearnedPattern> {
+    let w = "pattern";
+    Ok(LearnedPattern {
+        id: r.u64(w)?,
+        centroid: r.f32s(dim, w)?,
+        direction: r.f32s(dim, w)?,
+        cluster_size: r.u32(w)?,
+        total_weight: r.f32(w)?,
+        avg_quality: r.f32(w)?,
+        created_at: r.u64(w)?,
+        last_accessed: r.u64(w)?,
+        access_count: r.u32(w)?,
+        pattern_type: *PatternType::ALL.get(r.u8(w)? as usize).ok_or(bad("pattern type"))?,
+    })
 }
 
 /// Serialises the whole engine (see the module docs for the layout).
@@ -362,16 +391,7 @@ pub fn save(e: &SonaEngine) -> Vec<u8> {
     w.u64(e.bank.next_id);
     w.len(e.bank.patterns.len());
     for p in &e.bank.patterns {
-        w.u64(p.id);
-        w.f32s(&p.centroid);
-        w.f32s(&p.direction);
-        w.u32(p.cluster_size);
-        w.f32(p.total_weight);
-        w.f32(p.avg_quality);
-        w.u64(p.created_at);
-        w.u64(p.last_accessed);
-        w.u32(p.access_count);
-        w.u8(p.pattern_type.index());
+        write_pattern(&mut w, p);
     }
     // Buffered trajectories.
     w.u64(e.buffer.dropped());
@@ -399,22 +419,32 @@ pub fn save(e: &SonaEngine) -> Vec<u8> {
     w.f32s(&e.last.gradient);
     w.f32(e.last.quality);
 
-    let payload = w.0;
+    seal(&MAGIC, VERSION, &w.0)
+}
+
+/// Frames a payload: `magic`, `version`, payload length, CRC-32, payload (the layout of the
+/// module docs; other formats of the crate reuse it with their own magic).
+pub(crate) fn seal(magic: &[u8; 8], version: u32, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(&crc32(payload).to_le_bytes());
+    out.extend_from_slice(payload);
     out
 }
 
 /// Checks the header, length and checksum and returns the payload.
 fn open_envelope(bytes: &[u8]) -> R<&[u8]> {
-    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+    open_sealed(&MAGIC, VERSION, bytes)
+}
+
+/// Checks a [`seal`]ed frame's magic, version, length and checksum and returns the payload.
+pub(crate) fn open_sealed<'a>(magic: &[u8; 8], supported: u32, bytes: &'a [u8]) -> R<&'a [u8]> {
+    if bytes.len() < magic.len() || bytes[..magic.len()] != magic[..] {
         // Too short to hold the magic, or a different magic: either way not our bytes unless a
         // prefix of the magic matches (then it is a truncated state).
-        if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) {
+        if bytes.len() < magic.len() && magic.starts_with(bytes) {
             return Err(PersistError::Truncated { needed: HEADER_LEN, got: bytes.len() });
         }
         return Err(PersistError::BadMagic);
@@ -423,8 +453,8 @@ fn open_envelope(bytes: &[u8]) -> R<&[u8]> {
         return Err(PersistError::Truncated { needed: HEADER_LEN, got: bytes.len() });
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or([0; 4]));
-    if version != VERSION {
-        return Err(PersistError::UnsupportedVersion { found: version, supported: VERSION });
+    if version != supported {
+        return Err(PersistError::UnsupportedVersion { found: version, supported });
     }
     let declared = u64::from_le_bytes(bytes[12..20].try_into().unwrap_or([0; 8]));
     let actual = (bytes.len() - HEADER_LEN) as u64;
@@ -507,20 +537,7 @@ pub fn load(bytes: &[u8]) -> Result<SonaEngine> {
     }
     let mut patterns = Vec::with_capacity(np);
     for _ in 0..np {
-        let w = "pattern";
-        let p = LearnedPattern {
-            id: r.u64(w)?,
-            centroid: r.f32s(dim, w)?,
-            direction: r.f32s(dim, w)?,
-            cluster_size: r.u32(w)?,
-            total_weight: r.f32(w)?,
-            avg_quality: r.f32(w)?,
-            created_at: r.u64(w)?,
-            last_accessed: r.u64(w)?,
-            access_count: r.u32(w)?,
-            pattern_type: *PatternType::ALL.get(r.u8(w)? as usize).ok_or(bad("pattern type"))?,
-        };
-        patterns.push(p);
+        patterns.push(read_pattern(&mut r, dim)?);
     }
     let bank = ReasoningBank::from_parts(dim, config.pattern_clusters, patterns, bank_next);
     let dropped = r.u64("trajectory buffer")?;
