@@ -17,6 +17,8 @@
 //! | [`persist`] | the versioned binary state (magic, version, length, CRC-32) |
 //! | [`kernels`] | scalar and SIMD128 twins of every hot loop |
 //! | [`rng`] | the engine's seeded generator |
+//! | [`router`] | FastGRNN router: cell, routing head, INT8 quantisation, pruning, bytes |
+//! | [`router_train`] | router training: normalisation, split, BPTT, Adam, distillation, early stopping |
 //! | `wasm` (wasm32 only) | `WasmSonaEngine`, `WasmEphemeralAgent`, `WasmFederatedCoordinator` bindings |
 //!
 //! ```
@@ -46,6 +48,12 @@ pub mod lora;
 pub mod persist;
 pub mod reasoning_bank;
 pub mod rng;
+// The router is plain core code; on wasm32 it is compiled only into the router module (feature
+// `router`), so the SONA module's bytes do not depend on it.
+#[cfg(any(feature = "router", not(target_arch = "wasm32")))]
+pub mod router;
+#[cfg(any(feature = "router", not(target_arch = "wasm32")))]
+pub mod router_train;
 pub mod trajectory;
 pub mod types;
 
@@ -54,9 +62,15 @@ pub mod wasm;
 
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod router_tests;
 
 pub use config::SonaConfig;
 pub use engine::{EngineStats, LearnReport, SonaEngine};
 pub use error::{PersistError, SonaError};
 pub use federated::{AgentExport, AggregationResult, EphemeralAgent, FederatedCoordinator};
+#[cfg(any(feature = "router", not(target_arch = "wasm32")))]
+pub use router::{FastGrnn, RouteDecision, RouterConfig, RouterError};
+#[cfg(any(feature = "router", not(target_arch = "wasm32")))]
+pub use router_train::{RouterTrainer, TrainingConfig, TrainingMetrics};
 pub use types::{LearnedPattern, LearningSignal, PatternType, QueryTrajectory, TrajectoryStep};

@@ -1,0 +1,327 @@
+//! FastGRNN router tests: gradients against finite differences, learning planted rules, INT8 and
+//! pruning accuracy, byte round trips, distillation, the schedule, early stopping and bad input.
+
+use crate::rng::Rng;
+use crate::router::{FastGrnn, RouterConfig, RouterError, Trace, ROUTER_HEADER_LEN};
+use crate::router_train::{agreement, loss_and_gradient, RouterTrainer, Target, TrainingConfig};
+use alloc::vec;
+use alloc::vec::Vec;
+
+fn uniform(rng: &mut Rng, n: usize) -> Vec<f32> {
+    (0..n).map(|_| rng.next_f32() * 2.0 - 1.0).collect()
+}
+
+/// A model with every parameter (biases included) random and a non-trivial normalisation.
+fn random_model(config: RouterConfig, seed: u64) -> FastGrnn {
+    let mut m = FastGrnn::new(config, seed).unwrap();
+    let mut rng = Rng::new(seed + 1);
+    for p in m.params_mut() {
+        *p = rng.normal() * 0.6;
+    }
+    let d = m.config().input_dim;
+    let mean = uniform(&mut rng, d);
+    let std: Vec<f32> = (0..d).map(|_| 0.5 + rng.next_f32()).collect();
+    m.set_normalization(&mean, &std).unwrap();
+    m
+}
+
+fn check_gradient(config: RouterConfig, steps: usize, label: f32, teacher: Option<&[f32]>) {
+    let mut model = random_model(config, 7);
+    let d = model.config().input_dim;
+    let mut rng = Rng::new(99);
+    let x = uniform(&mut rng, d * steps);
+    let target = Target { label, teacher, alpha: 0.6, temperature: 2.5 };
+    let mut trace = Trace::default();
+    let mut grad = vec![0.0; model.parameter_count()];
+    loss_and_gradient(&model, &x, &target, &mut trace, Some(&mut grad));
+    let eps = 1e-2f32;
+    let mut worst = 0.0f32;
+    for j in 0..model.parameter_count() {
+        let orig = model.params()[j];
+        model.params_mut()[j] = orig + eps;
+        let up = loss_and_gradient(&model, &x, &target, &mut trace, None);
+        model.params_mut()[j] = orig - eps;
+        let down = loss_and_gradient(&model, &x, &target, &mut trace, None);
+        model.params_mut()[j] = orig;
+        let numeric = (up - down) / (2.0 * eps);
+        let err = (numeric - grad[j]).abs();
+        let tol = 2e-3 + 2e-2 * numeric.abs().max(grad[j].abs());
+        assert!(err <= tol, "param {j}: analytic {} vs numeric {numeric}", grad[j]);
+        worst = worst.max(numeric.abs());
+    }
+    assert!(worst > 1e-2, "the check must see non-trivial gradients");
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    let full = RouterConfig { input_dim: 3, hidden_dim: 4, output_dim: 1, nu: 1.3, zeta: 0.8, rank: None };
+    let low = RouterConfig { input_dim: 3, hidden_dim: 5, output_dim: 3, nu: 0.9, zeta: 1.2, rank: Some(2) };
+    check_gradient(full.clone(), 1, 1.0, None);
+    check_gradient(full.clone(), 4, 0.3, None);
+    check_gradient(full, 3, 0.0, Some(&[0.8]));
+    check_gradient(low.clone(), 1, 2.0, None);
+    check_gradient(low.clone(), 4, 0.0, None);
+    check_gradient(low, 3, 1.0, Some(&[0.2, 0.5, 0.3]));
+}
+
+/// XOR-like planted rule on 5 features: route 1 iff x0·x1 > 0 (x2..x4 are noise).
+fn xor_rows(rng: &mut Rng, n: usize) -> Vec<(Vec<f32>, f32)> {
+    (0..n)
+        .map(|_| {
+            let x = uniform(rng, 5);
+            let y = (x[0] * x[1] > 0.0) as u8 as f32;
+            (x, y)
+        })
+        .collect()
+}
+
+fn xor_config() -> TrainingConfig {
+    TrainingConfig {
+        learning_rate: 0.02,
+        batch_size: 32,
+        epochs: 300,
+        validation_split: 0.2,
+        early_stopping_patience: Some(30),
+        lr_decay: 0.7,
+        lr_decay_step: 60,
+        l2_reg: 1e-5,
+        seed: 5,
+        ..TrainingConfig::default()
+    }
+}
+
+fn accuracy(model: &FastGrnn, rows: &[(Vec<f32>, f32)]) -> f32 {
+    let ok = rows.iter().filter(|(x, y)| model.route(x).unwrap().route == *y as usize).count();
+    ok as f32 / rows.len() as f32
+}
+
+fn trained_xor() -> (FastGrnn, Vec<(Vec<f32>, f32)>, f32) {
+    let mut rng = Rng::new(1);
+    let mut t = RouterTrainer::new(RouterConfig { hidden_dim: 16, ..RouterConfig::default() }, xor_config()).unwrap();
+    for (x, y) in xor_rows(&mut rng, 1500) {
+        t.add_sample(&x, y, None).unwrap();
+    }
+    let m = t.train().unwrap();
+    assert!(m.val_accuracy >= 0.95, "val accuracy {} after {} epochs", m.val_accuracy, m.epochs);
+    assert!(m.train_loss.last().unwrap() < &m.train_loss[0]);
+    (t.model().unwrap().clone(), xor_rows(&mut rng, 2000), m.val_accuracy)
+}
+
+#[test]
+fn learns_xor_then_quantizes_prunes_and_round_trips() {
+    let (model, test, _) = trained_xor();
+    let float_acc = accuracy(&model, &test);
+    assert!(float_acc >= 0.95, "held-out accuracy {float_acc}");
+
+    // INT8: at least 98 % identical decisions, 4x smaller weights.
+    let mut q = model.clone();
+    q.quantize();
+    assert!(q.is_quantized());
+    let rows: Vec<Vec<f32>> = test.iter().map(|(x, _)| x.clone()).collect();
+    let agree = agreement(&model, &q, &rows).unwrap();
+    assert!(agree >= 0.98, "quantised agreement {agree}");
+    assert!(q.size_bytes() * 2 < model.size_bytes(), "{} vs {}", q.size_bytes(), model.size_bytes());
+
+    // Pruning half of every weight tensor keeps held-out accuracy within 5 points.
+    let mut p = model.clone();
+    p.prune(0.5).unwrap();
+    assert!(p.sparsity() >= 0.5 - 1e-6, "sparsity {}", p.sparsity());
+    let pruned_acc = accuracy(&p, &test);
+    assert!(pruned_acc >= float_acc - 0.05, "pruned {pruned_acc} vs float {float_acc}");
+
+    // Bytes: identical decisions and scores (bit for bit) after a round trip, float and quantised.
+    for m in [&model, &q, &p] {
+        let bytes = m.to_bytes();
+        assert_eq!(bytes.len(), m.size_bytes());
+        let back = FastGrnn::from_bytes(&bytes).unwrap();
+        assert_eq!(&back, m);
+        assert_eq!(back.to_bytes(), bytes);
+        for x in rows.iter().take(200) {
+            assert_eq!(back.route(x).unwrap(), m.route(x).unwrap());
+        }
+    }
+}
+
+#[test]
+fn learns_three_routes_and_sequences() {
+    // Softmax head: route = arg-max of the first three features.
+    let mut rng = Rng::new(2);
+    let cfg = RouterConfig { input_dim: 4, hidden_dim: 12, output_dim: 3, ..RouterConfig::default() };
+    let mut t = RouterTrainer::new(cfg, TrainingConfig { learning_rate: 0.02, epochs: 150, seed: 3, ..TrainingConfig::default() }).unwrap();
+    for _ in 0..1200 {
+        let x = uniform(&mut rng, 4);
+        let y = (0..3).fold(0, |b, i| if x[i] > x[b] { i } else { b });
+        t.add_sample(&x, y as f32, None).unwrap();
+    }
+    let m = t.train().unwrap();
+    assert!(m.val_accuracy >= 0.9, "3-route accuracy {}", m.val_accuracy);
+
+    // Sequences (BPTT): 4 steps of 2 features, route 1 iff the sum of x0 over the steps is > 0.
+    let cfg = RouterConfig { input_dim: 2, hidden_dim: 8, output_dim: 1, rank: Some(3), ..RouterConfig::default() };
+    let mut t = RouterTrainer::new(cfg, TrainingConfig { learning_rate: 0.02, epochs: 150, seed: 4, ..TrainingConfig::default() }).unwrap();
+    for _ in 0..1200 {
+        let x = uniform(&mut rng, 8);
+        let y = (x[0] + x[2] + x[4] + x[6] > 0.0) as u8 as f32;
+        t.add_sample(&x, y, None).unwrap();
+    }
+    let m = t.train().unwrap();
+    assert!(m.val_accuracy >= 0.9, "sequence accuracy {}", m.val_accuracy);
+    // A one-step slice is not this model's sequence length but still a valid input.
+    assert!(t.model().unwrap().route(&[0.5, 0.5]).is_ok());
+}
+
+#[test]
+fn distillation_follows_the_teacher() {
+    // Hard labels are coin flips; the teacher knows the rule x0 + x1 > 0 (or, second run, its
+    // opposite). With α = 1 the student must follow the teacher.
+    for flipped in [false, true] {
+        let mut rng = Rng::new(11);
+        let cfg = TrainingConfig { learning_rate: 0.02, epochs: 80, distillation_alpha: 1.0, distillation_temperature: 2.0, seed: 8, ..TrainingConfig::default() };
+        let mut t = RouterTrainer::new(RouterConfig::default(), cfg).unwrap();
+        for _ in 0..800 {
+            let x = uniform(&mut rng, 5);
+            let rule = x[0] + x[1] > 0.0;
+            let q = if rule != flipped { 0.95 } else { 0.05 };
+            let coin = (rng.next_f32() < 0.5) as u8 as f32;
+            t.add_sample(&x, coin, Some(&[q])).unwrap();
+        }
+        t.train().unwrap();
+        let model = t.model().unwrap();
+        let test: Vec<(Vec<f32>, f32)> = (0..1000)
+            .map(|_| {
+                let x = uniform(&mut rng, 5);
+                let y = ((x[0] + x[1] > 0.0) != flipped) as u8 as f32;
+                (x, y)
+            })
+            .collect();
+        let acc = accuracy(model, &test);
+        assert!(acc >= 0.95, "flipped={flipped}: follows the teacher on {acc}");
+    }
+}
+
+#[test]
+fn schedule_and_early_stopping() {
+    // Random labels: validation loss stops improving soon, so patience 3 ends training early.
+    let mut rng = Rng::new(21);
+    let cfg = TrainingConfig {
+        learning_rate: 0.01,
+        lr_decay: 0.8,
+        lr_decay_step: 10,
+        epochs: 500,
+        early_stopping_patience: Some(3),
+        ..TrainingConfig::default()
+    };
+    let mut t = RouterTrainer::new(RouterConfig::default(), cfg).unwrap();
+    for _ in 0..200 {
+        let x = uniform(&mut rng, 5);
+        t.add_sample(&x, (rng.next_f32() < 0.5) as u8 as f32, None).unwrap();
+    }
+    let m = t.train().unwrap();
+    assert!(m.stopped_early && m.epochs < 500);
+    assert_eq!(m.epochs, m.best_epoch + 1 + 3);
+    let min = m.val_loss.iter().cloned().fold(f32::INFINITY, f32::min);
+    assert_eq!(m.val_loss[m.best_epoch], min);
+    assert_eq!((m.train_samples, m.val_samples), (160, 40));
+    // The seed's schedule: 0.01 for epochs 0-9, 0.008 for 10-19, 0.0064 for 20-29.
+    let lr = |e: usize| m.learning_rate.get(e).copied();
+    assert_eq!(lr(0), Some(0.01));
+    if let Some(v) = lr(12) {
+        assert!((v - 0.008).abs() < 1e-7);
+    }
+}
+
+#[test]
+fn bad_input_is_rejected_and_changes_nothing() {
+    let bad_cfgs = [
+        (RouterConfig { input_dim: 0, ..RouterConfig::default() }, "input_dim"),
+        (RouterConfig { hidden_dim: 300, ..RouterConfig::default() }, "hidden_dim"),
+        (RouterConfig { output_dim: 0, ..RouterConfig::default() }, "output_dim"),
+        (RouterConfig { nu: f32::NAN, ..RouterConfig::default() }, "nu"),
+        (RouterConfig { zeta: -1.0, ..RouterConfig::default() }, "zeta"),
+        (RouterConfig { rank: Some(9), ..RouterConfig::default() }, "rank"),
+    ];
+    for (c, field) in bad_cfgs {
+        match FastGrnn::new(c, 1) {
+            Err(RouterError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    for (tc, field) in [
+        (TrainingConfig { learning_rate: 0.0, ..TrainingConfig::default() }, "learning_rate"),
+        (TrainingConfig { batch_size: 0, ..TrainingConfig::default() }, "batch_size"),
+        (TrainingConfig { validation_split: 0.0, ..TrainingConfig::default() }, "validation_split"),
+        (TrainingConfig { early_stopping_patience: Some(0), ..TrainingConfig::default() }, "early_stopping_patience"),
+        (TrainingConfig { grad_clip: f32::INFINITY, ..TrainingConfig::default() }, "grad_clip"),
+        (TrainingConfig { distillation_temperature: 0.5, ..TrainingConfig::default() }, "distillation_temperature"),
+    ] {
+        match RouterTrainer::new(RouterConfig::default(), tc) {
+            Err(RouterError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+
+    let mut model = random_model(RouterConfig::default(), 3);
+    let before = model.clone();
+    assert!(matches!(model.route(&[0.0; 4]), Err(RouterError::BadFeatureLength { input_dim: 5, got: 4 })));
+    assert!(matches!(model.route(&[]), Err(RouterError::BadFeatureLength { .. })));
+    assert!(matches!(model.route(&[0.0, 0.0, f32::NAN, 0.0, 0.0]), Err(RouterError::NonFinite { index: 2, .. })));
+    assert!(matches!(model.prune(1.0), Err(RouterError::InvalidValue { what: "sparsity", .. })));
+    assert!(matches!(model.prune(f32::NAN), Err(RouterError::InvalidValue { .. })));
+    assert!(model.set_normalization(&[0.0; 5], &[1.0, 1.0, 0.0, 1.0, 1.0]).is_err());
+    assert!(model.set_normalization(&[0.0; 4], &[1.0; 4]).is_err());
+    assert_eq!(model, before);
+
+    // Bytes: truncated, wrong magic, version, length, checksum, trailing data, bad config.
+    let bytes = model.to_bytes();
+    assert!(matches!(FastGrnn::from_bytes(&bytes[..10]), Err(RouterError::BadBytes(_))));
+    assert!(matches!(FastGrnn::from_bytes(&bytes[..bytes.len() - 1]), Err(RouterError::BadBytes(_))));
+    let mut b = bytes.clone();
+    b[0] = b'X';
+    assert!(matches!(FastGrnn::from_bytes(&b), Err(RouterError::BadBytes("bad magic bytes"))));
+    let mut b = bytes.clone();
+    b[8] = 2;
+    assert!(matches!(FastGrnn::from_bytes(&b), Err(RouterError::UnsupportedVersion { found: 2, supported: 1 })));
+    let mut b = bytes.clone();
+    b[ROUTER_HEADER_LEN + 30] ^= 0x40;
+    assert!(matches!(FastGrnn::from_bytes(&b), Err(RouterError::ChecksumMismatch { .. })));
+    // A payload with a valid checksum but an invalid configuration (hidden_dim = 0).
+    let mut b = bytes.clone();
+    b[ROUTER_HEADER_LEN + 2] = 0;
+    b[ROUTER_HEADER_LEN + 3] = 0;
+    let crc = crate::persist::crc32(&b[ROUTER_HEADER_LEN..]);
+    b[16..20].copy_from_slice(&crc.to_le_bytes());
+    assert!(matches!(FastGrnn::from_bytes(&b), Err(RouterError::InvalidConfig { field: "hidden_dim", .. })));
+    // A NaN parameter with a valid checksum.
+    let mut b = bytes.clone();
+    let at = b.len() - 4;
+    b[at..].copy_from_slice(&f32::NAN.to_le_bytes());
+    let crc = crate::persist::crc32(&b[ROUTER_HEADER_LEN..]);
+    b[16..20].copy_from_slice(&crc.to_le_bytes());
+    assert!(matches!(FastGrnn::from_bytes(&b), Err(RouterError::BadBytes("non-finite parameter"))));
+
+    // Trainer samples.
+    let mut t = RouterTrainer::new(RouterConfig { output_dim: 3, ..RouterConfig::default() }, TrainingConfig::default()).unwrap();
+    assert!(t.add_sample(&[0.0; 5], 3.0, None).is_err());
+    assert!(t.add_sample(&[0.0; 5], 0.5, None).is_err());
+    assert!(t.add_sample(&[0.0; 6], 1.0, None).is_err());
+    assert!(t.add_sample(&[f32::INFINITY; 5], 1.0, None).is_err());
+    assert!(matches!(t.add_sample(&[0.0; 5], 1.0, Some(&[0.5, 0.5])), Err(RouterError::DimensionMismatch { .. })));
+    assert!(t.add_sample(&[0.0; 5], 1.0, Some(&[0.5, 0.4, 0.4])).is_err());
+    assert_eq!(t.sample_count(), 0);
+    assert!(matches!(t.train(), Err(RouterError::NotEnoughSamples { got: 0, .. })));
+    assert!(t.model().is_none());
+    let mut t1 = RouterTrainer::new(RouterConfig::default(), TrainingConfig::default()).unwrap();
+    assert!(t1.add_sample(&[0.0; 5], 1.5, None).is_err());
+    assert!(t1.add_sample(&[0.0; 5], f32::NAN, None).is_err());
+    t1.add_sample(&[0.0; 5], 0.7, None).unwrap();
+    assert_eq!(t1.sample_count(), 1);
+}
+
+#[test]
+fn seed_sized_model_is_small() {
+    // The seed's configuration (5 inputs, 8 hidden, rank 4, 1 output) quantised: about 500 bytes.
+    let mut m = FastGrnn::new(RouterConfig::default(), 1).unwrap();
+    assert_eq!(m.parameter_count(), 3 * 8 * 5 + 2 * 8 * 4 + 8 + 3 * 8 + 1);
+    m.quantize();
+    assert!(m.size_bytes() <= 512, "{} bytes", m.size_bytes());
+}
