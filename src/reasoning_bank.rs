@@ -40,7 +40,10 @@ pub struct ReasoningBank {
     pub(crate) dim: usize,
     pub(crate) capacity: usize,
     pub(crate) patterns: Vec<LearnedPattern>,
+    /// Cached centroid norms (derived from `patterns`).
     pub(crate) norms: Vec<f32>,
+    /// Cached copy of all centroids, one row per pattern, contiguous for `find` (derived).
+    pub(crate) centroids: Vec<f32>,
     pub(crate) next_id: u64,
 }
 
@@ -53,11 +56,21 @@ pub fn kmeans(k: Kernels, points: &[f32], dim: usize, clusters: usize, rng: &mut
         return (Vec::new(), 0, 0);
     }
     let row = |i: usize| &points[i * dim..(i + 1) * dim];
+    // Squared distances from dot products: ‖x − c‖² = ‖x‖² + ‖c‖² − 2x·c, the dots of one
+    // center with all points (or one point with all centers) in one `dots` call.
+    let norms: Vec<f32> = (0..n).map(|i| k.dot(row(i), row(i))).collect();
+    let mut dots = vec![0.0f32; n.max(kc)];
     // k-means++ seeding.
     let mut centers: Vec<f32> = Vec::with_capacity(kc * dim);
     let first = rng.below(n);
     centers.extend_from_slice(row(first));
-    let mut d2: Vec<f32> = (0..n).map(|i| k.sq_l2(row(i), row(first))).collect();
+    k.dots(row(first), points, &mut dots[..n]);
+    let mut d2: Vec<f32> = (0..n).map(|i| (norms[i] + norms[first] - 2.0 * dots[i]).max(0.0)).collect();
+    // Index of each point's nearest seed so far: seeding measures every point against every
+    // seed, so this is Lloyd's first assignment for free.
+    let mut nearest = vec![0usize; n];
+    let mut seed_norms = Vec::with_capacity(kc);
+    seed_norms.push(norms[first]);
     // Greedy k-means++: draw `SEED_TRIALS` candidates by D² sampling and keep the one that lowers
     // the total potential most. Plain k-means++ often puts two seeds into one cluster when the
     // within-cluster noise is large (high dimensions); the greedy draw rarely does. (scikit-learn
@@ -83,10 +96,19 @@ pub fn kmeans(k: Kernels, points: &[f32], dim: usize, clusters: usize, rng: &mut
             } else {
                 rng.below(n)
             };
+            // Triangle inequality: a point whose nearest seed c is at least twice as far from
+            // the candidate as from the point cannot get closer (‖x − p‖ ≥ ‖p − c‖ − ‖x − c‖ ≥
+            // ‖x − c‖), so only the other points need their distance to the candidate.
             let cr = row(pick);
+            let np = norms[pick];
+            let seeds = centers.len() / dim;
+            k.dots(cr, &centers, &mut dots[..seeds]);
+            for (j, d) in dots[..seeds].iter_mut().enumerate() {
+                *d = (seed_norms[j] + np - 2.0 * *d).max(0.0);
+            }
             let mut potential = 0.0f32;
             for (i, c) in cand.iter_mut().enumerate() {
-                *c = k.sq_l2(row(i), cr).min(d2[i]);
+                *c = if dots[nearest[i]] >= 4.0 * d2[i] { d2[i] } else { (norms[i] + np - 2.0 * k.dot(row(i), cr)).max(0.0).min(d2[i]) };
                 potential += *c;
             }
             if best.map_or(true, |(_, p)| potential < p) {
@@ -95,34 +117,65 @@ pub fn kmeans(k: Kernels, points: &[f32], dim: usize, clusters: usize, rng: &mut
             }
         }
         let (pick, _) = best.unwrap_or((0, 0.0));
+        let index = centers.len() / dim;
+        for ((near, &new), &old) in nearest.iter_mut().zip(&best_d2).zip(&d2) {
+            if new < old {
+                *near = index;
+            }
+        }
         centers.extend_from_slice(row(pick));
+        seed_norms.push(norms[pick]);
         core::mem::swap(&mut d2, &mut best_d2);
     }
-    // Lloyd iterations. ‖x − c‖² = 1 + ‖c‖² − 2x·c for unit x.
-    let mut assign = vec![usize::MAX; n];
+    // Lloyd iterations: assign every point to its nearest center (the first assignment is
+    // `nearest` from the seeding), then move each center to its points' mean; stop after
+    // `MAX_LLOYD_ITERATIONS` or when fewer than 0.5% of the points moved.
+    // ‖x − c‖² = ‖x‖² + ‖c‖² − 2x·c, and ‖x‖² is the same for every center.
+    let mut assign = nearest;
     let mut cnorm = vec![0.0f32; kc];
+    let mut half = vec![0.0f32; kc];
     let mut counts = vec![0u32; kc];
     let mut iterations = 0;
-    for _ in 0..MAX_LLOYD_ITERATIONS {
+    while iterations < MAX_LLOYD_ITERATIONS {
         iterations += 1;
-        for (c, cn) in cnorm.iter_mut().enumerate() {
-            let cr = &centers[c * dim..(c + 1) * dim];
-            *cn = k.dot(cr, cr);
-        }
-        let mut moved = 0usize;
-        for (i, a) in assign.iter_mut().enumerate() {
-            let x = row(i);
-            let (mut best, mut best_d) = (0usize, f32::INFINITY);
-            for c in 0..kc {
-                let d = cnorm[c] - 2.0 * k.dot(x, &centers[c * dim..(c + 1) * dim]);
-                if d < best_d {
-                    best_d = d;
-                    best = c;
-                }
+        let mut moved = n;
+        if iterations > 1 {
+            moved = 0;
+            for (c, cn) in cnorm.iter_mut().enumerate() {
+                let cr = &centers[c * dim..(c + 1) * dim];
+                *cn = k.dot(cr, cr);
             }
-            if *a != best {
-                moved += 1;
-                *a = best;
+            // half[c] = (½ · distance from center c to its nearest other center)²: a point at
+            // most that far from its center has no nearer center (triangle inequality), so
+            // only the other points are compared with every center.
+            for c in 0..kc {
+                k.dots(&centers[c * dim..(c + 1) * dim], &centers, &mut dots[..kc]);
+                let mut m = f32::INFINITY;
+                for (j, &d) in dots[..kc].iter().enumerate() {
+                    if j != c {
+                        m = m.min(cnorm[c] + cnorm[j] - 2.0 * d);
+                    }
+                }
+                half[c] = 0.25 * m.max(0.0);
+            }
+            for (i, a) in assign.iter_mut().enumerate() {
+                let own = norms[i] + cnorm[*a] - 2.0 * k.dot(row(i), &centers[*a * dim..(*a + 1) * dim]);
+                if own <= half[*a] {
+                    continue;
+                }
+                k.dots(row(i), &centers, &mut dots[..kc]);
+                let (mut best, mut best_d) = (0usize, f32::INFINITY);
+                for c in 0..kc {
+                    let d = cnorm[c] - 2.0 * dots[c];
+                    if d < best_d {
+                        best_d = d;
+                        best = c;
+                    }
+                }
+                if *a != best {
+                    moved += 1;
+                    *a = best;
+                }
             }
         }
         // Recompute means; an empty cluster keeps its old center.
@@ -149,12 +202,12 @@ pub fn kmeans(k: Kernels, points: &[f32], dim: usize, clusters: usize, rng: &mut
 impl ReasoningBank {
     /// An empty bank for `dim`-wide embeddings holding at most `capacity` patterns.
     pub fn new(dim: usize, capacity: usize) -> Self {
-        ReasoningBank { dim, capacity, patterns: Vec::new(), norms: Vec::new(), next_id: 1 }
+        ReasoningBank { dim, capacity, patterns: Vec::new(), norms: Vec::new(), centroids: Vec::new(), next_id: 1 }
     }
 
     /// Rebuilds from persisted parts.
     pub fn from_parts(dim: usize, capacity: usize, patterns: Vec<LearnedPattern>, next_id: u64) -> Self {
-        let mut b = ReasoningBank { dim, capacity, patterns, norms: Vec::new(), next_id };
+        let mut b = ReasoningBank { dim, capacity, patterns, norms: Vec::new(), centroids: Vec::new(), next_id };
         b.refresh_norms(Kernels::new(false));
         b
     }
@@ -175,9 +228,13 @@ impl ReasoningBank {
     }
 
     /// Recomputes the cached centroid norms with the given kernels (so that a loaded engine
-    /// computes bit-identical similarities).
+    /// computes bit-identical similarities) and the contiguous centroid matrix.
     pub(crate) fn refresh_norms(&mut self, k: Kernels) {
         self.norms = self.patterns.iter().map(|p| libm::sqrtf(k.dot(&p.centroid, &p.centroid))).collect();
+        self.centroids.clear();
+        for p in &self.patterns {
+            self.centroids.extend_from_slice(&p.centroid);
+        }
     }
 
     /// Clusters `signals` into at most `clusters` new patterns, merges them into the bank, decays
@@ -266,18 +323,26 @@ impl ReasoningBank {
     pub fn merge_near_duplicates(&mut self, k: Kernels) -> usize {
         let mut merged = 0;
         let mut i = 0;
+        // ‖centroid‖², kept in step with `patterns` (a merge changes pattern i's centroid).
+        let mut sq: Vec<f32> = self.patterns.iter().map(|p| k.dot(&p.centroid, &p.centroid)).collect();
         while i < self.patterns.len() {
             let mut j = i + 1;
             while j < self.patterns.len() {
-                if k.cosine(&self.patterns[i].centroid, &self.patterns[j].centroid) >= MERGE_COSINE {
+                let ab = k.dot(&self.patterns[i].centroid, &self.patterns[j].centroid);
+                if crate::kernels::cosine_from(ab, sq[i], sq[j]) >= MERGE_COSINE {
                     let other = self.patterns.swap_remove(j);
+                    sq.swap_remove(j);
                     self.patterns[i].merge(&other);
+                    sq[i] = k.dot(&self.patterns[i].centroid, &self.patterns[i].centroid);
                     merged += 1;
                 } else {
                     j += 1;
                 }
             }
             i += 1;
+        }
+        if merged > 0 {
+            self.refresh_norms(k);
         }
         merged
     }
@@ -287,9 +352,11 @@ impl ReasoningBank {
     pub fn find(&mut self, k: Kernels, query: &[f32], top_k: usize, now_ms: u64) -> Vec<(usize, f32)> {
         let qn = libm::sqrtf(k.dot(query, query));
         let mut best: Vec<(usize, f32)> = Vec::with_capacity(top_k + 1);
-        for (i, p) in self.patterns.iter().enumerate() {
+        let mut dots = vec![0.0f32; self.patterns.len()];
+        k.dots(query, &self.centroids, &mut dots);
+        for (i, &d) in dots.iter().enumerate() {
             let denom = qn * self.norms[i];
-            let sim = if denom > 1e-20 { k.dot(query, &p.centroid) / denom } else { 0.0 };
+            let sim = if denom > 1e-20 { d / denom } else { 0.0 };
             if best.len() < top_k || sim > best[best.len() - 1].1 {
                 let pos = best.iter().position(|&(_, s)| sim > s).unwrap_or(best.len());
                 best.insert(pos, (i, sim));
