@@ -1,5 +1,9 @@
 // SONA benchmarks (issue 3): 256-d, rank 2, medians, in Node.
-//   ours (pkg/, SIMD128)  vs  @ruvector/learning-wasm (same run)  vs  ours built without simd128.
+//   ours (pkg/, SIMD128)  vs  @ruvector/learning-wasm and @ruvector/sona (same run)  vs  ours built
+//   without simd128.
+// "target here": the issue's targets were set on its author's machine, where it also measured the
+// reference packages. Each target is rescaled by (reference here ÷ reference as the issue measured
+// it), using the reference measured for that row; rows without an issue measurement get "—".
 // The scalar build is compiled here: cargo with RUSTFLAGS="-C target-feature=-simd128" (the env var
 // replaces .cargo/config.toml's +simd128) into its own target dir, then wasm-bindgen into a temp dir.
 import { spawnSync } from 'node:child_process';
@@ -8,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { WasmSonaEngine } from 'sona-wasm';
 import { initSync as initRuvector, WasmMicroLoRA } from '@ruvector/learning-wasm';
 
@@ -61,6 +66,20 @@ const ScalarEngine = scalarGlue.WasmSonaEngine;
 // ---------- @ruvector/learning-wasm ----------
 const ruvWasm = initRuvector({ module: readFileSync(join(root, 'node_modules/@ruvector/learning-wasm/ruvector_learning_wasm_bg.wasm')) });
 
+// ---------- @ruvector/sona (native addon, optional: skipped when its prebuilt binary is missing) ----------
+let RuvSona = null;
+let ruvSonaVersion = null;
+try {
+  const require = createRequire(import.meta.url);
+  RuvSona = require('@ruvector/sona').SonaEngine;
+  ruvSonaVersion = require('@ruvector/sona/package.json').version;
+} catch (e) {
+  console.log(`@ruvector/sona not loadable here (${e.message.split('\n')[0]}); its rows are skipped`);
+}
+
+// The issue's measurements of the references on its author's machine (ns).
+const ISSUE = { ruvZero: 290, ruvArray: 1600, sonaApply: 24000, sonaTrajectory: 43000, sonaForceLearn: 525e6 };
+
 // ---------- engines ----------
 function trained(Engine, trajectories) {
   const e = Engine.withConfig({ hidden_dim: DIM, micro_lora_rank: 2, pattern_clusters: 100, seed: 7 });
@@ -73,8 +92,8 @@ function trained(Engine, trajectories) {
 }
 
 const rows = [];
-function row(name, ours, scalar, theirs, target) {
-  rows.push({ name, ours, scalar, theirs, target });
+function row(name, ours, scalar, theirs, target, scale, ref) {
+  rows.push({ name, ours, scalar, theirs, target, scale, ref });
 }
 
 for (const [label, Engine] of [['simd', WasmSonaEngine], ['scalar', ScalarEngine]]) {
@@ -143,27 +162,77 @@ const theirZero = bench((i) => {
 }, { batch: 20000 });
 const theirArray = bench((i) => lora.forward_array(inputs[i & 63]), { batch: 20000 });
 
+// @ruvector/sona: applyMicroLora, begin + 3 steps + end, forceLearn over 1,000 trajectories (its
+// API takes plain arrays of numbers; the conversion is done before timing).
+const sona = {};
+if (RuvSona) {
+  const arr = inputs.map((v) => Array.from(v));
+  const topicArr = Array.from({ length: 1000 }, (_, i) => Array.from(noisy(topics[i % topics.length])));
+  const fill = (e, n) => {
+    for (let i = 0; i < n; i++) {
+      const id = e.beginTrajectory(topicArr[i % topicArr.length]);
+      for (let st = 0; st < 3; st++) e.addTrajectoryStep(id, arr[(i + st) & 63], [], st === 0 ? 0.9 : 0.2);
+      e.endTrajectory(id, 0.8);
+    }
+  };
+  const e = new RuvSona(DIM);
+  fill(e, 300);
+  sona.apply = bench((i) => e.applyMicroLora(arr[i & 63]), { batch: 50, samples: 11 });
+  sona.trajectory = bench((i) => {
+    const id = e.beginTrajectory(arr[i & 63]);
+    e.addTrajectoryStep(id, arr[(i + 1) & 63], [], 0.9);
+    e.addTrajectoryStep(id, arr[(i + 2) & 63], [], 0.1);
+    e.addTrajectoryStep(id, arr[(i + 3) & 63], [], 0.4);
+    e.endTrajectory(id, 0.8);
+  }, { batch: 50, samples: 11 });
+  const fl = [];
+  for (let s = 0; s < 3; s++) {
+    const g = new RuvSona(DIM);
+    fill(g, 1000);
+    const t0 = process.hrtime.bigint();
+    g.forceLearn();
+    fl.push(Number(process.hrtime.bigint() - t0));
+  }
+  sona.forceLearn = median(fl);
+}
+
 const o = results.ours;
 const s = results.scalar;
-row('applyLoraBuffers (zero-copy views)', o.applyLoraBuffers, s.applyLoraBuffers, theirZero, 150);
-row('applyLoraInto (caller\'s array)', o.applyLoraInto, s.applyLoraInto, theirZero, 150);
-row('applyLora (new array)', o.applyLora, s.applyLora, theirArray, 1000);
-row('start + 3×addStep + end', o.trajectory, s.trajectory, null, 1000);
-row(`findPatterns k=5 / ${o.patterns} patterns`, o.findPatterns, s.findPatterns, null, 10000);
-row('forceLearn 1,000 traj → 100 clusters', o.forceLearn, s.forceLearn, null, 20e6);
+// Scale factor of a row: its reference measured here ÷ the issue's measurement of it.
+const factor = (here, issue) => (here ? { f: here / issue } : null);
+row('applyLoraBuffers (zero-copy views)', o.applyLoraBuffers, s.applyLoraBuffers, theirZero, 150, factor(theirZero, ISSUE.ruvZero), 'lw0');
+row('applyLoraInto (caller\'s array)', o.applyLoraInto, s.applyLoraInto, theirZero, 150, factor(theirZero, ISSUE.ruvZero), 'lw0');
+row('applyLora (new array)', o.applyLora, s.applyLora, theirArray, 1000, factor(theirArray, ISSUE.ruvArray), 'lwA');
+row('start + 3×addStep + end', o.trajectory, s.trajectory, sona.trajectory, 1000, factor(sona.trajectory, ISSUE.sonaTrajectory), 'sT');
+row(`findPatterns k=5 / ${o.patterns} patterns`, o.findPatterns, s.findPatterns, null, 10000, null, null);
+row('forceLearn 1,000 traj → 100 clusters', o.forceLearn, s.forceLearn, sona.forceLearn, 20e6, factor(sona.forceLearn, ISSUE.sonaForceLearn), 'sF');
 
-console.log(`SONA, ${DIM}-d, rank 2, medians (this run). "theirs" = @ruvector/learning-wasm 0.1.29 WasmMicroLoRA.`);
-console.log('operation'.padEnd(40), 'ours'.padStart(10), 'target'.padStart(10), 'scalar'.padStart(10), 'simd×'.padStart(7), 'theirs'.padStart(10), 'theirs/ours'.padStart(12));
+console.log(`SONA, ${DIM}-d, rank 2, medians (this run). "theirs": applyLora rows = @ruvector/learning-wasm 0.1.29 WasmMicroLoRA (zero-copy forward / forward_array);`);
+console.log(`  trajectory and forceLearn rows = ${RuvSona ? `@ruvector/sona ${ruvSonaVersion} (native addon)` : '@ruvector/sona (not installed: skipped)'}.`);
+console.log('  "target" = the issue\'s absolute target; "target here" = target × (reference here ÷ reference in the issue), reference named in "ref".');
+const mark = (ok) => (ok ? '✓' : '✗');
+console.log('operation'.padEnd(40), 'ours'.padStart(10), 'target'.padStart(11), 'target here'.padStart(12), 'ref'.padStart(5), 'scalar'.padStart(10), 'simd×'.padStart(7), 'theirs'.padStart(10), 'theirs/ours'.padStart(12));
 for (const r of rows) {
+  const here = r.scale ? r.target * r.scale.f : null;
   console.log(
     r.name.padEnd(40),
     fmt(r.ours).padStart(10),
-    `${r.ours <= r.target ? '≤' : '>'}${fmt(r.target)}`.padStart(10),
+    `${mark(r.ours <= r.target)} ${fmt(r.target)}`.padStart(11),
+    (here ? `${mark(r.ours <= here)} ${fmt(here)}` : '—').padStart(12),
+    (r.scale ? r.ref : '—').padStart(5),
     fmt(r.scalar).padStart(10),
     `${(r.scalar / r.ours).toFixed(2)}`.padStart(7),
     (r.theirs ? fmt(r.theirs) : '—').padStart(10),
     (r.theirs ? `${(r.theirs / r.ours).toFixed(2)}×` : '—').padStart(12),
   );
+}
+console.log('ref (reference here ÷ issue):');
+console.log(`  lw0 = learning-wasm zero-copy forward ${fmt(theirZero)} ÷ ${fmt(ISSUE.ruvZero)} = ${(theirZero / ISSUE.ruvZero).toFixed(2)}`);
+console.log(`  lwA = learning-wasm forward_array ${fmt(theirArray)} ÷ ${fmt(ISSUE.ruvArray)} = ${(theirArray / ISSUE.ruvArray).toFixed(2)}`);
+if (RuvSona) {
+  console.log(`  sT  = @ruvector/sona begin + 3 steps + end ${fmt(sona.trajectory)} ÷ ${fmt(ISSUE.sonaTrajectory)} = ${(sona.trajectory / ISSUE.sonaTrajectory).toFixed(2)}`);
+  console.log(`  sF  = @ruvector/sona forceLearn ${fmt(sona.forceLearn)} ÷ ${fmt(ISSUE.sonaForceLearn)} = ${(sona.forceLearn / ISSUE.sonaForceLearn).toFixed(2)}`);
+  console.log(`  (@ruvector/sona applyMicroLora here: ${fmt(sona.apply)}, issue ${fmt(ISSUE.sonaApply)}: ${(sona.apply / ISSUE.sonaApply).toFixed(2)}; ours applyLora is ${(sona.apply / o.applyLora).toFixed(0)}× faster)`);
 }
 console.log('\nnew API vs old API (this run, ours with SIMD)');
 console.log(`applyLoraBuffers ${fmt(o.applyLoraBuffers)} vs applyLoraInto ${fmt(o.applyLoraInto)}: ${(o.applyLoraInto / o.applyLoraBuffers).toFixed(2)}× faster; vs applyLora ${fmt(o.applyLora)}: ${(o.applyLora / o.applyLoraBuffers).toFixed(2)}× faster`);
