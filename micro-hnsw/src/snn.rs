@@ -408,34 +408,48 @@ impl SnnCore {
     /// Pair-based STDP on every used synapse (module docs, step 3), from the last step's spikes and
     /// the traces as they are after that step.
     ///
-    /// Skipped work (bit-exact): a synapse with no spike at either end has `ltp = ltd = 0`; a silent
-    /// neuron's synapses only see `ltp = A+ * trace[i]`, which rounds to 0 when `trace[i] < 2^24 / A+`.
+    /// Only synapses with a spike at one end can change (otherwise `ltp = ltd = 0`), and each synapse
+    /// is updated once, so the work is split without changing any result: (a) every used synapse of
+    /// a spiking neuron gets the full rule; (b) every used synapse of a silent neuron whose target
+    /// spiked gets `ltp` alone (`ltd = 0`, so only the upper clamp can apply). The synapses of (b) are
+    /// found by comparing 16 target slots at a time with each spiking neuron (`targets_equal`,
+    /// SIMD128 on wasm32), so the cost follows the number of spikes, not the number of synapses.
     pub fn stdp(&self, syn: &mut Synapses) {
         let spikes = self.spikes;
         if spikes == 0 {
             return;
         }
-        for i in 0..NEURONS {
-            let pre_spiked = bit(spikes, i);
-            // A± < 2^10, traces < 2^16: both terms < 2^26.
+        // A± < 2^10, traces < 2^16: every product below is < 2^26.
+        let mut rest = spikes;
+        while rest != 0 {
+            let i = rest.trailing_zeros() as usize & (NEURONS - 1);
+            rest &= rest - 1;
             let ltp_pre = STDP_A_PLUS * self.trace[i] as i32;
-            if !pre_spiked && ltp_pre >> 24 == 0 {
-                continue;
-            }
             let edges = (syn.count[i] as usize).min(MAX_EDGES);
             for (&t, w) in syn.target[i][..edges].iter().zip(&mut syn.weight[i][..edges]) {
                 let t = t as usize;
-                let post_spiked = t < NEURONS && bit(spikes, t);
-                if !post_spiked && !(pre_spiked && t < NEURONS) {
-                    continue; // invalid target, or no spike at either end
+                if t < NEURONS {
+                    let ltp = if bit(spikes, t) { ltp_pre } else { 0 };
+                    let ltd = STDP_A_MINUS * self.trace[t] as i32;
+                    *w = (*w as i32 + ((ltp - ltd) >> 24)).clamp(0, 255) as u8;
                 }
-                let ltp = if post_spiked { ltp_pre } else { 0 };
-                let ltd = if pre_spiked {
-                    STDP_A_MINUS * self.trace[t & (NEURONS - 1)] as i32
-                } else {
-                    0
-                };
-                *w = (*w as i32 + ((ltp - ltd) >> 24)).clamp(0, 255) as u8;
+            }
+        }
+        for chunk in 0..NEURONS * MAX_EDGES / 16 {
+            let mut hits = 0;
+            let mut rest = spikes;
+            while rest != 0 {
+                hits |= targets_equal(&syn.target, chunk, rest.trailing_zeros());
+                rest &= rest - 1;
+            }
+            while hits != 0 {
+                let slot = chunk * 16 + hits.trailing_zeros() as usize;
+                hits &= hits - 1;
+                let (i, j) = (crate::node(slot / MAX_EDGES), slot % MAX_EDGES);
+                if !bit(spikes, i) && j < syn.count[i] as usize {
+                    let w = &mut syn.weight[i][j];
+                    *w = (*w as i32 + ((STDP_A_PLUS * self.trace[i] as i32) >> 24)).min(255) as u8;
+                }
             }
         }
     }
@@ -481,25 +495,31 @@ impl SnnCore {
         self.winner = NONE;
     }
 
-    /// Hard winner-take-all among `active`: the winner is the active neuron with the highest membrane
-    /// (ties → lowest index); every other active neuron's membrane is lowered (saturating) by
-    /// `(max(v_winner, 0) * WTA_INHIBITION) >> 16`. Returns and records the winner, [`NONE`] if no
-    /// neuron is active (then nothing else changes).
-    pub fn wta_compete(&mut self, active: u32) -> u8 {
+    /// The active neuron with the highest membrane (ties → lowest index), [`NONE`] if none is active.
+    #[inline(never)]
+    fn leader(&self, active: u32) -> u8 {
         let mut best = NONE;
         for n in 0..NEURONS {
             if bit(active, n) && (best == NONE || self.membrane[n] > self.membrane[best as usize & (NEURONS - 1)]) {
                 best = n as u8;
             }
         }
+        best
+    }
+
+    /// Hard winner-take-all among `active`: the winner is the active neuron with the highest membrane
+    /// (ties → lowest index); every other active neuron's membrane is lowered (saturating) by
+    /// `(max(v_winner, 0) * WTA_INHIBITION) >> 16`. Returns and records the winner, [`NONE`] if no
+    /// neuron is active (then nothing else changes).
+    pub fn wta_compete(&mut self, active: u32) -> u8 {
+        let best = self.leader(active);
         self.winner = best;
-        if best != NONE {
-            let vw = self.membrane[best as usize & (NEURONS - 1)].max(0) as i64;
-            let inhibition = (vw * WTA_INHIBITION as i64) >> 16;
-            for n in 0..NEURONS {
-                if bit(active, n) && n != best as usize {
-                    self.membrane[n] = sat32(self.membrane[n] as i64 - inhibition);
-                }
+        // With no winner no neuron is active, so the loop changes nothing.
+        let vw = self.membrane[best as usize & (NEURONS - 1)].max(0) as i64;
+        let inhibition = (vw * WTA_INHIBITION as i64) >> 16;
+        for n in 0..NEURONS {
+            if bit(active, n) && n != best as usize {
+                self.membrane[n] = sat32(self.membrane[n] as i64 - inhibition);
             }
         }
         best
@@ -509,17 +529,8 @@ impl SnnCore {
     /// membrane v becomes `sat(v - (((m - v) * WTA_INHIBITION) >> 16))` — the further below the
     /// leader, the stronger the inhibition; the leader(s) keep their potential.
     pub fn wta_soft(&mut self, active: u32) {
-        let mut m = i32::MIN;
-        let mut any = false;
-        for n in 0..NEURONS {
-            if bit(active, n) && (!any || self.membrane[n] > m) {
-                m = self.membrane[n];
-                any = true;
-            }
-        }
-        if !any {
-            return;
-        }
+        // With no leader no neuron is active, so the loop changes nothing.
+        let m = self.membrane[self.leader(active) as usize & (NEURONS - 1)];
         for n in 0..NEURONS {
             if bit(active, n) {
                 let v = self.membrane[n] as i64;
@@ -549,6 +560,30 @@ impl SnnCore {
         self.oscillator_step(dt);
         spikes
     }
+}
+
+/// Bit q set iff target slot `16·chunk + q` (of the table flattened, slot = 6·i + j) equals n
+/// (chunk < 12): one 16-byte SIMD128 compare.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn targets_equal(target: &[[u8; MAX_EDGES]; NEURONS], chunk: usize, n: u32) -> u32 {
+    use core::arch::wasm32::*;
+    // SAFETY: chunk % 12 ≤ 11, so the 16 bytes read lie inside the 192-byte table (wasm loads need
+    // no alignment).
+    let t = unsafe { v128_load((target.as_ptr() as *const u8).add((chunk % 12) * 16) as *const v128) };
+    i8x16_bitmask(i8x16_eq(t, i8x16_splat(n as i8))) as u32
+}
+
+/// Scalar twin of the SIMD128 `targets_equal`.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn targets_equal(target: &[[u8; MAX_EDGES]; NEURONS], chunk: usize, n: u32) -> u32 {
+    (0..16)
+        .filter(|q| {
+            let slot = chunk * 16 + q;
+            target[slot / MAX_EDGES][slot % MAX_EDGES] as u32 == n
+        })
+        .map(|q| 1 << q)
+        .sum()
 }
 
 // ---- Boundary conversions (the only floating point in this module) --------------------------------
