@@ -169,7 +169,7 @@ pub extern "C" fn hnsw_to_snn(k: u8, gain: f32) -> u8 {
 /// Resets the spiking network (membranes, thresholds, refractory, traces, rates, time, phase).
 #[no_mangle]
 pub extern "C" fn snn_reset() {
-    core().snn.reset();
+    core().reset_network();
 }
 /// Sets a membrane potential.
 #[no_mangle]

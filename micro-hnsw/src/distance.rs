@@ -16,9 +16,13 @@ use crate::MAX_DIMS;
 pub type Vector = [f32; MAX_DIMS];
 
 /// Four stored vectors, dimension-major: `block[d][l]` is component `d` of the block's vector `l`.
-/// The scan kernels ([`block_l2_squared`], [`block_dot`]) compute four distances per pass with one
-/// `f32x4` lane per vector, so no horizontal sums are needed.
+/// One `f32x4` lane per vector, so the scan kernels need no horizontal sums.
 pub type Block = [[f32; 4]; MAX_DIMS];
+
+/// Four blocks (16 vectors), the unit of the scan kernel [`quad_distances`]: for each dimension
+/// it loads the query component once and updates four independent `f32x4` accumulators, so the
+/// additions of different blocks overlap instead of waiting on each other.
+pub type Quad = [Block; 4];
 
 /// The distance metric of a core (`u8` in the ABI).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,7 +74,7 @@ pub fn norm(v: &Vector) -> f32 {
 
 /// Scalar reference kernels (the twins of [`simd`]).
 pub mod scalar {
-    use super::{Block, Vector};
+    use super::{Quad, Vector};
 
     #[inline(always)]
     fn reduce(lanes: [f32; 4]) -> f32 {
@@ -96,25 +100,16 @@ pub mod scalar {
         reduce(lanes)
     }
 
-    /// Squared Euclidean distances from `q` to the four vectors of `b`, over the first `dims`
-    /// components (added in order, like the SIMD twin).
-    pub fn block_l2_squared(q: &Vector, b: &Block, dims: usize) -> [f32; 4] {
-        let mut acc = [0.0f32; 4];
-        for (x, row) in q.iter().zip(b.iter()).take(dims) {
-            for (a, y) in acc.iter_mut().zip(row.iter()) {
-                let d = x - y;
-                *a += d * d;
-            }
-        }
-        acc
-    }
-
-    /// Inner products of `q` with the four vectors of `b`, over the first `dims` components.
-    pub fn block_dot(q: &Vector, b: &Block, dims: usize) -> [f32; 4] {
-        let mut acc = [0.0f32; 4];
-        for (x, row) in q.iter().zip(b.iter()).take(dims) {
-            for (a, y) in acc.iter_mut().zip(row.iter()) {
-                *a += x * y;
+    /// Squared Euclidean distances (`l2`) or inner products (`!l2`) from `q` to the sixteen
+    /// vectors of `b` (`[block][lane]`), over the first `dims` components, each added in
+    /// dimension order like the SIMD twin.
+    pub fn quad_distances(q: &Vector, b: &Quad, dims: usize, l2: bool) -> [[f32; 4]; 4] {
+        let mut acc = [[0.0f32; 4]; 4];
+        for (d, &x) in q.iter().enumerate().take(dims) {
+            for (a, block) in acc.iter_mut().zip(b.iter()) {
+                for (s, &y) in a.iter_mut().zip(block[d].iter()) {
+                    *s += if l2 { (x - y) * (x - y) } else { x * y };
+                }
             }
         }
         acc
@@ -130,7 +125,7 @@ pub mod scalar {
 /// SIMD128 kernels (`wasm32` only).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd {
-    use super::{Block, Vector};
+    use super::{Quad, Vector};
     use core::arch::wasm32::*;
 
     #[inline(always)]
@@ -168,39 +163,41 @@ pub mod simd {
         reduce(acc)
     }
 
-    fn row(b: &Block, d: usize) -> v128 {
-        // SAFETY: `b[d]` is 16 readable bytes (bounds-checked index); no alignment needed.
-        unsafe { v128_load(b[d].as_ptr() as *const v128) }
-    }
-
-    fn lanes(acc: v128) -> [f32; 4] {
-        [
-            f32x4_extract_lane::<0>(acc),
-            f32x4_extract_lane::<1>(acc),
-            f32x4_extract_lane::<2>(acc),
-            f32x4_extract_lane::<3>(acc),
-        ]
-    }
-
-    /// Squared Euclidean distances from `q` to the four vectors of `b`: one lane per vector.
+    /// Squared Euclidean distances (`l2`) or inner products (`!l2`) from `q` to the sixteen
+    /// vectors of `b`, one lane per vector: for each dimension the query component is splatted
+    /// once and four accumulators (written out by hand: a size-optimised build would not unroll a
+    /// loop over them) are updated, so four addition chains run in parallel. The metric test
+    /// inside the loop is the same every iteration (well predicted) and keeps one copy of the
+    /// loop in the binary.
     #[inline(always)]
-    pub fn block_l2_squared(q: &Vector, b: &Block, dims: usize) -> [f32; 4] {
-        let mut acc = f32x4_splat(0.0);
-        for d in 0..dims.min(super::MAX_DIMS) {
-            let t = f32x4_sub(f32x4_splat(q[d]), row(b, d));
-            acc = f32x4_add(acc, f32x4_mul(t, t));
+    pub fn quad_distances(q: &Vector, b: &Quad, dims: usize, l2: bool) -> [[f32; 4]; 4] {
+        let row = |j: usize, d: usize| -> v128 {
+            // SAFETY: `b[j][d]` is 16 readable bytes (bounds-checked index); no alignment needed.
+            unsafe { v128_load(b[j][d].as_ptr() as *const v128) }
+        };
+        // Built once and kept in a local rather than repeated as 18-byte constants (size budget).
+        let zero = core::hint::black_box(f32x4_splat(0.0));
+        let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
+        if l2 {
+            for (d, &x) in q.iter().enumerate().take(dims) {
+                let x = f32x4_splat(x);
+                let (t0, t1, t2, t3) = (f32x4_sub(x, row(0, d)), f32x4_sub(x, row(1, d)), f32x4_sub(x, row(2, d)), f32x4_sub(x, row(3, d)));
+                a0 = f32x4_add(a0, f32x4_mul(t0, t0));
+                a1 = f32x4_add(a1, f32x4_mul(t1, t1));
+                a2 = f32x4_add(a2, f32x4_mul(t2, t2));
+                a3 = f32x4_add(a3, f32x4_mul(t3, t3));
+            }
+        } else {
+            for (d, &x) in q.iter().enumerate().take(dims) {
+                let x = f32x4_splat(x);
+                a0 = f32x4_add(a0, f32x4_mul(x, row(0, d)));
+                a1 = f32x4_add(a1, f32x4_mul(x, row(1, d)));
+                a2 = f32x4_add(a2, f32x4_mul(x, row(2, d)));
+                a3 = f32x4_add(a3, f32x4_mul(x, row(3, d)));
+            }
         }
-        lanes(acc)
-    }
-
-    /// Inner products of `q` with the four vectors of `b`: one lane per vector.
-    #[inline(always)]
-    pub fn block_dot(q: &Vector, b: &Block, dims: usize) -> [f32; 4] {
-        let mut acc = f32x4_splat(0.0);
-        for d in 0..dims.min(super::MAX_DIMS) {
-            acc = f32x4_add(acc, f32x4_mul(f32x4_splat(q[d]), row(b, d)));
-        }
-        lanes(acc)
+        // SAFETY: a `v128` and a `[f32; 4]` are both 16 bytes of plain data.
+        unsafe { core::mem::transmute::<[v128; 4], [[f32; 4]; 4]>([a0, a1, a2, a3]) }
     }
 
     /// Correctly rounded square root (`f32x4.sqrt` on one lane).
@@ -211,9 +208,9 @@ pub mod simd {
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use simd::{block_dot, block_l2_squared, dot, l2_squared, sqrt};
+pub use simd::{dot, l2_squared, quad_distances, sqrt};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub use scalar::{block_dot, block_l2_squared, dot, l2_squared};
+pub use scalar::{dot, l2_squared, quad_distances};
 #[cfg(not(target_arch = "wasm32"))]
 pub use scalar::sqrt;
 #[cfg(all(target_arch = "wasm32", not(target_feature = "simd128")))]
@@ -254,23 +251,29 @@ mod tests {
     }
 
     #[test]
-    fn block_kernels_match_per_vector_kernels() {
-        let mut b: Block = [[0.0; 4]; MAX_DIMS];
-        let vs = [v(&[1.0, 2.0, 3.0]), v(&[-1.0, 0.5, 0.0]), v(&[0.0, 0.0, 0.0]), v(&[4.0, -4.0, 2.0])];
-        for (l, x) in vs.iter().enumerate() {
+    fn quad_kernels_match_per_vector_kernels() {
+        let mut b: Quad = [[[0.0; 4]; MAX_DIMS]; 4];
+        let mut vs = std::vec::Vec::new();
+        for i in 0..16 {
+            // Small integers and halves: every sum below is exact, whatever the order.
+            let x = v(&[(i % 5) as f32 - 2.0, 0.5 * (i % 3) as f32, 7.0 - i as f32]);
             for d in 0..MAX_DIMS {
-                b[d][l] = x[d];
+                b[i / 4][d][i % 4] = x[d];
             }
+            vs.push(x);
         }
         let q = v(&[0.5, -1.0, 2.0]);
-        let l2 = scalar::block_l2_squared(&q, &b, 3);
-        let dp = scalar::block_dot(&q, &b, 3);
-        for l in 0..4 {
-            assert_eq!(l2[l], scalar::l2_squared(&q, &vs[l]), "exact small sums");
-            assert_eq!(dp[l], scalar::dot(&q, &vs[l]));
+        let l2 = scalar::quad_distances(&q, &b, 3, true);
+        let dp = scalar::quad_distances(&q, &b, 3, false);
+        for (i, x) in vs.iter().enumerate() {
+            assert_eq!(l2[i / 4][i % 4], scalar::l2_squared(&q, x), "vector {i}");
+            assert_eq!(dp[i / 4][i % 4], scalar::dot(&q, x), "vector {i}");
         }
-        assert_eq!(l2[0], 0.25 + 9.0 + 1.0);
-        assert_eq!(scalar::block_l2_squared(&q, &b, 1)[3], 12.25, "only the first dims count");
+        // vs[0] = (-2, 0, 7): (2.5)² + 1² + (−5)².
+        assert_eq!(l2[0][0], 6.25 + 1.0 + 25.0);
+        assert_eq!(dp[0][0], -1.0 + 0.0 + 14.0);
+        // Only the first dims count: vs[3] = (1, 0, 4), one dimension → (0.5 − 1)².
+        assert_eq!(scalar::quad_distances(&q, &b, 1, true)[0][3], 0.25);
     }
 
     #[test]

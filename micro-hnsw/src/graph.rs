@@ -7,15 +7,18 @@
 //! closer newcomer replaces its farthest non-tree link (removed from both ends, so links stay
 //! bidirectional). Because the synapse table of the spiking network [`Synapses`] *is* the adjacency
 //! list, a new link starts with weight [`INITIAL_WEIGHT`] and STDP later reweights it.
-use crate::distance::{block_dot, block_l2_squared, norm, Block, Metric, Vector};
+use crate::distance::{norm, quad_distances, Metric, Quad, Vector};
 use crate::snn::{Synapses, INITIAL_WEIGHT};
 use crate::{edge, node, MAX_DIMS, MAX_NEIGHBORS, MAX_VECTORS, NONE};
 
 /// Vectors, norms and links of one core.
+#[repr(C, align(16))]
 pub struct Graph {
-    /// Stored vectors (zero beyond `dims`), dimension-major, four per [`Block`] (vector `i` is
-    /// lane `i % 4` of block `i / 4`), so the scan computes four distances per SIMD pass.
-    pub blocks: [Block; MAX_VECTORS / 4],
+    /// Stored vectors (zero beyond `dims`), dimension-major, four per [`crate::distance::Block`]
+    /// and sixteen per [`Quad`] (vector `i` is lane `i % 4` of block `i / 4 % 4` of quad `i / 16`),
+    /// so the scan computes sixteen distances per pass over the dimensions. First field of a
+    /// 16-byte-aligned `repr(C)` struct, so no SIMD load of a block row straddles a cache line.
+    pub blocks: [Quad; MAX_VECTORS / 16],
     /// `‖vectors[i]‖` (used by the cosine metric).
     pub norms: [f32; MAX_VECTORS],
     /// Spanning-tree parent of each node ([`NONE`] for node 0).
@@ -42,7 +45,7 @@ impl Graph {
     /// An empty 16-dimensional L2 graph.
     pub const fn new() -> Graph {
         Graph {
-            blocks: [[[0.0; 4]; MAX_DIMS]; MAX_VECTORS / 4],
+            blocks: [[[[0.0; 4]; MAX_DIMS]; 4]; MAX_VECTORS / 16],
             norms: [0.0; MAX_VECTORS],
             parent: [NONE; MAX_VECTORS],
             synapses: Synapses::new(),
@@ -65,21 +68,19 @@ impl Graph {
     }
 
     /// Distances from `q` (norm `qn`) to the first `n` stored vectors, written to `out[..n]`
-    /// (NaN reported as +∞). This is the one hot loop: four vectors per SIMD pass.
+    /// (NaN reported as +∞); `out[n..]` may receive the distances of empty slots. This is the one
+    /// hot loop: sixteen vectors per pass over the dimensions.
     #[inline(never)]
     pub fn distances(&self, q: &Vector, qn: f32, n: usize, out: &mut [f32; MAX_VECTORS]) {
         let n = n.min(MAX_VECTORS);
         let dims = self.dims as usize;
-        let blocks = self.blocks.iter().enumerate().take(n.div_ceil(4));
-        if self.metric == Metric::L2 {
-            // A sum of squares of finite differences is never NaN (at worst +∞): done.
-            for (b, block) in blocks {
-                out[4 * b..4 * b + 4].copy_from_slice(&block_l2_squared(q, block, dims));
-            }
-            return;
+        let l2 = self.metric == Metric::L2;
+        for (quad, o) in self.blocks.iter().zip(out.chunks_exact_mut(16)).take(n.div_ceil(16)) {
+            o.copy_from_slice(quad_distances(q, quad, dims, l2).as_flattened());
         }
-        for (b, block) in blocks {
-            out[4 * b..4 * b + 4].copy_from_slice(&block_dot(q, block, dims));
+        if l2 {
+            // A sum of squares of finite differences is never NaN (at worst +∞): done.
+            return;
         }
         for (i, d) in out.iter_mut().enumerate().take(n) {
             let nn = qn * self.norms[i];
@@ -99,7 +100,7 @@ impl Graph {
     pub fn vector(&self, i: usize) -> Vector {
         let i = node(i);
         let mut v = [0.0; MAX_DIMS];
-        for (x, row) in v.iter_mut().zip(self.blocks[i / 4].iter()) {
+        for (x, row) in v.iter_mut().zip(self.blocks[i / 16][i / 4 % 4].iter()) {
             *x = row[i % 4];
         }
         v
@@ -109,7 +110,7 @@ impl Graph {
     fn store(&mut self, i: usize, v: &Vector) {
         let i = node(i);
         for (d, &x) in v.iter().enumerate() {
-            self.blocks[i / 4][d][i % 4] = x;
+            self.blocks[i / 16][i / 4 % 4][d][i % 4] = x;
         }
         self.norms[i] = norm(v);
     }

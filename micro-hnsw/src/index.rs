@@ -105,12 +105,19 @@ impl MicroHnsw {
         // valid, exclusive reference to one MicroHnsw.
         unsafe { core::ptr::write_bytes(self as *mut MicroHnsw, 0, 1) };
         self.graph.dims = MAX_DIMS as u8;
-        self.snn.reset();
+        self.reset_network();
         self.node_weight = [DEFAULT_NODE_WEIGHT; NEURONS];
         for i in 0..MAX_RESULTS {
             self.results[i] = ResultRecord::EMPTY;
             self.global[i] = ResultRecord::EMPTY;
         }
+    }
+
+    /// The spiking network back to its initial state (kept out of line: one copy in the binary
+    /// serves [`reset`](Self::reset) and [`neuromorphic_search`](Self::neuromorphic_search)).
+    #[inline(never)]
+    pub fn reset_network(&mut self) {
+        self.snn.reset();
     }
 
     /// Number of stored vectors.
@@ -263,9 +270,9 @@ impl MicroHnsw {
         if !self.valid(idx) || !finite(alpha) {
             return;
         }
-        let Some(delta) = self.read(&self.delta) else { return };
         let mut v = self.graph.vector(idx as usize);
-        for (x, d) in v.iter_mut().zip(delta.iter()) {
+        for (x, d) in v.iter_mut().zip(self.delta.iter()).take(self.dims()) {
+            // A NaN/∞ delta component makes this NaN/∞ too (finite alpha), as does overflow.
             *x += alpha * d;
             if !finite(*x) {
                 return;
@@ -549,7 +556,7 @@ impl MicroHnsw {
         for i in 0..n {
             drive[i] = fx_from_f32(NEUROMORPHIC_DRIVE * dt / (1.0 + (dist[i] - d0)));
         }
-        self.snn.reset();
+        self.reset_network();
         let active = self.active();
         let gain = fx_from_f32(NEUROMORPHIC_GAIN);
         let mut spikes = [0u8; NEURONS];

@@ -7,7 +7,7 @@
 //! the scan.
 use crate::distance::Vector;
 use crate::graph::Graph;
-use crate::{BEAM_WIDTH, MAX_RESULTS, MAX_VECTORS, NONE};
+use crate::{node, BEAM_WIDTH, MAX_RESULTS, MAX_VECTORS, NONE};
 
 /// One 8-byte result record of the ABI: `{idx:u8, core_id:u8, pad:u16, distance:f32}`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,20 +53,142 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
     len + (len < k) as usize
 }
 
-/// The `k` smallest of `key[..n]` (ties: lower index first), written to `out` as records of
-/// `core_id` (the rest emptied). `k` must be in 1..=16. Returns `min(k, n)`.
+/// The `k` smallest of `key[..n]` (ties: lower index first; NaN counts as +∞), written to `out`
+/// as records of `core_id` carrying `key` as their distance (the rest emptied). `k` must be in
+/// 1..=16. Returns `min(k, n)`.
+///
+/// Selection by repeated minimum rather than an insertion sort, so no branch depends on the
+/// data: each round [`take_min`] finds the smallest live key (on wasm32 a few `f32x4` ops over
+/// eight registers) and the slots holding it, which are emitted in index order and retired.
 #[inline(never)]
 pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mut Results) -> u8 {
-    let k = k.clamp(1, MAX_RESULTS);
-    let mut len = 0;
-    for (i, &d) in key.iter().enumerate().take(n) {
-        let d = if d.is_nan() { f32::INFINITY } else { d };
-        len = insert_sorted(out, len, k, ResultRecord { idx: i as u8, core_id, pad: 0, distance: d });
+    let m = k.clamp(1, MAX_RESULTS).min(n);
+    let mut keys = load_keys(key, n);
+    let mut r = 0;
+    while r < m {
+        let mut hits = take_min(&mut keys);
+        if hits == 0 {
+            break; // unreachable: fewer than n slots were retired, so a live one is left
+        }
+        while hits != 0 && r < m {
+            let i = node(hits.trailing_zeros() as usize);
+            hits &= hits - 1;
+            let d = key[i];
+            out[slot(r)] = ResultRecord { idx: i as u8, core_id, pad: 0, distance: if d.is_nan() { f32::INFINITY } else { d } };
+            r += 1;
+        }
     }
-    for r in out.iter_mut().skip(len) {
-        *r = ResultRecord::EMPTY;
+    for i in r..MAX_RESULTS {
+        out[slot(i)] = ResultRecord::EMPTY;
     }
-    len as u8
+    r as u8
+}
+
+/// The selection state of [`top_k`]: the 32 keys (NaN read as +∞; +∞ in the slots ≥ n and in
+/// retired slots) and the bitmap of the live slots (< n, not yet emitted). A retired slot's +∞
+/// never hides a live one: it can only tie with a live +∞, and hits are masked by `live`.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub struct Keys {
+    key: [f32; MAX_VECTORS],
+    live: u32,
+}
+
+/// Builds the [`Keys`] of `key[..n]`.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub fn load_keys(key: &[f32; MAX_VECTORS], n: usize) -> Keys {
+    let mut k = Keys { key: [f32::INFINITY; MAX_VECTORS], live: 0 };
+    for (i, (o, &d)) in k.key.iter_mut().zip(key.iter()).enumerate().take(n) {
+        *o = if d.is_nan() { f32::INFINITY } else { d };
+        k.live |= 1 << i;
+    }
+    k
+}
+
+/// Bitmap of the live slots holding the smallest key (−0 and +0 tie), which are then retired.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub fn take_min(keys: &mut Keys) -> u32 {
+    let m = keys.key.iter().fold(f32::INFINITY, |m, &x| if x < m { x } else { m });
+    let mut hits = 0;
+    for (i, x) in keys.key.iter_mut().enumerate() {
+        if *x == m && keys.live & (1 << i) != 0 {
+            hits |= 1 << i;
+            *x = f32::INFINITY;
+        }
+    }
+    keys.live &= !hits;
+    hits
+}
+
+/// The selection state of [`top_k`] on wasm32: the 32 keys as eight `f32x4` rows (slot `i` =
+/// lane `i % 4` of row `i / 4`) kept in registers, +∞ as the retired value (see the scalar twin),
+/// the live bitmap and the +∞ row.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub struct Keys {
+    rows: [core::arch::wasm32::v128; MAX_VECTORS / 4],
+    live: u32,
+    inf: core::arch::wasm32::v128,
+}
+
+/// `body` once for each row `j` = 0..8 of [`Keys`], written out: constant row indices let the
+/// compiler keep the eight rows in registers (a size-optimised build would not unroll a loop).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+macro_rules! each_row {
+    ($j:ident => $body:block) => {{
+        { const $j: usize = 0; $body }
+        { const $j: usize = 1; $body }
+        { const $j: usize = 2; $body }
+        { const $j: usize = 3; $body }
+        { const $j: usize = 4; $body }
+        { const $j: usize = 5; $body }
+        { const $j: usize = 6; $body }
+        { const $j: usize = 7; $body }
+    }};
+}
+
+/// Builds the [`Keys`] of `key[..n]`.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+pub fn load_keys(key: &[f32; MAX_VECTORS], n: usize) -> Keys {
+    use core::arch::wasm32::*;
+    // Built once and kept in a local rather than repeated as 18-byte constants (size budget).
+    let inf = core::hint::black_box(f32x4_splat(f32::INFINITY));
+    let live = if n >= MAX_VECTORS { u32::MAX } else { (1u32 << n) - 1 };
+    // slot − n, lane-wise: negative exactly for the slots < n.
+    let first = i32x4_sub(i32x4(0, 1, 2, 3), i32x4_splat(n as i32));
+    let rows = core::array::from_fn(|j| {
+        // SAFETY: j < 8, so the 16 bytes read lie inside the 128-byte array; no alignment needed.
+        let d = unsafe { v128_load(key.as_ptr().add(4 * (j & 7)) as *const v128) };
+        let slot = i32x4_add(first, i32x4_splat(4 * j as i32));
+        // pmin(∞, d) = d < ∞ ? d : ∞ maps NaN to +∞; slots ≥ n read +∞.
+        v128_bitselect(f32x4_pmin(inf, d), inf, i32x4_shr(slot, 31))
+    });
+    // Copied whole into `Keys`, whose rows are only ever indexed by constants: registers.
+    Keys { rows, live, inf }
+}
+
+/// Bitmap of the live slots holding the smallest key (−0 and +0 tie), which are then retired:
+/// the lane-wise minimum of the eight rows (a tree of `f32x4.pmin`; no NaN is left) folded across
+/// lanes, then one compare per row.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+pub fn take_min(keys: &mut Keys) -> u32 {
+    use core::arch::wasm32::*;
+    let k = &keys.rows;
+    let m = f32x4_pmin(
+        f32x4_pmin(f32x4_pmin(k[0], k[1]), f32x4_pmin(k[2], k[3])),
+        f32x4_pmin(f32x4_pmin(k[4], k[5]), f32x4_pmin(k[6], k[7])),
+    );
+    let m = f32x4_pmin(m, i32x4_shuffle::<2, 3, 0, 1>(m, m));
+    let m = f32x4_pmin(m, i32x4_shuffle::<1, 0, 3, 2>(m, m));
+    let mut hits = 0u32;
+    each_row!(J => {
+        let eq = f32x4_eq(keys.rows[J], m);
+        hits |= (i32x4_bitmask(eq) as u32) << (4 * J);
+        keys.rows[J] = v128_bitselect(keys.inf, keys.rows[J], eq);
+    });
+    hits &= keys.live;
+    keys.live &= !hits;
+    hits
 }
 
 /// `p` as a result slot: callers hold `p < 16` already; the mask lets the compiler drop the

@@ -344,3 +344,28 @@ test('extras: the threshold and synapse-table pointers show thresholds, graph li
   assert.equal(w(2, 1), 128, 'silent pre with trace 0: no change');
   assert.equal(w(0, 2), 128, 'no spike at 2: no change');
 });
+
+test('search ranks ties by index, negative dot distances and partial cores like a JS sort', () => {
+  // Duplicated vectors give exactly equal distances: the lower index must come first. The dot
+  // metric gives negative distances (−a·b), whose order the SIMD selection must keep too.
+  for (const metric of [0, 1, 2]) {
+    const rand = rng(500 + metric);
+    for (const count of [1, 3, 5, 16, 17, 31, 32]) {
+      const x = rawCore(module);
+      x.init(4, metric, 1);
+      const base = randomVectors(rand, 8, 4);
+      const vectors = Array.from({ length: count }, (_, i) => base[(i * 5) % 8]);
+      fill(x, vectors);
+      for (let q = 0; q < 20; q++) {
+        const query = Float32Array.from({ length: 4 }, rand);
+        const k = 1 + (q % 16);
+        const got = searchIds(x, query, k);
+        assert.equal(got.length, Math.min(k, count));
+        // Only 8 distinct vectors: their float64 distances are far apart, duplicates tie exactly.
+        const want = vectors.map((v, id) => ({ id, d: refDistance(metric, query, v) }))
+          .sort((a, b) => a.d - b.d || a.id - b.id).slice(0, got.length);
+        assert.deepEqual(got.map((r) => r.idx), want.map((w) => w.id), `metric ${metric}, count ${count}, k ${k}`);
+      }
+    }
+  }
+});
