@@ -7,18 +7,18 @@
 //! closer newcomer replaces its farthest non-tree link (removed from both ends, so links stay
 //! bidirectional). Because the synapse table of the spiking network [`Synapses`] *is* the adjacency
 //! list, a new link starts with weight [`INITIAL_WEIGHT`] and STDP later reweights it.
-use crate::distance::{norm, quad_distances, Metric, Quad, Vector};
+use crate::distance::{norm, quad_distances, Block, Metric, Quad, Vector};
 use crate::snn::{Synapses, INITIAL_WEIGHT};
 use crate::{edge, node, MAX_DIMS, MAX_NEIGHBORS, MAX_VECTORS, NONE};
 
 /// Vectors, norms and links of one core.
 #[repr(C, align(16))]
 pub struct Graph {
-    /// Stored vectors (zero beyond `dims`), dimension-major, four per [`crate::distance::Block`]
-    /// and sixteen per [`Quad`] (vector `i` is lane `i % 4` of block `i / 4 % 4` of quad `i / 16`),
-    /// so the scan computes sixteen distances per pass over the dimensions. First field of a
-    /// 16-byte-aligned `repr(C)` struct, so no SIMD load of a block row straddles a cache line.
-    pub blocks: [Quad; MAX_VECTORS / 16],
+    /// Stored vectors (zero beyond `dims`), dimension-major, four per [`Block`] (vector `i` is
+    /// lane `i % 4` of block `i / 4`); the scan reads them as [`Quad`]s of four blocks and
+    /// computes sixteen distances per pass over the dimensions. First field of a 16-byte-aligned
+    /// `repr(C)` struct, so no SIMD load of a block row straddles a cache line.
+    pub blocks: [Block; MAX_VECTORS / 4],
     /// `‖vectors[i]‖` (used by the cosine metric).
     pub norms: [f32; MAX_VECTORS],
     /// Spanning-tree parent of each node ([`NONE`] for node 0).
@@ -45,7 +45,7 @@ impl Graph {
     /// An empty 16-dimensional L2 graph.
     pub const fn new() -> Graph {
         Graph {
-            blocks: [[[[0.0; 4]; MAX_DIMS]; 4]; MAX_VECTORS / 16],
+            blocks: [[[0.0; 4]; MAX_DIMS]; MAX_VECTORS / 4],
             norms: [0.0; MAX_VECTORS],
             parent: [NONE; MAX_VECTORS],
             synapses: Synapses::new(),
@@ -75,7 +75,7 @@ impl Graph {
         let n = n.min(MAX_VECTORS);
         let dims = self.dims as usize;
         let l2 = self.metric == Metric::L2;
-        for (quad, o) in self.blocks.iter().zip(out.chunks_exact_mut(16)).take(n.div_ceil(16)) {
+        for (quad, o) in self.quads().iter().zip(out.chunks_exact_mut(16)).take(n.div_ceil(16)) {
             o.copy_from_slice(quad_distances(q, quad, dims, l2).as_flattened());
         }
         if l2 {
@@ -95,12 +95,19 @@ impl Graph {
         }
     }
 
+    /// The blocks as two quads (vectors 0–15 and 16–31).
+    fn quads(&self) -> &[Quad; MAX_VECTORS / 16] {
+        // SAFETY: `[Block; 8]` and `[[Block; 4]; 2]` have the same size, alignment and layout
+        // (arrays are contiguous), and the borrow of `self.blocks` bounds the result's lifetime.
+        unsafe { &*(self.blocks.as_ptr() as *const [Quad; MAX_VECTORS / 16]) }
+    }
+
     /// Stored vector `i`, gathered from its block.
     #[inline(never)]
     pub fn vector(&self, i: usize) -> Vector {
         let i = node(i);
         let mut v = [0.0; MAX_DIMS];
-        for (x, row) in v.iter_mut().zip(self.blocks[i / 16][i / 4 % 4].iter()) {
+        for (x, row) in v.iter_mut().zip(self.blocks[i / 4].iter()) {
             *x = row[i % 4];
         }
         v
@@ -110,7 +117,7 @@ impl Graph {
     fn store(&mut self, i: usize, v: &Vector) {
         let i = node(i);
         for (d, &x) in v.iter().enumerate() {
-            self.blocks[i / 16][i / 4 % 4][d][i % 4] = x;
+            self.blocks[i / 4][d][i % 4] = x;
         }
         self.norms[i] = norm(v);
     }
@@ -221,6 +228,7 @@ impl Graph {
     }
 
     /// Slot of `b` in `a`'s list (the link exists whenever this is called).
+    #[inline(never)]
     fn slot_of(&self, a: usize, b: usize) -> usize {
         edge(self.neighbors(a).iter().position(|&t| t as usize == b).unwrap_or(0))
     }
@@ -235,6 +243,7 @@ impl Graph {
         self.add_synapse(b, a, d);
     }
 
+    #[inline(never)]
     fn add_synapse(&mut self, from: usize, to: usize, d: f32) {
         let from = node(from);
         let s = edge(self.degree(from));
