@@ -365,8 +365,13 @@ impl SonaEngine {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let mut query = self.spare_vec();
-        query.copy_from_slice(query_embedding);
+        let query = match self.spare.pop() {
+            Some(mut v) => {
+                v.copy_from_slice(query_embedding);
+                v
+            }
+            None => query_embedding.to_vec(),
+        };
         let mut t = QueryTrajectory { query_embedding: query, context_ids: Vec::new(), ..QueryTrajectory::new(id, Vec::new()) };
         t.reward_weighted_sum = self.spare_vec();
         t.activation_sum = self.spare_vec();
@@ -515,6 +520,12 @@ impl SonaEngine {
 
     fn accumulate_micro(&mut self, query: &[f32], gradient: &[f32], quality: f32) {
         let dim = self.dim();
+        // Input: the unit query, target: quality·gradient; folded into the adapter's
+        // coefficients when possible (no copies), else normalised and scaled copies.
+        let qn = libm::sqrtf(self.kernels.dot(query, query));
+        if qn > 1e-12 && self.micro.accumulate_scaled(self.kernels, query, 1.0 / qn, gradient, quality, quality, &mut self.micro_grad) {
+            return;
+        }
         let mut buf = core::mem::take(&mut self.scratch);
         let (scratch, xt) = buf.split_at_mut(2 * dim);
         let (x_hat, target) = xt.split_at_mut(dim);

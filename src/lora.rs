@@ -174,6 +174,42 @@ impl LoraAdapter {
         loss
     }
 
+    /// [`LoraAdapter::accumulate`] for the sample (`x_scale·x`, `t_scale·t`) without forming
+    /// either vector: the scales are folded into the fused rank-1/2 pass's coefficients. Returns
+    /// `false` (nothing accumulated) for ranks above 2 or a zero scale; the caller then scales
+    /// copies and calls `accumulate`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn accumulate_scaled(&self, k: Kernels, x: &[f32], x_scale: f32, t: &[f32], t_scale: f32, weight: f32, g: &mut LoraGradient) -> bool {
+        if self.rank > 2 || x_scale == 0.0 || t_scale == 0.0 {
+            return false;
+        }
+        let s = self.scale();
+        let mut h = [0.0f32; 2];
+        let h = &mut h[..self.rank];
+        k.lora_down(&self.down, x, h);
+        h.iter_mut().for_each(|v| *v *= x_scale);
+        let hh: f32 = h.iter().map(|v| v * v).sum();
+        let denom = s * s * (hh + 0.01);
+        let h1 = if self.rank == 2 { h[1] } else { 0.0 };
+        // With e = t_scale·e′ and q = x_scale·q′, the kernel computes e′ = Σ (s·h_r / t_scale)·up_r − t
+        // and q′ = x − Σ (h_r / x_scale)·down_r; the gradient and loss factors absorb the scales.
+        let (it, ix) = (1.0 / t_scale, 1.0 / x_scale);
+        let c = [
+            s * h[0] * it,
+            s * h1 * it,
+            h[0] * ix,
+            h1 * ix,
+            -weight * s * h[0] / denom * t_scale,
+            -weight * s * h1 / denom * t_scale,
+            weight * h[0] * x_scale,
+            weight * h1 * x_scale,
+        ];
+        let loss = k.lora_accumulate12(x, t, &self.down, &self.up, &c, &mut g.down, &mut g.up) * t_scale * t_scale;
+        g.samples += 1;
+        g.loss_sum += loss;
+        true
+    }
+
     /// `½‖delta(x̂) − t‖²` without accumulating; `scratch` must be `dim` long.
     pub fn loss(&self, k: Kernels, x_hat: &[f32], target: &[f32], scratch: &mut [f32]) -> f32 {
         for (e, t) in scratch.iter_mut().zip(target) {
@@ -259,6 +295,35 @@ mod tests {
                 assert!((fused.down[i] - general.down[i]).abs() < 1e-4, "down {i}");
             }
         }
+    }
+
+    /// Folding the scales into the coefficients gives the update of the scaled copies.
+    #[test]
+    fn accumulate_scaled_matches_scaled_copies() {
+        let k = Kernels::new(true);
+        let mut rng = Rng::new(5);
+        let dim = 37;
+        for rank in 1..=2 {
+            let mut a = LoraAdapter::new(dim, rank, &mut rng);
+            a.up.iter_mut().for_each(|u| *u = rng.normal());
+            let x: Vec<f32> = (0..dim).map(|_| 3.0 * rng.normal()).collect();
+            let t: Vec<f32> = (0..dim).map(|_| rng.normal()).collect();
+            let (xs, ts, w) = (0.21, 0.63, 0.8);
+            let mut folded = LoraGradient::zeros(dim, rank);
+            assert!(a.accumulate_scaled(k, &x, xs, &t, ts, w, &mut folded));
+            let x_hat: Vec<f32> = x.iter().map(|v| v * xs).collect();
+            let target: Vec<f32> = t.iter().map(|v| v * ts).collect();
+            let mut copies = LoraGradient::zeros(dim, rank);
+            let mut scratch = vec![0.0; 2 * dim];
+            a.accumulate(k, &x_hat, &target, w, &mut copies, &mut scratch);
+            assert!((folded.loss_sum - copies.loss_sum).abs() < 1e-4 * (1.0 + copies.loss_sum), "loss rank {rank}");
+            for i in 0..rank * dim {
+                assert!((folded.down[i] - copies.down[i]).abs() < 1e-4, "down rank {rank} i {i}");
+                assert!((folded.up[i] - copies.up[i]).abs() < 1e-4 * (1.0 + copies.up[i].abs()), "up rank {rank} i {i}");
+            }
+        }
+        let wide = LoraAdapter::new(8, 4, &mut rng);
+        assert!(!wide.accumulate_scaled(k, &[1.0; 8], 1.0, &[1.0; 8], 1.0, 1.0, &mut LoraGradient::zeros(8, 4)));
     }
 
     #[test]

@@ -51,11 +51,15 @@ pub fn reinforce_gradient(k: Kernels, t: &mut QueryTrajectory, fallback_baseline
     let mean = (t.reward_sum / t.step_count as f64) as f32;
     let scale = k.dot(&g, &g) + mean * mean * k.dot(&t.activation_sum, &t.activation_sum);
     k.axpy(&mut g, -mean, &t.activation_sum);
-    if k.dot(&g, &g) <= 1e-10 * scale + 1e-24 {
+    let mut gg = k.dot(&g, &g);
+    if gg <= 1e-10 * scale + 1e-24 {
         // All rewards equal: Σ (r − b)·a with b = running mean = current g + (mean − b)·Σ a.
         k.axpy(&mut g, mean - fallback_baseline, &t.activation_sum);
+        gg = k.dot(&g, &g);
     }
-    k.normalize(&mut g);
+    // Normalise with the squared norm already at hand (as `Kernels::normalize`).
+    let n = libm::sqrtf(gg);
+    k.scale(&mut g, if n > 1e-12 { 1.0 / n } else { 0.0 });
     g
 }
 
