@@ -347,40 +347,68 @@ impl SnnCore {
     /// One LIF update of the neurons in `active` (see the module docs, step 1). Returns the spike
     /// bitmap, which also replaces [`SnnCore::spikes`].
     pub fn step(&mut self, dt: Fx, active: u32) -> u32 {
+        self.advance(dt, active, true, false)
+    }
+
+    /// Steps 1 (LIF, when `step`) and 4 (homeostasis, when `homeo`) of the timestep in one pass over
+    /// the neurons; returns the spike bitmap (the last step's when `!step`).
+    ///
+    /// Fusing the two is exact: homeostasis reads only the step's spikes, `rate` and `threshold`, and
+    /// writes only `rate` and `threshold`; propagation and STDP, which come between them in the
+    /// timestep, neither read nor write those; and the step reads neuron n's threshold before n's
+    /// homeostatic update, which uses only n's own spike bit.
+    #[inline(never)]
+    fn advance(&mut self, dt: Fx, active: u32, step: bool, homeo: bool) -> u32 {
         let dt = clamp_dt(dt);
         let alpha_m = decay_factor(dt, INV_TAU_M) as i64;
         let alpha_stdp = decay_factor(dt, INV_TAU_STDP) as u32;
-        let mut spikes = 0u32;
+        let h = homeo_factor(dt);
+        let mut spikes = if step { 0 } else { self.spikes };
         for n in 0..NEURONS {
-            if bit(active, n) {
-                let refractory = self.refractory[n];
-                if refractory > 0 {
-                    self.refractory[n] = (refractory - dt).max(0); // both ≥ 0: no overflow
-                } else {
-                    let v = self.membrane[n];
-                    // 0 ≤ alpha ≤ 1 and floor: the leak lies between 0 and v, so v - leak fits i32.
-                    let leaked = v - (((v as i64) * alpha_m) >> 16) as Fx;
-                    let v = leaked.saturating_add(self.current[n]);
-                    if v >= self.threshold[n] {
-                        spikes |= 1 << n;
-                        self.membrane[n] = 0;
-                        self.refractory[n] = REFRACTORY;
+            if step {
+                // trace * alpha ≤ 65535 * 65536 < 2^32.
+                let t = self.trace[n] as u32;
+                self.trace[n] = (t - ((t * alpha_stdp) >> 16)) as u16;
+                if bit(active, n) {
+                    let refractory = self.refractory[n];
+                    if refractory > 0 {
+                        self.refractory[n] = (refractory - dt).max(0); // both ≥ 0: no overflow
                     } else {
-                        self.membrane[n] = v;
+                        let v = self.membrane[n];
+                        // 0 ≤ alpha ≤ 1 and floor: the leak lies between 0 and v, so v - leak fits i32.
+                        let leaked = v - (((v as i64) * alpha_m) >> 16) as Fx;
+                        let v = leaked.saturating_add(self.current[n]);
+                        if v >= self.threshold[n] {
+                            spikes |= 1 << n;
+                            self.membrane[n] = 0;
+                            self.refractory[n] = REFRACTORY;
+                            self.trace[n] = TRACE_MAX;
+                            self.spike_phase[n] = self.phase;
+                        } else {
+                            self.membrane[n] = v;
+                        }
                     }
+                    self.current[n] = 0;
                 }
-                self.current[n] = 0;
             }
-            // trace * alpha ≤ 65535 * 65536 < 2^32.
-            let t = self.trace[n] as u32;
-            self.trace[n] = (t - ((t * alpha_stdp) >> 16)) as u16;
-            if bit(spikes, n) {
-                self.trace[n] = TRACE_MAX;
-                self.spike_phase[n] = self.phase;
+            if homeo && bit(active, n) {
+                let r = self.rate[n] as u64;
+                // r < 2^32 and h ≤ 2^32: the product fits u64; the result is ≤ r.
+                let mut r = (r - ((r * h) >> 32)) as u32;
+                if bit(spikes, n) {
+                    r = r.saturating_add(RATE_SPIKE_INC);
+                }
+                self.rate[n] = r;
+                let err = ((r as i64) - (HOMEO_TARGET as i64)) >> 8; // Q16.16, |err| < 2^24
+                let d = ((err * h as i64) >> 32) as Fx; // |err * h| < 2^56, |d| < 2^24
+                // threshold ≤ 2^22 and |d| < 2^24: the sum fits i32.
+                self.threshold[n] = (self.threshold[n] + d).clamp(THRESHOLD_MIN, THRESHOLD_MAX);
             }
         }
-        self.spikes = spikes;
-        self.time = self.time.wrapping_add(dt as u64);
+        if step {
+            self.spikes = spikes;
+            self.time = self.time.wrapping_add(dt as u64);
+        }
         spikes
     }
 
@@ -458,23 +486,7 @@ impl SnnCore {
     /// estimate with τ_homeo, and a threshold that rises when the rate is above the target and falls
     /// when below.
     pub fn homeostasis(&mut self, dt: Fx, active: u32) {
-        let h = homeo_factor(dt);
-        let mut rest = active;
-        while rest != 0 {
-            let n = rest.trailing_zeros() as usize & (NEURONS - 1);
-            rest &= rest - 1;
-            let r = self.rate[n] as u64;
-            // r < 2^32 and h ≤ 2^32: the product fits u64; the result is ≤ r.
-            let mut r = (r - ((r * h) >> 32)) as u32;
-            if bit(self.spikes, n) {
-                r = r.saturating_add(RATE_SPIKE_INC);
-            }
-            self.rate[n] = r;
-            let err = ((r as i64) - (HOMEO_TARGET as i64)) >> 8; // Q16.16, |err| < 2^24
-            let d = ((err * h as i64) >> 32) as Fx; // |err * h| < 2^56, |d| < 2^24
-            // threshold ≤ 2^22 and |d| < 2^24: the sum fits i32.
-            self.threshold[n] = (self.threshold[n] + d).clamp(THRESHOLD_MIN, THRESHOLD_MAX);
-        }
+        self.advance(dt, active, false, true);
     }
 
     /// Advances the gamma oscillator by dt (module docs, step 5).
@@ -551,12 +563,13 @@ impl SnnCore {
         learn: bool,
         active: u32,
     ) -> u32 {
-        let spikes = self.step(dt, active);
+        // Steps 1 and 4 in one pass over the neurons ([`SnnCore::advance`] shows why that equals the
+        // documented order).
+        let spikes = self.advance(dt, active, true, true);
         self.propagate(syn, node_weight, gain);
         if learn {
             self.stdp(syn);
         }
-        self.homeostasis(dt, active);
         self.oscillator_step(dt);
         spikes
     }
