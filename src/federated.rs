@@ -96,7 +96,8 @@ pub struct AgentExport {
 }
 
 impl AgentExport {
-    /// Checks every field against `dim` (what [`FederatedCoordinator::aggregate`] requires).
+    /// Checks the trajectories (and MicroLoRA) against `dim` — what [`FederatedCoordinator::aggregate`]
+    /// requires; patterns are checked where they are used ([`EphemeralAgent::warm_start`]).
     pub fn validate(&self, dim: usize) -> Result<()> {
         if self.hidden_dim != dim {
             return Err(SonaError::DimensionMismatch { what: "agent export (hidden_dim)", expected: dim, got: self.hidden_dim });
@@ -105,10 +106,9 @@ impl AgentExport {
         for s in &self.trajectories {
             check_vector("exported trajectory embedding", &s.query_embedding, dim)?;
             check_vector("exported trajectory direction", &s.gradient_estimate, dim)?;
-            check_range("exported trajectory quality", s.quality_score, 0.0, 1.0, "a finite number within [0, 1]")?;
             check_strings(s.model_route.as_deref(), &s.context_ids)?;
         }
-        self.patterns.iter().try_for_each(|p| check_pattern(p, dim))?;
+        check_qualities(&self.trajectories)?;
         if let Some(m) = &self.micro_lora {
             let (d, u) = m.params();
             check_vector("exported MicroLoRA", d, dim * m.rank())?;
@@ -119,23 +119,7 @@ impl AgentExport {
 
     /// Serialises the export (see the module docs for the layout).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer(Vec::with_capacity(256 + self.trajectories.len() * 8 * self.hidden_dim));
-        w.str(&self.agent_id);
-        w.u64(self.hidden_dim as u64);
-        let c = &self.counters;
-        for v in [c.trajectories_processed, c.trajectories_dropped, c.trajectories_learned] {
-            w.u64(v);
-        }
-        w.len(self.trajectories.len());
-        self.trajectories.iter().for_each(|s| write_signal(&mut w, s));
-        w.len(self.patterns.len());
-        self.patterns.iter().for_each(|p| write_pattern(&mut w, p));
-        w.bool(self.micro_lora.is_some());
-        if let Some(m) = &self.micro_lora {
-            w.u64(m.rank() as u64);
-            write_adapter(&mut w, m);
-        }
-        seal(&EXPORT_MAGIC, FEDERATED_VERSION, &w.0)
+        export_bytes(&self.agent_id, self.hidden_dim, &self.counters, self.trajectories.len(), self.trajectories.iter(), &self.patterns, self.micro_lora.as_ref())
     }
 
     /// Parses export bytes: header, length, checksum, then every field (lengths against
@@ -150,9 +134,46 @@ impl AgentExport {
             Ok(e)
         });
         let export = parsed.map_err(|error| SonaError::Format { kind: "agent export", error })?;
-        export.validate(export.hidden_dim)?;
+        // The reader checked lengths, finiteness and string limits; the qualities remain.
+        check_qualities(&export.trajectories)?;
         Ok(export)
     }
+}
+
+/// Patterns as agent-export bytes (no trajectories): how a coordinator's initial patterns travel.
+pub fn patterns_bytes(sender_id: &str, dim: usize, patterns: &[LearnedPattern]) -> Vec<u8> {
+    export_bytes(sender_id, dim, &AgentCounters::default(), 0, [].iter(), patterns, None)
+}
+
+fn check_qualities(trajectories: &[LearningSignal]) -> Result<()> {
+    trajectories.iter().try_for_each(|s| check_range("exported trajectory quality", s.quality_score, 0.0, 1.0, "a finite number within [0, 1]"))
+}
+
+fn export_bytes<'a>(
+    agent_id: &str,
+    dim: usize,
+    c: &AgentCounters,
+    count: usize,
+    trajectories: impl Iterator<Item = &'a LearningSignal>,
+    patterns: &[LearnedPattern],
+    micro_lora: Option<&LoraAdapter>,
+) -> Vec<u8> {
+    let mut w = Writer(Vec::with_capacity(256 + count * 8 * dim));
+    w.str(agent_id);
+    w.u64(dim as u64);
+    for v in [c.trajectories_processed, c.trajectories_dropped, c.trajectories_learned] {
+        w.u64(v);
+    }
+    w.len(count);
+    trajectories.for_each(|s| write_signal(&mut w, s));
+    w.len(patterns.len());
+    patterns.iter().for_each(|p| write_pattern(&mut w, p));
+    w.bool(micro_lora.is_some());
+    if let Some(m) = micro_lora {
+        w.u64(m.rank() as u64);
+        write_adapter(&mut w, m);
+    }
+    seal(&EXPORT_MAGIC, FEDERATED_VERSION, &w.0)
 }
 
 fn read_export(r: &mut Reader) -> R<AgentExport> {
@@ -163,10 +184,14 @@ fn read_export(r: &mut Reader) -> R<AgentExport> {
     }
     let w = "counters";
     let counters = AgentCounters { trajectories_processed: r.u64(w)?, trajectories_dropped: r.u64(w)?, trajectories_learned: r.u64(w)? };
-    let n = r.len(16, "trajectories")?;
-    let trajectories = (0..n).map(|_| read_signal(r, dim)).collect::<R<Vec<_>>>()?;
-    let n = r.len(16, "patterns")?;
-    let patterns = (0..n).map(|_| read_pattern(r, dim)).collect::<R<Vec<_>>>()?;
+    let mut trajectories = Vec::new();
+    for _ in 0..r.len(16, "trajectories")? {
+        trajectories.push(read_signal(r, dim)?);
+    }
+    let mut patterns = Vec::new();
+    for _ in 0..r.len(16, "patterns")? {
+        patterns.push(read_pattern(r, dim)?);
+    }
     let micro_lora = if r.bool("MicroLoRA flag")? {
         let rank = r.usize("MicroLoRA rank")?;
         if !(1..=16).contains(&rank) {
@@ -307,6 +332,12 @@ impl EphemeralAgent {
         AgentStats { counters: self.counters(), trajectories_exportable: self.record.len(), engine: self.engine.stats() }
     }
 
+    /// [`Self::export_state`] as bytes, serialised without an intermediate copy.
+    pub fn export_bytes(&self) -> Vec<u8> {
+        let micro = (self.engine.counters.instant_cycles > 0).then_some(&self.engine.micro);
+        export_bytes(&self.id, self.engine.config().hidden_dim, &self.counters(), self.record.len(), self.record.iter(), self.engine.patterns(), micro)
+    }
+
     /// What the agent ships to a coordinator (the agent itself is unchanged).
     pub fn export_state(&self) -> AgentExport {
         AgentExport {
@@ -436,6 +467,22 @@ impl FederatedCoordinator {
     pub fn aggregate(&mut self, export: &AgentExport, now_ms: f64) -> Result<AggregationResult> {
         clock_ms(now_ms)?;
         export.validate(self.engine.config().hidden_dim)?;
+        self.accept(export, now_ms)
+    }
+
+    /// [`Self::aggregate`] from [`AgentExport::to_bytes`] bytes (checked while parsing).
+    pub fn aggregate_bytes(&mut self, bytes: &[u8], now_ms: f64) -> Result<AggregationResult> {
+        clock_ms(now_ms)?;
+        let export = AgentExport::from_bytes(bytes)?;
+        let dim = self.engine.config().hidden_dim;
+        if export.hidden_dim != dim {
+            return Err(SonaError::DimensionMismatch { what: "agent export (hidden_dim)", expected: dim, got: export.hidden_dim });
+        }
+        self.accept(&export, now_ms)
+    }
+
+    /// Aggregates a checked export.
+    fn accept(&mut self, export: &AgentExport, now_ms: f64) -> Result<AggregationResult> {
         let threshold = self.engine.config().quality_threshold;
         let (mut accepted, mut dropped) = (0, 0);
         for s in export.trajectories.iter().filter(|s| s.quality_score >= threshold) {
@@ -472,14 +519,42 @@ impl FederatedCoordinator {
     }
 
     /// The `k` (>= 1) best patterns to warm-start a new agent: largest `total_weight` (quality
-    /// mass of the members, decayed per cycle) first, ties by id.
+    /// mass of the members, decayed per cycle) first, ties in bank order.
     pub fn get_initial_patterns(&self, k: usize) -> Result<Vec<LearnedPattern>> {
         if k == 0 {
             return Err(SonaError::ZeroK);
         }
-        let mut order: Vec<&LearnedPattern> = self.engine.patterns().iter().collect();
-        order.sort_by(|a, b| b.total_weight.total_cmp(&a.total_weight).then(a.id.cmp(&b.id)));
-        Ok(order.into_iter().take(k).cloned().collect())
+        // Selection of the k heaviest (k is small; a sort would cost more code than time).
+        let all = self.engine.patterns();
+        let mut taken = alloc::vec![false; all.len()];
+        let mut best = Vec::new();
+        for _ in 0..k.min(all.len()) {
+            let mut pick: Option<usize> = None;
+            for (i, p) in all.iter().enumerate() {
+                if !taken[i] && pick.map_or(true, |j| p.total_weight > all[j].total_weight) {
+                    pick = Some(i);
+                }
+            }
+            if let Some(i) = pick {
+                taken[i] = true;
+                best.push(all[i].clone());
+            }
+        }
+        Ok(best)
+    }
+
+    /// [`Self::get_initial_patterns`] packed as an [`AgentExport`] (the coordinator's id, no
+    /// trajectories) so that they travel as checked bytes to where a new agent starts
+    /// ([`EphemeralAgent::warm_start`] with the decoded export's `patterns`).
+    pub fn export_initial_patterns(&self, k: usize) -> Result<AgentExport> {
+        Ok(AgentExport {
+            agent_id: self.id.clone(),
+            hidden_dim: self.engine.config().hidden_dim,
+            trajectories: Vec::new(),
+            counters: AgentCounters::default(),
+            patterns: self.get_initial_patterns(k)?,
+            micro_lora: None,
+        })
     }
 
     /// Current statistics.
@@ -689,7 +764,12 @@ mod tests {
         let initial = c.get_initial_patterns(10).unwrap();
         assert_eq!(initial.len(), 10.min(c.engine().patterns().len()));
         assert!(initial.windows(2).all(|w| w[0].total_weight >= w[1].total_weight));
-        let mut a = EphemeralAgent::with_patterns("fresh", DIM, 1, &initial).unwrap();
+        let heaviest = c.engine().patterns().iter().map(|p| p.total_weight).fold(0.0, f32::max);
+        assert_eq!(initial[0].total_weight, heaviest);
+        let shipped = AgentExport::from_bytes(&c.export_initial_patterns(10).unwrap().to_bytes()).unwrap();
+        assert_eq!(shipped.patterns, initial);
+        assert!(shipped.trajectories.is_empty());
+        let mut a = EphemeralAgent::with_patterns("fresh", DIM, 1, &shipped.patterns).unwrap();
         assert_eq!(a.stats().counters.trajectories_processed, 0);
         for (t, topic) in topics.iter().enumerate() {
             let found = a.engine_mut().find_patterns(&noisy(&mut rng, topic, 0.2), 1, 300.0).unwrap();
@@ -772,6 +852,7 @@ mod tests {
         let export = a.export_state();
         assert!(export.micro_lora.is_some() && !export.patterns.is_empty());
         let bytes = export.to_bytes();
+        assert_eq!(a.export_bytes(), bytes);
         assert_eq!(&bytes[..8], b"SONAFEDX");
         assert_eq!(AgentExport::from_bytes(&bytes).unwrap(), export);
         // Truncated anywhere.
@@ -805,8 +886,12 @@ mod tests {
         let mut c1 = coordinator(4);
         let mut c2 = coordinator(4);
         c1.aggregate(&export, 5.0).unwrap();
-        c2.aggregate(&AgentExport::from_bytes(&bytes).unwrap(), 5.0).unwrap();
+        c2.aggregate_bytes(&bytes, 5.0).unwrap();
         assert!(c1 == c2);
+        let before = c2.clone();
+        assert!(matches!(c2.aggregate_bytes(&EphemeralAgent::new("w", DIM + 1, 1).unwrap().export_bytes(), 6.0), Err(SonaError::DimensionMismatch { .. })));
+        assert!(c2.aggregate_bytes(&bytes[1..], 6.0).is_err());
+        assert!(c2 == before);
     }
 
     #[test]
