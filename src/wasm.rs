@@ -379,6 +379,10 @@ pub struct WasmSonaEngine {
     engine: SonaEngine,
     pattern_keys: Vec<JsValue>,
     scratch_out: Vec<f32>,
+    /// A JS view of `scratch_out`, kept so that `applyLora`/`applyLoraInto` copy the result out
+    /// without creating a view per call. Never handed to JS callers; recreated when wasm memory
+    /// grew (a detached view has length 0).
+    scratch_view: Float32Array,
     /// `inputBuffer()` then `outputBuffer()`, `hidden_dim` floats each, at a fixed address for
     /// the engine's lifetime (JS holds views of it; see [`IoBuffers`]).
     io: IoBuffers,
@@ -426,8 +430,21 @@ impl WasmSonaEngine {
             engine,
             pattern_keys: PATTERN_KEYS.iter().map(|k| JsValue::from_str(k)).collect(),
             scratch_out: alloc::vec![0.0; dim],
+            scratch_view: Float32Array::new_with_length(0),
             io: IoBuffers::new(dim),
         }
+    }
+
+    /// The view of `scratch_out` (see the field), fresh if memory grew since it was made.
+    fn scratch_view(&mut self) -> &Float32Array {
+        if self.scratch_view.length() as usize != self.scratch_out.len() {
+            // SAFETY: the view aliases `scratch_out`, which is never reallocated while the engine
+            // lives and the view is dropped with the engine; JS code never sees it (only copies
+            // made by `slice`/`set` leave this module), and a memory growth, which would detach
+            // it, is detected by the length check above.
+            self.scratch_view = unsafe { Float32Array::view(&self.scratch_out) };
+        }
+        &self.scratch_view
     }
 }
 
@@ -524,7 +541,8 @@ impl WasmSonaEngine {
     #[wasm_bindgen(js_name = applyLora)]
     pub fn apply_lora(&mut self, input: &[f32]) -> Result<Float32Array, JsError> {
         self.engine.apply_lora_into(input, &mut self.scratch_out).map_err(err)?;
-        Ok(Float32Array::from(&self.scratch_out[..]))
+        let dim = self.scratch_out.len() as u32;
+        Ok(self.scratch_view().slice(0, dim))
     }
 
     /// Writes `input + MicroLoRA(input)` into the caller's `output`, a Float32Array of
@@ -537,7 +555,7 @@ impl WasmSonaEngine {
             return Err(err(SonaError::DimensionMismatch { what: "output", expected: dim, got: output.length() as usize }));
         }
         self.engine.apply_lora_into(input, &mut self.scratch_out).map_err(err)?;
-        output.copy_from(&self.scratch_out);
+        output.set(self.scratch_view(), 0);
         Ok(())
     }
 

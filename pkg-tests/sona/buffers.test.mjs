@@ -76,6 +76,31 @@ test('views detach when wasm memory grows; fresh views see the same buffers', ()
   e.free();
 });
 
+test('applyLora and applyLoraInto stay correct when wasm memory grows between calls', () => {
+  const dim = 32;
+  const { e, r } = trainedEngine(dim, 12);
+  const x = unit(r, dim);
+  const before = e.applyLora(x);
+  const into = new Float32Array(dim);
+  e.applyLoraInto(x, into);
+  assert.deepEqual(Array.from(into), Array.from(before));
+  assert.ok(before.some((v, i) => v !== x[i]), 'the trained adapter changes the input');
+  // Grow wasm memory (several MB), then call again: the results must not come from a detached view.
+  const big = WasmSonaEngine.withConfig({ hidden_dim: 4096, trajectory_capacity: 10, seed: 2 });
+  for (let i = 0; i < 20; i++) big.endTrajectory(big.startTrajectory(unit(r, 4096)), 0.9);
+  const after = e.applyLora(x);
+  assert.equal(after.length, dim);
+  assert.deepEqual(Array.from(after), Array.from(before));
+  const into2 = new Float32Array(dim);
+  e.applyLoraInto(x, into2);
+  assert.deepEqual(Array.from(into2), Array.from(before));
+  // The returned array is the caller's own copy: a later call does not change it.
+  e.applyLora(unit(r, dim));
+  assert.deepEqual(Array.from(after), Array.from(before));
+  big.free();
+  e.free();
+});
+
 test('each live engine has its own buffers, also when a freed engine\'s storage is reused', () => {
   const dim = 16;
   const a = trainedEngine(dim, 8);
