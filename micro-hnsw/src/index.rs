@@ -157,10 +157,13 @@ impl MicroHnsw {
         Some(if self.graph.metric == Metric::Cosine { norm(&self.query_buf) } else { 0.0 })
     }
 
+    // `valid` and `valid_k` are out of line: one copy each instead of one per export (size budget).
+    #[inline(never)]
     fn valid(&self, idx: u8) -> bool {
         idx < self.graph.count
     }
 
+    #[inline(never)]
     fn valid_k(&self, k: u8) -> bool {
         k != 0 && k as usize <= MAX_RESULTS && self.graph.count != 0
     }
