@@ -19,7 +19,8 @@
 //! | [`rng`] | the engine's seeded generator |
 //! | [`router`] | FastGRNN router: cell, routing head, INT8 quantisation, pruning, bytes |
 //! | [`router_train`] | router training: normalisation, split, BPTT, Adam, distillation, early stopping |
-//! | `wasm` (wasm32 only) | `WasmSonaEngine`, `WasmEphemeralAgent`, `WasmFederatedCoordinator` bindings |
+//! | `wasm` (wasm32 without feature `router`) | `WasmSonaEngine`, `WasmEphemeralAgent`, `WasmFederatedCoordinator` bindings |
+//! | `router_wasm` (wasm32, feature `router`) | `FastGrnnRouter`, `RouterTrainer`: the separate router module |
 //!
 //! ```
 //! use sona_wasm::{SonaConfig, SonaEngine};
@@ -57,8 +58,10 @@ pub mod router_train;
 pub mod trajectory;
 pub mod types;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "router")))]
 pub mod wasm;
+#[cfg(all(target_arch = "wasm32", feature = "router"))]
+pub mod router_wasm;
 
 #[cfg(test)]
 mod tests;

@@ -38,7 +38,6 @@
 //!               weight tensor either f32 values or (f32 scale, i8 codes); then the biases as f32.
 //! ```
 
-use crate::error::FloatText;
 use crate::persist::crc32;
 use crate::rng::Rng;
 use alloc::vec;
@@ -96,7 +95,7 @@ impl fmt::Display for RouterError {
             }
             RouterError::NonFinite { what, index } => write!(f, "{what} contains a non-finite value at index {index}"),
             RouterError::InvalidValue { what, value, expected } => {
-                write!(f, "{what} is {}, expected {expected}", FloatText(*value))
+                write!(f, "{what} is {}, expected {expected}", Num(*value))
             }
             RouterError::NotEnoughSamples { needed, got } => {
                 write!(f, "not enough samples: need at least {needed}, got {got}")
@@ -110,6 +109,52 @@ impl fmt::Display for RouterError {
                 write!(f, "unsupported router model version {found} (this build reads version {supported})")
             }
         }
+    }
+}
+
+/// A number for error messages, formatted with integer arithmetic only (up to 6 significant
+/// decimals; `NaN`, `Infinity` as in JS) so the router module does not link float formatting.
+#[derive(Clone, Copy, Debug)]
+pub struct Num(pub f64);
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0;
+        if v.is_nan() {
+            return f.write_str("NaN");
+        }
+        if v < 0.0 {
+            f.write_str("-")?;
+        }
+        let a = libm::fabs(v);
+        if a.is_infinite() {
+            return f.write_str("Infinity");
+        }
+        if a >= 1e15 {
+            return f.write_str("1e15 or more");
+        }
+        if a != 0.0 && a < 1e-4 {
+            // m.mmmmm e-k
+            let mut m = a;
+            let mut k = 0;
+            while m < 1.0 {
+                m *= 10.0;
+                k += 1;
+            }
+            return write!(f, "{}e-{k}", Num(libm::round(m * 1e5) / 1e5));
+        }
+        let scaled = libm::round(a * 1e6) as u64;
+        let (int, mut frac) = (scaled / 1_000_000, scaled % 1_000_000);
+        write!(f, "{int}")?;
+        if frac != 0 {
+            let mut digits = 6;
+            while frac % 10 == 0 {
+                frac /= 10;
+                digits -= 1;
+            }
+            write!(f, ".{frac:0digits$}")?;
+        }
+        Ok(())
     }
 }
 
@@ -543,11 +588,21 @@ impl FastGrnn {
 
     /// Routes `features` (length `k · input_dim`, finite): scores, chosen route and confidence.
     pub fn route(&self, features: &[f32]) -> RouterResult<RouteDecision> {
-        let logits = self.logits(features)?;
-        let mut scores = vec![0.0; logits.len()];
-        scores_of(&logits, 1.0, &mut scores);
-        let (route, confidence) = decide(&scores);
+        let mut scores = vec![0.0; self.layout.output_dim];
+        let (route, confidence) = self.route_into(features, &mut Trace::default(), &mut scores)?;
         Ok(RouteDecision { scores, route, confidence })
+    }
+
+    /// Allocation-free routing for hot paths: reuses `trace` and writes the scores into `scores`
+    /// (length `output_dim`); returns the route and its confidence. On error nothing is written.
+    pub fn route_into(&self, features: &[f32], trace: &mut Trace, scores: &mut [f32]) -> RouterResult<(usize, f32)> {
+        self.check_features(features)?;
+        if scores.len() != self.layout.output_dim {
+            return Err(RouterError::DimensionMismatch { what: "scores", expected: self.layout.output_dim, got: scores.len() });
+        }
+        self.forward_into(features, trace);
+        scores_of(&trace.logits, 1.0, scores);
+        Ok(decide(scores))
     }
 
     /// Quantises every weight tensor to INT8 with a symmetric per-tensor scale (`max|w| / 127`).
@@ -562,7 +617,7 @@ impl FastGrnn {
             let max = t.iter().fold(0.0f32, |m, &w| m.max(libm::fabsf(w)));
             let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
             for w in t.iter_mut() {
-                let q = libm::roundf(*w / scale).clamp(-127.0, 127.0);
+                let q = libm::roundf(*w / scale).max(-127.0).min(127.0);
                 *w = q * scale;
             }
             scales.push(scale);

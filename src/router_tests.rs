@@ -308,7 +308,13 @@ fn bad_input_is_rejected_and_changes_nothing() {
     assert!(matches!(t.add_sample(&[0.0; 5], 1.0, Some(&[0.5, 0.5])), Err(RouterError::DimensionMismatch { .. })));
     assert!(t.add_sample(&[0.0; 5], 1.0, Some(&[0.5, 0.4, 0.4])).is_err());
     assert_eq!(t.sample_count(), 0);
-    assert!(matches!(t.train(), Err(RouterError::NotEnoughSamples { got: 0, .. })));
+    assert!(matches!(t.train(), Err(RouterError::NotEnoughSamples { needed: 2, got: 0 })));
+    let mut t9 = RouterTrainer::new(RouterConfig::default(), TrainingConfig { validation_split: 0.9, ..TrainingConfig::default() }).unwrap();
+    for _ in 0..5 {
+        t9.add_sample(&[0.0; 5], 1.0, None).unwrap();
+    }
+    // round(0.9 · 5) = 5 validation samples leave none for training; 6 → 5 + 1.
+    assert!(matches!(t9.train(), Err(RouterError::NotEnoughSamples { needed: 6, got: 5 })));
     assert!(t.model().is_none());
     let mut t1 = RouterTrainer::new(RouterConfig::default(), TrainingConfig::default()).unwrap();
     assert!(t1.add_sample(&[0.0; 5], 1.5, None).is_err());
@@ -324,4 +330,25 @@ fn seed_sized_model_is_small() {
     assert_eq!(m.parameter_count(), 3 * 8 * 5 + 2 * 8 * 4 + 8 + 3 * 8 + 1);
     m.quantize();
     assert!(m.size_bytes() <= 512, "{} bytes", m.size_bytes());
+}
+
+#[test]
+fn numbers_in_messages() {
+    use crate::router::Num;
+    use alloc::format;
+    let cases: [(f64, &str); 10] = [
+        (f64::NAN, "NaN"),
+        (f64::NEG_INFINITY, "-Infinity"),
+        (0.0, "0"),
+        (1.5, "1.5"),
+        (-0.25, "-0.25"),
+        (4294967295.0, "4294967295"),
+        (0.001, "0.001"),
+        (1.5e-9, "1.5e-9"),
+        (2e20, "1e15 or more"),
+        (0.1234567, "0.123457"),
+    ];
+    for (v, text) in cases {
+        assert_eq!(format!("{}", Num(v)), text);
+    }
 }

@@ -174,7 +174,7 @@ fn log_sum_exp(z: &[f32], temperature: f32) -> f32 {
 fn soft_targets(teacher: &[f32], t: f32, out: &mut [f32]) {
     const EPS: f32 = 1e-6;
     if teacher.len() == 1 {
-        let q = teacher[0].clamp(EPS, 1.0 - EPS);
+        let q = teacher[0].max(EPS).min(1.0 - EPS);
         out[0] = sigmoid(libm::logf(q / (1.0 - q)) / t);
     } else {
         let logs: Vec<f32> = teacher.iter().map(|&q| libm::logf(q.max(EPS))).collect();
@@ -417,9 +417,12 @@ impl RouterTrainer {
     pub fn train(&mut self) -> RouterResult<TrainingMetrics> {
         let n = self.samples.len();
         let cfg = &self.config;
-        let n_val = (libm::roundf(cfg.validation_split * n as f32) as usize).max(1);
-        if n < 2 || n_val >= n {
-            return Err(RouterError::NotEnoughSamples { needed: 2.max(libm::ceilf(1.0 / (1.0 - cfg.validation_split)) as usize + 1), got: n });
+        let val_size = |n: usize| (libm::roundf(cfg.validation_split * n as f32) as usize).max(1);
+        let n_val = val_size(n);
+        if n_val >= n {
+            // The smallest count that leaves at least one training sample (split <= 0.9: at most 6).
+            let needed = (2..).find(|&m| val_size(m) < m).unwrap_or(2);
+            return Err(RouterError::NotEnoughSamples { needed, got: n });
         }
         let mut rng = Rng::new(cfg.seed);
         let mut model = FastGrnn::new(self.model_config.clone(), rng.next_u64())?;
@@ -497,7 +500,7 @@ impl RouterTrainer {
                     if j < weights {
                         g += cfg.l2_reg * params[j];
                     }
-                    let g = g.clamp(-cfg.grad_clip, cfg.grad_clip);
+                    let g = g.max(-cfg.grad_clip).min(cfg.grad_clip); // element-wise clip (no clamp: its panic path links float formatting)
                     m1[j] = b1 * m1[j] + (1.0 - b1) * g;
                     m2[j] = b2 * m2[j] + (1.0 - b2) * g * g;
                     params[j] -= lr * (m1[j] / c1) / (libm::sqrtf(m2[j] / c2) + cfg.adam_epsilon);

@@ -1,4 +1,6 @@
-// `npm run build`: both crates → wasm32 (release, simd128) → wasm-bindgen (SONA) → wasm-opt → pkg/.
+// `npm run build`: both crates → wasm32 (release, simd128) → wasm-bindgen (SONA) → wasm-opt → pkg/,
+// then the root crate a second time with only the router (`--no-default-features --features router`)
+// → wasm-bindgen `router_wasm` → wasm-opt → pkg/router_wasm_bg.wasm (a separate module for routing only).
 // Prints each module's raw and gzip size and fails if micro_hnsw.wasm exceeds its 12,288-byte budget.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +35,16 @@ async function main() {
   await must(nodeBin('wasm-opt'), ['-Oz', ...WASM_FEATURES, '--strip-debug', '--strip-producers', '--strip-target-features',
     join(release, 'micro_hnsw.wasm'), '-o', join(pkg, 'micro_hnsw.wasm')]);
 
+  // Its own target dir: a cdylib's file name carries no feature hash, so sharing `target/` would make
+  // the two feature sets overwrite each other and relink both crates on every build.
+  const routerTarget = join(targetDir, 'router');
+  await must('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'sona-wasm', '--no-default-features', '--features', 'router'],
+    { env: { CARGO_TARGET_DIR: routerTarget } });
+  await must('wasm-bindgen', ['--target', 'web', '--out-dir', pkg, '--out-name', 'router_wasm',
+    join(routerTarget, 'wasm32-unknown-unknown', 'release', 'sona_wasm.wasm')]);
+  const routerWasm = join(pkg, 'router_wasm_bg.wasm');
+  await must(nodeBin('wasm-opt'), ['-Oz', ...WASM_FEATURES, '--strip-debug', '--strip-producers', '--strip-target-features', routerWasm, '-o', routerWasm]);
+
   for (const dir of [join(repoRoot, 'src', 'js'), join(repoRoot, 'micro-hnsw', 'js')]) {
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
@@ -41,7 +53,7 @@ async function main() {
   }
 
   console.log('\nmodule               raw bytes   gzip bytes');
-  for (const name of ['sona_wasm_bg.wasm', 'micro_hnsw.wasm']) {
+  for (const name of ['sona_wasm_bg.wasm', 'micro_hnsw.wasm', 'router_wasm_bg.wasm']) {
     const s = sizes(join(pkg, name));
     console.log(`${name.padEnd(20)} ${String(s.raw).padStart(9)}   ${String(s.gzip).padStart(10)}`);
   }

@@ -2,6 +2,7 @@
 // package's .d.ts files. It must compile without errors (and `@ts-expect-error` lines must be errors).
 import init, { initSync, WasmSonaEngine } from 'sona-wasm';
 import { init as initHnsw, MicroHnsw, MicroHnswCluster } from 'sona-wasm/micro-hnsw';
+import initRouter, { FastGrnnRouter, RouterTrainer, type RouteResult, type RouterTrainingMetrics } from 'sona-wasm/router';
 
 export async function main(): Promise<number> {
   await init();
@@ -24,6 +25,19 @@ export async function main(): Promise<number> {
   const hits: { id: number; distance: number }[] = index.search(new Float32Array(8), 1);
   const cluster = new MicroHnswCluster({ dims: 8, metric: 'cosine', cores: 4 });
   cluster.insert(new Float32Array(8));
+  const trainer = new RouterTrainer({ input_dim: 5, hidden_dim: 8, rank: null, epochs: 2, early_stopping_patience: null });
+  trainer.addSample(new Float32Array(5), 1);
+  trainer.addSample([0, 0, 0, 0, 1], 0, 0.2);
+  const metrics: RouterTrainingMetrics = trainer.train();
+  const router: FastGrnnRouter = FastGrnnRouter.fromBytes(trainer.model().toBytes());
+  const decision: RouteResult = router.route(new Float32Array(5));
+  const p: number | undefined = decision.probability;
+  router.quantize();
+  router.prune(0.5);
+  const size: number = router.sizeBytes + router.parameterCount;
+  // @ts-expect-error: route takes features, not a config object
+  router.route({ input_dim: 5 });
   void initSync;
-  return vid + hits.length + out.length;
+  void initRouter;
+  return vid + hits.length + out.length + metrics.epochs + decision.route + (p ?? 0) + size;
 }

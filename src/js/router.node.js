@@ -1,0 +1,18 @@
+// sona-wasm/router entry for Node.js and Deno: router_wasm_bg.wasm is read from disk and instantiated
+// on import, so `import { FastGrnnRouter } from 'sona-wasm/router'` is ready to use; `await init()` is a no-op.
+import { readFile } from 'node:fs/promises';
+import { initSync as initSyncGlue } from './router_wasm.js';
+
+export * from './router_wasm.js';
+
+const instance = initSyncGlue({ module: await readFile(new URL('./router_wasm_bg.wasm', import.meta.url)) });
+
+/** Already initialised on import; resolves to the module's exports. */
+export default async function init() {
+  return instance;
+}
+
+/** Already initialised on import; returns the module's exports. */
+export function initSync() {
+  return instance;
+}
