@@ -19,7 +19,8 @@
 //! | [`rng`] | the engine's seeded generator |
 //! | [`router`] | FastGRNN router: cell, routing head, INT8 quantisation, pruning, bytes |
 //! | [`router_train`] | router training: normalisation, split, BPTT, Adam, distillation, early stopping |
-//! | `wasm` (wasm32 without feature `router`) | `WasmSonaEngine`, `WasmEphemeralAgent`, `WasmFederatedCoordinator` bindings |
+//! | `wasm` (wasm32 without feature `router`) | `WasmSonaEngine` bindings |
+//! | `federated_wasm` (wasm32, feature `federated`) | `WasmEphemeralAgent`, `WasmFederatedCoordinator`: the `sona-wasm/federated` module |
 //! | `router_wasm` (wasm32, feature `router`) | `FastGrnnRouter`, `RouterTrainer`: the separate router module |
 //!
 //! ```
@@ -62,6 +63,8 @@ pub mod types;
 pub mod wasm;
 #[cfg(all(target_arch = "wasm32", feature = "router"))]
 pub mod router_wasm;
+#[cfg(all(target_arch = "wasm32", feature = "federated", not(feature = "router")))]
+pub mod federated_wasm;
 
 #[cfg(test)]
 mod tests;

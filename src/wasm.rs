@@ -138,14 +138,14 @@ extern "C" {
     /// A plain JS object written with `obj[key] = value` (no `Reflect.set`, no exception wrapper,
     /// numbers passed as f64 without allocating a JS value).
     #[wasm_bindgen(extends = Object, typescript_type = "object")]
-    type Plain;
+    pub(crate) type Plain;
     #[wasm_bindgen(method, indexing_setter)]
-    fn put_num(this: &Plain, key: &JsValue, value: f64);
+    pub(crate) fn put_num(this: &Plain, key: &JsValue, value: f64);
     #[wasm_bindgen(method, indexing_setter)]
-    fn put_val(this: &Plain, key: &JsValue, value: &JsValue);
+    pub(crate) fn put_val(this: &Plain, key: &JsValue, value: &JsValue);
 }
 
-fn plain() -> Plain {
+pub(crate) fn plain() -> Plain {
     Object::new().unchecked_into()
 }
 
@@ -156,7 +156,7 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-fn err(e: SonaError) -> JsError {
+pub(crate) fn err(e: SonaError) -> JsError {
     JsError::new(&e.to_string())
 }
 
@@ -165,7 +165,7 @@ fn msg(m: String) -> JsError {
 }
 
 /// A JS number that must be an integer in `[0, max]`.
-fn integer(what: &str, v: f64, max: f64) -> Result<u64, JsError> {
+pub(crate) fn integer(what: &str, v: f64, max: f64) -> Result<u64, JsError> {
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= max {
         Ok(v as u64)
     } else {
@@ -177,7 +177,7 @@ fn id_arg(v: f64) -> Result<u64, JsError> {
     integer("trajectory id", v, 9_007_199_254_740_991.0)
 }
 
-fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     let mut b = [0u8; 4];
     match getrandom::getrandom(&mut b) {
         Ok(()) => u32::from_le_bytes(b) as u64,
@@ -185,11 +185,11 @@ fn random_seed() -> u64 {
     }
 }
 
-fn num(o: &Plain, key: &str, v: f64) {
+pub(crate) fn num(o: &Plain, key: &str, v: f64) {
     o.put_num(&JsValue::from_str(key), v);
 }
 
-fn flag(o: &Plain, key: &str, v: bool) {
+pub(crate) fn flag(o: &Plain, key: &str, v: bool) {
     o.put_val(&JsValue::from_str(key), &JsValue::from_bool(v));
 }
 
@@ -212,7 +212,7 @@ fn config_object(c: &SonaConfig) -> JsValue {
     o.into()
 }
 
-fn stats_object(s: &EngineStats) -> JsValue {
+pub(crate) fn stats_object(s: &EngineStats) -> JsValue {
     let o = plain();
     let c = &s.counters;
     num(&o, "trajectories_started", c.trajectories_started as f64);
@@ -246,7 +246,7 @@ fn stats_object(s: &EngineStats) -> JsValue {
     o.into()
 }
 
-fn report_object(r: &LearnReport) -> JsValue {
+pub(crate) fn report_object(r: &LearnReport) -> JsValue {
     let o = plain();
     num(&o, "trajectories_used", r.trajectories_used as f64);
     num(&o, "clusters_formed", r.clusters_formed as f64);
@@ -267,7 +267,7 @@ fn report_object(r: &LearnReport) -> JsValue {
 
 /// Keys of the pattern objects, then the six pattern-type names: created once per engine so that
 /// `findPatterns` does not decode the same strings from wasm memory on every call.
-const PATTERN_KEYS: [&str; 17] = [
+pub(crate) const PATTERN_KEYS: [&str; 17] = [
     "id",
     "centroid",
     "direction",
@@ -290,7 +290,7 @@ const PATTERN_KEYS: [&str; 17] = [
 /// One pattern object; `vectors` holds this pattern's centroid then direction (views into one
 /// buffer shared by all results of a call: allocating one ArrayBuffer per call instead of two per
 /// pattern is most of `findPatterns`' cost).
-fn pattern_object(keys: &[JsValue], p: &LearnedPattern, similarity: f32, vectors: &Float32Array, at: u32) -> JsValue {
+pub(crate) fn pattern_object(keys: &[JsValue], p: &LearnedPattern, similarity: f32, vectors: &Float32Array, at: u32) -> JsValue {
     let dim = p.centroid.len() as u32;
     let o = plain();
     o.put_num(&keys[0], p.id as f64);

@@ -1,7 +1,8 @@
-// A TypeScript consumer of both entry points, type-checked with `tsc --noEmit` against the packed
+// A TypeScript consumer of every entry point, type-checked with `tsc --noEmit` against the packed
 // package's .d.ts files. It must compile without errors (and `@ts-expect-error` lines must be errors).
 import init, { initSync, WasmSonaEngine } from 'sona-wasm';
 import { init as initHnsw, MicroHnsw, MicroHnswCluster } from 'sona-wasm/micro-hnsw';
+import initFederated, { WasmEphemeralAgent, WasmFederatedCoordinator, type SonaAggregationResult } from 'sona-wasm/federated';
 import initRouter, { FastGrnnRouter, RouterTrainer, type RouteResult, type RouterTrainingMetrics } from 'sona-wasm/router';
 
 export async function main(): Promise<number> {
@@ -37,7 +38,14 @@ export async function main(): Promise<number> {
   const size: number = router.sizeBytes + router.parameterCount;
   // @ts-expect-error: route takes features, not a config object
   router.route({ input_dim: 5 });
+  const agent = new WasmEphemeralAgent('agent-1', 16);
+  agent.processTrajectory(new Float32Array(16), new Float32Array(16), 0.9, 'gpt-4', ['code']);
+  const coordinator = new WasmFederatedCoordinator('main', 16);
+  const agg: SonaAggregationResult = coordinator.aggregate(agent.exportState());
+  // @ts-expect-error: aggregate takes the exported bytes, not the agent
+  coordinator.aggregate(agent);
+  void initFederated;
   void initSync;
   void initRouter;
-  return vid + hits.length + out.length + metrics.epochs + decision.route + (p ?? 0) + size;
+  return agg.trajectories_accepted + vid + hits.length + out.length + metrics.epochs + decision.route + (p ?? 0) + size;
 }
