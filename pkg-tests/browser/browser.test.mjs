@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { serve } from '../tools/serve.mjs';
 import { launchChromium } from '../tools/browser.mjs';
-import { checkResults } from '../shared/scenario.js';
+import { checkExtras, checkResults } from '../shared/scenario.js';
 
 test('micro-HNSW and SONA compute for real in headless Chromium', async (t) => {
   const server = await serve({ port: 0, mounts: { '/pkg-tests/': 'pkg-tests' } });
@@ -23,6 +23,9 @@ test('micro-HNSW and SONA compute for real in headless Chromium', async (t) => {
   const status = await page.getAttribute('#status', 'data-status');
   const text = await page.textContent('#result');
   assert.equal(status, 'done', text);
-  assert.deepEqual(checkResults(JSON.parse(text)), []);
+  const results = JSON.parse(text);
+  assert.deepEqual(checkResults(results), []);
+  assert.ok(results.router && results.federated, 'the page ran the router and federated scenarios');
+  assert.deepEqual(checkExtras(results), []);
   assert.deepEqual(problems, []);
 });

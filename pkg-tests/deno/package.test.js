@@ -3,7 +3,7 @@
 // condition, exactly as in a Deno app with a package.json. No jsr/std imports: registries only.
 import init, * as sona from 'sona-wasm';
 import * as hnsw from 'sona-wasm/micro-hnsw';
-import { checkResults, microHnswScenario, sonaScenario } from './scenario.js';
+import { checkExtras, checkResults, federatedScenario, microHnswScenario, sonaScenario } from './scenario.js';
 
 Deno.test('init() is idempotent in Deno', async () => {
   const exports = await init();
@@ -13,5 +13,13 @@ Deno.test('init() is idempotent in Deno', async () => {
 
 Deno.test('micro-HNSW and SONA compute for real in Deno', () => {
   const failures = checkResults({ hnsw: microHnswScenario(hnsw), sona: sonaScenario(sona) });
+  if (failures.length) throw new Error(failures.join('\n'));
+});
+
+Deno.test('sona-wasm/federated computes for real in Deno', async () => {
+  const federated = await import('sona-wasm/federated');
+  const results = { federated: federatedScenario(federated) };
+  if (!results.federated) throw new Error('no federated result');
+  const failures = checkExtras(results);
   if (failures.length) throw new Error(failures.join('\n'));
 });

@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import init, * as sona from 'sona-wasm';
 import * as hnsw from 'sona-wasm/micro-hnsw';
-import { checkResults, microHnswScenario, sonaScenario } from '../shared/scenario.js';
+import { checkExtras, checkResults, federatedScenario, microHnswScenario, routerScenario, sonaScenario } from '../shared/scenario.js';
 
 test('init() is idempotent in Node and returns the wasm exports', async () => {
   const exports = await init();
@@ -15,4 +15,11 @@ test('init() is idempotent in Node and returns the wasm exports', async () => {
 test('micro-HNSW and SONA compute for real in Node', () => {
   const results = { hnsw: microHnswScenario(hnsw), sona: sonaScenario(sona) };
   assert.deepEqual(checkResults(results), []);
+});
+
+test('sona-wasm/router and sona-wasm/federated compute for real in Node', async () => {
+  const router = await import('sona-wasm/router');
+  const federated = await import('sona-wasm/federated');
+  const results = { router: routerScenario(router), federated: federatedScenario(federated) };
+  assert.deepEqual(checkExtras(results), []);
 });

@@ -88,3 +88,82 @@ export function checkResults({ hnsw, sona }) {
   if (!(sona.cosineWithGood > 0.3)) failures.push(`learned delta has cosine ${sona.cosineWithGood} with the rewarded direction, expected > 0.3`);
   return failures;
 }
+
+/**
+ * `sona-wasm/router`: a FastGRNN router trained on a planted rule (route 1 iff x0 + x1 > 0) must route
+ * held-out inputs as the rule says (labels computed here), and its bytes must round-trip.
+ */
+export function routerScenario({ FastGrnnRouter, RouterTrainer }) {
+  const rand = lcg(21);
+  const rule = (x) => (x[0] + x[1] > 0 ? 1 : 0);
+  const trainer = new RouterTrainer({ input_dim: 5, hidden_dim: 8, epochs: 60, learning_rate: 0.02, seed: 5 });
+  for (let i = 0; i < 400; i++) {
+    const x = Float32Array.from({ length: 5 }, rand);
+    trainer.addSample(x, rule(x), null);
+  }
+  trainer.train();
+  const router = trainer.model();
+  const again = FastGrnnRouter.fromBytes(router.toBytes());
+  let correct = 0, same = 0;
+  const n = 200;
+  for (let i = 0; i < n; i++) {
+    const x = Float32Array.from({ length: 5 }, rand);
+    const r = router.route(x);
+    if (r.route === rule(x)) correct++;
+    if (again.route(x).route === r.route) same++;
+  }
+  router.free();
+  again.free();
+  trainer.free();
+  return { accuracy: correct / n, roundTripAgreement: same / n };
+}
+
+/**
+ * `sona-wasm/federated`: three agents export their trajectories as bytes; the coordinator accepts
+ * exactly those at or above its quality threshold (counted here) and, after consolidating, finds a
+ * pattern aligned with each agent's topic.
+ */
+export function federatedScenario({ WasmEphemeralAgent, WasmFederatedCoordinator }) {
+  const dim = 16;
+  const rand = lcg(31);
+  const topics = Array.from({ length: 3 }, () => unit(Array.from({ length: dim }, rand)));
+  const coordinator = new WasmFederatedCoordinator('main', dim);
+  coordinator.setQualityThreshold(0.4);
+  let expectedAccepted = 0, accepted = 0, rejected = 0;
+  topics.forEach((topic, a) => {
+    const agent = new WasmEphemeralAgent(`agent-${a}`, dim);
+    for (let i = 0; i < 40; i++) {
+      const quality = i % 4 === 0 ? 0.2 : 0.8;
+      if (quality >= 0.4) expectedAccepted++;
+      const q = Float32Array.from(topic.map((x) => x + 0.05 * rand()));
+      agent.processTrajectory(q, q, quality, 'model-a', ['ctx']);
+    }
+    const r = coordinator.aggregate(agent.exportState());
+    accepted += r.trajectories_accepted;
+    rejected += r.trajectories_rejected;
+    agent.free();
+  });
+  coordinator.consolidate();
+  const bestCosines = topics.map((t) => {
+    const [best] = coordinator.findPatterns(Float32Array.from(t), 1);
+    return best ? cosine(Array.from(best.centroid), t) : -1;
+  });
+  coordinator.free();
+  return { accepted, rejected, expectedAccepted, expectedRejected: 120 - expectedAccepted, bestCosines };
+}
+
+/** Checks for the optional router and federated results; returns a list of failures. */
+export function checkExtras({ router, federated }) {
+  const failures = [];
+  if (router) {
+    if (!(router.accuracy >= 0.9)) failures.push(`router held-out accuracy ${router.accuracy}, expected ≥ 0.9`);
+    if (router.roundTripAgreement !== 1) failures.push(`router from bytes agrees on ${router.roundTripAgreement} of decisions, expected all`);
+  }
+  if (federated) {
+    if (federated.accepted !== federated.expectedAccepted || federated.rejected !== federated.expectedRejected) {
+      failures.push(`coordinator accepted/rejected ${federated.accepted}/${federated.rejected}, expected ${federated.expectedAccepted}/${federated.expectedRejected}`);
+    }
+    if (!federated.bestCosines.every((c) => c > 0.95)) failures.push(`coordinator patterns vs agent topics: cosines ${federated.bestCosines}, expected each > 0.95`);
+  }
+  return failures;
+}

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { consumerDir } from '../tools/pack.mjs';
 import { nodeBin, repoRoot } from '../tools/proc.mjs';
-import { checkResults } from '../shared/scenario.js';
+import { checkExtras, checkResults } from '../shared/scenario.js';
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -46,13 +46,19 @@ const worker :Workerd.Worker = (
     ${es('sona-wasm/micro-hnsw', join(pkg, 'micro_hnsw.workerd.js'))},
     ${es('sona-wasm/micro_hnsw.js', join(pkg, 'micro_hnsw.js'))},
     ${wasm('sona-wasm/micro_hnsw.wasm', join(pkg, 'micro_hnsw.wasm'))},
+    ${es('sona-wasm/router', join(pkg, 'router.workerd.js'))},
+    ${es('sona-wasm/router_wasm.js', join(pkg, 'router_wasm.js'))},
+    ${wasm('sona-wasm/router_wasm_bg.wasm', join(pkg, 'router_wasm_bg.wasm'))},
+    ${es('sona-wasm/federated', join(pkg, 'federated.workerd.js'))},
+    ${es('sona-wasm/sona_federated.js', join(pkg, 'sona_federated.js'))},
+    ${wasm('sona-wasm/sona_federated_bg.wasm', join(pkg, 'sona_federated_bg.wasm'))},
   ],
   compatibilityDate = "2025-09-01",
 );
 `;
 }
 
-test('micro-HNSW and SONA compute for real inside workerd', async (t) => {
+test('micro-HNSW, SONA, the router and federated learning compute for real inside workerd', async (t) => {
   const port = await freePort();
   const dir = join(consumerDir, 'workerd');
   mkdirSync(dir, { recursive: true });
@@ -79,6 +85,8 @@ test('micro-HNSW and SONA compute for real inside workerd', async (t) => {
   const body = await response.json();
   assert.equal(response.status, 200, `worker failed: ${body.error}\n${log}`);
   assert.deepEqual(checkResults(body), []);
+  assert.deepEqual(checkExtras(body), []);
+  assert.ok(body.router && body.federated, 'the worker ran the router and federated scenarios');
   child.kill('SIGTERM');
   await exited;
 });
