@@ -163,6 +163,12 @@ impl MicroHnsw {
         idx < self.graph.count
     }
 
+    /// A stored index and a finite number (the check of every setter that takes an f32).
+    #[inline(never)]
+    fn valid_finite(&self, idx: u8, x: f32) -> bool {
+        self.valid(idx) && finite(x)
+    }
+
     #[inline(never)]
     fn valid_k(&self, k: u8) -> bool {
         k != 0 && k as usize <= MAX_RESULTS && self.graph.count != 0
@@ -308,7 +314,7 @@ impl MicroHnsw {
 
     /// Sets a membrane potential; ignored for a bad index or NaN/∞.
     pub fn snn_set_membrane(&mut self, idx: u8, v: f32) {
-        if self.valid(idx) && finite(v) {
+        if self.valid_finite(idx, v) {
             self.snn.set_membrane(idx as usize, fx_from_f32(v));
         }
     }
@@ -324,14 +330,14 @@ impl MicroHnsw {
 
     /// Sets a firing threshold; ignored for a bad index or NaN/∞.
     pub fn snn_set_threshold(&mut self, idx: u8, t: f32) {
-        if self.valid(idx) && finite(t) {
+        if self.valid_finite(idx, t) {
             self.snn.set_threshold(idx as usize, fx_from_f32(t));
         }
     }
 
     /// Adds current to a membrane; ignored for a bad index or NaN/∞.
     pub fn snn_inject(&mut self, idx: u8, i: f32) {
-        if self.valid(idx) && finite(i) {
+        if self.valid_finite(idx, i) {
             self.snn.inject(idx as usize, fx_from_f32(i));
         }
     }
@@ -345,19 +351,25 @@ impl MicroHnsw {
         }
     }
 
-    /// A timestep in Q16.16 ms, `None` unless `0 < dt ≤ MAX_DT_MS`.
-    fn dt(dt: f32) -> Option<Fx> {
+    /// A timestep in Q16.16 ms (≥ 0), or −1 unless `0 < dt ≤ MAX_DT_MS`. Out of line and with a
+    /// sentinel rather than an `Option` (returned through memory in wasm): one small copy serves
+    /// the five functions that take a `dt` (size budget).
+    #[inline(never)]
+    fn dt(dt: f32) -> Fx {
         if dt > 0.0 && dt <= MAX_DT_MS {
-            Some(fx_from_f32(dt))
+            fx_from_f32(dt)
         } else {
-            None
+            -1
         }
     }
 
     /// One LIF step of the stored neurons; returns how many spiked (0, changing nothing, for a
     /// bad `dt`).
     pub fn snn_step(&mut self, dt: f32) -> u8 {
-        let Some(dt) = Self::dt(dt) else { return 0 };
+        let dt = Self::dt(dt);
+        if dt < 0 {
+            return 0;
+        }
         self.snn.step(dt, self.active()).count_ones() as u8
     }
 
@@ -376,8 +388,8 @@ impl MicroHnsw {
     /// The SNN's full timestep; returns how many neurons spiked (0, changing nothing, for a bad
     /// `dt` or a NaN/∞ gain).
     pub fn snn_tick(&mut self, dt: f32, gain: f32, learn: u8) -> u8 {
-        let Some(dt) = Self::dt(dt) else { return 0 };
-        if !finite(gain) {
+        let dt = Self::dt(dt);
+        if dt < 0 || !finite(gain) {
             return 0;
         }
         let active = self.active();
@@ -410,14 +422,16 @@ impl MicroHnsw {
 
     /// Homeostatic threshold adaptation of the stored neurons; ignored for a bad `dt`.
     pub fn homeostatic_update(&mut self, dt: f32) {
-        if let Some(dt) = Self::dt(dt) {
+        let dt = Self::dt(dt);
+        if dt >= 0 {
             self.snn.homeostasis(dt, self.active());
         }
     }
 
     /// Advances the gamma oscillator; ignored for a bad `dt`.
     pub fn oscillator_step(&mut self, dt: f32) {
-        if let Some(dt) = Self::dt(dt) {
+        let dt = Self::dt(dt);
+        if dt >= 0 {
             self.snn.oscillator_step(dt);
         }
     }
@@ -467,7 +481,7 @@ impl MicroHnsw {
     /// Adds current to a dendritic branch (0..=5) of a stored neuron; ignored for a bad index,
     /// branch or NaN/∞.
     pub fn dendrite_inject(&mut self, neuron: u8, branch: u8, i: f32) {
-        if self.valid(neuron) && (branch as usize) < crate::MAX_NEIGHBORS && finite(i) {
+        if self.valid_finite(neuron, i) && (branch as usize) < crate::MAX_NEIGHBORS {
             self.dendrites.inject(node(neuron as usize), crate::edge(branch as usize), fx_from_f32(i));
         }
     }
@@ -544,7 +558,10 @@ impl MicroHnsw {
         if !self.valid_k(k) {
             return 0;
         }
-        let Some(dtx) = Self::dt(dt) else { return 0 };
+        let dtx = Self::dt(dt);
+        if dtx < 0 {
+            return 0;
+        }
         let Some(qn) = self.query() else { return 0 };
         let n = self.graph.len();
         let mut dist = [0.0f32; NEURONS];

@@ -602,6 +602,8 @@ fn targets_equal(target: &[[u8; MAX_EDGES]; NEURONS], chunk: usize, n: u32) -> u
 // ---- Boundary conversions (the only floating point in this module) --------------------------------
 
 /// f32 → Q16.16, rounded to nearest (halves away from zero), saturating at the i32 range; NaN → 0.
+/// Out of line: one copy serves the dozen ABI functions that take an f32 (size budget).
+#[inline(never)]
 pub fn fx_from_f32(x: f32) -> Fx {
     let y = x * 65536.0;
     // `as` saturates and maps NaN to 0.
