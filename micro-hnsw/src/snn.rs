@@ -345,70 +345,141 @@ impl SnnCore {
     }
 
     /// One LIF update of the neurons in `active` (see the module docs, step 1). Returns the spike
-    /// bitmap, which also replaces [`SnnCore::spikes`].
+    /// bitmap, which also replaces [`SnnCore::spikes`]. Bit-exact with its scalar twin
+    /// [`SnnCore::step_scalar`]; computed by [`SnnCore::advance`].
     pub fn step(&mut self, dt: Fx, active: u32) -> u32 {
         self.advance(dt, active, true, false)
     }
 
     /// Steps 1 (LIF, when `step`) and 4 (homeostasis, when `homeo`) of the timestep in one pass over
-    /// the neurons; returns the spike bitmap (the last step's when `!step`).
+    /// the neurons, four at a time ([`lanes`]: SIMD128 on wasm32, plain arrays elsewhere, so the RTL
+    /// co-simulation checks this very code). Returns the spike bitmap (the last step's when `!step`).
     ///
     /// Fusing the two is exact: homeostasis reads only the step's spikes, `rate` and `threshold`, and
     /// writes only `rate` and `threshold`; propagation and STDP, which come between them in the
-    /// timestep, neither read nor write those; and the step reads neuron n's threshold before n's
-    /// homeostatic update, which uses only n's own spike bit.
+    /// timestep, neither read nor write those; and the step reads a neuron's threshold before its
+    /// homeostatic update in the same iteration. With `step` false nothing of step 1 changes (no
+    /// neuron is stepped, the trace factor is 0, no spike); with `homeo` false no lane is adapted.
+    ///
+    /// Exact 32-bit forms of the scalar arithmetic:
+    /// * leak: with `v = vh * 2^16 + vl` (`vh = v >> 16`, `0 ≤ vl < 2^16`) and `0 ≤ alpha ≤ 2^16`,
+    ///   `(v * alpha) >> 16 = vh * alpha + ((vl * alpha) >> 16)`, where `vl * alpha < 2^32`
+    ///   (unsigned) and the sum, being at most |v|, fits i32 (so wrapping arithmetic gives it exactly);
+    /// * dt ≤ DT_MAX keeps `h < 2^32`, so `(rate * h) >> 32` is the high half of a u32 × u32 product;
+    /// * `(rate - HOMEO_TARGET) >> 8` (a 33-bit difference) is the wrapped difference shifted
+    ///   logically with its top byte set when `rate < HOMEO_TARGET`;
+    /// * `(err * h) >> 32` is the high half of the signed product with `h` read as i32, plus `err`
+    ///   when `h ≥ 2^31` (that reading subtracted `err * 2^32`).
     #[inline(never)]
-    fn advance(&mut self, dt: Fx, active: u32, step: bool, homeo: bool) -> u32 {
+    pub fn advance(&mut self, dt: Fx, active: u32, step: bool, homeo: bool) -> u32 {
+        use lanes::*;
+        let dt = clamp_dt(dt);
+        let stepped = if step { active } else { 0 };
+        let adapted = if homeo { active } else { 0 };
+        let old_spikes = if step { 0 } else { self.spikes };
+        let alpha_m = splat(decay_factor(dt, INV_TAU_M));
+        let alpha_stdp = splat(if step { decay_factor(dt, INV_TAU_STDP) } else { 0 });
+        let dt_lanes = splat(dt);
+        let phase = splat(self.phase as i32);
+        let h = homeo_factor(dt);
+        debug_assert!(h < 1 << 32);
+        let h_lanes = splat(h as u32 as i32);
+        let h_high = splat(if h >= 1 << 31 { -1 } else { 0 });
+        let c = &LANE_CONSTANTS;
+        let (zero, low16, i32_max, refractory_max) =
+            (splat_hidden(&c[0]), splat_hidden(&c[1]), splat_hidden(&c[2]), splat_hidden(&c[3]));
+        let (rate_inc, target, threshold_min, threshold_max) =
+            (splat_hidden(&c[4]), splat_hidden(&c[5]), splat_hidden(&c[6]), splat_hidden(&c[7]));
+        let lane_bits = lane_bits();
+        let mut spikes = 0u32;
+        for k in 0..NEURONS / 4 {
+            // ---- step 1
+            let act = lane_mask(stepped >> (4 * k), lane_bits, zero);
+            let refractory = load(&self.refractory, k);
+            let v = load(&self.membrane, k);
+            let current = load(&self.current, k);
+            let threshold = load(&self.threshold, k);
+            let in_refractory = gt(refractory, zero);
+            let integrating = andnot(act, in_refractory);
+            let leak = add(mul(shr_s(v, 16), alpha_m), shr_u(mul(and(v, low16), alpha_m), 16));
+            let leaked = sub(v, leak);
+            let sum = add(leaked, current);
+            // Signed overflow iff both operands differ in sign from the wrapped sum; then saturate
+            // toward the sign of `leaked` (i32::MAX for ≥ 0, i32::MIN for < 0).
+            let overflow = shr_s(and(xor(leaked, sum), xor(current, sum)), 31);
+            let v_new = select(overflow, xor(shr_s(leaked, 31), i32_max), sum);
+            let spike = and(integrating, ge(v_new, threshold));
+            store(&mut self.membrane, k, select(integrating, andnot(v_new, spike), v));
+            let held = and(act, in_refractory);
+            let r = select(held, max(sub(refractory, dt_lanes), zero), refractory);
+            store(&mut self.refractory, k, select(spike, refractory_max, r));
+            store(&mut self.current, k, andnot(current, act));
+            // trace * alpha ≤ 65535 * 65536 < 2^32: an unsigned 32-bit product.
+            let t = load_u16(&self.trace, k);
+            let t = sub(t, shr_u(mul(t, alpha_stdp), 16));
+            store_u16(&mut self.trace, k, select(spike, low16, t));
+            let spike_phase = select(spike, phase, load_u32(&self.spike_phase, k));
+            store_u32(&mut self.spike_phase, k, spike_phase);
+            spikes |= bitmask(spike) << (4 * k);
+            // ---- step 4
+            let act = lane_mask(adapted >> (4 * k), lane_bits, zero);
+            let spiked = or(spike, lane_mask(old_spikes >> (4 * k), lane_bits, zero));
+            let rate = load_u32(&self.rate, k);
+            let r = sub(rate, mulhi_u32(rate, h_lanes));
+            let inc = add(r, rate_inc);
+            let inc = or(inc, lt_u32(inc, r)); // wrapped → u32::MAX
+            let r = select(spiked, inc, r);
+            let err = or(shr_u(sub(r, target), 8), shl(lt_u32(r, target), 24));
+            let d = add(mulhi_i32(err, h_lanes), and(err, h_high));
+            let moved = min(max(add(threshold, d), threshold_min), threshold_max);
+            store_u32(&mut self.rate, k, select(act, r, rate));
+            store(&mut self.threshold, k, select(act, moved, threshold));
+        }
+        if !step {
+            return self.spikes;
+        }
+        self.spikes = spikes;
+        self.time = self.time.wrapping_add(dt as u64);
+        spikes
+    }
+
+    /// The scalar twin of [`SnnCore::step`]: the module docs' step 1 written one neuron at a time
+    /// (the tests check the two agree bit for bit on random and corner states).
+    pub fn step_scalar(&mut self, dt: Fx, active: u32) -> u32 {
         let dt = clamp_dt(dt);
         let alpha_m = decay_factor(dt, INV_TAU_M) as i64;
         let alpha_stdp = decay_factor(dt, INV_TAU_STDP) as u32;
-        let h = homeo_factor(dt);
-        let mut spikes = if step { 0 } else { self.spikes };
+        let mut spikes = 0u32;
         for n in 0..NEURONS {
-            if step {
-                // trace * alpha ≤ 65535 * 65536 < 2^32.
-                let t = self.trace[n] as u32;
-                self.trace[n] = (t - ((t * alpha_stdp) >> 16)) as u16;
-                if bit(active, n) {
-                    let refractory = self.refractory[n];
-                    if refractory > 0 {
-                        self.refractory[n] = (refractory - dt).max(0); // both ≥ 0: no overflow
+            if bit(active, n) {
+                let refractory = self.refractory[n];
+                if refractory > 0 {
+                    self.refractory[n] = (refractory - dt).max(0); // both ≥ 0: no overflow
+                } else {
+                    let v = self.membrane[n];
+                    // 0 ≤ alpha ≤ 1 and floor: the leak lies between 0 and v, so v - leak fits i32.
+                    let leaked = v - (((v as i64) * alpha_m) >> 16) as Fx;
+                    let v = leaked.saturating_add(self.current[n]);
+                    if v >= self.threshold[n] {
+                        spikes |= 1 << n;
+                        self.membrane[n] = 0;
+                        self.refractory[n] = REFRACTORY;
                     } else {
-                        let v = self.membrane[n];
-                        // 0 ≤ alpha ≤ 1 and floor: the leak lies between 0 and v, so v - leak fits i32.
-                        let leaked = v - (((v as i64) * alpha_m) >> 16) as Fx;
-                        let v = leaked.saturating_add(self.current[n]);
-                        if v >= self.threshold[n] {
-                            spikes |= 1 << n;
-                            self.membrane[n] = 0;
-                            self.refractory[n] = REFRACTORY;
-                            self.trace[n] = TRACE_MAX;
-                            self.spike_phase[n] = self.phase;
-                        } else {
-                            self.membrane[n] = v;
-                        }
+                        self.membrane[n] = v;
                     }
-                    self.current[n] = 0;
                 }
+                self.current[n] = 0;
             }
-            if homeo && bit(active, n) {
-                let r = self.rate[n] as u64;
-                // r < 2^32 and h ≤ 2^32: the product fits u64; the result is ≤ r.
-                let mut r = (r - ((r * h) >> 32)) as u32;
-                if bit(spikes, n) {
-                    r = r.saturating_add(RATE_SPIKE_INC);
-                }
-                self.rate[n] = r;
-                let err = ((r as i64) - (HOMEO_TARGET as i64)) >> 8; // Q16.16, |err| < 2^24
-                let d = ((err * h as i64) >> 32) as Fx; // |err * h| < 2^56, |d| < 2^24
-                // threshold ≤ 2^22 and |d| < 2^24: the sum fits i32.
-                self.threshold[n] = (self.threshold[n] + d).clamp(THRESHOLD_MIN, THRESHOLD_MAX);
+            // trace * alpha ≤ 65535 * 65536 < 2^32.
+            let t = self.trace[n] as u32;
+            self.trace[n] = (t - ((t * alpha_stdp) >> 16)) as u16;
+            if bit(spikes, n) {
+                self.trace[n] = TRACE_MAX;
+                self.spike_phase[n] = self.phase;
             }
         }
-        if step {
-            self.spikes = spikes;
-            self.time = self.time.wrapping_add(dt as u64);
-        }
+        self.spikes = spikes;
+        self.time = self.time.wrapping_add(dt as u64);
         spikes
     }
 
@@ -484,9 +555,31 @@ impl SnnCore {
 
     /// Homeostatic plasticity of the neurons in `active` (module docs, step 4): a leaky spike-rate
     /// estimate with τ_homeo, and a threshold that rises when the rate is above the target and falls
-    /// when below.
+    /// when below. Bit-exact with its scalar twin [`SnnCore::homeostasis_scalar`]; computed by
+    /// [`SnnCore::advance`].
     pub fn homeostasis(&mut self, dt: Fx, active: u32) {
         self.advance(dt, active, false, true);
+    }
+
+    /// The scalar twin of [`SnnCore::homeostasis`], one active neuron at a time.
+    pub fn homeostasis_scalar(&mut self, dt: Fx, active: u32) {
+        let h = homeo_factor(dt);
+        let mut rest = active;
+        while rest != 0 {
+            let n = rest.trailing_zeros() as usize & (NEURONS - 1);
+            rest &= rest - 1;
+            let r = self.rate[n] as u64;
+            // r < 2^32 and h ≤ 2^32: the product fits u64; the result is ≤ r.
+            let mut r = (r - ((r * h) >> 32)) as u32;
+            if bit(self.spikes, n) {
+                r = r.saturating_add(RATE_SPIKE_INC);
+            }
+            self.rate[n] = r;
+            let err = ((r as i64) - (HOMEO_TARGET as i64)) >> 8; // Q16.16, |err| < 2^24
+            let d = ((err * h as i64) >> 32) as Fx; // |err * h| < 2^56, |d| < 2^24
+            // threshold ≤ 2^22 and |d| < 2^24: the sum fits i32.
+            self.threshold[n] = (self.threshold[n] + d).clamp(THRESHOLD_MIN, THRESHOLD_MAX);
+        }
     }
 
     /// Advances the gamma oscillator by dt (module docs, step 5).
@@ -572,6 +665,294 @@ impl SnnCore {
         }
         self.oscillator_step(dt);
         spikes
+    }
+}
+
+/// The constants of [`SnnCore::advance`], splatted by [`lanes::splat_hidden`]: zero, 0xFFFF (the low-half
+/// mask and [`TRACE_MAX`]), i32::MAX, [`REFRACTORY`], [`RATE_SPIKE_INC`], [`HOMEO_TARGET`],
+/// [`THRESHOLD_MIN`], [`THRESHOLD_MAX`].
+static LANE_CONSTANTS: [i32; 8] = [
+    0,
+    TRACE_MAX as i32,
+    i32::MAX,
+    REFRACTORY,
+    RATE_SPIKE_INC as i32,
+    HOMEO_TARGET as i32,
+    THRESHOLD_MIN,
+    THRESHOLD_MAX,
+];
+const _: () = assert!(TRACE_MAX as i32 == 0xFFFF);
+
+/// Four i32 lanes, the vector unit of [`SnnCore::step`] and [`SnnCore::homeostasis`]: SIMD128
+/// (`core::arch::wasm32`) on wasm32, a plain `[i32; 4]` everywhere else, with the same operations and
+/// the same (wrapping, two's-complement) semantics. `k` selects neurons `4k..4k+4` (k < 8). Masks are
+/// all-ones / all-zero lanes.
+pub mod lanes {
+    pub use imp::*;
+
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    mod imp {
+        use core::arch::wasm32::*;
+        pub type V = v128;
+        const N: usize = super::super::NEURONS;
+
+        #[inline(always)]
+        pub fn load(a: &[i32; N], k: usize) -> V {
+            // SAFETY: k & 7 ≤ 7, so the 16 bytes read lie inside the 128-byte array (wasm loads need
+            // no alignment).
+            unsafe { v128_load(a.as_ptr().add((k & 7) * 4) as *const V) }
+        }
+        #[inline(always)]
+        pub fn store(a: &mut [i32; N], k: usize, v: V) {
+            // SAFETY: as in `load`.
+            unsafe { v128_store(a.as_mut_ptr().add((k & 7) * 4) as *mut V, v) }
+        }
+        #[inline(always)]
+        pub fn load_u32(a: &[u32; N], k: usize) -> V {
+            // SAFETY: as in `load`.
+            unsafe { v128_load(a.as_ptr().add((k & 7) * 4) as *const V) }
+        }
+        #[inline(always)]
+        pub fn store_u32(a: &mut [u32; N], k: usize, v: V) {
+            // SAFETY: as in `load`.
+            unsafe { v128_store(a.as_mut_ptr().add((k & 7) * 4) as *mut V, v) }
+        }
+        /// Four u16 zero-extended.
+        #[inline(always)]
+        pub fn load_u16(a: &[u16; N], k: usize) -> V {
+            // SAFETY: 8 bytes at element 4k ≤ 28 of a 32-element array.
+            unsafe { u32x4_load_extend_u16x4(a.as_ptr().add((k & 7) * 4)) }
+        }
+        /// Stores the low 16 bits of each lane.
+        #[inline(always)]
+        pub fn store_u16(a: &mut [u16; N], k: usize, v: V) {
+            // SAFETY: as in `load_u16`.
+            let low_halves = i8x16_shuffle::<0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13>(v, v);
+            unsafe { v128_store64_lane::<0>(low_halves, a.as_mut_ptr().add((k & 7) * 4) as *mut u64) }
+        }
+        #[inline(always)]
+        pub fn splat(x: i32) -> V {
+            i32x4_splat(x)
+        }
+        /// A constant read with a volatile load so the compiler cannot see its value.
+        #[inline(always)]
+        fn hidden(x: &'static i32) -> i32 {
+            // SAFETY: a valid, aligned reference to a static.
+            unsafe { core::ptr::read_volatile(x) }
+        }
+        /// `splat(*x)` for a constant `x`, hidden from the compiler: it then keeps the vector in a
+        /// local instead of re-creating an 18-byte `v128.const` at every use (that alone would cost
+        /// some 300 bytes of the binary).
+        #[inline(always)]
+        pub fn splat_hidden(x: &'static i32) -> V {
+            i32x4_splat(hidden(x))
+        }
+        /// `[1, 2, 4, 8]` for [`lane_mask`], hidden from the compiler as in [`splat_hidden`].
+        #[inline(always)]
+        pub fn lane_bits() -> V {
+            static BITS: [i32; 4] = [1, 2, 4, 8];
+            i32x4(hidden(&BITS[0]), hidden(&BITS[1]), hidden(&BITS[2]), hidden(&BITS[3]))
+        }
+        /// Lane i is all ones iff bit i of `bits` is set; `lane_bits = [1, 2, 4, 8]`, `zero` all zero.
+        #[inline(always)]
+        pub fn lane_mask(bits: u32, lane_bits: V, zero: V) -> V {
+            i32x4_ne(v128_and(i32x4_splat(bits as i32), lane_bits), zero)
+        }
+        /// Bit i = sign bit of lane i.
+        #[inline(always)]
+        pub fn bitmask(m: V) -> u32 {
+            i32x4_bitmask(m) as u32
+        }
+        #[inline(always)]
+        pub fn add(a: V, b: V) -> V {
+            i32x4_add(a, b)
+        }
+        #[inline(always)]
+        pub fn sub(a: V, b: V) -> V {
+            i32x4_sub(a, b)
+        }
+        /// Low 32 bits of the product.
+        #[inline(always)]
+        pub fn mul(a: V, b: V) -> V {
+            i32x4_mul(a, b)
+        }
+        /// `(a * b) >> 32` of the unsigned 64-bit product.
+        #[inline(always)]
+        pub fn mulhi_u32(a: V, b: V) -> V {
+            i32x4_shuffle::<1, 3, 5, 7>(u64x2_extmul_low_u32x4(a, b), u64x2_extmul_high_u32x4(a, b))
+        }
+        /// `(a * b) >> 32` of the signed 64-bit product.
+        #[inline(always)]
+        pub fn mulhi_i32(a: V, b: V) -> V {
+            i32x4_shuffle::<1, 3, 5, 7>(i64x2_extmul_low_i32x4(a, b), i64x2_extmul_high_i32x4(a, b))
+        }
+        #[inline(always)]
+        pub fn shl(a: V, n: u32) -> V {
+            i32x4_shl(a, n)
+        }
+        #[inline(always)]
+        pub fn shr_s(a: V, n: u32) -> V {
+            i32x4_shr(a, n)
+        }
+        #[inline(always)]
+        pub fn shr_u(a: V, n: u32) -> V {
+            u32x4_shr(a, n)
+        }
+        #[inline(always)]
+        pub fn and(a: V, b: V) -> V {
+            v128_and(a, b)
+        }
+        /// `a & !b`.
+        #[inline(always)]
+        pub fn andnot(a: V, b: V) -> V {
+            v128_andnot(a, b)
+        }
+        #[inline(always)]
+        pub fn or(a: V, b: V) -> V {
+            v128_or(a, b)
+        }
+        #[inline(always)]
+        pub fn xor(a: V, b: V) -> V {
+            v128_xor(a, b)
+        }
+        /// `mask ? a : b` per lane.
+        #[inline(always)]
+        pub fn select(mask: V, a: V, b: V) -> V {
+            v128_bitselect(a, b, mask)
+        }
+        #[inline(always)]
+        pub fn gt(a: V, b: V) -> V {
+            i32x4_gt(a, b)
+        }
+        #[inline(always)]
+        pub fn ge(a: V, b: V) -> V {
+            i32x4_ge(a, b)
+        }
+        #[inline(always)]
+        pub fn lt_u32(a: V, b: V) -> V {
+            u32x4_lt(a, b)
+        }
+        #[inline(always)]
+        pub fn min(a: V, b: V) -> V {
+            i32x4_min(a, b)
+        }
+        #[inline(always)]
+        pub fn max(a: V, b: V) -> V {
+            i32x4_max(a, b)
+        }
+    }
+
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    mod imp {
+        const N: usize = super::super::NEURONS;
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct V(pub [i32; 4]);
+
+        fn map(a: V, f: impl Fn(i32) -> i32) -> V {
+            V(a.0.map(f))
+        }
+        fn zip(a: V, b: V, f: impl Fn(i32, i32) -> i32) -> V {
+            V([f(a.0[0], b.0[0]), f(a.0[1], b.0[1]), f(a.0[2], b.0[2]), f(a.0[3], b.0[3])])
+        }
+        fn mask(c: bool) -> i32 {
+            if c {
+                -1
+            } else {
+                0
+            }
+        }
+        pub fn load(a: &[i32; N], k: usize) -> V {
+            V(core::array::from_fn(|i| a[4 * k + i]))
+        }
+        pub fn store(a: &mut [i32; N], k: usize, v: V) {
+            a[4 * k..4 * k + 4].copy_from_slice(&v.0);
+        }
+        pub fn load_u32(a: &[u32; N], k: usize) -> V {
+            V(core::array::from_fn(|i| a[4 * k + i] as i32))
+        }
+        pub fn store_u32(a: &mut [u32; N], k: usize, v: V) {
+            for i in 0..4 {
+                a[4 * k + i] = v.0[i] as u32;
+            }
+        }
+        pub fn load_u16(a: &[u16; N], k: usize) -> V {
+            V(core::array::from_fn(|i| a[4 * k + i] as i32))
+        }
+        pub fn store_u16(a: &mut [u16; N], k: usize, v: V) {
+            for i in 0..4 {
+                a[4 * k + i] = v.0[i] as u16;
+            }
+        }
+        pub fn splat(x: i32) -> V {
+            V([x; 4])
+        }
+        pub fn splat_hidden(x: &'static i32) -> V {
+            splat(*x)
+        }
+        pub fn lane_bits() -> V {
+            V([1, 2, 4, 8])
+        }
+        pub fn lane_mask(bits: u32, lane_bits: V, zero: V) -> V {
+            zip(and(splat(bits as i32), lane_bits), zero, |x, z| mask(x != z))
+        }
+        pub fn bitmask(m: V) -> u32 {
+            (0..4).map(|i| ((m.0[i] as u32) >> 31) << i).sum()
+        }
+        pub fn add(a: V, b: V) -> V {
+            zip(a, b, i32::wrapping_add)
+        }
+        pub fn sub(a: V, b: V) -> V {
+            zip(a, b, i32::wrapping_sub)
+        }
+        pub fn mul(a: V, b: V) -> V {
+            zip(a, b, i32::wrapping_mul)
+        }
+        pub fn mulhi_u32(a: V, b: V) -> V {
+            zip(a, b, |x, y| ((x as u32 as u64 * y as u32 as u64) >> 32) as i32)
+        }
+        pub fn mulhi_i32(a: V, b: V) -> V {
+            zip(a, b, |x, y| ((x as i64 * y as i64) >> 32) as i32)
+        }
+        pub fn shl(a: V, n: u32) -> V {
+            map(a, |x| x << n)
+        }
+        pub fn shr_s(a: V, n: u32) -> V {
+            map(a, |x| x >> n)
+        }
+        pub fn shr_u(a: V, n: u32) -> V {
+            map(a, |x| ((x as u32) >> n) as i32)
+        }
+        pub fn and(a: V, b: V) -> V {
+            zip(a, b, |x, y| x & y)
+        }
+        pub fn andnot(a: V, b: V) -> V {
+            zip(a, b, |x, y| x & !y)
+        }
+        pub fn or(a: V, b: V) -> V {
+            zip(a, b, |x, y| x | y)
+        }
+        pub fn xor(a: V, b: V) -> V {
+            zip(a, b, |x, y| x ^ y)
+        }
+        pub fn select(m: V, a: V, b: V) -> V {
+            V(core::array::from_fn(|i| (a.0[i] & m.0[i]) | (b.0[i] & !m.0[i])))
+        }
+        pub fn gt(a: V, b: V) -> V {
+            zip(a, b, |x, y| mask(x > y))
+        }
+        pub fn ge(a: V, b: V) -> V {
+            zip(a, b, |x, y| mask(x >= y))
+        }
+        pub fn lt_u32(a: V, b: V) -> V {
+            zip(a, b, |x, y| mask((x as u32) < (y as u32)))
+        }
+        pub fn min(a: V, b: V) -> V {
+            zip(a, b, i32::min)
+        }
+        pub fn max(a: V, b: V) -> V {
+            zip(a, b, i32::max)
+        }
+
     }
 }
 
@@ -824,6 +1205,49 @@ mod tests {
             stdp_dense(&c, &mut expected);
             c.stdp(&mut s);
             assert_eq!(s, expected, "round {round}");
+        }
+    }
+
+    #[test]
+    fn lanes_equal_scalar_twins_on_random_and_corner_states() {
+        let mut x = 0x2545_F491u32;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        let pick = |r: u32, corners: &[i32]| corners[(r as usize) % corners.len()];
+        for round in 0..20_000 {
+            let mut c = SnnCore::new();
+            for n in 0..NEURONS {
+                let m = [0, 1, -1, i32::MAX, i32::MIN, FX_ONE, -FX_ONE, rnd() as i32];
+                c.membrane[n] = pick(rnd(), &m);
+                c.current[n] = pick(rnd(), &m);
+                c.threshold[n] = pick(rnd(), &[THRESHOLD_MIN, THRESHOLD_MAX, FX_ONE, c.membrane[n].clamp(THRESHOLD_MIN, THRESHOLD_MAX)]);
+                c.refractory[n] = pick(rnd(), &[0, 0, 1, REFRACTORY, FX_ONE, (rnd() % REFRACTORY as u32) as i32]);
+                c.trace[n] = [0, 1, 65535, rnd() as u16][(rnd() % 4) as usize];
+                c.rate[n] = [0, 1, u32::MAX, HOMEO_TARGET, HOMEO_TARGET - 1, u32::MAX - RATE_SPIKE_INC, rnd()][(rnd() % 7) as usize];
+                c.spike_phase[n] = rnd();
+            }
+            c.spikes = rnd();
+            c.phase = rnd();
+            let dt = pick(rnd(), &[0, 1, FX_ONE, FX_ONE / 4, DT_MAX, DT_MAX - 1, DT_MAX / 2, -5, i32::MAX, (rnd() % DT_MAX as u32) as i32]);
+            let active = [u32::MAX, 0, rnd(), 0x0F0F_F0F0][(rnd() % 4) as usize];
+            let (mut a, mut b) = (c.clone(), c.clone());
+            assert_eq!(a.step(dt, active), b.step_scalar(dt, active), "round {round}");
+            assert_eq!(a, b, "step, round {round}");
+            a.homeostasis(dt, active);
+            b.homeostasis_scalar(dt, active);
+            assert_eq!(a, b, "homeostasis, round {round}");
+            let (mut a, mut b) = (c.clone(), c);
+            let mut s = Synapses::new();
+            let nw = [0u8; NEURONS];
+            a.tick(&mut s, &nw, dt, 0, false, active);
+            b.step_scalar(dt, active);
+            b.homeostasis_scalar(dt, active);
+            b.oscillator_step(dt);
+            assert_eq!(a, b, "fused tick, round {round}");
         }
     }
 
