@@ -21,6 +21,13 @@ pub fn normalize(v: &mut [f32]) -> f32 {
 pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, gated: &mut [f32]) {
     let act: &[f32] = if step.attention_weights.is_empty() {
         step.activations
+    } else if let [w] = *step.attention_weights {
+        // One weight gates every feature: a plain scale (chunks of one element would cost a
+        // loop trip per feature).
+        for (g, a) in gated.iter_mut().zip(step.activations) {
+            *g = a * w;
+        }
+        gated
     } else {
         // Weights are tiled over the features: weight j gates features j, j + len, j + 2·len, …
         for (chunk_g, chunk_a) in gated.chunks_mut(step.attention_weights.len()).zip(step.activations.chunks(step.attention_weights.len())) {

@@ -383,10 +383,18 @@ pub struct WasmSonaEngine {
     /// without creating a view per call. Never handed to JS callers; recreated when wasm memory
     /// grew (a detached view has length 0).
     scratch_view: Float32Array,
-    /// `inputBuffer()` then `outputBuffer()`, `hidden_dim` floats each, at a fixed address for
-    /// the engine's lifetime (JS holds views of it; see [`IoBuffers`]).
+    /// `inputBuffer()`, `outputBuffer()`, then the two halves of the staging area used by the
+    /// package's JS fast paths (`fast.js`), `hidden_dim` floats each, at a fixed address for the
+    /// engine's lifetime (JS holds views of it; see [`IoBuffers`]).
     io: IoBuffers,
+    /// Per-hit numbers of the last `_findPatternsStaged` call (see [`PATTERN_RECORD`]).
+    pattern_meta: Vec<f64>,
 }
+
+/// Numbers per hit in `_patternMeta()`: id, cluster_size, total_weight, avg_quality, created_at,
+/// last_accessed, access_count, pattern-type index (order of `SonaPattern.pattern_type`'s names),
+/// similarity.
+const PATTERN_RECORD: usize = 9;
 
 /// The input/output buffers behind `inputBuffer()`/`outputBuffer()`. JS may keep a view after
 /// `free()`, so this memory never goes back to the general allocator (a stale write could
@@ -404,13 +412,13 @@ impl IoBuffers {
     fn new(dim: usize) -> Self {
         // SAFETY: single-threaded, and no reference into the pool outlives this statement.
         let pool = unsafe { &mut *IO_POOL.0.get() };
-        match pool.iter().position(|v| v.len() == 2 * dim) {
+        match pool.iter().position(|v| v.len() == 4 * dim) {
             Some(i) => {
                 let mut v = pool.swap_remove(i);
                 v.iter_mut().for_each(|x| *x = 0.0);
                 IoBuffers(v)
             }
-            None => IoBuffers(alloc::vec![0.0; 2 * dim]),
+            None => IoBuffers(alloc::vec![0.0; 4 * dim]),
         }
     }
 }
@@ -432,6 +440,7 @@ impl WasmSonaEngine {
             scratch_out: alloc::vec![0.0; dim],
             scratch_view: Float32Array::new_with_length(0),
             io: IoBuffers::new(dim),
+            pattern_meta: Vec::new(),
         }
     }
 
@@ -580,7 +589,89 @@ impl WasmSonaEngine {
     pub fn output_buffer(&self) -> Float32Array {
         let dim = self.scratch_out.len();
         // SAFETY: as in `input_buffer`.
-        unsafe { Float32Array::view(&self.io.0[dim..]) }
+        unsafe { Float32Array::view(&self.io.0[dim..2 * dim]) }
+    }
+
+    /// Internal (used by the package's `fast.js`, not part of the API): a view of the staging
+    /// area, `2 × hidden_dim` floats, where the JS layer writes a call's vectors instead of
+    /// letting wasm-bindgen allocate, copy and free them per call. Same caveats as `inputBuffer()`.
+    #[wasm_bindgen(js_name = _stage, skip_typescript)]
+    pub fn stage(&self) -> Float32Array {
+        let dim = self.scratch_out.len();
+        // SAFETY: as in `input_buffer`.
+        unsafe { Float32Array::view(&self.io.0[2 * dim..]) }
+    }
+
+    /// The staging area's two halves: `(first, second)`, `hidden_dim` floats each.
+    fn staged(&mut self) -> (&mut SonaEngine, &[f32], &mut [f32]) {
+        let dim = self.scratch_out.len();
+        let (first, second) = self.io.0[2 * dim..].split_at_mut(dim);
+        (&mut self.engine, first, second)
+    }
+
+    /// Internal (`fast.js`): `applyLora` of the stage's first half into its second half.
+    #[wasm_bindgen(js_name = _applyLoraStaged, skip_typescript)]
+    pub fn apply_lora_staged(&mut self) -> Result<(), JsError> {
+        let (engine, input, output) = self.staged();
+        engine.apply_lora_into(input, output).map_err(err)
+    }
+
+    /// Internal (`fast.js`): `startTrajectory` with the stage's first half as the query.
+    #[wasm_bindgen(js_name = _startTrajectoryStaged, skip_typescript)]
+    pub fn start_trajectory_staged(&mut self) -> Result<f64, JsError> {
+        let (engine, query, _) = self.staged();
+        engine.start_trajectory(query).map(|id| id as f64).map_err(err)
+    }
+
+    /// Internal (`fast.js`): `addStep` with the stage's first half as the activations and the
+    /// first `attention_len` floats of its second half as the attention weights.
+    #[wasm_bindgen(js_name = _addStepStaged, skip_typescript)]
+    pub fn add_step_staged(&mut self, trajectory_id: f64, attention_len: u32, reward: f64) -> Result<(), JsError> {
+        let id = id_arg(trajectory_id)?;
+        let (engine, activations, attention) = self.staged();
+        let n = (attention_len as usize).min(attention.len());
+        engine.add_step(id, activations, &attention[..n], reward as f32).map_err(err)
+    }
+
+    /// Internal (`fast.js`): `findPatterns` with the stage's first half as the query. Returns the
+    /// hits' centroid then direction, hit after hit, in one new Float32Array; their other fields
+    /// are left in `_patternMeta()` ([`PATTERN_RECORD`] numbers per hit).
+    #[wasm_bindgen(js_name = _findPatternsStaged, skip_typescript)]
+    pub fn find_patterns_staged(&mut self, k: f64) -> Result<Float32Array, JsError> {
+        let k = integer("k", k, 4_294_967_295.0)? as usize;
+        let now = js_sys::Date::now();
+        let dim = self.scratch_out.len();
+        let (engine, query, _) = self.staged();
+        let hits = engine.find_pattern_indices(query, k, now).map_err(err)?;
+        let patterns = self.engine.patterns();
+        let mut flat = Vec::with_capacity(hits.len() * 2 * dim);
+        self.pattern_meta.clear();
+        for &(i, s) in &hits {
+            let p = &patterns[i];
+            flat.extend_from_slice(&p.centroid);
+            flat.extend_from_slice(&p.direction);
+            self.pattern_meta.extend_from_slice(&[
+                p.id as f64,
+                p.cluster_size as f64,
+                p.total_weight as f64,
+                p.avg_quality as f64,
+                p.created_at as f64,
+                p.last_accessed as f64,
+                p.access_count as f64,
+                p.pattern_type.index() as f64,
+                s as f64,
+            ]);
+        }
+        debug_assert_eq!(self.pattern_meta.len(), hits.len() * PATTERN_RECORD);
+        Ok(Float32Array::from(&flat[..]))
+    }
+
+    /// Internal (`fast.js`): a view of the last `_findPatternsStaged` call's per-hit numbers;
+    /// valid until the next call into this module.
+    #[wasm_bindgen(js_name = _patternMeta, skip_typescript)]
+    pub fn pattern_meta(&self) -> js_sys::Float64Array {
+        // SAFETY: handed to JS immediately; the JS caller reads it before calling into the module again.
+        unsafe { js_sys::Float64Array::view(&self.pattern_meta) }
     }
 
     /// Zero-copy `applyLora`: writes `input + MicroLoRA(input)` into `outputBuffer()`, reading
@@ -589,7 +680,7 @@ impl WasmSonaEngine {
     #[wasm_bindgen(js_name = applyLoraBuffers)]
     pub fn apply_lora_buffers(&mut self) -> Result<(), JsError> {
         let dim = self.scratch_out.len();
-        let (input, output) = self.io.0.split_at_mut(dim);
+        let (input, output) = self.io.0[..2 * dim].split_at_mut(dim);
         self.engine.apply_lora_into(input, output).map_err(err)
     }
 

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { WasmSonaEngine } from 'sona-wasm';
+import { bindgenMethodsOf, installFastPaths } from '../../pkg/fast.js';
 import { initSync as initRuvector, WasmMicroLoRA } from '@ruvector/learning-wasm';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,6 +63,8 @@ const scalarDir = buildScalar();
 const scalarGlue = await import(join(scalarDir, 'sona_wasm.js'));
 scalarGlue.initSync({ module: readFileSync(join(scalarDir, 'sona_wasm_bg.wasm')) });
 const ScalarEngine = scalarGlue.WasmSonaEngine;
+// The same JS layer as the package entries, so that the scalar column differs in kernels only.
+installFastPaths(ScalarEngine);
 
 // ---------- @ruvector/learning-wasm ----------
 const ruvWasm = initRuvector({ module: readFileSync(join(root, 'node_modules/@ruvector/learning-wasm/ruvector_learning_wasm_bg.wasm')) });
@@ -127,11 +130,32 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
     e.addStep(id, inputs[(i + 3) & 63], empty, 0.4);
     e.endTrajectory(id, 0.8);
   }, { batch: 5000 });
+  const oneWeight = new Float32Array([0.5]);
+  r.trajectoryGated = bench((i) => {
+    const id = e.startTrajectory(inputs[i & 63]);
+    e.addStep(id, inputs[(i + 1) & 63], oneWeight, 0.9);
+    e.addStep(id, inputs[(i + 2) & 63], oneWeight, 0.1);
+    e.addStep(id, inputs[(i + 3) & 63], oneWeight, 0.4);
+    e.endTrajectory(id, 0.8);
+  }, { batch: 5000 });
+  // The same calls through the wasm-bindgen methods the JS fast paths replaced (per-argument
+  // malloc + copy + free; findPatterns' objects built from Rust): the "before" of src/js/fast.js.
+  const bg = bindgenMethodsOf(Engine);
+  r.bgApplyLora = bench((i) => bg.applyLora.call(e, inputs[i & 63]), { batch: 20000 });
+  r.bgApplyLoraInto = bench((i) => bg.applyLoraInto.call(e, inputs[i & 63], out), { batch: 20000 });
+  r.bgTrajectory = bench((i) => {
+    const id = bg.startTrajectory.call(e, inputs[i & 63]);
+    bg.addStep.call(e, id, inputs[(i + 1) & 63], empty, 0.9);
+    bg.addStep.call(e, id, inputs[(i + 2) & 63], empty, 0.1);
+    bg.addStep.call(e, id, inputs[(i + 3) & 63], empty, 0.4);
+    e.endTrajectory(id, 0.8);
+  }, { batch: 5000 });
   // findPatterns(k=5) over 100 patterns.
   const f = trained(Engine, 1000);
   f.forceLearn();
   const stored = f.stats().patterns_stored;
   r.findPatterns = bench((i) => f.findPatterns(inputs[i & 63], 5), { batch: 2000 });
+  r.bgFindPatterns = bench((i) => bg.findPatterns.call(f, inputs[i & 63], 5), { batch: 2000 });
   r.patterns = stored;
   // forceLearn over 1,000 trajectories into 100 patterns (fresh engine each sample; only forceLearn timed).
   const fl = [];
@@ -204,6 +228,7 @@ row('applyLoraBuffers (zero-copy views)', o.applyLoraBuffers, s.applyLoraBuffers
 row('applyLoraInto (caller\'s array)', o.applyLoraInto, s.applyLoraInto, theirZero, 150, factor(theirZero, ISSUE.ruvZero), 'lw0');
 row('applyLora (new array)', o.applyLora, s.applyLora, theirArray, 1000, factor(theirArray, ISSUE.ruvArray), 'lwA');
 row('start + 3×addStep + end', o.trajectory, s.trajectory, sona.trajectory, 1000, factor(sona.trajectory, ISSUE.sonaTrajectory), 'sT');
+row('  same, 1 attention weight per step', o.trajectoryGated, s.trajectoryGated, null, 1000, factor(sona.trajectory, ISSUE.sonaTrajectory), 'sT');
 row(`findPatterns k=5 / ${o.patterns} patterns`, o.findPatterns, s.findPatterns, null, 10000, null, null);
 row('forceLearn 1,000 traj → 100 clusters', o.forceLearn, s.forceLearn, sona.forceLearn, 20e6, factor(sona.forceLearn, ISSUE.sonaForceLearn), 'sF');
 
@@ -233,6 +258,15 @@ if (RuvSona) {
   console.log(`  sT  = @ruvector/sona begin + 3 steps + end ${fmt(sona.trajectory)} ÷ ${fmt(ISSUE.sonaTrajectory)} = ${(sona.trajectory / ISSUE.sonaTrajectory).toFixed(2)}`);
   console.log(`  sF  = @ruvector/sona forceLearn ${fmt(sona.forceLearn)} ÷ ${fmt(ISSUE.sonaForceLearn)} = ${(sona.forceLearn / ISSUE.sonaForceLearn).toFixed(2)}`);
   console.log(`  (@ruvector/sona applyMicroLora here: ${fmt(sona.apply)}, issue ${fmt(ISSUE.sonaApply)}: ${(sona.apply / ISSUE.sonaApply).toFixed(2)}; ours applyLora is ${(sona.apply / o.applyLora).toFixed(0)}× faster)`);
+}
+console.log('\nJS fast paths (src/js/fast.js) vs the wasm-bindgen methods they replace (this run, ours with SIMD)');
+for (const [name, fast, bg] of [
+  ['applyLora', o.applyLora, o.bgApplyLora],
+  ['applyLoraInto', o.applyLoraInto, o.bgApplyLoraInto],
+  ['start + 3×addStep + end', o.trajectory, o.bgTrajectory],
+  ['findPatterns k=5', o.findPatterns, o.bgFindPatterns],
+]) {
+  console.log(`${name.padEnd(26)} fast ${fmt(fast).padStart(10)}   wasm-bindgen ${fmt(bg).padStart(10)}   ${(bg / fast).toFixed(2)}× faster`);
 }
 console.log('\nnew API vs old API (this run, ours with SIMD)');
 console.log(`applyLoraBuffers ${fmt(o.applyLoraBuffers)} vs applyLoraInto ${fmt(o.applyLoraInto)}: ${(o.applyLoraInto / o.applyLoraBuffers).toFixed(2)}× faster; vs applyLora ${fmt(o.applyLora)}: ${(o.applyLora / o.applyLoraBuffers).toFixed(2)}× faster`);

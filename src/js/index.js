@@ -6,9 +6,14 @@
 //
 // Node and Deno resolve 'sona-wasm' to index.node.js (initialised on import), workerd/Cloudflare
 // Workers to index.workerd.js (the .wasm imported as a module). `init()` is idempotent everywhere.
-import initGlue, { initSync as initSyncGlue } from './sona_wasm.js';
+import initGlue, { initSync as initSyncGlue, WasmSonaEngine } from './sona_wasm.js';
+import { installFastPaths } from './fast.js';
 
 export * from './sona_wasm.js';
+
+// applyLora, applyLoraInto, startTrajectory, addStep and findPatterns pass their vectors through
+// the engine's staging area instead of a malloc + copy + free per argument (see fast.js).
+installFastPaths(WasmSonaEngine);
 
 /**
  * Initialise the module once. `source` may be a URL or string, a `Request`/`Response` (or a promise of

@@ -1,9 +1,14 @@
 // sona-wasm entry for Node.js and Deno: the .wasm is read from disk and instantiated on import,
 // so `import { WasmSonaEngine } from 'sona-wasm'` is ready to use; `await init()` is a harmless no-op.
 import { readFile } from 'node:fs/promises';
-import { initSync as initSyncGlue } from './sona_wasm.js';
+import { initSync as initSyncGlue, WasmSonaEngine } from './sona_wasm.js';
+import { installFastPaths } from './fast.js';
 
 export * from './sona_wasm.js';
+
+// applyLora, applyLoraInto, startTrajectory, addStep and findPatterns pass their vectors through
+// the engine's staging area instead of a malloc + copy + free per argument (see fast.js).
+installFastPaths(WasmSonaEngine);
 
 const instance = initSyncGlue({ module: await readFile(new URL('./sona_wasm_bg.wasm', import.meta.url)) });
 

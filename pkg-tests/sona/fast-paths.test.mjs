@@ -1,0 +1,179 @@
+// The JS fast paths (src/js/fast.js): applyLora, applyLoraInto, startTrajectory, addStep and
+// findPatterns write Float32Array / plain-array arguments into the engine's staging area instead of
+// going through wasm-bindgen's per-argument malloc + copy + free. Other argument kinds (here a
+// Float64Array holding the same float32 values) still take the wasm-bindgen methods, so each test
+// checks that both routes give bit-identical results and engine states, and that bad input through
+// the fast route throws the same named Errors with the state unchanged.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import init, { WasmSonaEngine } from 'sona-wasm';
+import { rng, runTopic, topics, unit } from './helpers.mjs';
+
+await init();
+
+const f64 = (v) => Float64Array.from(v);
+
+function trainedEngine(dim, seed, n = 40) {
+  const r = rng(seed);
+  const e = WasmSonaEngine.withConfig({ hidden_dim: dim, pattern_clusters: 8, seed });
+  const tp = topics(r, 4, dim);
+  for (let i = 0; i < n; i++) runTopic(e, r, tp, i % 4, dim);
+  e.runInstantCycle();
+  return { e, r };
+}
+
+test('applyLora / applyLoraInto: Float32Array, plain array and wasm-bindgen routes agree bit for bit', () => {
+  const dim = 24;
+  const { e, r } = trainedEngine(dim, 11);
+  const viaBuffers = e.outputBuffer();
+  const out = new Float32Array(dim);
+  for (let i = 0; i < 8; i++) {
+    const x = unit(r, dim);
+    const fast = e.applyLora(x);
+    assert.ok(fast instanceof Float32Array && fast.length === dim);
+    assert.deepEqual(fast, e.applyLora(f64(x)), 'fast vs wasm-bindgen route');
+    assert.deepEqual(e.applyLora(Array.from(x)), fast, 'plain array');
+    e.inputBuffer().set(x);
+    e.applyLoraBuffers();
+    assert.deepEqual(viaBuffers.length ? viaBuffers : e.outputBuffer(), fast, 'applyLoraBuffers');
+    e.applyLoraInto(x, out);
+    assert.deepEqual(out, fast, 'applyLoraInto');
+    assert.ok(fast.some((v, j) => v !== x[j]), 'the adaptation changes the input');
+  }
+  // Each applyLora result is the caller's own array.
+  const x = unit(r, dim);
+  const a = e.applyLora(x);
+  const b = e.applyLora(x);
+  assert.notEqual(a.buffer, b.buffer);
+  a[0] = 1234;
+  assert.notEqual(e.applyLora(x)[0], 1234);
+  e.free();
+});
+
+test('startTrajectory / addStep: the fast route leaves exactly the wasm-bindgen route\'s state', () => {
+  const dim = 20;
+  const seed = 3;
+  const fast = WasmSonaEngine.withConfig({ hidden_dim: dim, seed });
+  const slow = WasmSonaEngine.withConfig({ hidden_dim: dim, seed });
+  const r = rng(9);
+  for (let t = 0; t < 12; t++) {
+    const q = unit(r, dim);
+    const id = fast.startTrajectory(q);
+    assert.equal(slow.startTrajectory(f64(q)), id);
+    for (const attnLen of [0, 1, 3, dim]) {
+      const a = unit(r, dim);
+      const w = Float32Array.from({ length: attnLen }, () => r.uniform());
+      const reward = r.uniform();
+      fast.addStep(id, t % 2 ? Array.from(a) : a, t % 3 ? w : Array.from(w), reward);
+      slow.addStep(id, f64(a), f64(w), reward);
+    }
+    fast.endTrajectory(id, 0.9);
+    slow.endTrajectory(id, 0.9);
+  }
+  fast.runInstantCycle();
+  slow.runInstantCycle();
+  assert.deepEqual(fast.saveState(), slow.saveState());
+  assert.equal(fast.stats().steps_recorded, 48);
+  fast.free();
+  slow.free();
+});
+
+test('one attention weight gates every feature: same as that weight repeated hidden_dim times', () => {
+  const dim = 33;
+  const one = WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 4 });
+  const tiled = WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 4 });
+  const plain = WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 4 });
+  const r = rng(21);
+  for (let t = 0; t < 10; t++) {
+    const q = unit(r, dim);
+    const ids = [one, tiled, plain].map((e) => e.startTrajectory(q));
+    for (let s = 0; s < 3; s++) {
+      const a = unit(r, dim);
+      const w = Math.fround(0.25 + r.uniform());
+      const reward = s === 0 ? 0.9 : 0.2;
+      one.addStep(ids[0], a, new Float32Array([w]), reward);
+      tiled.addStep(ids[1], a, new Float32Array(dim).fill(w), reward);
+      // The gated activations computed here in JS (float32 products), with uniform attention.
+      plain.addStep(ids[2], a.map((x) => Math.fround(x * w)), [], reward);
+    }
+    for (const [e, id] of [[one, ids[0]], [tiled, ids[1]], [plain, ids[2]]]) e.endTrajectory(id, 0.8);
+  }
+  assert.deepEqual(one.saveState(), tiled.saveState(), "one weight vs the weight tiled");
+  assert.deepEqual(one.saveState(), plain.saveState(), "one weight vs gated in JS");
+  for (const e of [one, tiled, plain]) e.free();
+});
+
+test('findPatterns: the fast route builds the same pattern objects as the wasm-bindgen route', () => {
+  const dim = 16;
+  const { e, r } = trainedEngine(dim, 17, 120);
+  e.forceLearn();
+  const bytes = e.saveState();
+  const a = WasmSonaEngine.loadState(bytes);
+  const b = WasmSonaEngine.loadState(bytes);
+  assert.ok(a.stats().patterns_stored >= 4);
+  const strip = (p) => ({ ...p, centroid: Array.from(p.centroid), direction: Array.from(p.direction), last_accessed: 0 });
+  for (let i = 0; i < 6; i++) {
+    const q = unit(r, dim);
+    const k = 1 + (i % 5);
+    const fast = a.findPatterns(q, k);
+    const slow = b.findPatterns(f64(q), k);
+    assert.equal(fast.length, Math.min(k, a.stats().patterns_stored));
+    assert.deepEqual(fast.map((p) => Object.keys(p)), slow.map((p) => Object.keys(p)), 'same fields, same order');
+    assert.deepEqual(fast.map(strip), slow.map(strip));
+    assert.deepEqual(a.findPatterns(Array.from(q), k).map(strip).map((p) => p.id), fast.map((p) => p.id), 'plain array');
+    for (const p of fast) {
+      assert.ok(p.centroid instanceof Float32Array && p.centroid.length === dim);
+      assert.ok(Math.abs(p.last_accessed - Date.now()) < 60_000);
+      assert.ok(['general', 'reasoning', 'factual', 'creative', 'codegen', 'conversational'].includes(p.pattern_type));
+    }
+    for (let j = 1; j < fast.length; j++) assert.ok(fast[j - 1].similarity >= fast[j].similarity, 'best first');
+    b.findPatterns(Array.from(q), k); // keep the access counts of the two engines in step
+  }
+  for (const x of [e, a, b]) x.free();
+});
+
+test('bad input through the fast route: the same named Errors, state unchanged', () => {
+  const dim = 12;
+  const { e, r } = trainedEngine(dim, 23, 60);
+  e.forceLearn();
+  const id = e.startTrajectory(unit(r, dim));
+  const before = e.saveState();
+  const stats = e.stats();
+  const nan = unit(r, dim);
+  nan[5] = NaN;
+  const inf = Array.from(unit(r, dim));
+  inf[0] = -Infinity;
+  const out = new Float32Array(dim).fill(7);
+  const cases = [
+    [() => e.applyLora(nan), /input/],
+    [() => e.applyLora(inf), /input/],
+    [() => e.applyLora(new Float32Array(dim + 1)), /input.*12|12.*input/],
+    [() => e.applyLoraInto(nan, out), /input/],
+    [() => e.applyLoraInto(unit(r, dim), new Float32Array(dim - 1)), /output/],
+    [() => e.startTrajectory(nan), /query/],
+    [() => e.addStep(id, nan, [], 0.5), /activations/],
+    [() => e.addStep(id, unit(r, dim), [1, NaN], 0.5), /attention/],
+    [() => e.addStep(id, unit(r, dim), new Float32Array(dim + 1), 0.5), /attention/],
+    [() => e.addStep(id, unit(r, dim), [], NaN), /reward/],
+    [() => e.addStep(id + 1000, unit(r, dim), [], 0.5), /trajectory/],
+    [() => e.addStep(-1, unit(r, dim), [], 0.5), /trajectory id/],
+    [() => e.findPatterns(unit(r, dim), 0), /k/],
+    [() => e.findPatterns(nan, 3), /query/],
+  ];
+  for (const [call, pattern] of cases) {
+    assert.throws(call, (err) => {
+      assert.ok(err instanceof Error, `an Error, got ${err}`);
+      assert.match(err.message, pattern);
+      return true;
+    });
+  }
+  assert.deepEqual(out, new Float32Array(dim).fill(7), 'applyLoraInto left output untouched');
+  assert.deepEqual(e.saveState(), before, 'state unchanged after every rejected call');
+  assert.deepEqual(e.stats(), stats);
+  // A freed engine throws instead of writing into memory it no longer owns.
+  const x = unit(r, dim);
+  e.applyLora(x);
+  e.free();
+  assert.throws(() => e.applyLora(x));
+  assert.throws(() => e.startTrajectory(x));
+});

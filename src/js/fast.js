@@ -1,0 +1,114 @@
+// Fast paths for the hot `WasmSonaEngine` calls, shared by every entry (index.js, index.node.js,
+// index.workerd.js). wasm-bindgen passes each Float32Array argument by allocating wasm memory,
+// copying the array in and freeing it afterwards, and returns results by another copy; here the
+// vectors are written straight into the engine's staging area (a fixed view of wasm memory, see
+// `_stage()` in src/wasm.rs) and a staging-area export is called instead. The API and its
+// semantics are unchanged: anything the fast path does not handle (wrong length, another kind of
+// argument, a freed engine) goes to the wasm-bindgen method, which throws the same named errors;
+// values the core rejects (NaN, ±Infinity, unknown ids, k = 0, …) throw from the same core checks,
+// before any state changes.
+
+/** Names of `SonaPattern.pattern_type`, by the index the core stores. */
+const PATTERN_TYPES = ['general', 'reasoning', 'factual', 'creative', 'codegen', 'conversational'];
+/** Numbers per hit in `_patternMeta()` (PATTERN_RECORD in src/wasm.rs). */
+const RECORD = 9;
+const STAGE = Symbol('sona-wasm staging view');
+
+/** Engine class → the wasm-bindgen methods its fast paths replaced. */
+const replaced = new WeakMap();
+
+/**
+ * The wasm-bindgen methods that `installFastPaths(Engine)` replaced (`applyLora`, …), for
+ * benchmarks comparing the two routes; undefined before installation.
+ */
+export function bindgenMethodsOf(Engine) {
+  return replaced.get(Engine);
+}
+
+const isVector = (v) => v instanceof Float32Array || Array.isArray(v);
+
+/**
+ * The staging view of `engine` with `input` written into its first half, or null when the fast
+ * path does not apply (then the caller uses the wasm-bindgen method).
+ */
+function stage(engine, input) {
+  if (engine.__wbg_ptr === 0 || !isVector(input)) return null;
+  let view = engine[STAGE];
+  // A view detaches (length 0) when wasm memory grows.
+  if (view === undefined || view.length === 0) view = engine[STAGE] = engine._stage();
+  if (input.length !== view.length >> 1) return null;
+  view.set(input);
+  return view;
+}
+
+/** Installs the fast paths on `Engine` (the `WasmSonaEngine` class of one glue module), once. */
+export function installFastPaths(Engine) {
+  if (replaced.has(Engine)) return;
+  const proto = Engine.prototype;
+  const bindgen = {};
+  for (const name of ['applyLora', 'applyLoraInto', 'startTrajectory', 'addStep', 'findPatterns']) {
+    bindgen[name] = proto[name];
+  }
+  replaced.set(Engine, bindgen);
+  const {
+    applyLora, applyLoraInto, startTrajectory, addStep, findPatterns,
+  } = bindgen;
+
+  const methods = {
+    applyLora(input) {
+      const view = stage(this, input);
+      if (view === null) return applyLora.call(this, input);
+      this._applyLoraStaged();
+      return view.slice(view.length >> 1);
+    },
+    applyLoraInto(input, output) {
+      const view = output instanceof Float32Array ? stage(this, input) : null;
+      if (view === null || output.length !== view.length >> 1) return applyLoraInto.call(this, input, output);
+      this._applyLoraStaged();
+      output.set(view.subarray(view.length >> 1));
+    },
+    startTrajectory(queryEmbedding) {
+      return stage(this, queryEmbedding) === null
+        ? startTrajectory.call(this, queryEmbedding)
+        : this._startTrajectoryStaged();
+    },
+    addStep(trajectoryId, activations, attentionWeights, reward) {
+      if (!isVector(attentionWeights)) return addStep.call(this, trajectoryId, activations, attentionWeights, reward);
+      const view = stage(this, activations);
+      const dim = view === null ? 0 : view.length >> 1;
+      if (view === null || attentionWeights.length > dim) {
+        return addStep.call(this, trajectoryId, activations, attentionWeights, reward);
+      }
+      if (attentionWeights.length !== 0) view.set(attentionWeights, dim);
+      return this._addStepStaged(trajectoryId, attentionWeights.length, reward);
+    },
+    findPatterns(query, k) {
+      const view = stage(this, query);
+      if (view === null) return findPatterns.call(this, query, k);
+      const dim = view.length >> 1;
+      const vectors = this._findPatternsStaged(k);
+      const meta = this._patternMeta();
+      const n = meta.length / RECORD;
+      const out = new Array(n);
+      for (let j = 0, m = 0, v = 0; j < n; j++, m += RECORD, v += 2 * dim) {
+        out[j] = {
+          id: meta[m],
+          centroid: vectors.subarray(v, v + dim),
+          direction: vectors.subarray(v + dim, v + 2 * dim),
+          cluster_size: meta[m + 1],
+          total_weight: meta[m + 2],
+          avg_quality: meta[m + 3],
+          created_at: meta[m + 4],
+          last_accessed: meta[m + 5],
+          access_count: meta[m + 6],
+          pattern_type: PATTERN_TYPES[meta[m + 7]],
+          similarity: meta[m + 8],
+        };
+      }
+      return out;
+    },
+  };
+  for (const [name, fn] of Object.entries(methods)) {
+    Object.defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
+  }
+}
