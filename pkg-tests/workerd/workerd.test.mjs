@@ -42,6 +42,7 @@ const worker :Workerd.Worker = (
     ${es('scenario.js', join(repoRoot, 'pkg-tests', 'shared', 'scenario.js'))},
     ${es('sona-wasm', join(pkg, 'index.workerd.js'))},
     ${es('sona_wasm.js', join(pkg, 'sona_wasm.js'))},
+    ${es('fast.js', join(pkg, 'fast.js'))},
     ${wasm('sona_wasm_bg.wasm', join(pkg, 'sona_wasm_bg.wasm'))},
     ${es('sona-wasm/micro-hnsw', join(pkg, 'micro_hnsw.workerd.js'))},
     ${es('sona-wasm/micro_hnsw.js', join(pkg, 'micro_hnsw.js'))},
