@@ -425,6 +425,10 @@ impl SnnCore {
             let act = lane_mask(adapted >> (4 * k), lane_bits, zero);
             let spiked = or(spike, lane_mask(old_spikes >> (4 * k), lane_bits, zero));
             let rate = load_u32(&self.rate, k);
+            // Re-read each iteration (volatile): with a loop-invariant h LLVM hoists its 64-bit
+            // extension and emits a generic i64x2.mul (slow in engines) instead of the extmul of
+            // `mulhi_*`. SAFETY: a read of a local, valid and aligned.
+            let h_lanes = unsafe { core::ptr::read_volatile(&h_lanes) };
             let r = sub(rate, mulhi_u32(rate, h_lanes));
             let inc = add(r, rate_inc);
             let inc = or(inc, lt_u32(inc, r)); // wrapped → u32::MAX
