@@ -36,6 +36,24 @@ function bench(fn, { batch = 1000, samples = 31 } = {}) {
   }
   return median(per);
 }
+/**
+ * Median ns per call of `a` and of `b`, their batches interleaved (a, b, b, a, …) so that load
+ * changes on this shared machine hit both alike: for before/after comparisons in one run.
+ */
+function paired(a, b, { batch = 1000, samples = 31 } = {}) {
+  for (let i = 0; i < batch; i++) { a(i); b(i); }
+  const ta = [];
+  const tb = [];
+  const time = (fn, into) => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) fn(i);
+    into.push(Number(process.hrtime.bigint() - t0) / batch);
+  };
+  for (let s = 0; s < samples; s++) {
+    if (s & 1) { time(b, tb); time(a, ta); } else { time(a, ta); time(b, tb); }
+  }
+  return [median(ta), median(tb)];
+}
 const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
 
 // ---------- deterministic data ----------
@@ -111,7 +129,6 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
   e.runInstantCycle();
   const out = new Float32Array(DIM);
   const r = {};
-  r.applyLoraInto = bench((i) => e.applyLoraInto(inputs[i & 63], out), { batch: 20000 });
   // Zero-copy views, measured like theirs below: write the input into wasm memory, call, read the view.
   let inBuf = e.inputBuffer();
   let outBuf = e.outputBuffer();
@@ -121,15 +138,7 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
     e.applyLoraBuffers();
     return outBuf;
   }, { batch: 20000 });
-  r.applyLora = bench((i) => e.applyLora(inputs[i & 63]), { batch: 20000 });
   const empty = new Float32Array(0);
-  r.trajectory = bench((i) => {
-    const id = e.startTrajectory(inputs[i & 63]);
-    e.addStep(id, inputs[(i + 1) & 63], empty, 0.9);
-    e.addStep(id, inputs[(i + 2) & 63], empty, 0.1);
-    e.addStep(id, inputs[(i + 3) & 63], empty, 0.4);
-    e.endTrajectory(id, 0.8);
-  }, { batch: 5000 });
   const oneWeight = new Float32Array([0.5]);
   r.trajectoryGated = bench((i) => {
     const id = e.startTrajectory(inputs[i & 63]);
@@ -138,12 +147,22 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
     e.addStep(id, inputs[(i + 3) & 63], oneWeight, 0.4);
     e.endTrajectory(id, 0.8);
   }, { batch: 5000 });
-  // The same calls through the wasm-bindgen methods the JS fast paths replaced (per-argument
-  // malloc + copy + free; findPatterns' objects built from Rust): the "before" of src/js/fast.js.
+  // Each fast path (src/js/fast.js) interleaved with the wasm-bindgen method it replaced
+  // (per-argument malloc + copy + free; findPatterns' objects built from Rust): the "before".
   const bg = bindgenMethodsOf(Engine);
-  r.bgApplyLora = bench((i) => bg.applyLora.call(e, inputs[i & 63]), { batch: 20000 });
-  r.bgApplyLoraInto = bench((i) => bg.applyLoraInto.call(e, inputs[i & 63], out), { batch: 20000 });
-  r.bgTrajectory = bench((i) => {
+  [r.applyLoraInto, r.bgApplyLoraInto] = paired(
+    (i) => e.applyLoraInto(inputs[i & 63], out),
+    (i) => bg.applyLoraInto.call(e, inputs[i & 63], out), { batch: 20000 });
+  [r.applyLora, r.bgApplyLora] = paired(
+    (i) => e.applyLora(inputs[i & 63]),
+    (i) => bg.applyLora.call(e, inputs[i & 63]), { batch: 20000 });
+  [r.trajectory, r.bgTrajectory] = paired((i) => {
+    const id = e.startTrajectory(inputs[i & 63]);
+    e.addStep(id, inputs[(i + 1) & 63], empty, 0.9);
+    e.addStep(id, inputs[(i + 2) & 63], empty, 0.1);
+    e.addStep(id, inputs[(i + 3) & 63], empty, 0.4);
+    e.endTrajectory(id, 0.8);
+  }, (i) => {
     const id = bg.startTrajectory.call(e, inputs[i & 63]);
     bg.addStep.call(e, id, inputs[(i + 1) & 63], empty, 0.9);
     bg.addStep.call(e, id, inputs[(i + 2) & 63], empty, 0.1);
@@ -154,8 +173,9 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
   const f = trained(Engine, 1000);
   f.forceLearn();
   const stored = f.stats().patterns_stored;
-  r.findPatterns = bench((i) => f.findPatterns(inputs[i & 63], 5), { batch: 2000 });
-  r.bgFindPatterns = bench((i) => bg.findPatterns.call(f, inputs[i & 63], 5), { batch: 2000 });
+  [r.findPatterns, r.bgFindPatterns] = paired(
+    (i) => f.findPatterns(inputs[i & 63], 5),
+    (i) => bg.findPatterns.call(f, inputs[i & 63], 5), { batch: 2000 });
   r.patterns = stored;
   // forceLearn over 1,000 trajectories into 100 patterns (fresh engine each sample; only forceLearn timed).
   const fl = [];
