@@ -48,6 +48,13 @@ impl Kernels {
         dispatch!(self, axpy(y, alpha, x))
     }
 
+    /// y ← y + α·x and z ← z + x in one pass over `x` (a trajectory step's two running sums);
+    /// bit-identical to `axpy(y, α, x)` then `axpy(z, 1, x)`. Over the common length of all three.
+    #[inline]
+    pub fn axpy_add(self, y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
+        dispatch!(self, axpy_add(y, alpha, z, x))
+    }
+
     /// Σ (aᵢ − bᵢ)² over the common length.
     #[inline]
     pub fn sq_l2(self, a: &[f32], b: &[f32]) -> f32 {
@@ -154,6 +161,15 @@ pub mod scalar {
     pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
         for (yi, xi) in y.iter_mut().zip(x) {
             *yi += alpha * xi;
+        }
+    }
+
+    /// y ← y + α·x, z ← z + x.
+    #[inline(never)]
+    pub fn axpy_add(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
+        for ((yi, zi), xi) in y.iter_mut().zip(z.iter_mut()).zip(x) {
+            *yi += alpha * xi;
+            *zi += xi;
         }
     }
 
@@ -473,6 +489,28 @@ pub mod simd {
         }
     }
 
+    /// y ← y + α·x, z ← z + x, one load of `x` per lane group.
+    #[inline(never)]
+    pub fn axpy_add(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
+        let n = y.len().min(z.len()).min(x.len());
+        let va = f32x4_splat(alpha);
+        let mut i = 0;
+        // SAFETY: i+4 <= n <= all three lengths.
+        unsafe {
+            while i + 4 <= n {
+                let v = load(x, i);
+                store(y, i, f32x4_add(load(y, i), f32x4_mul(va, v)));
+                store(z, i, f32x4_add(load(z, i), v));
+                i += 4;
+            }
+        }
+        while i < n {
+            y[i] += alpha * x[i];
+            z[i] += x[i];
+            i += 1;
+        }
+    }
+
     /// Σ (aᵢ − bᵢ)², four accumulators as in `dot`.
     #[inline(never)]
     pub fn sq_l2(a: &[f32], b: &[f32]) -> f32 {
@@ -591,6 +629,11 @@ mod tests {
             for i in 0..n {
                 assert!((y[i] - (a[i] + 0.5 * b[i])).abs() < 1e-5);
             }
+            let (mut y, mut z) = (a.clone(), a.clone());
+            scalar::axpy_add(&mut y, -2.0, &mut z, &b);
+            for i in 0..n {
+                assert!((y[i] - (a[i] - 2.0 * b[i])).abs() < 1e-5 && (z[i] - (a[i] + b[i])).abs() < 1e-5);
+            }
         }
         let k = Kernels::new(false);
         assert!((k.cosine(&[1.0, 0.0], &[2.0, 0.0]) - 1.0).abs() < 1e-6);
@@ -661,6 +704,16 @@ mod simd_vs_scalar {
                 simd::axpy(&mut y1, alpha, &b);
                 scalar::axpy(&mut y2, alpha, &b);
                 assert!(y1.iter().zip(&y2).all(|(p, q)| close(*p, *q, 1.0)), "axpy n={n}");
+                // axpy_add: bit-identical to the two axpys it fuses, in both kernel sets.
+                for k in [simd::axpy_add as fn(&mut [f32], f32, &mut [f32], &[f32]), scalar::axpy_add] {
+                    let (mut y3, mut z3) = (a.clone(), b.clone());
+                    let (mut y4, mut z4) = (a.clone(), b.clone());
+                    k(&mut y3, alpha, &mut z3, &a);
+                    scalar::axpy(&mut y4, alpha, &a);
+                    scalar::axpy(&mut z4, 1.0, &a);
+                    assert!(y3.iter().zip(&y4).all(|(p, q)| close(*p, *q, 1.0)), "axpy_add y n={n}");
+                    assert_eq!(z3, z4, "axpy_add z n={n}");
+                }
                 simd::scale(&mut y1, alpha);
                 scalar::scale(&mut y2, alpha);
                 assert!(y1.iter().zip(&y2).all(|(p, q)| close(*p, *q, 4.0)), "scale n={n}");

@@ -37,8 +37,7 @@ pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, 
         }
         gated
     };
-    k.axpy(&mut t.reward_weighted_sum, step.reward, act);
-    k.axpy(&mut t.activation_sum, 1.0, act);
+    k.axpy_add(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, act);
     t.reward_sum += step.reward as f64;
     t.step_count += 1;
 }
