@@ -51,6 +51,7 @@ const worker :Workerd.Worker = (
     ${es('sona-wasm/router_wasm.js', join(pkg, 'router_wasm.js'))},
     ${wasm('sona-wasm/router_wasm_bg.wasm', join(pkg, 'router_wasm_bg.wasm'))},
     ${es('sona-wasm/federated', join(pkg, 'federated.workerd.js'))},
+    ${es('sona-wasm/fast.js', join(pkg, 'fast.js'))},
     ${es('sona-wasm/sona_federated.js', join(pkg, 'sona_federated.js'))},
     ${wasm('sona-wasm/sona_federated_bg.wasm', join(pkg, 'sona_federated_bg.wasm'))},
   ],

@@ -8,9 +8,13 @@
 //
 // Node and Deno resolve 'sona-wasm/federated' to federated.node.js (initialised on import), workerd/Cloudflare
 // Workers to federated.workerd.js (the .wasm imported as a module). `init()` is idempotent everywhere.
-import initGlue, { initSync as initSyncGlue } from './sona_federated.js';
+import initGlue, { initSync as initSyncGlue, WasmSonaEngine } from './sona_federated.js';
+import { installFastPaths } from './fast.js';
 
 export * from './sona_federated.js';
+
+// The same fast paths as the 'sona-wasm' entries (see fast.js).
+installFastPaths(WasmSonaEngine);
 
 /**
  * Initialise the federated module once. `source` may be a URL or string, a `Request`/`Response` (or a
