@@ -8,9 +8,12 @@ import { checkExtras, checkResults } from '../shared/scenario.js';
 
 test('micro-HNSW and SONA compute for real in headless Chromium', async (t) => {
   const server = await serve({ port: 0, mounts: { '/pkg-tests/': 'pkg-tests' } });
-  t.after(() => server.close());
-  const browser = await launchChromium();
-  t.after(() => browser.close());
+  let browser;
+  t.after(async () => {
+    await browser?.close();
+    await server.close();
+  });
+  browser = await launchChromium();
   const page = await browser.newPage();
   const problems = [];
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });

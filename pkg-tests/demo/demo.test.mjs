@@ -258,9 +258,12 @@ describe('demo page without a built package', () => {
   test('says which module failed and how to build it', async (t) => {
     const empty = mkdtempSync(join(tmpdir(), 'sona-demo-empty-'));
     const server = await serve({ port: 0, mounts: { '/pkg/': empty } });
-    t.after(() => server.close());
-    const browser = await launchChromium();
-    t.after(() => browser.close());
+    let browser;
+    t.after(async () => {
+      await browser?.close();
+      await server.close();
+    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const pageErrors = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));

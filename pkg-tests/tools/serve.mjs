@@ -83,6 +83,11 @@ export async function serve({ port = 8080, host = '127.0.0.1', mounts = {}, quie
   return {
     url: `http://${host}:${actual}/`,
     port: actual,
-    close: () => new Promise((ok) => server.close(() => ok())),
+    // Closes keep-alive and half-open sockets too (a browser may still hold some), so closing never
+    // waits on a client.
+    close: () => new Promise((ok) => {
+      server.close(() => ok());
+      server.closeAllConnections();
+    }),
   };
 }

@@ -79,7 +79,7 @@ console.log('\n━━━ pack ━━━');
 await packConsumer();
 
 const nodeTests = testFiles(join(repoRoot, 'pkg-tests'), /\.test\.mjs$/);
-await step('pkg-tests (node:test)', process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...nodeTests]);
+await step('pkg-tests (node:test)', process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=300000', ...nodeTests]);
 
 // Deno resolves bare specifiers from the test file's location, so its tests run from inside the
 // consumer project (copied there with the shared scenario).
