@@ -12,6 +12,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fmt, measure } from './measure.mjs';
 
 const pkgDir = process.env.MICRO_HNSW_PKG ? `file://${process.env.MICRO_HNSW_PKG.replace(/\/?$/, '/')}` : new URL('../../pkg/', import.meta.url);
 const wasm = readFileSync(new URL('micro_hnsw.wasm', pkgDir));
@@ -25,20 +26,7 @@ function rng(seed) {
 }
 const rand = rng(1234);
 
-/** Median ns per operation: `run(n)` performs n operations; 25 batches after a warm-up. */
-function measure(run, n) {
-  run(n * 4);
-  const samples = [];
-  for (let i = 0; i < 25; i++) {
-    const t0 = performance.now();
-    run(n);
-    samples.push(((performance.now() - t0) * 1e6) / n);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[12];
-}
 
-const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
 const rows = [];
 function row(name, ns, baseline, baselineName, target, reference, issueReference) {
   rows.push({ name, ns, baseline, baselineName, target, reference, issueReference });

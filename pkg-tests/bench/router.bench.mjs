@@ -7,25 +7,13 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import { rng, unpack, forward, xorRows } from '../router/reference.mjs';
+import { fmt, measure } from './measure.mjs';
 
 const pkgDir = new URL('../../pkg/', import.meta.url);
 const wasm = readFileSync(new URL('router_wasm_bg.wasm', pkgDir));
 const { initSync, FastGrnnRouter, RouterTrainer } = await import(new URL('router_wasm.js', pkgDir).href);
 initSync({ module: wasm });
 
-/** Median ns per operation: `run(n)` performs n operations; 25 batches after a warm-up. */
-function measure(run, n) {
-  run(n * 4);
-  const samples = [];
-  for (let i = 0; i < 25; i++) {
-    const t0 = performance.now();
-    run(n);
-    samples.push(((performance.now() - t0) * 1e6) / n);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[12];
-}
-const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
 
 /** A plain-JS forward pass with preallocated buffers (the baseline); returns the chosen route. */
 function jsRouter(t) {

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { WasmSonaEngine } from 'sona-wasm';
 import { bindgenMethodsOf, installFastPaths } from '../../pkg/fast.js';
 import { initSync as initRuvector, WasmMicroLoRA } from '@ruvector/learning-wasm';
+import { fmt } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DIM = 256;
@@ -54,7 +55,6 @@ function paired(a, b, { batch = 1000, samples = 31 } = {}) {
   }
   return [median(ta), median(tb)];
 }
-const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
 
 // ---------- deterministic data ----------
 let state = 12345;

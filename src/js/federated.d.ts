@@ -1,16 +1,10 @@
 // Types for every sona-wasm/federated entry (browser/bundler, Node/Deno, workerd).
 export * from './sona_federated.js';
 import type { InitOutput } from './sona_federated.js';
+import type { SonaInitSource } from './index.js';
 
-/** What `init` accepts: a URL, a fetch `Request`/`Response` (or a promise of one), the `.wasm` bytes, or a compiled module. */
-export type FederatedInitSource =
-  | string
-  | URL
-  | Request
-  | Response
-  | Promise<Response>
-  | BufferSource
-  | WebAssembly.Module;
+/** What `init` accepts (the same as the `sona-wasm` entry's): a URL, a fetch `Request`/`Response` (or a promise of one), the `.wasm` bytes, or a compiled module. */
+export type FederatedInitSource = SonaInitSource;
 
 /**
  * Initialise the federated WebAssembly module once; later calls resolve to the same instance.

@@ -1,16 +1,10 @@
 // Types for every sona-wasm/router entry (browser/bundler, Node/Deno, workerd).
 export * from './router_wasm.js';
 import type { InitOutput } from './router_wasm.js';
+import type { SonaInitSource } from './index.js';
 
-/** What `init` accepts: a URL, a fetch `Request`/`Response` (or a promise of one), the `.wasm` bytes, or a compiled module. */
-export type RouterInitSource =
-  | string
-  | URL
-  | Request
-  | Response
-  | Promise<Response>
-  | BufferSource
-  | WebAssembly.Module;
+/** What `init` accepts (the same as the `sona-wasm` entry's): a URL, a fetch `Request`/`Response` (or a promise of one), the `.wasm` bytes, or a compiled module. */
+export type RouterInitSource = SonaInitSource;
 
 /**
  * Initialise the router's WebAssembly module once; later calls resolve to the same instance.
