@@ -547,6 +547,9 @@ impl WasmSonaEngine {
     }
 
     /// `input + MicroLoRA(input)` as a new Float32Array (`hidden_dim` floats in and out).
+    /// Through the package entries the array is a region of a shared 8 KiB slab (like Node's
+    /// `Buffer` pool; results over 4 KiB get their own): independent of every other result, but
+    /// copy it (`.slice()`) before transferring its `.buffer` to a worker.
     #[wasm_bindgen(js_name = applyLora)]
     pub fn apply_lora(&mut self, input: &[f32]) -> Result<Float32Array, JsError> {
         self.engine.apply_lora_into(input, &mut self.scratch_out).map_err(err)?;

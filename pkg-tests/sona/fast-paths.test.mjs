@@ -40,14 +40,44 @@ test('applyLora / applyLoraInto: Float32Array, plain array and wasm-bindgen rout
     assert.deepEqual(out, fast, 'applyLoraInto');
     assert.ok(fast.some((v, j) => v !== x[j]), 'the adaptation changes the input');
   }
-  // Each applyLora result is the caller's own array.
-  const x = unit(r, dim);
-  const a = e.applyLora(x);
-  const b = e.applyLora(x);
-  assert.notEqual(a.buffer, b.buffer);
-  a[0] = 1234;
-  assert.notEqual(e.applyLora(x)[0], 1234);
   e.free();
+});
+
+test('applyLora results are independent regions of shared slabs; a transferred slab is replaced', () => {
+  const dim = 24;
+  const { e, r } = trainedEngine(dim, 12);
+  const xs = Array.from({ length: 200 }, () => unit(r, dim));
+  const expected = xs.map((x) => e.applyLora(f64(x))); // wasm-bindgen route: own buffers
+  const results = xs.map((x) => e.applyLora(x));
+  // More results than one 8 KiB slab holds: they must not overlap, whatever buffer they share.
+  const byBuffer = new Map();
+  for (const res of results) {
+    if (!byBuffer.has(res.buffer)) byBuffer.set(res.buffer, []);
+    byBuffer.get(res.buffer).push([res.byteOffset, res.byteOffset + res.byteLength]);
+  }
+  assert.ok(byBuffer.size > 1 && byBuffer.size < results.length, 'pooled in several slabs');
+  for (const ranges of byBuffer.values()) {
+    ranges.sort((p, q) => p[0] - q[0]);
+    for (let i = 1; i < ranges.length; i++) assert.ok(ranges[i][0] >= ranges[i - 1][1], 'regions overlap');
+  }
+  // Writing one result changes no other, and a later call does not overwrite earlier results.
+  for (const res of results) res.fill(-7, 0, 1);
+  results.forEach((res, i) => assert.deepEqual(res.subarray(1), expected[i].subarray(1)));
+  // Transferring a result's buffer detaches that slab; the next results come from a new one.
+  const last = e.applyLora(xs[0]);
+  structuredClone(last.buffer, { transfer: [last.buffer] });
+  assert.equal(last.length, 0, 'transferred');
+  for (let i = 0; i < 20; i++) assert.deepEqual(e.applyLora(xs[i]), expected[i]);
+  e.free();
+  // Results over half a slab (> 1,024 floats) get their own ArrayBuffer.
+  const big = WasmSonaEngine.withConfig({ hidden_dim: 1536, seed: 5 });
+  const y = unit(r, 1536);
+  const a = big.applyLora(y);
+  const b = big.applyLora(y);
+  assert.notEqual(a.buffer, b.buffer);
+  assert.equal(a.buffer.byteLength, 1536 * 4);
+  assert.deepEqual(a, big.applyLora(f64(y)));
+  big.free();
 });
 
 test('startTrajectory / addStep: the fast route leaves exactly the wasm-bindgen route\'s state', () => {

@@ -13,6 +13,35 @@ const PATTERN_TYPES = ['general', 'reasoning', 'factual', 'creative', 'codegen',
 /** Numbers per hit in `_patternMeta()` (PATTERN_RECORD in src/wasm.rs). */
 const RECORD = 9;
 const STAGE = Symbol('sona-wasm staging view');
+/** The staging view's second half (a subarray kept so the hot calls create no view per call). */
+const STAGE_OUT = Symbol('sona-wasm staging output');
+
+/**
+ * Result arrays of `applyLora` are carved out of shared 8 KiB slabs, as Node's `Buffer` pool does:
+ * creating a view on an existing ArrayBuffer costs a fraction of allocating a new backing store
+ * (which alone takes longer than the whole MicroLoRA forward at 256-d). Each result is its own
+ * region — writing one never changes another — but its `.buffer` is the slab: to transfer a result
+ * to a worker (or to hand `.buffer` to an API that reads all of it), copy it first with `.slice()`.
+ * Results larger than half a slab get their own ArrayBuffer. A slab that was transferred anyway
+ * (detached, byteLength 0) is simply replaced.
+ */
+const SLAB_BYTES = 8192;
+let slab = new ArrayBuffer(0);
+let slabUsed = 0;
+
+/** A new Float32Array holding a copy of `src` (see SLAB_BYTES). */
+function resultArray(src) {
+  const bytes = src.length << 2;
+  if (bytes > SLAB_BYTES >> 1) return src.slice();
+  if (slabUsed + bytes > slab.byteLength) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = new Float32Array(slab, slabUsed, src.length);
+  slabUsed += (bytes + 15) & ~15; // 16-byte aligned regions
+  out.set(src);
+  return out;
+}
 
 /** Engine class → the wasm-bindgen methods its fast paths replaced. */
 const replaced = new WeakMap();
@@ -35,7 +64,10 @@ function stage(engine, input) {
   if (engine.__wbg_ptr === 0 || !isVector(input)) return null;
   let view = engine[STAGE];
   // A view detaches (length 0) when wasm memory grows.
-  if (view === undefined || view.length === 0) view = engine[STAGE] = engine._stage();
+  if (view === undefined || view.length === 0) {
+    view = engine[STAGE] = engine._stage();
+    engine[STAGE_OUT] = view.subarray(view.length >> 1);
+  }
   if (input.length !== view.length >> 1) return null;
   view.set(input);
   return view;
@@ -59,13 +91,13 @@ export function installFastPaths(Engine) {
       const view = stage(this, input);
       if (view === null) return applyLora.call(this, input);
       this._applyLoraStaged();
-      return view.slice(view.length >> 1);
+      return resultArray(this[STAGE_OUT]);
     },
     applyLoraInto(input, output) {
       const view = output instanceof Float32Array ? stage(this, input) : null;
       if (view === null || output.length !== view.length >> 1) return applyLoraInto.call(this, input, output);
       this._applyLoraStaged();
-      output.set(view.subarray(view.length >> 1));
+      output.set(this[STAGE_OUT]);
     },
     startTrajectory(queryEmbedding) {
       return stage(this, queryEmbedding) === null
