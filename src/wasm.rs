@@ -612,28 +612,51 @@ impl WasmSonaEngine {
         (&mut self.engine, first, second)
     }
 
-    /// Internal (`fast.js`): `applyLora` of the stage's first half into its second half.
+    // The staged exports below answer with a plain status instead of throwing: a `Result` makes
+    // wasm-bindgen return two values, which V8 hands to JS as a new array on every call. On
+    // `false` (or -1) nothing changed, and `fast.js` repeats the call through the wasm-bindgen
+    // method, which throws the named error.
+
+    /// Internal (`fast.js`): `applyLora` of the stage's first half into its second half; false
+    /// (output untouched) on bad input.
     #[wasm_bindgen(js_name = _applyLoraStaged, skip_typescript)]
-    pub fn apply_lora_staged(&mut self) -> Result<(), JsError> {
+    pub fn apply_lora_staged(&mut self) -> bool {
         let (engine, input, output) = self.staged();
-        engine.apply_lora_into(input, output).map_err(err)
+        engine.apply_lora_into(input, output).is_ok()
     }
 
-    /// Internal (`fast.js`): `startTrajectory` with the stage's first half as the query.
+    /// Internal (`fast.js`): `applyLoraBuffers` as a status (false: bad input, output untouched).
+    #[wasm_bindgen(js_name = _applyLoraBuffersOk, skip_typescript)]
+    pub fn apply_lora_buffers_ok(&mut self) -> bool {
+        let dim = self.scratch_out.len();
+        let (input, output) = self.io.0[..2 * dim].split_at_mut(dim);
+        self.engine.apply_lora_into(input, output).is_ok()
+    }
+
+    /// Internal (`fast.js`): `startTrajectory` with the stage's first half as the query; -1
+    /// (nothing started) on bad input.
     #[wasm_bindgen(js_name = _startTrajectoryStaged, skip_typescript)]
-    pub fn start_trajectory_staged(&mut self) -> Result<f64, JsError> {
+    pub fn start_trajectory_staged(&mut self) -> f64 {
         let (engine, query, _) = self.staged();
-        engine.start_trajectory(query).map(|id| id as f64).map_err(err)
+        engine.start_trajectory(query).map_or(-1.0, |id| id as f64)
     }
 
     /// Internal (`fast.js`): `addStep` with the stage's first half as the activations and the
-    /// first `attention_len` floats of its second half as the attention weights.
+    /// first `attention_len` floats of its second half as the attention weights; false (nothing
+    /// recorded) on bad input.
     #[wasm_bindgen(js_name = _addStepStaged, skip_typescript)]
-    pub fn add_step_staged(&mut self, trajectory_id: f64, attention_len: u32, reward: f64) -> Result<(), JsError> {
-        let id = id_arg(trajectory_id)?;
+    pub fn add_step_staged(&mut self, trajectory_id: f64, attention_len: u32, reward: f64) -> bool {
+        let Ok(id) = id_arg(trajectory_id) else { return false };
         let (engine, activations, attention) = self.staged();
         let n = (attention_len as usize).min(attention.len());
-        engine.add_step(id, activations, &attention[..n], reward as f32).map_err(err)
+        engine.add_step(id, activations, &attention[..n], reward as f32).is_ok()
+    }
+
+    /// Internal (`fast.js`): `endTrajectory` as a status (false: bad input, nothing changed).
+    #[wasm_bindgen(js_name = _endTrajectoryOk, skip_typescript)]
+    pub fn end_trajectory_ok(&mut self, trajectory_id: f64, quality: f64) -> bool {
+        let Ok(id) = id_arg(trajectory_id) else { return false };
+        self.engine.end_trajectory(id, quality as f32).is_ok()
     }
 
     /// Internal (`fast.js`): `findPatterns` with the stage's first half as the query. Returns the

@@ -207,3 +207,20 @@ test('bad input through the fast route: the same named Errors, state unchanged',
   assert.throws(() => e.applyLora(x));
   assert.throws(() => e.startTrajectory(x));
 });
+
+test('a freed engine: every fast-path method throws an Error (never traps, never reads freed memory)', () => {
+  const dim = 8;
+  const e = WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 1 });
+  const x = new Float32Array(dim).fill(0.25);
+  const id = e.startTrajectory(x);
+  e.applyLora(x); // creates the staging views the fast paths cache
+  e.free();
+  const calls = [
+    () => e.applyLora(x), () => e.applyLoraInto(x, new Float32Array(dim)), () => e.applyLoraBuffers(),
+    () => e.startTrajectory(x), () => e.addStep(id, x, [], 0.5), () => e.endTrajectory(id, 0.5),
+    () => e.findPatterns(x, 1),
+  ];
+  for (const call of calls) {
+    assert.throws(call, (err) => err instanceof Error && !(err instanceof WebAssembly.RuntimeError));
+  }
+});

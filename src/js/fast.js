@@ -5,8 +5,10 @@
 // `_stage()` in src/wasm.rs) and a staging-area export is called instead. The API and its
 // semantics are unchanged: anything the fast path does not handle (wrong length, another kind of
 // argument, a freed engine) goes to the wasm-bindgen method, which throws the same named errors;
-// values the core rejects (NaN, ±Infinity, unknown ids, k = 0, …) throw from the same core checks,
-// before any state changes.
+// values the core rejects (NaN, ±Infinity, unknown ids, out-of-range quality, …) make a staged
+// export report failure before any state changes, and the call is then repeated through the
+// wasm-bindgen method, which throws the core's named error. endTrajectory and applyLoraBuffers take
+// no vector but get the same status route (no two-value return per call).
 
 /** Names of `SonaPattern.pattern_type`, by the index the core stores. */
 const PATTERN_TYPES = ['general', 'reasoning', 'factual', 'creative', 'codegen', 'conversational'];
@@ -78,31 +80,37 @@ export function installFastPaths(Engine) {
   if (replaced.has(Engine)) return;
   const proto = Engine.prototype;
   const bindgen = {};
-  for (const name of ['applyLora', 'applyLoraInto', 'startTrajectory', 'addStep', 'findPatterns']) {
+  for (const name of ['applyLora', 'applyLoraInto', 'applyLoraBuffers', 'startTrajectory', 'addStep', 'endTrajectory', 'findPatterns']) {
     bindgen[name] = proto[name];
   }
   replaced.set(Engine, bindgen);
   const {
-    applyLora, applyLoraInto, startTrajectory, addStep, findPatterns,
+    applyLora, applyLoraInto, applyLoraBuffers, startTrajectory, addStep, endTrajectory, findPatterns,
   } = bindgen;
+
+  // The staged exports answer with a status (false / -1: bad input, nothing changed) instead of
+  // throwing, which saves wasm-bindgen's two-value return (a new JS array per call in V8); on a bad
+  // status the call is repeated through the wasm-bindgen method, which throws the named Error.
 
   const methods = {
     applyLora(input) {
       const view = stage(this, input);
-      if (view === null) return applyLora.call(this, input);
-      this._applyLoraStaged();
+      if (view === null || !this._applyLoraStaged()) return applyLora.call(this, input);
       return resultArray(this[STAGE_OUT]);
     },
     applyLoraInto(input, output) {
       const view = output instanceof Float32Array ? stage(this, input) : null;
-      if (view === null || output.length !== view.length >> 1) return applyLoraInto.call(this, input, output);
-      this._applyLoraStaged();
+      if (view === null || output.length !== view.length >> 1 || !this._applyLoraStaged()) {
+        return applyLoraInto.call(this, input, output);
+      }
       output.set(this[STAGE_OUT]);
     },
+    applyLoraBuffers() {
+      if (this.__wbg_ptr === 0 || !this._applyLoraBuffersOk()) applyLoraBuffers.call(this);
+    },
     startTrajectory(queryEmbedding) {
-      return stage(this, queryEmbedding) === null
-        ? startTrajectory.call(this, queryEmbedding)
-        : this._startTrajectoryStaged();
+      const id = stage(this, queryEmbedding) === null ? -1 : this._startTrajectoryStaged();
+      return id >= 0 ? id : startTrajectory.call(this, queryEmbedding);
     },
     addStep(trajectoryId, activations, attentionWeights, reward) {
       if (!isVector(attentionWeights)) return addStep.call(this, trajectoryId, activations, attentionWeights, reward);
@@ -112,7 +120,12 @@ export function installFastPaths(Engine) {
         return addStep.call(this, trajectoryId, activations, attentionWeights, reward);
       }
       if (attentionWeights.length !== 0) view.set(attentionWeights, dim);
-      return this._addStepStaged(trajectoryId, attentionWeights.length, reward);
+      if (!this._addStepStaged(trajectoryId, attentionWeights.length, reward)) {
+        addStep.call(this, trajectoryId, activations, attentionWeights, reward);
+      }
+    },
+    endTrajectory(trajectoryId, quality) {
+      if (this.__wbg_ptr === 0 || !this._endTrajectoryOk(trajectoryId, quality)) endTrajectory.call(this, trajectoryId, quality);
     },
     findPatterns(query, k) {
       const view = stage(this, query);
