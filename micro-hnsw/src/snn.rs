@@ -366,8 +366,10 @@ impl SnnCore {
     ///   `(v * alpha) >> 16 = vh * alpha + ((vl * alpha) >> 16)`, where `vl * alpha < 2^32`
     ///   (unsigned) and the sum, being at most |v|, fits i32 (so wrapping arithmetic gives it exactly);
     /// * dt ≤ DT_MAX keeps `h < 2^32`, so `(rate * h) >> 32` is the high half of a u32 × u32 product;
-    /// * `(rate - HOMEO_TARGET) >> 8` (a 33-bit difference) is the wrapped difference shifted
-    ///   logically with its top byte set when `rate < HOMEO_TARGET`;
+    /// * `(rate - HOMEO_TARGET) >> 8` (a 33-bit difference) is `((rate >> 1) - HOMEO_TARGET / 2) >> 7`:
+    ///   HOMEO_TARGET is even, so `rate - HOMEO_TARGET = 2x + (rate & 1)` with
+    ///   `x = (rate >> 1) - HOMEO_TARGET / 2` (which fits i32), and the odd `2x + 1` never reaches a
+    ///   multiple of 256 that `2x` does not, so both floor to `x >> 7`;
     /// * `(err * h) >> 32` is the high half of the signed product with `h` read as i32, plus `err`
     ///   when `h ≥ 2^31` (that reading subtracted `err * 2^32`).
     #[inline(never)]
@@ -388,13 +390,14 @@ impl SnnCore {
         let c = &LANE_CONSTANTS;
         let (zero, low16, i32_max, refractory_max) =
             (splat_hidden(&c[0]), splat_hidden(&c[1]), splat_hidden(&c[2]), splat_hidden(&c[3]));
-        let (rate_inc, target, threshold_min, threshold_max) =
+        let (rate_inc, target_half, threshold_min, threshold_max) =
             (splat_hidden(&c[4]), splat_hidden(&c[5]), splat_hidden(&c[6]), splat_hidden(&c[7]));
+        let rate_cap = splat_hidden(&c[8]);
         let lane_bits = lane_bits();
         let mut spikes = 0u32;
         for k in 0..NEURONS / 4 {
             // ---- step 1
-            let act = lane_mask(stepped >> (4 * k), lane_bits, zero);
+            let act = lane_mask(stepped >> (4 * k), lane_bits);
             let refractory = load(&self.refractory, k);
             let v = load(&self.membrane, k);
             let current = load(&self.current, k);
@@ -408,7 +411,8 @@ impl SnnCore {
             // toward the sign of `leaked` (i32::MAX for ≥ 0, i32::MIN for < 0).
             let overflow = shr_s(and(xor(leaked, sum), xor(current, sum)), 31);
             let v_new = select(overflow, xor(shr_s(leaked, 31), i32_max), sum);
-            let spike = and(integrating, ge(v_new, threshold));
+            // v_new ≥ threshold ⇔ ¬(threshold > v_new)
+            let spike = andnot(integrating, gt(threshold, v_new));
             store(&mut self.membrane, k, select(integrating, andnot(v_new, spike), v));
             let held = and(act, in_refractory);
             let r = select(held, max(sub(refractory, dt_lanes), zero), refractory);
@@ -417,23 +421,23 @@ impl SnnCore {
             // trace * alpha ≤ 65535 * 65536 < 2^32: an unsigned 32-bit product.
             let t = load_u16(&self.trace, k);
             let t = sub(t, shr_u(mul(t, alpha_stdp), 16));
-            store_u16(&mut self.trace, k, select(spike, low16, t));
+            // A spike sets the trace to 0xFFFF = TRACE_MAX: the low half of the all-ones lane.
+            store_u16(&mut self.trace, k, or(t, spike));
             let spike_phase = select(spike, phase, load_u32(&self.spike_phase, k));
             store_u32(&mut self.spike_phase, k, spike_phase);
             spikes |= bitmask(spike) << (4 * k);
             // ---- step 4
-            let act = lane_mask(adapted >> (4 * k), lane_bits, zero);
-            let spiked = or(spike, lane_mask(old_spikes >> (4 * k), lane_bits, zero));
+            let act = lane_mask(adapted >> (4 * k), lane_bits);
+            let spiked = or(spike, lane_mask(old_spikes >> (4 * k), lane_bits));
             let rate = load_u32(&self.rate, k);
             // Re-read each iteration (volatile): with a loop-invariant h LLVM hoists its 64-bit
             // extension and emits a generic i64x2.mul (slow in engines) instead of the extmul of
             // `mulhi_*`. SAFETY: a read of a local, valid and aligned.
             let h_lanes = unsafe { core::ptr::read_volatile(&h_lanes) };
             let r = sub(rate, mulhi_u32(rate, h_lanes));
-            let inc = add(r, rate_inc);
-            let inc = or(inc, lt_u32(inc, r)); // wrapped → u32::MAX
-            let r = select(spiked, inc, r);
-            let err = or(shr_u(sub(r, target), 8), shl(lt_u32(r, target), 24));
+            // saturating r + RATE_SPIKE_INC = min(r, u32::MAX - RATE_SPIKE_INC) + RATE_SPIKE_INC
+            let r = select(spiked, add(min_u32(r, rate_cap), rate_inc), r);
+            let err = shr_s(sub(shr_u(r, 1), target_half), 7);
             let d = add(mulhi_i32(err, h_lanes), and(err, h_high));
             let moved = min(max(add(threshold, d), threshold_min), threshold_max);
             store_u32(&mut self.rate, k, select(act, r, rate));
@@ -673,19 +677,21 @@ impl SnnCore {
 }
 
 /// The constants of [`SnnCore::advance`], splatted by [`lanes::splat_hidden`]: zero, 0xFFFF (the low-half
-/// mask and [`TRACE_MAX`]), i32::MAX, [`REFRACTORY`], [`RATE_SPIKE_INC`], [`HOMEO_TARGET`],
-/// [`THRESHOLD_MIN`], [`THRESHOLD_MAX`].
-static LANE_CONSTANTS: [i32; 8] = [
+/// mask), i32::MAX, [`REFRACTORY`], [`RATE_SPIKE_INC`], [`HOMEO_TARGET`] / 2, [`THRESHOLD_MIN`],
+/// [`THRESHOLD_MAX`], `u32::MAX - RATE_SPIKE_INC`.
+static LANE_CONSTANTS: [i32; 9] = [
     0,
-    TRACE_MAX as i32,
+    0xFFFF,
     i32::MAX,
     REFRACTORY,
     RATE_SPIKE_INC as i32,
-    HOMEO_TARGET as i32,
+    (HOMEO_TARGET / 2) as i32,
     THRESHOLD_MIN,
     THRESHOLD_MAX,
+    (u32::MAX - RATE_SPIKE_INC) as i32,
 ];
-const _: () = assert!(TRACE_MAX as i32 == 0xFFFF);
+// `advance` relies on both: a spike's all-ones lane stores TRACE_MAX, and the halved target is exact.
+const _: () = assert!(TRACE_MAX as i32 == 0xFFFF && HOMEO_TARGET % 2 == 0);
 
 /// Four i32 lanes, the vector unit of [`SnnCore::step`] and [`SnnCore::homeostasis`]: SIMD128
 /// (`core::arch::wasm32`) on wasm32, a plain `[i32; 4]` everywhere else, with the same operations and
@@ -757,10 +763,11 @@ pub mod lanes {
             static BITS: [i32; 4] = [1, 2, 4, 8];
             i32x4(hidden(&BITS[0]), hidden(&BITS[1]), hidden(&BITS[2]), hidden(&BITS[3]))
         }
-        /// Lane i is all ones iff bit i of `bits` is set; `lane_bits = [1, 2, 4, 8]`, `zero` all zero.
+        /// Lane i is all ones iff bit i of `bits` is set; `lane_bits = [1, 2, 4, 8]`. (`eq` with the
+        /// lane's bit rather than `ne` with zero: `ne` is two instructions on x64.)
         #[inline(always)]
-        pub fn lane_mask(bits: u32, lane_bits: V, zero: V) -> V {
-            i32x4_ne(v128_and(i32x4_splat(bits as i32), lane_bits), zero)
+        pub fn lane_mask(bits: u32, lane_bits: V) -> V {
+            i32x4_eq(v128_and(i32x4_splat(bits as i32), lane_bits), lane_bits)
         }
         /// Bit i = sign bit of lane i.
         #[inline(always)]
@@ -789,10 +796,6 @@ pub mod lanes {
         #[inline(always)]
         pub fn mulhi_i32(a: V, b: V) -> V {
             i32x4_shuffle::<1, 3, 5, 7>(i64x2_extmul_low_i32x4(a, b), i64x2_extmul_high_i32x4(a, b))
-        }
-        #[inline(always)]
-        pub fn shl(a: V, n: u32) -> V {
-            i32x4_shl(a, n)
         }
         #[inline(always)]
         pub fn shr_s(a: V, n: u32) -> V {
@@ -829,12 +832,8 @@ pub mod lanes {
             i32x4_gt(a, b)
         }
         #[inline(always)]
-        pub fn ge(a: V, b: V) -> V {
-            i32x4_ge(a, b)
-        }
-        #[inline(always)]
-        pub fn lt_u32(a: V, b: V) -> V {
-            u32x4_lt(a, b)
+        pub fn min_u32(a: V, b: V) -> V {
+            u32x4_min(a, b)
         }
         #[inline(always)]
         pub fn min(a: V, b: V) -> V {
@@ -896,8 +895,8 @@ pub mod lanes {
         pub fn lane_bits() -> V {
             V([1, 2, 4, 8])
         }
-        pub fn lane_mask(bits: u32, lane_bits: V, zero: V) -> V {
-            zip(and(splat(bits as i32), lane_bits), zero, |x, z| mask(x != z))
+        pub fn lane_mask(bits: u32, lane_bits: V) -> V {
+            zip(and(splat(bits as i32), lane_bits), lane_bits, |x, b| mask(x == b))
         }
         pub fn bitmask(m: V) -> u32 {
             (0..4).map(|i| ((m.0[i] as u32) >> 31) << i).sum()
@@ -916,9 +915,6 @@ pub mod lanes {
         }
         pub fn mulhi_i32(a: V, b: V) -> V {
             zip(a, b, |x, y| ((x as i64 * y as i64) >> 32) as i32)
-        }
-        pub fn shl(a: V, n: u32) -> V {
-            map(a, |x| x << n)
         }
         pub fn shr_s(a: V, n: u32) -> V {
             map(a, |x| x >> n)
@@ -944,11 +940,8 @@ pub mod lanes {
         pub fn gt(a: V, b: V) -> V {
             zip(a, b, |x, y| mask(x > y))
         }
-        pub fn ge(a: V, b: V) -> V {
-            zip(a, b, |x, y| mask(x >= y))
-        }
-        pub fn lt_u32(a: V, b: V) -> V {
-            zip(a, b, |x, y| mask((x as u32) < (y as u32)))
+        pub fn min_u32(a: V, b: V) -> V {
+            zip(a, b, |x, y| (x as u32).min(y as u32) as i32)
         }
         pub fn min(a: V, b: V) -> V {
             zip(a, b, i32::min)
