@@ -333,12 +333,11 @@ impl SonaEngine {
     }
 
     /// A zeroed `hidden_dim` vector, recycled when possible.
-    fn spare_vec(&mut self) -> Vec<f32> {
+    /// A `hidden_dim`-long vector whose contents do not matter (a recycled one when possible):
+    /// the running sums of a trajectory, overwritten by its first step.
+    fn spare_unzeroed(&mut self) -> Vec<f32> {
         match self.spare.pop() {
-            Some(mut v) => {
-                v.iter_mut().for_each(|x| *x = 0.0);
-                v
-            }
+            Some(v) => v,
             None => vec![0.0; self.dim()],
         }
     }
@@ -373,8 +372,8 @@ impl SonaEngine {
             None => query_embedding.to_vec(),
         };
         let mut t = QueryTrajectory { query_embedding: query, context_ids: Vec::new(), ..QueryTrajectory::new(id, Vec::new()) };
-        t.reward_weighted_sum = self.spare_vec();
-        t.activation_sum = self.spare_vec();
+        t.reward_weighted_sum = self.spare_unzeroed();
+        t.activation_sum = self.spare_unzeroed();
         self.open.push(t);
         self.counters.trajectories_started += 1;
         Ok(id)

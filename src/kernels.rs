@@ -55,6 +55,13 @@ impl Kernels {
         dispatch!(self, axpy_add(y, alpha, z, x))
     }
 
+    /// y ← α·x and z ← x in one pass over `x` (a trajectory's first step writes its two running
+    /// sums, whatever they held). Over the common length of all three.
+    #[inline]
+    pub fn axpy_set(self, y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
+        dispatch!(self, axpy_set(y, alpha, z, x))
+    }
+
     /// Σ (aᵢ − bᵢ)² over the common length.
     #[inline]
     pub fn sq_l2(self, a: &[f32], b: &[f32]) -> f32 {
@@ -170,6 +177,15 @@ pub mod scalar {
         for ((yi, zi), xi) in y.iter_mut().zip(z.iter_mut()).zip(x) {
             *yi += alpha * xi;
             *zi += xi;
+        }
+    }
+
+    /// y ← α·x, z ← x.
+    #[inline(never)]
+    pub fn axpy_set(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
+        for ((yi, zi), xi) in y.iter_mut().zip(z.iter_mut()).zip(x) {
+            *yi = alpha * xi;
+            *zi = *xi;
         }
     }
 
@@ -336,27 +352,39 @@ pub mod simd {
         }
     }
 
-    /// Σ (xᵢ − xᵢ): 0 iff all finite.
+    /// 0 if every value is finite, NaN otherwise (the scalar twin's Σ (xᵢ − xᵢ) has the same
+    /// two outcomes).
     #[inline(never)]
-    #[allow(clippy::eq_op)]
     pub fn finite_probe(x: &[f32]) -> f32 {
+        // The largest |x| bit pattern: at least that of +∞ (0x7f80_0000) iff some value is ±∞ or
+        // NaN. Sign bits cleared, the patterns compare correctly as i32, and `i32x4.max` (one
+        // cycle) keeps the loop-carried chain short, unlike a float sum of `x − x`.
         let n = x.len();
-        let mut acc = f32x4_splat(0.0);
+        let abs = i32x4_splat(0x7fff_ffff);
+        let (mut m0, mut m1) = (i32x4_splat(0), i32x4_splat(0));
         let mut i = 0;
-        // SAFETY: i+4 <= n.
+        // SAFETY: every load reads 4 floats at i..i+4 with i+8 or i+4 <= n.
         unsafe {
-            while i + 4 <= n {
-                let v = load(x, i);
-                acc = f32x4_add(acc, f32x4_sub(v, v));
+            while i + 8 <= n {
+                m0 = i32x4_max(m0, v128_and(load(x, i), abs));
+                m1 = i32x4_max(m1, v128_and(load(x, i + 4), abs));
+                i += 8;
+            }
+            if i + 4 <= n {
+                m0 = i32x4_max(m0, v128_and(load(x, i), abs));
                 i += 4;
             }
         }
-        let mut s = hsum(acc);
+        let mut finite = !v128_any_true(i32x4_ge(i32x4_max(m0, m1), i32x4_splat(0x7f80_0000)));
         while i < n {
-            s += x[i] - x[i];
+            finite &= x[i].is_finite();
             i += 1;
         }
-        s
+        if finite {
+            0.0
+        } else {
+            f32::NAN
+        }
     }
 
     /// `h[r] = rows[r] · x`, returning `finite_probe(x)`; ranks 1–2 in a single pass.
@@ -507,6 +535,28 @@ pub mod simd {
         while i < n {
             y[i] += alpha * x[i];
             z[i] += x[i];
+            i += 1;
+        }
+    }
+
+    /// y ← α·x, z ← x, one load of `x` per lane group.
+    #[inline(never)]
+    pub fn axpy_set(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
+        let n = y.len().min(z.len()).min(x.len());
+        let va = f32x4_splat(alpha);
+        let mut i = 0;
+        // SAFETY: i+4 <= n <= all three lengths.
+        unsafe {
+            while i + 4 <= n {
+                let v = load(x, i);
+                store(y, i, f32x4_mul(va, v));
+                store(z, i, v);
+                i += 4;
+            }
+        }
+        while i < n {
+            y[i] = alpha * x[i];
+            z[i] = x[i];
             i += 1;
         }
     }
@@ -713,6 +763,15 @@ mod simd_vs_scalar {
                     scalar::axpy(&mut z4, 1.0, &a);
                     assert!(y3.iter().zip(&y4).all(|(p, q)| close(*p, *q, 1.0)), "axpy_add y n={n}");
                     assert_eq!(z3, z4, "axpy_add z n={n}");
+                }
+                // axpy_set: what axpy_add gives on zeroed sums, whatever the sums held before.
+                for k in [simd::axpy_set as fn(&mut [f32], f32, &mut [f32], &[f32]), scalar::axpy_set] {
+                    let (mut y3, mut z3) = (alloc::vec![f32::NAN; n], b.clone());
+                    let (mut y4, mut z4) = (alloc::vec![0.0; n], alloc::vec![0.0; n]);
+                    k(&mut y3, alpha, &mut z3, &a);
+                    scalar::axpy_add(&mut y4, alpha, &mut z4, &a);
+                    assert!(y3.iter().zip(&y4).all(|(p, q)| p == q), "axpy_set y n={n}");
+                    assert!(z3.iter().zip(&z4).all(|(p, q)| p == q), "axpy_set z n={n}");
                 }
                 simd::scale(&mut y1, alpha);
                 scalar::scale(&mut y2, alpha);

@@ -404,8 +404,15 @@ pub fn save(e: &SonaEngine) -> Vec<u8> {
     for t in &e.open {
         w.u64(t.id);
         w.f32s(&t.query_embedding);
-        w.f32s(&t.reward_weighted_sum);
-        w.f32s(&t.activation_sum);
+        // Before the first step the sums' contents mean nothing: the format stores zeros then.
+        if t.step_count == 0 {
+            let zeros = alloc::vec![0.0f32; e.config.hidden_dim];
+            w.f32s(&zeros);
+            w.f32s(&zeros);
+        } else {
+            w.f32s(&t.reward_weighted_sum);
+            w.f32s(&t.activation_sum);
+        }
         w.f64(t.reward_sum);
         w.u32(t.step_count);
         w.u64(t.latency_us);

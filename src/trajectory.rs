@@ -37,7 +37,13 @@ pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, 
         }
         gated
     };
-    k.axpy_add(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, act);
+    if t.step_count == 0 {
+        // The first step writes the sums (their contents before it do not count: no zeroing
+        // pass over the recycled buffers they reuse).
+        k.axpy_set(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, act);
+    } else {
+        k.axpy_add(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, act);
+    }
     t.reward_sum += step.reward as f64;
     t.step_count += 1;
 }
@@ -51,6 +57,7 @@ pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, 
 pub fn reinforce_gradient(k: Kernels, t: &mut QueryTrajectory, fallback_baseline: f32) -> Vec<f32> {
     let mut g = core::mem::take(&mut t.reward_weighted_sum);
     if t.step_count == 0 {
+        // No step: the sums were never written; a zero gradient.
         g.iter_mut().for_each(|x| *x = 0.0);
         return g;
     }

@@ -26,9 +26,10 @@ pub struct QueryTrajectory {
     pub id: u64,
     /// Query embedding.
     pub query_embedding: Vec<f32>,
-    /// Σ rewardᵢ · activationᵢ.
+    /// Σ rewardᵢ · activationᵢ, `hidden_dim` long; written by the first step, so its contents
+    /// mean nothing while `step_count` is 0.
     pub reward_weighted_sum: Vec<f32>,
-    /// Σ activationᵢ.
+    /// Σ activationᵢ, `hidden_dim` long; as `reward_weighted_sum`, meaningful once a step exists.
     pub activation_sum: Vec<f32>,
     /// Σ rewardᵢ.
     pub reward_sum: f64,
@@ -43,7 +44,7 @@ pub struct QueryTrajectory {
 }
 
 impl QueryTrajectory {
-    /// A new open trajectory over `dim` features.
+    /// A new open trajectory (no steps yet) over `dim = query_embedding.len()` features.
     pub fn new(id: u64, query_embedding: Vec<f32>) -> Self {
         let dim = query_embedding.len();
         QueryTrajectory {
