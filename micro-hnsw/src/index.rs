@@ -27,6 +27,32 @@ pub fn finite(x: f32) -> bool {
     x.is_finite()
 }
 
+/// Whether the first `dims` (≤ 16) components of `v` are all finite. On wasm32 four `v128`
+/// lanes at once: the largest |x| bit pattern among the live lanes is below that of +∞ exactly
+/// when none is ±∞ or NaN (sign bits cleared, the patterns order as i32).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(never)]
+pub fn finite_prefix(v: &Vector, dims: usize) -> bool {
+    use core::arch::wasm32::*;
+    let abs = i32x4_splat(0x7fff_ffff);
+    let live_end = i32x4_splat(dims as i32);
+    let mut lane = i32x4(0, 1, 2, 3);
+    let mut m = i32x4_splat(0);
+    for j in 0..MAX_DIMS / 4 {
+        // SAFETY: j < 4, so the 16 bytes read lie inside the 64-byte array; no alignment needed.
+        let x = unsafe { v128_load(v.as_ptr().add(4 * j) as *const v128) };
+        m = i32x4_max(m, v128_and(v128_and(x, abs), i32x4_lt(lane, live_end)));
+        lane = i32x4_add(lane, i32x4_splat(4));
+    }
+    !v128_any_true(i32x4_ge(m, i32x4_splat(0x7f80_0000)))
+}
+
+/// Whether the first `dims` (≤ 16) components of `v` are all finite (scalar twin).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub fn finite_prefix(v: &Vector, dims: usize) -> bool {
+    v.iter().take(dims).all(|&x| finite(x))
+}
+
 /// One micro-HNSW core.
 pub struct MicroHnsw {
     /// Vectors and the proximity graph (= synapse table).
@@ -131,13 +157,12 @@ impl MicroHnsw {
 
     /// The first `dims` components of `buf`, zero-padded, or `None` if any is NaN or infinite.
     fn read(&self, buf: &Vector) -> Option<Vector> {
-        let mut v = [0.0; MAX_DIMS];
-        for i in 0..self.dims() {
-            if !finite(buf[i]) {
-                return None;
-            }
-            v[i] = buf[i];
+        let dims = self.dims();
+        if !finite_prefix(buf, dims) {
+            return None;
         }
+        let mut v = [0.0; MAX_DIMS];
+        v[..dims].copy_from_slice(&buf[..dims]);
         Some(v)
     }
 
@@ -148,7 +173,7 @@ impl MicroHnsw {
     #[inline(never)]
     fn query(&mut self) -> Option<f32> {
         let dims = self.dims();
-        if !self.query_buf.iter().take(dims).all(|&x| finite(x)) {
+        if !finite_prefix(&self.query_buf, dims) {
             return None;
         }
         if dims < MAX_DIMS {

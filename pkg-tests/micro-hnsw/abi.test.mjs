@@ -234,6 +234,34 @@ function* combos(kinds) {
   for (const v of kinds[0] === 'i' ? I32 : F32) for (const rest of combos(kinds.slice(1))) yield [v, ...rest];
 }
 
+test('a NaN/±∞ component is rejected exactly when it lies within dims, at every position', () => {
+  for (const dims of [1, 3, 4, 5, 8, 13, 16]) {
+    for (const metric of [0, 1, 2]) {
+      const x = rawCore(module);
+      x.init(dims, metric, 0);
+      const ins = new Float32Array(x.memory.buffer, x.get_insert_ptr(), 16);
+      const q = new Float32Array(x.memory.buffer, x.get_query_ptr(), 16);
+      ins.fill(0.5); assert.equal(x.insert(), 0);
+      for (let p = 0; p < 16; p++) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const inside = p < dims;
+          q.fill(0.25); q[p] = bad;
+          assert.equal(x.search(1), inside ? 0 : 1, `search dims=${dims} metric=${metric} pos=${p} ${bad}`);
+          ins.fill(0.75); ins[p] = bad;
+          const n = x.count();
+          const got = x.insert();
+          assert.equal(got, inside ? 255 : n, `insert dims=${dims} pos=${p} ${bad}`);
+          assert.equal(x.count(), inside ? n : n + 1);
+          if (x.count() === 32) { x.init(dims, metric, 0); ins.fill(0.5); x.insert(); }
+        }
+      }
+      // The largest finite magnitudes pass.
+      q.fill(0); q[dims - 1] = -3.4028234663852886e38;
+      assert.equal(x.search(1), 1);
+    }
+  }
+});
+
 test('every export survives hostile arguments in every state (no trap, invariants hold)', () => {
   const setups = {
     uninitialised: () => {},
