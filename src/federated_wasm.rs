@@ -102,7 +102,8 @@ pub struct WasmEphemeralAgent {
 #[wasm_bindgen]
 impl WasmEphemeralAgent {
     /// Agent `agentId` (at most 256 bytes) with the `for_ephemeral` preset at
-    /// `hidden_dim = embedding_dim = hiddenDim` (an integer in 1..=8192), seeded randomly.
+    /// `hidden_dim = embedding_dim = hiddenDim` (an integer in 4..=8192: at least the preset's
+    /// `base_lora_rank`), seeded randomly.
     #[wasm_bindgen(constructor)]
     pub fn new(agent_id: &str, hidden_dim: f64) -> Result<WasmEphemeralAgent, JsError> {
         let dim = integer("hiddenDim", hidden_dim, 8192.0)? as usize;
@@ -187,7 +188,9 @@ pub struct WasmFederatedCoordinator {
 #[wasm_bindgen]
 impl WasmFederatedCoordinator {
     /// Coordinator `coordinatorId` (at most 256 bytes) with the `for_coordinator` preset at
-    /// `hidden_dim = embedding_dim = hiddenDim` (an integer in 1..=8192), seeded randomly.
+    /// `hidden_dim = embedding_dim = hiddenDim` (an integer in 16..=671: at least the preset's
+    /// `base_lora_rank`, and small enough for its 50,000-trajectory buffer, `2 · hidden_dim ·
+    /// 50000` floats at most 2^26), seeded randomly.
     #[wasm_bindgen(constructor)]
     pub fn new(coordinator_id: &str, hidden_dim: f64) -> Result<WasmFederatedCoordinator, JsError> {
         let dim = integer("hiddenDim", hidden_dim, 8192.0)? as usize;

@@ -459,8 +459,10 @@ impl WasmSonaEngine {
 
 #[wasm_bindgen]
 impl WasmSonaEngine {
-    /// Engine with the default configuration and `hidden_dim = embedding_dim = hiddenDim`
-    /// (an integer in 1..=8192), seeded randomly.
+    /// Engine with the default configuration and `hidden_dim = embedding_dim = hiddenDim`, seeded
+    /// randomly. `hiddenDim` is an integer in 8..=3355: at least the default `base_lora_rank` (8),
+    /// and small enough for the default trajectory buffer (`2 · hidden_dim · 10000` floats at most
+    /// 2^26); use `withConfig` for other sizes.
     #[wasm_bindgen(constructor)]
     pub fn new(hidden_dim: f64) -> Result<WasmSonaEngine, JsError> {
         let dim = integer("hiddenDim", hidden_dim, 8192.0)? as usize;

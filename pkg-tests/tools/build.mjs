@@ -3,9 +3,10 @@
 // → wasm-bindgen `router_wasm` → wasm-opt → pkg/router_wasm_bg.wasm (a separate module for routing only),
 // and a third time with `--features federated` (SONA + federated-learning bindings) → wasm-bindgen
 // `sona_federated` → wasm-opt → pkg/sona_federated_bg.wasm (the `sona-wasm/federated` entry).
+// Adds argument type checks to the wasm-bindgen glue (see GLUE_CHECKS).
 // Prints each module's raw and gzip size and fails if micro_hnsw.wasm exceeds its 12,288-byte budget
 // or sona_wasm_bg.wasm its 64 KB gzip budget.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { must, nodeBin, repoRoot } from './proc.mjs';
@@ -25,6 +26,34 @@ const WASM_FEATURES = [
 export function sizes(file) {
   const bytes = readFileSync(file);
   return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+
+/**
+ * wasm-bindgen's glue copies a string or array argument into wasm memory before the call without
+ * looking at its type: a number or an object where a string is expected traps the module ("memory
+ * access out of bounds"), `{}` for an array allocates NaN bytes. Every such argument passes through
+ * these helpers — constructors and static methods included — so each gets a type check that throws a
+ * JS Error before anything is allocated. Fails the build if the glue no longer has the helpers.
+ */
+const GLUE_CHECKS = [
+  ['function passStringToWasm0(arg, malloc, realloc) {\n',
+    "    if (typeof arg !== 'string') throw new Error(`expected a string argument, got ${arg === null ? 'null' : typeof arg}`);\n"],
+  ['function passArrayF32ToWasm0(arg, malloc) {\n',
+    "    if (arg === null || typeof arg !== 'object' || typeof arg.length !== 'number') throw new Error(`expected a Float32Array or an array of numbers, got ${arg === null ? 'null' : typeof arg}`);\n"],
+  ['function passArray8ToWasm0(arg, malloc) {\n',
+    "    if (arg === null || typeof arg !== 'object' || typeof arg.length !== 'number') throw new Error(`expected a Uint8Array or an array of bytes, got ${arg === null ? 'null' : typeof arg}`);\n"],
+];
+
+function checkGlueArguments(file) {
+  let glue = readFileSync(file, 'utf8');
+  for (const [head, check] of GLUE_CHECKS) {
+    if (!glue.includes(head)) continue;
+    glue = glue.replace(head, head + check);
+  }
+  if (!glue.includes('passStringToWasm0(arg, malloc, realloc) {\n    if (typeof arg')) {
+    throw new Error(`${file}: wasm-bindgen's passStringToWasm0 not found, the argument checks were not added`);
+  }
+  writeFileSync(file, glue);
 }
 
 async function main() {
@@ -58,6 +87,8 @@ async function main() {
     join(fedTarget, 'wasm32-unknown-unknown', 'release', 'sona_wasm.wasm')]);
   const fedWasm = join(pkg, 'sona_federated_bg.wasm');
   await must(nodeBin('wasm-opt'), ['-O3', ...WASM_FEATURES, '--strip-debug', '--strip-producers', '--strip-target-features', fedWasm, '-o', fedWasm]);
+
+  for (const name of ['sona_wasm.js', 'router_wasm.js', 'sona_federated.js']) checkGlueArguments(join(pkg, name));
 
   for (const dir of [join(repoRoot, 'src', 'js'), join(repoRoot, 'micro-hnsw', 'js')]) {
     if (!existsSync(dir)) continue;

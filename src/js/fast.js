@@ -10,6 +10,8 @@
 // wasm-bindgen method, which throws the core's named error. endTrajectory and applyLoraBuffers take
 // no vector but get the same status route (no two-value return per call).
 
+import { guardSonaEngine } from './guard.js';
+
 /** Names of `SonaPattern.pattern_type`, by the index the core stores. */
 const PATTERN_TYPES = ['general', 'reasoning', 'factual', 'creative', 'codegen', 'conversational'];
 /** Numbers per hit in `_patternMeta()` (PATTERN_RECORD in src/wasm.rs). */
@@ -156,4 +158,6 @@ export function installFastPaths(Engine) {
   for (const [name, fn] of Object.entries(methods)) {
     Object.defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
   }
+  // Argument type checks in front of every method, fast paths included (see guard.js).
+  guardSonaEngine(Engine);
 }

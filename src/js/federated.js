@@ -8,13 +8,16 @@
 //
 // Node and Deno resolve 'sona-wasm/federated' to federated.node.js (initialised on import), workerd/Cloudflare
 // Workers to federated.workerd.js (the .wasm imported as a module). `init()` is idempotent everywhere.
-import initGlue, { initSync as initSyncGlue, WasmSonaEngine } from './sona_federated.js';
+import initGlue, { initSync as initSyncGlue, WasmSonaEngine, WasmEphemeralAgent, WasmFederatedCoordinator } from './sona_federated.js';
 import { installFastPaths } from './fast.js';
+import { guardFederated } from './guard.js';
 
 export * from './sona_federated.js';
 
 // The same fast paths as the 'sona-wasm' entries (see fast.js).
 installFastPaths(WasmSonaEngine);
+// Argument type checks before anything reaches the wasm (see guard.js).
+guardFederated({ WasmEphemeralAgent, WasmFederatedCoordinator });
 
 /**
  * Initialise the federated module once. `source` may be a URL or string, a `Request`/`Response` (or a

@@ -1,13 +1,16 @@
 // sona-wasm/federated entry for Node.js and Deno: sona_federated_bg.wasm is read from disk and instantiated
 // on import, so `import { WasmFederatedCoordinator } from 'sona-wasm/federated'` is ready to use; `await init()` is a no-op.
 import { readFile } from 'node:fs/promises';
-import { initSync as initSyncGlue, WasmSonaEngine } from './sona_federated.js';
+import { initSync as initSyncGlue, WasmSonaEngine, WasmEphemeralAgent, WasmFederatedCoordinator } from './sona_federated.js';
 import { installFastPaths } from './fast.js';
+import { guardFederated } from './guard.js';
 
 export * from './sona_federated.js';
 
 // The same fast paths as the 'sona-wasm' entries (see fast.js).
 installFastPaths(WasmSonaEngine);
+// Argument type checks before anything reaches the wasm (see guard.js).
+guardFederated({ WasmEphemeralAgent, WasmFederatedCoordinator });
 
 const instance = initSyncGlue({ module: await readFile(new URL('./sona_federated_bg.wasm', import.meta.url)) });
 

@@ -7,9 +7,13 @@
 //
 // Node and Deno resolve 'sona-wasm/router' to router.node.js (initialised on import), workerd/Cloudflare
 // Workers to router.workerd.js (the .wasm imported as a module). `init()` is idempotent everywhere.
-import initGlue, { initSync as initSyncGlue } from './router_wasm.js';
+import initGlue, { initSync as initSyncGlue, FastGrnnRouter, RouterTrainer } from './router_wasm.js';
+import { guardRouter } from './guard.js';
 
 export * from './router_wasm.js';
+
+// Argument type checks before anything reaches the wasm (see guard.js).
+guardRouter({ FastGrnnRouter, RouterTrainer });
 
 /**
  * Initialise the router module once. `source` may be a URL or string, a `Request`/`Response` (or a

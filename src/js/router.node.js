@@ -1,9 +1,13 @@
 // sona-wasm/router entry for Node.js and Deno: router_wasm_bg.wasm is read from disk and instantiated
 // on import, so `import { FastGrnnRouter } from 'sona-wasm/router'` is ready to use; `await init()` is a no-op.
 import { readFile } from 'node:fs/promises';
-import { initSync as initSyncGlue } from './router_wasm.js';
+import { initSync as initSyncGlue, FastGrnnRouter, RouterTrainer } from './router_wasm.js';
+import { guardRouter } from './guard.js';
 
 export * from './router_wasm.js';
+
+// Argument type checks before anything reaches the wasm (see guard.js).
+guardRouter({ FastGrnnRouter, RouterTrainer });
 
 const instance = initSyncGlue({ module: await readFile(new URL('./router_wasm_bg.wasm', import.meta.url)) });
 

@@ -1,9 +1,13 @@
 // sona-wasm/router entry for workerd / Cloudflare Workers: the runtime imports the .wasm as a compiled
 // WebAssembly.Module (wrangler's default rule for *.wasm), which is instantiated synchronously on import.
 import wasmModule from './router_wasm_bg.wasm';
-import { initSync as initSyncGlue } from './router_wasm.js';
+import { initSync as initSyncGlue, FastGrnnRouter, RouterTrainer } from './router_wasm.js';
+import { guardRouter } from './guard.js';
 
 export * from './router_wasm.js';
+
+// Argument type checks before anything reaches the wasm (see guard.js).
+guardRouter({ FastGrnnRouter, RouterTrainer });
 
 const instance = initSyncGlue({ module: wasmModule });
 

@@ -1,0 +1,130 @@
+// Argument type checks for the wasm-bindgen classes, shared by every entry. wasm-bindgen converts
+// a JS argument the way JS does (`'5'`, `true`, `[0]` and `null` become numbers, anything becomes a
+// bool), and a non-string for a string parameter, or a non-Float32Array where the wasm writes into
+// the caller's array, fails half-way through the call — a trap, or an object left borrowed for good
+// ("recursive use of an object detected"). These wrappers reject such arguments first with an Error
+// naming the parameter, before anything reaches the wasm; the values themselves (NaN, ranges,
+// lengths, ids) are checked by the Rust core, which names them too.
+
+/** A short description of `v` for error messages. */
+function describe(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  switch (typeof v) {
+    case 'string': return `a string (${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)})`;
+    case 'bigint': return `a BigInt (${v}n)`;
+    case 'object': return `an object (${Object.prototype.toString.call(v).slice(8, -1)})`;
+    default: return `${typeof v === 'undefined' ? '' : `${typeof v} `}${String(v)}`;
+  }
+}
+
+const fail = (name, what, v) => {
+  throw new Error(`${name} must be ${what}, got ${describe(v)}`);
+};
+const isNumeric = (v) => (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView)
+  && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array)));
+
+/** Checks by kind: `n` number, `b` boolean, `s` string, `v` vector of numbers, `o` Float32Array the
+ * call writes into, `u` bytes, `S` array of strings, `x` anything (checked by the core); a trailing `?` also allows undefined and null. */
+const CHECKS = {
+  n: (name, v) => typeof v === 'number' || fail(name, 'a number', v),
+  b: (name, v) => typeof v === 'boolean' || fail(name, 'a boolean', v),
+  s: (name, v) => typeof v === 'string' || fail(name, 'a string', v),
+  v: (name, v) => isNumeric(v) || fail(name, 'a Float32Array or an array of numbers', v),
+  o: (name, v) => v instanceof Float32Array || fail(name, 'a Float32Array', v),
+  u: (name, v) => isNumeric(v) || fail(name, 'a Uint8Array or an array of bytes', v),
+  S: (name, v) => (Array.isArray(v) && v.every((x) => typeof x === 'string')) || fail(name, 'an array of strings', v),
+  x: () => true,
+};
+
+/** The check list of a signature such as `'n:trajectoryId v:activations s?:route'`. */
+function parse(signature) {
+  return signature.split(' ').map((part) => {
+    const [kind, name] = part.split(':');
+    const check = CHECKS[kind[0]];
+    return kind.endsWith('?') ? (v) => v === undefined || v === null || check(name, v) : (v) => check(name, v);
+  });
+}
+
+/** Wraps `target[method]` (a prototype or a class, for static methods) with the signature's checks. */
+function wrap(target, method, signature) {
+  const original = target[method];
+  if (typeof original !== 'function') throw new Error(`guard: ${method} is not a method`);
+  const [c0, c1, c2, c3, c4] = parse(signature);
+  let fn;
+  switch (signature.split(' ').length) {
+    case 1: fn = function (a) { c0(a); return original.call(this, a); }; break;
+    case 2: fn = function (a, b) { c0(a); c1(b); return original.call(this, a, b); }; break;
+    case 3: fn = function (a, b, c) { c0(a); c1(b); c2(c); return original.call(this, a, b, c); }; break;
+    case 4: fn = function (a, b, c, d) { c0(a); c1(b); c2(c); c3(d); return original.call(this, a, b, c, d); }; break;
+    default: fn = function (a, b, c, d, e) { c0(a); c1(b); c2(c); c3(d); c4(e); return original.call(this, a, b, c, d, e); };
+  }
+  Object.defineProperty(target, method, { value: fn, writable: true, configurable: true, enumerable: false });
+}
+
+const guarded = new WeakSet();
+
+/** Installs the checks of `methods` (name → signature; `static ` prefix for static methods) once. */
+function guard(Class, methods) {
+  if (Class === undefined || guarded.has(Class)) return;
+  guarded.add(Class);
+  for (const [key, signature] of Object.entries(methods)) {
+    if (key.startsWith('static ')) wrap(Class, key.slice(7), signature);
+    else wrap(Class.prototype, key, signature);
+  }
+}
+
+/** `WasmSonaEngine` of either glue module (sona-wasm, sona-wasm/federated). */
+export function guardSonaEngine(Engine) {
+  guard(Engine, {
+    'static fromPreset': 's:name n?:seed',
+    'static loadState': 'u:bytes',
+    startTrajectory: 'v:queryEmbedding',
+    recordStep: 'n:trajectoryId n:nodeId n:score n:latencyUs',
+    addStep: 'n:trajectoryId v:activations v:attentionWeights n:reward',
+    setTrajectoryRoute: 'n:trajectoryId s:route',
+    addTrajectoryContext: 'n:trajectoryId s:contextId',
+    endTrajectory: 'n:trajectoryId n:quality',
+    learnFromFeedback: 'b:success n:latencyMs n:quality',
+    applyLora: 'v:input',
+    applyLoraInto: 'v:input o:output',
+    applyLoraLayer: 'n:layer v:input',
+    findPatterns: 'v:query n:k',
+    tickAt: 'n:nowMs',
+    setEnabled: 'b:enabled',
+  });
+}
+
+/** The federated classes of sona-wasm/federated. */
+export function guardFederated({ WasmEphemeralAgent, WasmFederatedCoordinator }) {
+  guard(WasmEphemeralAgent, {
+    'static withPatterns': 's:agentId n:hiddenDim u:patternBytes',
+    processTrajectory: 'v:embedding v:activations n:quality s?:route S?:contexts',
+    findPatterns: 'v:query n:k',
+    warmStart: 'u:patternBytes',
+  });
+  guard(WasmFederatedCoordinator, {
+    aggregate: 'u:exportBytes',
+    applyLora: 'v:input',
+    exportInitialPatterns: 'n:k',
+    findPatterns: 'v:query n:k',
+    getInitialPatterns: 'n:k',
+    setConsolidationInterval: 'n:agents',
+    setQualityThreshold: 'n:threshold',
+  });
+}
+
+/** The router classes of sona-wasm/router (`addSample`'s teacher is checked by the core). */
+export function guardRouter({ FastGrnnRouter, RouterTrainer }) {
+  guard(FastGrnnRouter, {
+    'static fromBytes': 'u:bytes',
+    route: 'v:features',
+    routeInto: 'v:features o:scores',
+    prune: 'n:sparsity',
+    setNormalization: 'v:mean v:std',
+  });
+  guard(RouterTrainer, {
+    addSample: 'v:features n:label x:teacher',
+  });
+}
