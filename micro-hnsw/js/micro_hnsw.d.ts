@@ -126,7 +126,7 @@ export declare class MicroHnsw {
 
   /** Stores a vector and links it into the graph; returns its id 0..31. Throws when full. */
   insert(vector: VectorLike): number;
-  /** Exact k (1..16) nearest neighbours, nearest first; min(k, size) hits. */
+  /** Exact k (1..16, default 5) nearest neighbours, nearest first; min(k, size) hits. */
   search(query: VectorLike, k?: number): Hit[];
 
   /** Sets a node's type, 0..15. */
@@ -173,7 +173,7 @@ export declare class MicroHnsw {
   propagate(gain: number): void;
   /** One pair-based STDP update of the synaptic weights (A+ 0.01, A− 0.012, τ 20 ms). */
   stdp(): void;
-  /** The full timestep: step, propagate, STDP when `learn`, homeostasis, oscillator. Spike count. */
+  /** The full timestep: step, propagate, STDP when `learn` (a boolean, default false), homeostasis, oscillator. Spike count. */
   tick(dt: number, gain: number, learn?: boolean): number;
   /** Simulated time in ms. */
   readonly time: number;
@@ -182,7 +182,7 @@ export declare class MicroHnsw {
   encodeVector(id: number): number;
   /** Jaccard similarity of two spike codes, 1 for two empty codes. */
   spikeTimingSimilarity(a: number, b: number): number;
-  /** k-NN by spike-code similarity; distance = 1 − similarity. */
+  /** k-NN (k default 5) by spike-code similarity; distance = 1 − similarity. */
   spikeSearch(pattern: number, k?: number): Hit[];
   /** Homeostatic threshold adaptation (target 0.1 spikes/ms, τ 1000 ms). */
   homeostaticUpdate(dt: number): void;
@@ -194,7 +194,7 @@ export declare class MicroHnsw {
   readonly phase: number;
   /** Resonance in [−1, 1] between the phase now and the phase of the neuron's last spike. */
   resonance(id: number): number;
-  /** k-NN by `distance − phaseWeight × resonance`, which is the reported distance. */
+  /** k-NN (k default 5) by `distance − phaseWeight × resonance` (phaseWeight default 0.5), which is the reported distance. */
   resonanceSearch(query: VectorLike, k?: number, phaseWeight?: number): Hit[];
   /** Forgets the last winner-take-all winner. */
   wtaReset(): void;
@@ -221,7 +221,7 @@ export declare class MicroHnsw {
   /**
    * Neuromorphic k-NN: resets the network, then for `iterations` steps drives each neuron with
    * 0.25·dt/(1 + d − d_best), runs LIF and propagation; hits ranked by (d − d_best)/(1 + spikes),
-   * reported with their metric distance.
+   * reported with their metric distance. Defaults: k 5, dt 1 ms, 10 iterations.
    */
   neuromorphicSearch(query: VectorLike, k?: number, options?: { dt?: number; iterations?: number }): Hit[];
   /** Sum of the spike-rate estimates (spikes/ms). */
@@ -251,6 +251,6 @@ export declare class MicroHnswCluster {
   readonly cores: MicroHnsw[];
   /** Stores a vector; returns its global id (core × 32 + local id). */
   insert(vector: VectorLike): number;
-  /** Exact k (1..16) nearest over all cores, nearest first. */
+  /** Exact k (1..16, default 10) nearest over all cores, nearest first. */
   search(query: VectorLike, k?: number): Hit[];
 }

@@ -325,7 +325,10 @@ export class MicroHnsw {
   /** One STDP update of the synaptic weights. */
   stdp() { this.#x.snn_stdp(); }
   /** Full timestep: step, propagate, STDP if `learn`, homeostasis, oscillator; returns the spike count. */
-  tick(dt, gain, learn = false) { return this.#x.snn_tick(timestep(dt), finite('gain', gain), learn ? 1 : 0); }
+  tick(dt, gain, learn = false) {
+    if (typeof learn !== 'boolean') throw new TypeError(`learn must be a boolean, got ${typeof learn} ${String(learn)}`);
+    return this.#x.snn_tick(timestep(dt), finite('gain', gain), learn ? 1 : 0);
+  }
   /** Simulated time in ms. */
   get time() { return this.#x.snn_get_time(); }
 

@@ -265,3 +265,16 @@ test('MicroHnswCluster: 256 cores × 32 = 8,192 vectors, recall@10 ≥ 0.99 agai
   assert.ok(recall >= 0.99, `recall@10 ${recall}`);
   assert.throws(() => new MicroHnswCluster({ cores: 257 }), RangeError);
 });
+
+test('tick takes learn as a boolean: any other value throws and the network is unchanged', () => {
+  const h = new MicroHnsw({ dims: 4 });
+  h.insert([1, 0, 0, 0]);
+  h.insert([0, 1, 0, 0]);
+  for (const bad of ['no', 1, 0, null, {}]) {
+    assert.throws(() => h.tick(1, 1, bad), (err) => err instanceof TypeError && /^learn must be a boolean/.test(err.message));
+  }
+  assert.equal(h.time, 0, 'no timestep ran');
+  h.tick(1, 1, true);
+  h.tick(1, 1);
+  assert.equal(h.time, 2);
+});
