@@ -193,3 +193,29 @@ test('the constructors accept exactly the hiddenDim ranges their docs state', ()
     for (const d of [lo - 1, hi + 1]) rejects(() => make(d), /hidden_?[dD]im|base_lora_rank|trajectory_capacity/, `hiddenDim ${d}`);
   }
 });
+
+test('every method and getter of a freed object throws an Error saying it was freed', () => {
+  const v = (n) => new Float32Array(n).fill(0.25);
+  const objects = [
+    [new WasmSonaEngine(8), 'WasmSonaEngine', { startTrajectory: [v(8)], applyLora: [v(8)], applyLoraInto: [v(8), v(8)], findPatterns: [v(8), 1], addStep: [0, v(8), [], 0.5], endTrajectory: [0, 0.5] }],
+    [new FederatedEngine(8), 'WasmSonaEngine', { applyLora: [v(8)] }],
+    [new WasmEphemeralAgent('a', 8), 'WasmEphemeralAgent', { processTrajectory: [v(8), v(8), 0.9] }],
+    [new WasmFederatedCoordinator('c', 16), 'WasmFederatedCoordinator', { applyLora: [v(16)] }],
+    [new FastGrnnRouter({ input_dim: 4 }), 'FastGrnnRouter', { route: [v(4)], routeInto: [v(4), v(1)] }],
+    [new RouterTrainer({ input_dim: 4 }), 'RouterTrainer', { addSample: [v(4), 1] }],
+  ];
+  for (const [object, name, args] of objects) {
+    object.free();
+    const proto = Object.getPrototypeOf(object);
+    let checked = 0;
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === 'constructor' || key.startsWith('_')) continue;
+      const d = Object.getOwnPropertyDescriptor(proto, key);
+      const call = d.get ? () => object[key] : () => object[key](...(args[key] ?? []));
+      rejects(call, new RegExp(`^this ${name} was freed`), `${name}.${key} after free()`);
+      checked++;
+    }
+    assert.ok(checked >= 3, `${name}: ${checked} members checked`);
+    rejects(() => object[Symbol.dispose](), /was freed/, `${name} disposed after free()`);
+  }
+});

@@ -38,27 +38,38 @@ const CHECKS = {
   x: () => true,
 };
 
-/** The check list of a signature such as `'n:trajectoryId v:activations s?:route'`. */
+/** The check list of a signature such as `'n:trajectoryId v:activations s?:route'` ('' for none). */
 function parse(signature) {
-  return signature.split(' ').map((part) => {
+  return signature === '' ? [] : signature.split(' ').map((part) => {
     const [kind, name] = part.split(':');
     const check = CHECKS[kind[0]];
     return kind.endsWith('?') ? (v) => v === undefined || v === null || check(name, v) : (v) => check(name, v);
   });
 }
 
-/** Wraps `target[method]` (a prototype or a class, for static methods) with the signature's checks. */
-function wrap(target, method, signature) {
+/** Throws unless `self` still owns its wasm object (wasm-bindgen sets `__wbg_ptr` to 0 in `free()`). */
+function live(self, className) {
+  if (self.__wbg_ptr === 0) throw new Error(`this ${className} was freed (free() was called); create a new one`);
+}
+
+/**
+ * Wraps `target[method]` (a prototype, or a class for static methods) with the signature's checks;
+ * for instance methods (`className` given) the first check is that the object was not freed.
+ */
+function wrap(target, method, signature, className) {
   const original = target[method];
   if (typeof original !== 'function') throw new Error(`guard: ${method} is not a method`);
-  const [c0, c1, c2, c3, c4] = parse(signature);
+  const checks = parse(signature);
+  const [c0, c1, c2, c3, c4] = checks;
+  const alive = className === undefined ? () => {} : (self) => live(self, className);
   let fn;
-  switch (signature.split(' ').length) {
-    case 1: fn = function (a) { c0(a); return original.call(this, a); }; break;
-    case 2: fn = function (a, b) { c0(a); c1(b); return original.call(this, a, b); }; break;
-    case 3: fn = function (a, b, c) { c0(a); c1(b); c2(c); return original.call(this, a, b, c); }; break;
-    case 4: fn = function (a, b, c, d) { c0(a); c1(b); c2(c); c3(d); return original.call(this, a, b, c, d); }; break;
-    default: fn = function (a, b, c, d, e) { c0(a); c1(b); c2(c); c3(d); c4(e); return original.call(this, a, b, c, d, e); };
+  switch (checks.length) {
+    case 0: fn = function (...args) { alive(this); return original.apply(this, args); }; break;
+    case 1: fn = function (a) { alive(this); c0(a); return original.call(this, a); }; break;
+    case 2: fn = function (a, b) { alive(this); c0(a); c1(b); return original.call(this, a, b); }; break;
+    case 3: fn = function (a, b, c) { alive(this); c0(a); c1(b); c2(c); return original.call(this, a, b, c); }; break;
+    case 4: fn = function (a, b, c, d) { alive(this); c0(a); c1(b); c2(c); c3(d); return original.call(this, a, b, c, d); }; break;
+    default: fn = function (a, b, c, d, e) { alive(this); c0(a); c1(b); c2(c); c3(d); c4(e); return original.call(this, a, b, c, d, e); };
   }
   Object.defineProperty(target, method, { value: fn, writable: true, configurable: true, enumerable: false });
 }
@@ -69,9 +80,25 @@ const guarded = new WeakSet();
 function guard(Class, methods) {
   if (Class === undefined || guarded.has(Class)) return;
   guarded.add(Class);
+  const proto = Class.prototype;
   for (const [key, signature] of Object.entries(methods)) {
     if (key.startsWith('static ')) wrap(Class, key.slice(7), signature);
-    else wrap(Class.prototype, key, signature);
+    else wrap(proto, key, signature, Class.name);
+  }
+  // Every other method and getter (stats(), saveState(), hiddenDim, …; free() included) only
+  // checks that the object is alive: wasm-bindgen's own answer is "null pointer passed to rust".
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    if (name === 'constructor' || name.startsWith('_') || Object.hasOwn(methods, name)) continue;
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    if (typeof d.value === 'function') {
+      wrap(proto, name, '', Class.name);
+    } else if (typeof d.get === 'function') {
+      const get = d.get;
+      Object.defineProperty(proto, name, { ...d, get() { live(this, Class.name); return get.call(this); } });
+    }
+  }
+  if (typeof Symbol.dispose === 'symbol' && Object.hasOwn(proto, Symbol.dispose)) {
+    Object.defineProperty(proto, Symbol.dispose, { value: proto.free, writable: true, configurable: true, enumerable: false });
   }
 }
 
