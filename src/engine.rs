@@ -447,7 +447,7 @@ impl SonaEngine {
             return Err(SonaError::StringTooLong { what: "context id", len: context_id.len(), limit: MAX_STRING_LEN });
         }
         if self.open[i].context_ids.len() >= MAX_CONTEXT_IDS {
-            return Err(SonaError::StringTooLong { what: "context id list", len: MAX_CONTEXT_IDS + 1, limit: MAX_CONTEXT_IDS });
+            return Err(SonaError::TooManyContextIds { count: MAX_CONTEXT_IDS + 1, limit: MAX_CONTEXT_IDS });
         }
         self.open[i].context_ids.push(String::from(context_id));
         Ok(())

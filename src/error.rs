@@ -45,6 +45,8 @@ pub enum SonaError {
     NoFinishedTrajectory,
     /// A string argument (route, context id) is longer than the limit.
     StringTooLong { what: &'static str, len: usize, limit: usize },
+    /// More context ids for one trajectory than the limit.
+    TooManyContextIds { count: usize, limit: usize },
     /// Persisted state was rejected.
     Persist(PersistError),
     /// Other framed bytes (a federated agent export, a coordinator state) were rejected.
@@ -101,6 +103,9 @@ impl fmt::Display for SonaError {
             }
             SonaError::StringTooLong { what, len, limit } => {
                 write!(f, "{what} is {len} bytes long, the limit is {limit}")
+            }
+            SonaError::TooManyContextIds { count, limit } => {
+                write!(f, "{count} context ids for one trajectory, the limit is {limit}")
             }
             SonaError::Persist(e) => write!(f, "{e}"),
             SonaError::Format { kind, error } => write!(f, "{kind} rejected: {error}"),

@@ -54,7 +54,7 @@ fn check_strings(route: Option<&str>, contexts: &[String]) -> Result<()> {
         check_id("route", r)?;
     }
     if contexts.len() > MAX_CONTEXT_IDS {
-        return Err(SonaError::StringTooLong { what: "context id list", len: contexts.len(), limit: MAX_CONTEXT_IDS });
+        return Err(SonaError::TooManyContextIds { count: contexts.len(), limit: MAX_CONTEXT_IDS });
     }
     contexts.iter().try_for_each(|c| check_id("context id", c))
 }
@@ -795,7 +795,7 @@ mod tests {
         assert!(matches!(a.process_trajectory(&v, &v, 1.5, None, &[], 0.0), Err(SonaError::InvalidValue { .. })));
         assert!(matches!(a.process_trajectory(&v, &v, f32::NAN, None, &[], 0.0), Err(SonaError::InvalidValue { .. })));
         assert!(matches!(a.process_trajectory(&v, &v, 0.5, Some(&long), &[], 0.0), Err(SonaError::StringTooLong { .. })));
-        assert!(matches!(a.process_trajectory(&v, &v, 0.5, None, &many, 0.0), Err(SonaError::StringTooLong { .. })));
+        assert!(matches!(a.process_trajectory(&v, &v, 0.5, None, &many, 0.0), Err(SonaError::TooManyContextIds { .. })));
         assert!(matches!(a.process_trajectory(&v, &v, 0.5, None, &[], f64::NAN), Err(SonaError::InvalidValue { .. })));
         let mut bad_pattern = a.export_state().patterns.first().cloned().unwrap_or_else(|| LearnedPattern {
             id: 1,

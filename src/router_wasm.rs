@@ -302,7 +302,8 @@ impl FastGrnnRouter {
     }
 
     /// Quantises the weights to INT8 with one symmetric scale per tensor (biases stay f32);
-    /// about 4x smaller `toBytes()`. Idempotent.
+    /// a smaller `toBytes()`: about 3.6x at 64 features and 32 hidden units, 2.4x for a 5-8-4
+    /// router, whose biases and header weigh more. Idempotent.
     pub fn quantize(&mut self) {
         self.model.quantize();
     }

@@ -219,3 +219,16 @@ test('every method and getter of a freed object throws an Error saying it was fr
     rejects(() => object[Symbol.dispose](), /was freed/, `${name} disposed after free()`);
   }
 });
+
+test('the 64-context-id limit is reported as a count of ids, not as bytes', () => {
+  const e = new WasmSonaEngine(8);
+  const t = e.startTrajectory(new Float32Array(8).fill(0.5));
+  for (let i = 0; i < 64; i++) e.addTrajectoryContext(t, `c${i}`);
+  rejects(() => e.addTrajectoryContext(t, 'one more'), /^65 context ids for one trajectory, the limit is 64$/, 'engine');
+  e.free();
+  const agent = new WasmEphemeralAgent('a', 8);
+  const x = new Float32Array(8).fill(0.5);
+  rejects(() => agent.processTrajectory(x, x, 0.9, 'r', Array(100).fill('c')), /^100 context ids for one trajectory, the limit is 64$/, 'agent');
+  agent.processTrajectory(x, x, 0.9, 'r', Array(64).fill('c'));
+  agent.free();
+});
