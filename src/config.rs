@@ -32,9 +32,11 @@ pub struct SonaConfig {
     pub micro_lora_rank: usize,
     /// BaseLoRA rank, 4–16.
     pub base_lora_rank: usize,
-    /// MicroLoRA learning rate (≥ 0).
+    /// MicroLoRA learning rate (≥ 0); a flush of n samples steps `min(rate · n, 0.5)` along their
+    /// mean gradient (`lora::flush_step`).
     pub micro_lora_lr: f32,
-    /// BaseLoRA learning rate (≥ 0).
+    /// BaseLoRA learning rate (≥ 0); an epoch over n samples steps `min(rate · n, 0.5)` along their
+    /// mean gradient (`lora::flush_step`).
     pub base_lora_lr: f32,
     /// Initial EWC++ λ: 0 disables EWC++, otherwise within [100, 15000].
     pub ewc_lambda: f32,

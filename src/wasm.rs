@@ -28,9 +28,9 @@ export interface SonaConfig {
   micro_lora_rank: number;
   /** BaseLoRA rank, 4-16. */
   base_lora_rank: number;
-  /** MicroLoRA learning rate (>= 0). */
+  /** MicroLoRA learning rate (>= 0): a flush of n samples steps min(rate × n, 0.5) along their mean gradient. */
   micro_lora_lr: number;
-  /** BaseLoRA learning rate (>= 0). */
+  /** BaseLoRA learning rate (>= 0): an epoch over n samples steps min(rate × n, 0.5) along their mean gradient. */
   base_lora_lr: number;
   /** Initial EWC++ lambda: 0 turns EWC++ off, otherwise within [100, 15000]. */
   ewc_lambda: number;

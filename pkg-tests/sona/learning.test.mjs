@@ -108,3 +108,23 @@ test('recordStep: node id and score decide what is learned', () => {
   assert.ok(cosine(a, learn(8, 7)) < -0.9, 'swapping scores reverses the direction');
   assert.ok(cosine(a, learn(7, 9)) < 0.9, 'another node id changes the direction');
 });
+
+test('learning rates step min(rate × samples, 0.5): rates past the cap learn exactly like the cap', () => {
+  const learn = (lr) => {
+    const e = WasmSonaEngine.withConfig({ hidden_dim: 16, micro_lora_lr: lr, base_lora_lr: lr, seed: 1, micro_flush_interval: 0 });
+    const x = Float32Array.from({ length: 16 }, (_, i) => Math.sin(i + 1));
+    for (let i = 0; i < 4; i++) {
+      const t = e.startTrajectory(x.map((v, j) => v + Math.cos(i * j)));
+      e.addStep(t, x.map((v, j) => Math.sin(v * i + j)), [], (i % 3) / 2);
+      e.endTrajectory(t, 0.9);
+    }
+    assert.equal(e.runInstantCycle(), 4);
+    const out = e.applyLora(x);
+    e.free();
+    return out;
+  };
+  // 4 samples: the step is 4 · rate up to rate 0.125, then 0.5.
+  assert.deepEqual(learn(1e12), learn(0.125));
+  assert.deepEqual(learn(1), learn(0.125));
+  assert.notDeepEqual(learn(0.1), learn(0.125));
+});
