@@ -7,7 +7,7 @@
 use crate::engine::SonaEngine;
 use crate::federated::{AgentExport, EphemeralAgent, FederatedCoordinator};
 use crate::types::LearnedPattern;
-use crate::wasm::{err, flag, integer, num, pattern_object, plain, random_seed, report_object, stats_object, PATTERN_KEYS};
+use crate::wasm::{err, flag, integer, num, number_arg, pattern_object, plain, random_seed, report_object, stats_object, PATTERN_KEYS};
 use alloc::string::String;
 use alloc::vec::Vec;
 use js_sys::{Array, Float32Array};
@@ -105,8 +105,8 @@ impl WasmEphemeralAgent {
     /// `hidden_dim = embedding_dim = hiddenDim` (an integer in 4..=8192: at least the preset's
     /// `base_lora_rank`), seeded randomly.
     #[wasm_bindgen(constructor)]
-    pub fn new(agent_id: &str, hidden_dim: f64) -> Result<WasmEphemeralAgent, JsError> {
-        let dim = integer("hiddenDim", hidden_dim, 8192.0)? as usize;
+    pub fn new(agent_id: &str, #[wasm_bindgen(unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmEphemeralAgent, JsError> {
+        let dim = integer("hiddenDim", number_arg("hiddenDim", &hidden_dim)?, 8192.0)? as usize;
         let agent = EphemeralAgent::new(agent_id, dim, random_seed()).map_err(err)?;
         Ok(WasmEphemeralAgent { agent, pattern_keys: keys() })
     }
@@ -116,7 +116,7 @@ impl WasmEphemeralAgent {
     /// Worker or an edge function): its `findPatterns` works before it has processed anything.
     #[wasm_bindgen(js_name = withPatterns)]
     pub fn with_patterns(agent_id: &str, hidden_dim: f64, pattern_bytes: &[u8]) -> Result<WasmEphemeralAgent, JsError> {
-        let mut a = Self::new(agent_id, hidden_dim)?;
+        let mut a = Self::new(agent_id, JsValue::from(hidden_dim))?;
         a.warm_start(pattern_bytes)?;
         Ok(a)
     }
@@ -192,8 +192,8 @@ impl WasmFederatedCoordinator {
     /// `base_lora_rank`, and small enough for its 50,000-trajectory buffer, `2 · hidden_dim ·
     /// 50000` floats at most 2^26), seeded randomly.
     #[wasm_bindgen(constructor)]
-    pub fn new(coordinator_id: &str, hidden_dim: f64) -> Result<WasmFederatedCoordinator, JsError> {
-        let dim = integer("hiddenDim", hidden_dim, 8192.0)? as usize;
+    pub fn new(coordinator_id: &str, #[wasm_bindgen(unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmFederatedCoordinator, JsError> {
+        let dim = integer("hiddenDim", number_arg("hiddenDim", &hidden_dim)?, 8192.0)? as usize;
         let coordinator = FederatedCoordinator::new(coordinator_id, dim, random_seed()).map_err(err)?;
         Ok(WasmFederatedCoordinator { coordinator, pattern_keys: keys() })
     }

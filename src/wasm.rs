@@ -164,6 +164,12 @@ fn msg(m: String) -> JsError {
     JsError::new(&m)
 }
 
+/// A constructor's numeric argument: wasm-bindgen would convert `'16'`, `true` or `null` to a
+/// number silently (and throw a TypeError for a BigInt), so it arrives as a `JsValue`.
+pub(crate) fn number_arg(what: &str, v: &JsValue) -> Result<f64, JsError> {
+    v.as_f64().ok_or_else(|| msg(format!("{what} must be a number")))
+}
+
 /// A JS number that must be an integer in `[0, max]`.
 pub(crate) fn integer(what: &str, v: f64, max: f64) -> Result<u64, JsError> {
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= max {
@@ -464,8 +470,8 @@ impl WasmSonaEngine {
     /// and small enough for the default trajectory buffer (`2 · hidden_dim · 10000` floats at most
     /// 2^26); use `withConfig` for other sizes.
     #[wasm_bindgen(constructor)]
-    pub fn new(hidden_dim: f64) -> Result<WasmSonaEngine, JsError> {
-        let dim = integer("hiddenDim", hidden_dim, 8192.0)? as usize;
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmSonaEngine, JsError> {
+        let dim = integer("hiddenDim", number_arg("hiddenDim", &hidden_dim)?, 8192.0)? as usize;
         let config = SonaConfig { hidden_dim: dim, embedding_dim: dim, ..SonaConfig::default() };
         Ok(Self::wrap(SonaEngine::new(config, random_seed()).map_err(err)?))
     }

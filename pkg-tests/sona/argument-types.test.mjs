@@ -232,3 +232,16 @@ test('the 64-context-id limit is reported as a count of ids, not as bytes', () =
   agent.processTrajectory(x, x, 0.9, 'r', Array(64).fill('c'));
   agent.free();
 });
+
+test('the SONA constructors take hiddenDim as a number only: a numeric string, a bool or a BigInt throws', () => {
+  const cases = [
+    [(v) => new WasmSonaEngine(v), 'hiddenDim', 16],
+    [(v) => new FederatedEngine(v), 'hiddenDim', 16],
+    [(v) => new WasmEphemeralAgent('a', v), 'hiddenDim', 16],
+    [(v) => new WasmFederatedCoordinator('c', v), 'hiddenDim', 16],
+  ];
+  for (const [make, name, good] of cases) {
+    for (const bad of [String(good), true, [good], 10n, {}]) rejects(() => make(bad), new RegExp(`^${name} must be a number`), `${make} ${typeof bad}`);
+    make(good).free();
+  }
+});
