@@ -70,6 +70,7 @@ export interface Synapse {
   weight: number;
 }
 
+/** Options of `new MicroHnsw`; any other key throws a TypeError naming it. */
 export interface MicroHnswOptions {
   /** 1..16, default 16. */
   dims?: number;
@@ -228,8 +229,11 @@ export declare class MicroHnsw {
   readonly networkActivity: number;
 }
 
+/** Options of `new MicroHnswCluster`; any other key throws a TypeError naming it. */
 export interface MicroHnswClusterOptions {
+  /** 1..16, default 16. */
   dims?: number;
+  /** Default `'l2'`. */
   metric?: Metric;
   /** 1..256, default 256 (capacity cores × 32). */
   cores?: number;

@@ -105,6 +105,21 @@ function metricCode(metric) {
   return code;
 }
 
+/**
+ * Checks a constructor's options: undefined, or an object whose keys are all in `allowed` (a typo
+ * such as `{ dim: 4 }` would otherwise give a default 16-dimensional index).
+ */
+function checkOptions(what, options, allowed) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${what} options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) throw new TypeError(`unknown ${what} option "${key}" (allowed: ${allowed.join(', ')})`);
+  }
+  return options;
+}
+
 function intIn(name, v, lo, hi) {
   if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${name} must be an integer in ${lo}..${hi}, got ${String(v)}`);
   return v;
@@ -154,7 +169,8 @@ export class MicroHnsw {
    * @param {{dims?: number, metric?: 'l2'|'cosine'|'dot'|0|1|2, coreId?: number}} [options]
    * @param {WebAssembly.Instance} [instance] an instance of the compiled module (used by `create`)
    */
-  constructor({ dims = 16, metric = 'l2', coreId = 0 } = {}, instance = undefined) {
+  constructor(options = undefined, instance = undefined) {
+    const { dims = 16, metric = 'l2', coreId = 0 } = checkOptions('MicroHnsw', options, ['dims', 'metric', 'coreId']);
     intIn('dims', dims, 1, ABI.MAX_DIMS);
     const m = metricCode(metric);
     intIn('coreId', coreId, 0, 255);
@@ -167,7 +183,8 @@ export class MicroHnsw {
   }
 
   /** Like the constructor, but instantiates asynchronously (preferred on browser main threads). */
-  static async create(options = {}) {
+  static async create(options = undefined) {
+    checkOptions('MicroHnsw', options, ['dims', 'metric', 'coreId']);
     const inst = await WebAssembly.instantiate(moduleOrThrow(), {});
     return new MicroHnsw(options, inst);
   }
@@ -422,7 +439,8 @@ export class MicroHnswCluster {
   #size = 0;
 
   /** @param {{dims?: number, metric?: 'l2'|'cosine'|'dot'|0|1|2, cores?: number}} [options] */
-  constructor({ dims = 16, metric = 'l2', cores = ABI.MAX_CORES } = {}) {
+  constructor(options = undefined) {
+    const { dims = 16, metric = 'l2', cores = ABI.MAX_CORES } = checkOptions('MicroHnswCluster', options, ['dims', 'metric', 'cores']);
     this.#dims = intIn('dims', dims, 1, ABI.MAX_DIMS);
     this.#metric = metricCode(metric);
     this.#maxCores = intIn('cores', cores, 1, ABI.MAX_CORES);

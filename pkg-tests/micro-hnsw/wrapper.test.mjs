@@ -278,3 +278,16 @@ test('tick takes learn as a boolean: any other value throws and the network is u
   h.tick(1, 1);
   assert.equal(h.time, 2);
 });
+
+test('constructor options: a non-object or an unknown key (a typo) throws a TypeError naming it', async () => {
+  for (const [make, what] of [[(o) => new MicroHnsw(o), 'MicroHnsw'], [(o) => new MicroHnswCluster(o), 'MicroHnswCluster']]) {
+    for (const bad of [5, 'dims', null, [4]]) {
+      assert.throws(() => make(bad), (err) => err instanceof TypeError && new RegExp(`^${what} options must be an object`).test(err.message), String(bad));
+    }
+    assert.throws(() => make({ dim: 4 }), (err) => err instanceof TypeError && new RegExp(`^unknown ${what} option "dim"`).test(err.message));
+    assert.equal(make(undefined).dims, 16);
+    assert.equal(make({ dims: 4, metric: 'cosine' }).dims, 4);
+  }
+  await assert.rejects(MicroHnsw.create({ coreID: 1 }), (err) => err instanceof TypeError && /unknown MicroHnsw option "coreID"/.test(err.message));
+  assert.equal((await MicroHnsw.create({ dims: 3 })).dims, 3);
+});
