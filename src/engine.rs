@@ -14,7 +14,7 @@
 //!   the BaseLoRA weights as an EWC++ task.
 
 use crate::config::SonaConfig;
-use crate::error::{check_range, check_vector, Result, SonaError};
+use crate::error::{check_range, check_vector, Result, SonaError, MAX_MAGNITUDE};
 use crate::ewc::EwcPlusPlus;
 use crate::kernels::Kernels;
 use crate::lora::{flush_step, LoraAdapter, LoraGradient};
@@ -389,9 +389,10 @@ impl SonaEngine {
             return Err(SonaError::DimensionMismatch { what: "attention weights (at most hidden_dim)", expected: dim, got: attention_weights.len() });
         }
         crate::error::check_finite("attention weights", attention_weights)?;
-        check_range("reward", reward, f32::MIN, f32::MAX, "a finite number")?;
+        check_range("reward", reward, -MAX_MAGNITUDE, MAX_MAGNITUDE, "a finite number within [-1e15, 1e15]")?;
         let step = TrajectoryStep { activations, attention_weights, reward };
-        fold_step(self.kernels, &mut self.open[i], step, &mut self.scratch[..dim]);
+        // Checks the gated activations (then |reward × gated| ≤ 1e30 per step) before any change.
+        fold_step(self.kernels, &mut self.open[i], step, &mut self.scratch[..dim])?;
         self.counters.steps_recorded += 1;
         Ok(())
     }
@@ -402,7 +403,7 @@ impl SonaEngine {
     /// that score above the baseline pull the adaptation toward their code, low scorers push away.
     pub fn record_step(&mut self, id: u64, node_id: u32, score: f32, latency_us: f64) -> Result<()> {
         let i = self.open_index(id)?;
-        check_range("score", score, f32::MIN, f32::MAX, "a finite number")?;
+        check_range("score", score, -MAX_MAGNITUDE, MAX_MAGNITUDE, "a finite number within [-1e15, 1e15]")?;
         if !(latency_us.is_finite() && latency_us >= 0.0) {
             return Err(SonaError::InvalidValue { what: "latencyUs", value: latency_us, expected: "a finite number >= 0" });
         }
@@ -423,7 +424,8 @@ impl SonaEngine {
             }
         };
         let act = &self.node_cache[slot].1;
-        fold_step(self.kernels, &mut self.open[i], TrajectoryStep { activations: act, attention_weights: &[], reward: score }, &mut self.scratch[..dim]);
+        // No attention weights: nothing to check, nothing can fail.
+        let _ = fold_step(self.kernels, &mut self.open[i], TrajectoryStep { activations: act, attention_weights: &[], reward: score }, &mut self.scratch[..dim]);
         let t = &mut self.open[i];
         t.latency_us = t.latency_us.saturating_add(latency_us as u64);
         self.counters.steps_recorded += 1;

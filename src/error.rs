@@ -29,6 +29,8 @@ pub enum SonaError {
     DimensionMismatch { what: &'static str, expected: usize, got: usize },
     /// A vector contains NaN or an infinity at `index`.
     NonFiniteVector { what: &'static str, index: usize },
+    /// A vector component's magnitude exceeds [`MAX_MAGNITUDE`] (at `index`).
+    ValueTooLarge { what: &'static str, index: usize, value: f64 },
     /// A scalar argument is NaN, infinite or outside its documented range.
     InvalidValue { what: &'static str, value: f64, expected: &'static str },
     /// No trajectory with this id was ever started.
@@ -89,6 +91,11 @@ impl fmt::Display for SonaError {
             SonaError::InvalidValue { what, value, expected } => {
                 write!(f, "{what} is {}, expected {expected}", FloatText(*value))
             }
+            SonaError::ValueTooLarge { what, index, value } => write!(
+                f,
+                "{what} has {} at index {index}, outside [-1e15, 1e15] (larger magnitudes would overflow the learning sums)",
+                FloatText(*value)
+            ),
             SonaError::UnknownTrajectory { id } => write!(f, "unknown trajectory id {id}"),
             SonaError::TrajectoryEnded { id } => write!(f, "trajectory {id} has already ended"),
             SonaError::TooManyOpenTrajectories { limit } => {
@@ -162,7 +169,12 @@ impl fmt::Display for FloatText {
 /// Result type of the core.
 pub type Result<T> = core::result::Result<T, SonaError>;
 
-/// Checks that `v` has length `expected` and only finite values.
+/// Largest magnitude accepted in any vector component, reward or score: squares of such values,
+/// summed over thousands of dimensions or steps, stay finite in f32 (3.4e38), so no learning sum
+/// can overflow.
+pub const MAX_MAGNITUDE: f32 = 1e15;
+
+/// Checks that `v` has length `expected` and only finite values within ±[`MAX_MAGNITUDE`].
 pub(crate) fn check_vector(what: &'static str, v: &[f32], expected: usize) -> Result<()> {
     if v.len() != expected {
         return Err(SonaError::DimensionMismatch { what, expected, got: v.len() });
@@ -170,14 +182,18 @@ pub(crate) fn check_vector(what: &'static str, v: &[f32], expected: usize) -> Re
     check_finite(what, v)
 }
 
-/// Checks that every value of `v` is finite.
+/// Checks that every value of `v` is finite and within ±[`MAX_MAGNITUDE`].
+#[inline(never)]
 pub(crate) fn check_finite(what: &'static str, v: &[f32]) -> Result<()> {
-    // Fast path: x − x is 0 for finite x and NaN for NaN/±∞, so the sum is 0 iff all are finite.
-    if crate::kernels::Kernels::new(true).finite_probe(v) == 0.0 {
+    // Fast path: one kernel pass tells whether every value is in range.
+    if crate::kernels::Kernels::new(true).range_probe(v) == 0.0 {
         return Ok(());
     }
-    match v.iter().position(|x| !x.is_finite()) {
-        Some(index) => Err(SonaError::NonFiniteVector { what, index }),
+    if let Some(index) = v.iter().position(|x| !x.is_finite()) {
+        return Err(SonaError::NonFiniteVector { what, index });
+    }
+    match v.iter().position(|x| x.abs() > MAX_MAGNITUDE) {
+        Some(index) => Err(SonaError::ValueTooLarge { what, index, value: v[index] as f64 }),
         None => Ok(()),
     }
 }

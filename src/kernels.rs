@@ -4,6 +4,8 @@
 //!
 //! Matrix layout for LoRA: a rank-`r` projection over `dim` is `r` contiguous rows of `dim` floats.
 
+pub use crate::error::MAX_MAGNITUDE;
+
 /// Kernel selector held by every component that runs hot loops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Kernels {
@@ -82,10 +84,10 @@ impl Kernels {
         n
     }
 
-    /// Σ (xᵢ − xᵢ): 0 when every value is finite, NaN otherwise.
+    /// 0 when every value is finite with |x| ≤ [`MAX_MAGNITUDE`], NaN otherwise.
     #[inline]
-    pub fn finite_probe(self, x: &[f32]) -> f32 {
-        dispatch!(self, finite_probe(x))
+    pub fn range_probe(self, x: &[f32]) -> f32 {
+        dispatch!(self, range_probe(x))
     }
 
     /// Cosine similarity; 0 when either vector has (near) zero norm.
@@ -111,8 +113,9 @@ impl Kernels {
         }
     }
 
-    /// LoRA down projection fused with the finiteness probe of `x`: fills `h` and returns
-    /// Σ (xᵢ − xᵢ) (0 iff `x` is all finite). One pass over `x` for ranks 1–2.
+    /// LoRA down projection fused with the range probe of `x`: fills `h` and returns
+    /// `range_probe(x)` (0 iff every value is finite with |x| ≤ [`MAX_MAGNITUDE`]). One pass over
+    /// `x` for ranks 1–2.
     #[inline]
     pub fn lora_down_probe(self, rows: &[f32], x: &[f32], h: &mut [f32]) -> f32 {
         dispatch!(self, lora_down_probe(rows, x, h))
@@ -195,11 +198,15 @@ pub mod scalar {
         a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
     }
 
-    /// Σ (xᵢ − xᵢ): 0 iff all finite.
+    /// 0 iff every value is finite with |x| ≤ [`MAX_MAGNITUDE`], NaN otherwise.
     #[inline(never)]
-    #[allow(clippy::eq_op)]
-    pub fn finite_probe(x: &[f32]) -> f32 {
-        x.iter().map(|v| v - v).sum()
+    pub fn range_probe(x: &[f32]) -> f32 {
+        // `!(|v| <= M)` is also true for NaN.
+        if x.iter().any(|v| !(v.abs() <= super::MAX_MAGNITUDE)) {
+            f32::NAN
+        } else {
+            0.0
+        }
     }
 
     /// v ← α·v.
@@ -230,14 +237,14 @@ pub mod scalar {
         0.5 * loss
     }
 
-    /// `h[r] = rows[r] · x`, returning `finite_probe(x)`.
+    /// `h[r] = rows[r] · x`, returning `range_probe(x)`.
     #[inline(never)]
     pub fn lora_down_probe(rows: &[f32], x: &[f32], h: &mut [f32]) -> f32 {
         let dim = x.len();
         for (r, hr) in h.iter_mut().enumerate() {
             *hr = dot(&rows[r * dim..(r + 1) * dim], x);
         }
-        finite_probe(x)
+        range_probe(x)
     }
 
     /// `out = x + Σ_r coeff[r]·rows[r]`.
@@ -352,13 +359,19 @@ pub mod simd {
         }
     }
 
-    /// 0 if every value is finite, NaN otherwise (the scalar twin's Σ (xᵢ − xᵢ) has the same
-    /// two outcomes).
+    /// |x| bit patterns above that of [`MAX_MAGNITUDE`]: for finite values exactly |x| > M
+    /// (sign bits cleared, non-negative floats order like their bits as i32), and ±∞ and NaN lie
+    /// above every finite pattern.
+    #[inline(always)]
+    fn over_range(m: v128) -> bool {
+        v128_any_true(i32x4_gt(m, i32x4_splat(super::MAX_MAGNITUDE.to_bits() as i32)))
+    }
+
+    /// 0 iff every value is finite with |x| ≤ [`MAX_MAGNITUDE`], NaN otherwise.
     #[inline(never)]
-    pub fn finite_probe(x: &[f32]) -> f32 {
-        // The largest |x| bit pattern: at least that of +∞ (0x7f80_0000) iff some value is ±∞ or
-        // NaN. Sign bits cleared, the patterns compare correctly as i32, and `i32x4.max` (one
-        // cycle) keeps the loop-carried chain short, unlike a float sum of `x − x`.
+    pub fn range_probe(x: &[f32]) -> f32 {
+        // The largest |x| bit pattern (see `over_range`); `i32x4.max` (one cycle) keeps the
+        // loop-carried chain short.
         let n = x.len();
         let abs = i32x4_splat(0x7fff_ffff);
         let (mut m0, mut m1) = (i32x4_splat(0), i32x4_splat(0));
@@ -375,39 +388,40 @@ pub mod simd {
                 i += 4;
             }
         }
-        let mut finite = !v128_any_true(i32x4_ge(i32x4_max(m0, m1), i32x4_splat(0x7f80_0000)));
+        let mut in_range = !over_range(i32x4_max(m0, m1));
         while i < n {
-            finite &= x[i].is_finite();
+            in_range &= x[i].abs() <= super::MAX_MAGNITUDE;
             i += 1;
         }
-        if finite {
+        if in_range {
             0.0
         } else {
             f32::NAN
         }
     }
 
-    /// `h[r] = rows[r] · x`, returning `finite_probe(x)`; ranks 1–2 in a single pass.
+    /// `h[r] = rows[r] · x`, returning `range_probe(x)`; ranks 1–2 in a single pass.
     #[inline(never)]
-    #[allow(clippy::eq_op)]
     pub fn lora_down_probe(rows: &[f32], x: &[f32], h: &mut [f32]) -> f32 {
         let dim = x.len();
         if h.len() > 2 {
             for (r, hr) in h.iter_mut().enumerate() {
                 *hr = dot(&rows[r * dim..(r + 1) * dim], x);
             }
-            return finite_probe(x);
+            return range_probe(x);
         }
         let two = h.len() == 2;
         let r0 = &rows[..dim];
         let r1 = if two { &rows[dim..2 * dim] } else { r0 };
-        let (mut a0, mut a1, mut p) = (f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0));
+        let (mut a0, mut a1) = (f32x4_splat(0.0), f32x4_splat(0.0));
+        let abs = i32x4_splat(0x7fff_ffff);
+        let mut m = i32x4_splat(0);
         let mut i = 0;
         // SAFETY: i+4 <= dim <= every slice length.
         unsafe {
             while i + 4 <= dim {
                 let v = load(x, i);
-                p = f32x4_add(p, f32x4_sub(v, v));
+                m = i32x4_max(m, v128_and(v, abs));
                 a0 = f32x4_add(a0, f32x4_mul(v, load(r0, i)));
                 if two {
                     a1 = f32x4_add(a1, f32x4_mul(v, load(r1, i)));
@@ -415,18 +429,23 @@ pub mod simd {
                 i += 4;
             }
         }
-        let (mut s0, mut s1, mut sp) = (hsum(a0), hsum(a1), hsum(p));
+        let (mut s0, mut s1) = (hsum(a0), hsum(a1));
+        let mut in_range = !over_range(m);
         while i < dim {
             s0 += x[i] * r0[i];
             s1 += x[i] * r1[i];
-            sp += x[i] - x[i];
+            in_range &= x[i].abs() <= super::MAX_MAGNITUDE;
             i += 1;
         }
         h[0] = s0;
         if two {
             h[1] = s1;
         }
-        sp
+        if in_range {
+            0.0
+        } else {
+            f32::NAN
+        }
     }
 
     /// Fused rank-1/2 LoRA update (see [`super::Kernels::lora_accumulate12`]).
@@ -734,11 +753,15 @@ mod simd_vs_scalar {
                 let (a, b) = (random(&mut r, n), random(&mut r, n));
                 let mag: f32 = a.iter().zip(&b).map(|(x, y)| (x * y).abs()).sum();
                 assert!(close(simd::dot(&a, &b), scalar::dot(&a, &b), mag), "dot n={n}");
-                assert_eq!(simd::finite_probe(&a), 0.0);
+                assert_eq!(simd::range_probe(&a), 0.0);
                 if n > 0 {
-                    let mut bad = a.clone();
-                    bad[n - 1] = f32::INFINITY;
-                    assert!(simd::finite_probe(&bad).is_nan() && scalar::finite_probe(&bad).is_nan());
+                    for v in [f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1.0001e15, -2e15, f32::MAX] {
+                        let mut bad = a.clone();
+                        bad[n - 1] = v;
+                        assert!(simd::range_probe(&bad).is_nan() && scalar::range_probe(&bad).is_nan(), "{v} n={n}");
+                        bad[n - 1] = if v.is_nan() { 1e15 } else { v.signum() * 1e15 };
+                        assert_eq!((simd::range_probe(&bad), scalar::range_probe(&bad)), (0.0, 0.0), "±1e15 n={n}");
+                    }
                 }
                 let l2 = scalar::sq_l2(&a, &b);
                 assert!(close(simd::sq_l2(&a, &b), l2, l2), "sq_l2 n={n}");

@@ -1,5 +1,6 @@
 //! Trajectory recording: the bounded buffer of finished trajectories and REINFORCE with baseline.
 
+use crate::error::{check_finite, Result};
 use crate::kernels::Kernels;
 use crate::types::{LearningSignal, QueryTrajectory, TrajectoryStep};
 use alloc::collections::VecDeque;
@@ -17,24 +18,28 @@ pub fn normalize(v: &mut [f32]) -> f32 {
     n
 }
 
-/// Folds one step into the trajectory's running sums. Inputs must already be validated.
-pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, gated: &mut [f32]) {
+/// Folds one step into the trajectory's running sums. Inputs must already be validated, except
+/// that the gated activations (activation × attention weight) are checked here, before anything
+/// changes, to lie within ±[`crate::error::MAX_MAGNITUDE`] like every summed value.
+pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, gated: &mut [f32]) -> Result<()> {
     let act: &[f32] = if step.attention_weights.is_empty() {
         step.activations
-    } else if let [w] = *step.attention_weights {
-        // One weight gates every feature: a plain scale (chunks of one element would cost a
-        // loop trip per feature).
-        for (g, a) in gated.iter_mut().zip(step.activations) {
-            *g = a * w;
-        }
-        gated
     } else {
-        // Weights are tiled over the features: weight j gates features j, j + len, j + 2·len, …
-        for (chunk_g, chunk_a) in gated.chunks_mut(step.attention_weights.len()).zip(step.activations.chunks(step.attention_weights.len())) {
-            for ((g, a), w) in chunk_g.iter_mut().zip(chunk_a).zip(step.attention_weights) {
+        if let [w] = *step.attention_weights {
+            // One weight gates every feature: a plain scale (chunks of one element would cost a
+            // loop trip per feature).
+            for (g, a) in gated.iter_mut().zip(step.activations) {
                 *g = a * w;
             }
+        } else {
+            // Weights are tiled over the features: weight j gates features j, j + len, j + 2·len, …
+            for (chunk_g, chunk_a) in gated.chunks_mut(step.attention_weights.len()).zip(step.activations.chunks(step.attention_weights.len())) {
+                for ((g, a), w) in chunk_g.iter_mut().zip(chunk_a).zip(step.attention_weights) {
+                    *g = a * w;
+                }
+            }
         }
+        check_finite("gated activations (activation × attention weight)", gated)?;
         gated
     };
     if t.step_count == 0 {
@@ -46,6 +51,7 @@ pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, 
     }
     t.reward_sum += step.reward as f64;
     t.step_count += 1;
+    Ok(())
 }
 
 /// REINFORCE with baseline: `g = normalize(Σ (rᵢ − b)·aᵢ)`.
@@ -62,7 +68,10 @@ pub fn reinforce_gradient(k: Kernels, t: &mut QueryTrajectory, fallback_baseline
         return g;
     }
     let mean = (t.reward_sum / t.step_count as f64) as f32;
-    let scale = k.dot(&g, &g) + mean * mean * k.dot(&t.activation_sum, &t.activation_sum);
+    let mut scale = k.dot(&g, &g) + mean * mean * k.dot(&t.activation_sum, &t.activation_sum);
+    if !scale.is_finite() {
+        scale = to_unit_scale(k, &mut g, &mut t.activation_sum, mean);
+    }
     k.axpy(&mut g, -mean, &t.activation_sum);
     let mut gg = k.dot(&g, &g);
     if gg <= 1e-10 * scale + 1e-24 {
@@ -70,10 +79,28 @@ pub fn reinforce_gradient(k: Kernels, t: &mut QueryTrajectory, fallback_baseline
         k.axpy(&mut g, mean - fallback_baseline, &t.activation_sum);
         gg = k.dot(&g, &g);
     }
-    // Normalise with the squared norm already at hand (as `Kernels::normalize`).
+    // Normalise with the squared norm already at hand (as `Kernels::normalize`). A norm that is
+    // still not finite (not reachable with inputs in range) gives a zero gradient, never NaN.
     let n = libm::sqrtf(gg);
-    k.scale(&mut g, if n > 1e-12 { 1.0 / n } else { 0.0 });
+    if n > 1e-12 && n.is_finite() {
+        k.scale(&mut g, 1.0 / n);
+    } else {
+        g.iter_mut().for_each(|x| *x = 0.0);
+    }
     g
+}
+
+/// Inputs within ±MAX_MAGNITUDE keep the running sums finite, but their squares can overflow f32:
+/// this brings both sums to unit scale (the gradient is normalised at the end, so a common factor
+/// changes nothing; the activation sum is not used afterwards) and returns the recomputed scale.
+#[cold]
+#[inline(never)]
+fn to_unit_scale(k: Kernels, g: &mut [f32], activation_sum: &mut [f32], mean: f32) -> f32 {
+    let big = activation_sum.iter().chain(g.iter()).fold(0.0f32, |m, x| m.max(x.abs()));
+    let s = 1.0 / big;
+    k.scale(g, s);
+    k.scale(activation_sum, s);
+    k.dot(g, g) + mean * mean * k.dot(activation_sum, activation_sum)
 }
 
 /// Bounded FIFO of finished trajectories. When full, the oldest is dropped and counted.
@@ -184,8 +211,8 @@ mod tests {
         let mut gated = vec![0.0; 3];
         let good = [1.0, 0.0, 0.0];
         let bad = [0.0, 1.0, 0.0];
-        fold_step(k, &mut t, TrajectoryStep { activations: &good, attention_weights: &[], reward: 0.9 }, &mut gated);
-        fold_step(k, &mut t, TrajectoryStep { activations: &bad, attention_weights: &[], reward: 0.1 }, &mut gated);
+        fold_step(k, &mut t, TrajectoryStep { activations: &good, attention_weights: &[], reward: 0.9 }, &mut gated).unwrap();
+        fold_step(k, &mut t, TrajectoryStep { activations: &bad, attention_weights: &[], reward: 0.1 }, &mut gated).unwrap();
         let g = reinforce_gradient(k, &mut t, 0.0);
         // advantages +0.4 / -0.4 -> (0.4, -0.4, 0) normalised
         let h = core::f32::consts::FRAC_1_SQRT_2;
@@ -198,7 +225,7 @@ mod tests {
         let mut t = QueryTrajectory::new(1, vec![0.0; 2]);
         let mut gated = vec![0.0; 2];
         let a = [1.0, 1.0];
-        fold_step(k, &mut t, TrajectoryStep { activations: &a, attention_weights: &[1.0, 0.0], reward: 1.0 }, &mut gated);
+        fold_step(k, &mut t, TrajectoryStep { activations: &a, attention_weights: &[1.0, 0.0], reward: 1.0 }, &mut gated).unwrap();
         let g = reinforce_gradient(k, &mut t, 0.0);
         assert!((g[0] - 1.0).abs() < 1e-6 && g[1].abs() < 1e-6);
     }
@@ -208,7 +235,7 @@ mod tests {
         let k = Kernels::new(false);
         let mut t = QueryTrajectory::new(1, vec![0.0; 4]);
         let mut gated = vec![0.0; 4];
-        fold_step(k, &mut t, TrajectoryStep { activations: &[1.0, 1.0, 1.0, 1.0], attention_weights: &[1.0, 0.0], reward: 1.0 }, &mut gated);
+        fold_step(k, &mut t, TrajectoryStep { activations: &[1.0, 1.0, 1.0, 1.0], attention_weights: &[1.0, 0.0], reward: 1.0 }, &mut gated).unwrap();
         assert_eq!(t.reward_weighted_sum, vec![1.0, 0.0, 1.0, 0.0]);
     }
 
@@ -217,7 +244,7 @@ mod tests {
         let k = Kernels::new(false);
         let mut t = QueryTrajectory::new(1, vec![0.0; 2]);
         let mut gated = vec![0.0; 2];
-        fold_step(k, &mut t, TrajectoryStep { activations: &[0.0, 2.0], attention_weights: &[], reward: 0.2 }, &mut gated);
+        fold_step(k, &mut t, TrajectoryStep { activations: &[0.0, 2.0], attention_weights: &[], reward: 0.2 }, &mut gated).unwrap();
         let mut t2 = t.clone();
         // reward below the running mean: pushed away from the activation
         let g = reinforce_gradient(k, &mut t, 0.5);

@@ -379,7 +379,8 @@ fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsError> {
 
 /// SONA engine: trajectories → MicroLoRA (instant), ReasoningBank + BaseLoRA (background),
 /// EWC++ consolidation (deep). All methods throw a JS `Error` naming the problem on bad input and
-/// leave the engine unchanged.
+/// leave the engine unchanged. Every vector component, reward and score must be finite and within
+/// ±1e15 (larger magnitudes could overflow the f32 learning sums).
 #[wasm_bindgen]
 pub struct WasmSonaEngine {
     engine: SonaEngine,
@@ -510,7 +511,7 @@ impl WasmSonaEngine {
     }
 
     /// Records a step by node: the node id (integer 0..2^32-1) selects a fixed pseudo-random
-    /// unit activation code, `score` (finite) is the step's reward in the REINFORCE gradient, and
+    /// unit activation code, `score` (within ±1e15) is the step's reward in the REINFORCE gradient, and
     /// `latencyUs` (>= 0) adds to the trajectory's latency.
     #[wasm_bindgen(js_name = recordStep)]
     pub fn record_step(&mut self, trajectory_id: f64, node_id: f64, score: f64, latency_us: f64) -> Result<(), JsError> {
@@ -521,7 +522,8 @@ impl WasmSonaEngine {
 
     /// Adds a step: activations (`hidden_dim` floats), attention weights (flattened, at most
     /// `hidden_dim` floats, tiled over the features as gates: weight j gates features j, j+len, …;
-    /// pass an empty array for uniform attention) and a finite reward.
+    /// pass an empty array for uniform attention) and a reward within ±1e15. Each activation, each
+    /// weight and each gated activation (activation × weight) must lie within ±1e15 too.
     #[wasm_bindgen(js_name = addStep)]
     pub fn add_step(&mut self, trajectory_id: f64, activations: &[f32], attention_weights: &[f32], reward: f64) -> Result<(), JsError> {
         let id = id_arg(trajectory_id)?;

@@ -19,6 +19,7 @@ test('every bad argument throws a named Error and leaves the state unchanged', (
   const good = unit(r, dim);
   const nan = good.slice(); nan[3] = NaN;
   const inf = good.slice(); inf[dim - 1] = Infinity;
+  const big = good.slice(); big[5] = 2 ** 52; // finite, beyond ±1e15
   const short = good.slice(0, dim - 1);
   const long = new Float32Array(dim + 1);
   const empty = new Float32Array(0);
@@ -38,6 +39,16 @@ test('every bad argument throws a named Error and leaves the state unchanged', (
     [() => e.addStep(open, good, inf, 0.5), /attention weights contains a non-finite/],
     [() => e.addStep(open, good, empty, NaN), /reward is NaN/],
     [() => e.addStep(open, good, empty, Infinity), /reward is Infinity/],
+    [() => e.startTrajectory(big), /query embedding has 4503599627370496 at index 5, outside \[-1e15, 1e15\]/],
+    [() => e.startTrajectory(Array.from(big)), /query embedding has 4503599627370496 at index 5/],
+    [() => e.addStep(open, big, empty, 0.5), /activations has 4503599627370496 at index 5, outside/],
+    [() => e.addStep(open, good, [2e15], 0.5), /attention weights has .* at index 0, outside \[-1e15, 1e15\]/],
+    [() => e.addStep(open, good.map((x, i) => (i === 2 ? 1e13 : x)), [1000], 0.5), /gated activations \(activation × attention weight\) has .* at index 2/],
+    [() => e.addStep(open, good, empty, 1e16), /reward is 10000000272564224, expected a finite number within \[-1e15, 1e15\]/],
+    [() => e.recordStep(open, 1, -1e16, 10), /score is -10000000272564224/],
+    [() => e.applyLora(big), /input has 4503599627370496 at index 5/],
+    [() => e.applyLoraInto(big, new Float32Array(dim)), /input has 4503599627370496/],
+    [() => e.findPatterns(big, 1), /query has 4503599627370496/],
     [() => e.addStep(999, good, empty, 0.5), /unknown trajectory id 999/],
     [() => e.addStep(ended, good, empty, 0.5), /already ended/],
     [() => e.addStep(1.5, good, empty, 0.5), /trajectory id must be an integer/],

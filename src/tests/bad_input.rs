@@ -85,3 +85,71 @@ fn bad_input_is_rejected_and_changes_nothing() {
     assert!(msg(28).contains("layer 2") && msg(28).contains("2 base LoRA layers"));
     assert!(msg(30).contains("k must be at least 1"));
 }
+
+#[test]
+fn magnitudes_beyond_1e15_are_rejected_and_the_extremes_in_range_never_poison_learning() {
+    let dim = 16;
+    let mut rng = Rng::new(8);
+    let mut e = engine(SonaConfig { hidden_dim: dim, embedding_dim: dim, micro_flush_interval: 4, ..SonaConfig::default() }, 5);
+    let good = unit(&mut rng, dim);
+    let open = e.start_trajectory(&good).unwrap();
+    let mut big = good.clone();
+    big[5] = -2e15;
+    let before = save(&e);
+    let errors = [
+        e.start_trajectory(&big).unwrap_err(),
+        e.add_step(open, &big, &[], 0.5).unwrap_err(),
+        e.add_step(open, &good, &[3e15], 0.5).unwrap_err(),
+        e.add_step(open, &big_gated(dim), &[1e3], 0.5).unwrap_err(),
+        e.add_step(open, &good, &[], 1e16).unwrap_err(),
+        e.record_step(open, 1, -1e16, 1.0).unwrap_err(),
+        e.apply_lora(&big).unwrap_err(),
+        e.apply_lora_layer(0, &big).unwrap_err(),
+        e.find_patterns(&big, 1, 1.0).unwrap_err(),
+    ];
+    assert_eq!(save(&e), before, "nothing changed");
+    for err in &errors[..4] {
+        let m = alloc::format!("{err}");
+        assert!(m.contains("outside [-1e15, 1e15]"), "{m}");
+    }
+    let m0 = alloc::format!("{}", errors[0]);
+    assert!(m0.contains("query embedding has -1999999973982208 at index 5"), "{m0}");
+    assert!(alloc::format!("{}", errors[3]).contains("gated activations (activation × attention weight) has"));
+    assert!(alloc::format!("{}", errors[4]).contains("reward is 10000000272564224, expected a finite number within [-1e15, 1e15]"));
+    assert!(alloc::format!("{}", errors[6]).contains("input has"));
+
+    // The largest accepted values, over many steps, with rewards of both signs and equal rewards:
+    // every learned number stays finite and the state round-trips.
+    let huge: Vec<f32> = (0..dim).map(|i| if i % 2 == 0 { 1e15 } else { -1e15 }).collect();
+    e.end_trajectory(open, 0.9).unwrap();
+    for t in 0..12 {
+        let id = e.start_trajectory(&huge).unwrap();
+        for s in 0..50 {
+            let reward = if t % 3 == 0 { 1e15 } else if s % 2 == 0 { 1e15 } else { -1e15 };
+            e.add_step(id, &huge, &[1.0], reward).unwrap();
+            e.add_step(id, &good, &[1e15], reward).unwrap();
+        }
+        e.record_step(id, 7, 1e15, 1.0).unwrap();
+        e.end_trajectory(id, 0.9).unwrap();
+        e.learn_from_feedback(true, 1.0, 0.9).unwrap();
+    }
+    e.run_instant_cycle();
+    e.force_learn(100.0).unwrap();
+    assert!(e.last.gradient.iter().all(|x| x.is_finite()));
+    let out = e.apply_lora(&huge).unwrap();
+    assert!(out.iter().all(|x| x.is_finite()), "MicroLoRA output finite");
+    assert!(e.apply_lora_layer(0, &huge).unwrap().iter().all(|x| x.is_finite()));
+    let stats = e.stats();
+    assert!(stats.micro_lora_norm.is_finite() && stats.base_lora_norm.is_finite());
+    let back = crate::persist::load(&save(&e)).expect("the state loads");
+    assert_eq!(save(&back), save(&e));
+    // And the learned direction is real: not all zero.
+    assert!(e.last.gradient.iter().any(|&x| x != 0.0), "a huge trajectory still learns its direction");
+}
+
+/// Activations within range whose gating by 1e3 is not (1e13 × 1e3 = 1e16 at index 2).
+fn big_gated(dim: usize) -> Vec<f32> {
+    let mut v = alloc::vec![0.5f32; dim];
+    v[2] = 1e13;
+    v
+}
