@@ -81,6 +81,12 @@ function stage(engine, input) {
 export function installFastPaths(Engine) {
   if (replaced.has(Engine)) return;
   const proto = Engine.prototype;
+  // Argument type checks (guard.js) go in front of the wasm-bindgen methods first; the fast paths
+  // below replace the hot ones and make the same checks themselves for the arguments they hand to
+  // the wasm (vectors: Float32Array or array; numbers: typeof 'number'; a live engine), sending
+  // anything else to the guarded wasm-bindgen method, which throws the named Error. One wrapper
+  // less per hot call.
+  guardSonaEngine(Engine);
   const bindgen = {};
   for (const name of ['applyLora', 'applyLoraInto', 'applyLoraBuffers', 'startTrajectory', 'addStep', 'endTrajectory', 'findPatterns']) {
     bindgen[name] = proto[name];
@@ -115,7 +121,9 @@ export function installFastPaths(Engine) {
       return id >= 0 ? id : startTrajectory.call(this, queryEmbedding);
     },
     addStep(trajectoryId, activations, attentionWeights, reward) {
-      if (!isVector(attentionWeights)) return addStep.call(this, trajectoryId, activations, attentionWeights, reward);
+      if (!isVector(attentionWeights) || typeof trajectoryId !== 'number' || typeof reward !== 'number') {
+        return addStep.call(this, trajectoryId, activations, attentionWeights, reward);
+      }
       const view = stage(this, activations);
       const dim = view === null ? 0 : view.length >> 1;
       if (view === null || attentionWeights.length > dim) {
@@ -127,10 +135,13 @@ export function installFastPaths(Engine) {
       }
     },
     endTrajectory(trajectoryId, quality) {
-      if (this.__wbg_ptr === 0 || !this._endTrajectoryOk(trajectoryId, quality)) endTrajectory.call(this, trajectoryId, quality);
+      if (this.__wbg_ptr === 0 || typeof trajectoryId !== 'number' || typeof quality !== 'number'
+        || !this._endTrajectoryOk(trajectoryId, quality)) {
+        endTrajectory.call(this, trajectoryId, quality);
+      }
     },
     findPatterns(query, k) {
-      const view = stage(this, query);
+      const view = typeof k === 'number' ? stage(this, query) : null;
       if (view === null) return findPatterns.call(this, query, k);
       const dim = view.length >> 1;
       const vectors = this._findPatternsStaged(k);
@@ -158,6 +169,4 @@ export function installFastPaths(Engine) {
   for (const [name, fn] of Object.entries(methods)) {
     Object.defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
   }
-  // Argument type checks in front of every method, fast paths included (see guard.js).
-  guardSonaEngine(Engine);
 }
