@@ -472,8 +472,23 @@ impl WasmSonaEngine {
     /// 2^26); use `withConfig` for other sizes.
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmSonaEngine, JsError> {
-        let dim = integer("hiddenDim", number_arg("hiddenDim", &hidden_dim)?, 8192.0)? as usize;
-        let config = SonaConfig { hidden_dim: dim, embedding_dim: dim, ..SonaConfig::default() };
+        // The default config's range: base_lora_rank needs hidden_dim ≥ rank; the trajectory
+        // buffer and BaseLoRA size limits cap it (see `SonaConfig::validate`).
+        let d = SonaConfig::default();
+        let (min, max) = (
+            d.base_lora_rank,
+            (crate::config::MAX_BUFFER_FLOATS / (2 * d.trajectory_capacity))
+                .min(crate::config::MAX_BASE_LORA_PARAMS / (2 * d.base_lora_rank * d.base_lora_layers)),
+        );
+        let v = number_arg("hiddenDim", &hidden_dim)?;
+        if !(v.fract() == 0.0 && v >= min as f64 && v <= max as f64) {
+            return Err(msg(format!(
+                "hiddenDim must be an integer within [{min}, {max}] with the default config (withConfig takes other sizes, e.g. with a smaller base_lora_rank or trajectory_capacity), got {}",
+                FloatText(v)
+            )));
+        }
+        let dim = v as usize;
+        let config = SonaConfig { hidden_dim: dim, embedding_dim: dim, ..d };
         Ok(Self::wrap(SonaEngine::new(config, random_seed()).map_err(err)?))
     }
 

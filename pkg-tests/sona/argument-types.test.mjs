@@ -184,13 +184,13 @@ test('sona-wasm/router: routers and trainers reject wrong argument types by name
 
 test('the constructors accept exactly the hiddenDim ranges their docs state', () => {
   // new WasmSonaEngine: 8..=3355; WasmEphemeralAgent: 4..=8192; WasmFederatedCoordinator: 16..=671.
-  for (const [make, lo, hi] of [
-    [(d) => new WasmSonaEngine(d), 8, 3355],
-    [(d) => new WasmEphemeralAgent('a', d), 4, 8192],
-    [(d) => new WasmFederatedCoordinator('c', d), 16, 671],
+  for (const [make, lo, hi, message] of [
+    [(d) => new WasmSonaEngine(d), 8, 3355, /^hiddenDim must be an integer within \[8, 3355\] with the default config/],
+    [(d) => new WasmEphemeralAgent('a', d), 4, 8192, /hidden_?[dD]im|base_lora_rank|trajectory_capacity/],
+    [(d) => new WasmFederatedCoordinator('c', d), 16, 671, /hidden_?[dD]im|base_lora_rank|trajectory_capacity/],
   ]) {
     for (const d of [lo, hi]) make(d).free();
-    for (const d of [lo - 1, hi + 1]) rejects(() => make(d), /hidden_?[dD]im|base_lora_rank|trajectory_capacity/, `hiddenDim ${d}`);
+    for (const d of [lo - 1, hi + 1, 1, 0, lo + 0.5, -lo]) rejects(() => make(d), message, `hiddenDim ${d}`);
   }
 });
 

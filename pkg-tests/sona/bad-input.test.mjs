@@ -130,7 +130,7 @@ test('bad configurations are rejected naming the field', () => {
       return true;
     }, JSON.stringify(config));
   }
-  assert.throws(() => new WasmSonaEngine(0), /hidden_dim must be at least 1/);
+  assert.throws(() => new WasmSonaEngine(0), /hiddenDim must be an integer within \[8, 3355\] with the default config.*got 0/);
   assert.throws(() => new WasmSonaEngine(-4), /hiddenDim must be an integer/);
   assert.throws(() => WasmSonaEngine.fromPreset('nope'), /unknown preset "nope"/);
 });
