@@ -22,6 +22,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DIM = 256;
 
 // ---------- timing ----------
+/**
+ * A full collection before each timed batch when Node runs with --expose-gc (as `npm run bench`
+ * does): otherwise the garbage of one batch (e.g. the wasm-bindgen route's in a paired
+ * comparison) is collected on the time of the next.
+ */
+const collectGarbage = globalThis.gc ?? (() => {});
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1];
@@ -31,6 +37,7 @@ function bench(fn, { batch = 1000, samples = 31 } = {}) {
   for (let i = 0; i < batch; i++) fn(i);
   const per = [];
   for (let s = 0; s < samples; s++) {
+    collectGarbage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < batch; i++) fn(i);
     per.push(Number(process.hrtime.bigint() - t0) / batch);
@@ -46,6 +53,7 @@ function paired(a, b, { batch = 1000, samples = 31 } = {}) {
   const ta = [];
   const tb = [];
   const time = (fn, into) => {
+    collectGarbage();
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < batch; i++) fn(i);
     into.push(Number(process.hrtime.bigint() - t0) / batch);

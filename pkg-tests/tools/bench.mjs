@@ -18,7 +18,8 @@ const benches = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.be
 let failures = 0;
 for (const file of benches) {
   console.log(`\n━━━ ${file} ━━━`);
-  const r = await run(process.execPath, [join(dir, file)]);
+  // --expose-gc: the benchmarks collect garbage between timed batches (see sona.bench.mjs).
+  const r = await run(process.execPath, ['--expose-gc', join(dir, file)]);
   if (r.code !== 0) failures += 1;
 }
 if (failures) {
