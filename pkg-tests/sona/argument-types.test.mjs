@@ -182,6 +182,18 @@ test('sona-wasm/router: routers and trainers reject wrong argument types by name
   trainer.free();
 });
 
+test('new FastGrnnRouter(config, seed): the optional seed must be a number (or null/undefined), not converted', () => {
+  const x = new Float32Array([1, 0, 1, 0]);
+  const seeded = (seed) => new FastGrnnRouter({ input_dim: 4, hidden_dim: 4 }, seed);
+  for (const bad of ['5', true, [5], {}, 5n]) rejects(() => seeded(bad), /^seed must be a number, got /, `seed ${typeof bad}`);
+  // Valid seeds still work, and the seed decides the initial weights.
+  const [a, b, c] = [seeded(5), seeded(5), seeded(6)];
+  assert.deepEqual(a.route(x), b.route(x));
+  assert.notDeepEqual(a.parameters(), c.parameters());
+  for (const ok of [undefined, null]) seeded(ok).free();
+  for (const r of [a, b, c]) r.free();
+});
+
 test('the constructors accept exactly the hiddenDim ranges their docs state', () => {
   // new WasmSonaEngine: 8..=3355; WasmEphemeralAgent: 4..=8192; WasmFederatedCoordinator: 16..=671.
   for (const [make, lo, hi, message] of [

@@ -44,11 +44,26 @@ const GLUE_CHECKS = [
     "    if (arg === null || typeof arg !== 'object' || typeof arg.length !== 'number') throw new Error(`expected a Uint8Array or an array of bytes, got ${arg === null ? 'null' : typeof arg}`);\n"],
 ];
 
+/**
+ * Optional numeric parameters, which wasm-bindgen's glue coerces with a unary `+` (so `'5'` or
+ * `true` would pass as numbers); `[file, head]`: the head must be in that glue, or the build fails.
+ * (An `Option<JsValue>` in Rust would lose the `?` of the TypeScript signature.)
+ */
+const OPTIONAL_NUMBER_CHECKS = [
+  ['router_wasm.js', 'seed', '    constructor(config, seed) {\n'],
+];
+
 function checkGlueArguments(file) {
   let glue = readFileSync(file, 'utf8');
   for (const [head, check] of GLUE_CHECKS) {
     if (!glue.includes(head)) continue;
     glue = glue.replace(head, head + check);
+  }
+  for (const [name, param, head] of OPTIONAL_NUMBER_CHECKS) {
+    if (!file.endsWith(name)) continue;
+    if (!glue.includes(head)) throw new Error(`${file}: ${JSON.stringify(head)} not found, the ${param} check was not added`);
+    glue = glue.replace(head, `${head}        if (${param} !== undefined && ${param} !== null && typeof ${param} !== 'number') `
+      + `throw new Error(\`${param} must be a number, got \${typeof ${param}}\`);\n`);
   }
   if (!glue.includes('passStringToWasm0(arg, malloc, realloc) {\n    if (typeof arg')) {
     throw new Error(`${file}: wasm-bindgen's passStringToWasm0 not found, the argument checks were not added`);
