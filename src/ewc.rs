@@ -190,6 +190,9 @@ mod tests {
         assert!((p[0] - (3.0 + 4.0) / 5.0).abs() < 1e-5);
         assert_eq!(p[1], 3.0);
         assert!((e.penalty(&[2.0, 5.0]) - 2000.0).abs() < 1e-2);
+        // Squared distance, either side of the optimum: λ·F·(−1 − 1)² = 2000·1·4 (and 3 → 2² too).
+        assert!((e.penalty(&[-1.0, 5.0]) - 8000.0).abs() < 1e-1);
+        assert!((e.penalty(&[3.0, -7.0]) - 8000.0).abs() < 1e-1);
     }
 
     #[test]

@@ -433,6 +433,75 @@ mod tests {
         assert_eq!(bank.patterns()[hits[0].0].last_accessed, 5000);
     }
 
+    /// k-means++ draws seeds by D² sampling: once two big groups are seeded, a tiny far group
+    /// holds almost all of the remaining potential and gets the third seed (uniform seeding
+    /// would pick one of its 2 points among 402 about 1% of the time).
+    #[test]
+    fn kmeans_seeds_a_tiny_far_group() {
+        let k = Kernels::new(true);
+        let dim = 8;
+        let mut rng = Rng::new(3);
+        let axis = |j: usize| -> Vec<f32> { (0..dim).map(|i| if i == j { 1.0 } else { 0.0 }).collect() };
+        let mut points = Vec::new();
+        let sizes = [200usize, 200, 2];
+        for (g, &size) in sizes.iter().enumerate() {
+            for _ in 0..size {
+                let mut v = noisy(&mut rng, &axis(g), 0.01);
+                normalize(&mut v);
+                points.extend_from_slice(&v);
+            }
+        }
+        for seed in 1..=6 {
+            let (assign, kc, _) = kmeans(k, &points, dim, 3, &mut Rng::new(seed));
+            assert_eq!(kc, 3);
+            let labels: Vec<usize> = [0, 200, 400].iter().map(|&i| assign[i]).collect();
+            assert!(labels[0] != labels[1] && labels[1] != labels[2] && labels[0] != labels[2], "seed {seed}: groups share a cluster: {labels:?}");
+            for (i, &a) in assign.iter().enumerate() {
+                let g = if i < 200 { 0 } else if i < 400 { 1 } else { 2 };
+                assert_eq!(a, labels[g], "seed {seed}: point {i} of group {g}");
+            }
+        }
+    }
+
+    /// Lloyd runs to a fixed point: every point is nearest to the mean of its own cluster
+    /// (points spread evenly on a circle, where the seeding's partition is not yet one).
+    #[test]
+    fn kmeans_lloyd_reaches_a_fixed_point() {
+        let k = Kernels::new(true);
+        let n = 200;
+        let mut points = Vec::new();
+        let mut rng = Rng::new(11);
+        for _ in 0..n {
+            let a = rng.next_f32() * core::f32::consts::TAU;
+            points.extend_from_slice(&[libm::cosf(a), libm::sinf(a)]);
+        }
+        for seed in 1..=4 {
+            let (assign, kc, _) = kmeans(k, &points, 2, 5, &mut Rng::new(seed));
+            let mut means = vec![[0.0f32; 2]; kc];
+            let mut counts = vec![0f32; kc];
+            for (i, &a) in assign.iter().enumerate() {
+                means[a][0] += points[2 * i];
+                means[a][1] += points[2 * i + 1];
+                counts[a] += 1.0;
+            }
+            for (m, c) in means.iter_mut().zip(&counts) {
+                assert!(*c > 0.0, "seed {seed}: an empty cluster");
+                m[0] /= c;
+                m[1] /= c;
+            }
+            for (i, &a) in assign.iter().enumerate() {
+                let d = |m: &[f32; 2]| {
+                    let (dx, dy) = (points[2 * i] - m[0], points[2 * i + 1] - m[1]);
+                    dx * dx + dy * dy
+                };
+                let own = d(&means[a]);
+                for (j, m) in means.iter().enumerate() {
+                    assert!(own <= d(m) + 1e-5, "seed {seed}: point {i} is in cluster {a} but nearer mean {j}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn near_duplicates_merge_and_capacity_evicts_lightest() {
         let k = Kernels::new(true);

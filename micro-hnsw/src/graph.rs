@@ -403,6 +403,30 @@ pub(crate) mod tests {
         assert_eq!(g.parent[1], 0);
     }
 
+    /// A full node that is not the newcomer's nearest still takes the link when the newcomer is
+    /// closer than its farthest non-tree link, which is dropped from both ends.
+    #[test]
+    fn full_neighbour_prunes_its_farthest_link_for_a_closer_newcomer() {
+        let mut g = Graph::new();
+        g.dims = 1;
+        // 0 (hub), 100..105: the hub links to all six; only 100 is its tree child.
+        // -2: nearest is the full hub; it becomes the tree parent by pruning 105.
+        // -1.5 (node 8): nearest is -2 (room: parent); second nearest is the full hub, whose
+        // farthest non-tree link (104, node 5) is far longer than 1.5² → pruned for node 8.
+        for x in [0.0f32, 100.0, 101.0, 102.0, 103.0, 104.0, 105.0, -2.0, -1.5] {
+            let mut v = [0.0; MAX_DIMS];
+            v[0] = x;
+            g.insert(&v).unwrap();
+        }
+        assert_eq!(g.parent[7], 0);
+        assert_eq!(g.parent[8], 7);
+        let hub: std::vec::Vec<u8> = g.neighbors(0).to_vec();
+        assert!(hub.contains(&8), "the hub links the newcomer: {hub:?}");
+        assert!(!hub.contains(&5) && !g.neighbors(5).contains(&0), "the hub-104 link is gone: {hub:?}");
+        assert_eq!(g.degree(0), MAX_NEIGHBORS);
+        check_invariants(&g);
+    }
+
     #[test]
     fn replace_keeps_lengths_in_sync() {
         let mut g = filled(Metric::L2, 8, 99);
