@@ -10,7 +10,8 @@
  * Distances are always "smaller = closer": `'l2'` = squared Euclidean distance,
  * `'cosine'` = 1 − cosine similarity (1 when either vector is zero), `'dot'` = −(a·b).
  *
- * Bad arguments throw `TypeError`/`RangeError` (the raw ABI would return a sentinel instead).
+ * Bad arguments throw `TypeError`/`RangeError` (the raw ABI would return a sentinel instead),
+ * including any id on an empty core (ids are 0..size − 1).
  */
 
 /** Raw-ABI constants of `micro_hnsw.wasm`. */
@@ -51,7 +52,10 @@ export declare function initSync(source: BufferSource | WebAssembly.Module): Web
 /** A metric by name or by its ABI code. */
 export type Metric = 'l2' | 'cosine' | 'dot' | 0 | 1 | 2;
 
-/** A vector argument: exactly `dims` finite numbers. */
+/**
+ * A vector argument: exactly `dims` finite numbers within ±1e15 (larger components would overflow
+ * the f32 distance sums to ±∞); anything else throws a RangeError naming the component.
+ */
 export type VectorLike = Float32Array | ArrayLike<number>;
 
 /** One search hit. */
@@ -142,7 +146,9 @@ export declare class MicroHnsw {
   aggregateNeighbors(id: number): Float32Array;
   /**
    * `v[id] += alpha · delta`; `delta` defaults to the last {@link aggregateNeighbors} result.
-   * Links are kept. Left unchanged if a component would overflow to ±∞.
+   * Links are kept. Left unchanged if a component would overflow to ±∞. The ±1e15 bound applies to
+   * `delta`, not to the result: repeated updates can carry a vector past it, and distances to such
+   * a vector may overflow to Infinity.
    */
   updateVector(id: number, alpha: number, delta?: VectorLike): void;
 
@@ -222,7 +228,8 @@ export declare class MicroHnsw {
   /**
    * Neuromorphic k-NN: resets the network, then for `iterations` steps drives each neuron with
    * 0.25·dt/(1 + d − d_best), runs LIF and propagation; hits ranked by (d − d_best)/(1 + spikes),
-   * reported with their metric distance. Defaults: k 5, dt 1 ms, 10 iterations.
+   * reported with their metric distance. Defaults: k 5, dt 1 ms, 10 iterations. `options` must be
+   * undefined or an object with only these keys (else a TypeError naming it).
    */
   neuromorphicSearch(query: VectorLike, k?: number, options?: { dt?: number; iterations?: number }): Hit[];
   /** Sum of the spike-rate estimates (spikes/ms). */
@@ -251,7 +258,7 @@ export declare class MicroHnswCluster {
   /** cores × 32. */
   readonly capacity: number;
   readonly coreCount: number;
-  /** The cores created so far. */
+  /** The cores created so far (insert through the cluster: its `size` and round-robin do not see direct inserts). */
   readonly cores: MicroHnsw[];
   /** Stores a vector; returns its global id (core × 32 + local id). */
   insert(vector: VectorLike): number;

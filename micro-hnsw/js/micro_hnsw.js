@@ -31,6 +31,11 @@ export const ABI = Object.freeze({
 });
 
 const METRICS = ['l2', 'cosine', 'dot'];
+/**
+ * Largest accepted |component| of a vector, query or delta argument. Beyond about 2e18 the f32
+ * distance sums overflow to ±∞ (16 squared differences), and every such hit ties at Infinity.
+ */
+const MAX_MAGNITUDE = 1e15;
 let compiled = null;
 
 function isBufferSource(x) {
@@ -120,13 +125,20 @@ function checkOptions(what, options, allowed) {
   return options;
 }
 
+/** A value as an error message shows it: strings quoted and BigInts marked, so '3' is not 3. */
+function shown(v) {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  return String(v);
+}
+
 function intIn(name, v, lo, hi) {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${name} must be an integer in ${lo}..${hi}, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${name} must be an integer in ${lo}..${hi}, got ${shown(v)}`);
   return v;
 }
 
 function finite(name, v) {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number, got ${shown(v)}`);
   return v;
 }
 
@@ -137,16 +149,19 @@ function timestep(dt) {
 }
 
 function u32(name, v) {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${name} must be an unsigned 32-bit integer, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${name} must be an unsigned 32-bit integer, got ${shown(v)}`);
   return v;
 }
 
-/** Checks a vector argument: array-like of exactly `dims` finite numbers. */
+/** Checks a vector argument: array-like of exactly `dims` finite numbers within ±MAX_MAGNITUDE. */
 function checkVector(name, v, dims) {
   if (v == null || typeof v.length !== 'number') throw new TypeError(`${name} must be a Float32Array or an array of numbers`);
   if (v.length !== dims) throw new RangeError(`${name} has ${v.length} components, this index has ${dims} dimensions`);
   for (let i = 0; i < dims; i++) {
-    if (!Number.isFinite(v[i])) throw new RangeError(`${name}[${i}] is ${v[i]}: components must be finite numbers`);
+    if (!Number.isFinite(v[i])) throw new RangeError(`${name}[${i}] is ${shown(v[i])}: components must be finite numbers`);
+    if (Math.abs(v[i]) > MAX_MAGNITUDE) {
+      throw new RangeError(`${name}[${i}] is ${v[i]}: components must lie within ±1e15 (larger ones overflow the f32 distances)`);
+    }
   }
   return v;
 }
@@ -202,7 +217,9 @@ export class MicroHnsw {
   }
 
   #id(name, id) {
-    return intIn(name, id, 0, this.size - 1);
+    const n = this.size;
+    if (n === 0) throw new RangeError(`${name} ${shown(id)} does not exist: this core holds no vectors`);
+    return intIn(name, id, 0, n - 1);
   }
 
   #k(k) {
@@ -413,7 +430,8 @@ export class MicroHnsw {
    * Neuromorphic k-NN: a rate-coded drive 0.25·dt/(1 + d − d_best) per step, LIF dynamics,
    * propagation along the graph; ranked by (d − d_best)/(1 + spikes). Resets the network.
    */
-  neuromorphicSearch(query, k = 5, { dt = 1, iterations = 10 } = {}) {
+  neuromorphicSearch(query, k = 5, options = undefined) {
+    const { dt = 1, iterations = 10 } = checkOptions('neuromorphicSearch', options, ['dt', 'iterations']);
     this.#k(k);
     timestep(dt);
     intIn('iterations', iterations, 0, 255);

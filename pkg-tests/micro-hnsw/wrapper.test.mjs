@@ -291,3 +291,49 @@ test('constructor options: a non-object or an unknown key (a typo) throws a Type
   await assert.rejects(MicroHnsw.create({ coreID: 1 }), (err) => err instanceof TypeError && /unknown MicroHnsw option "coreID"/.test(err.message));
   assert.equal((await MicroHnsw.create({ dims: 3 })).dims, 3);
 });
+
+test('MicroHnswCluster spreads inserts round-robin: core i % cores, global id core × 32 + local id', () => {
+  const c = new MicroHnswCluster({ dims: 2, cores: 3 });
+  const ids = [0, 1, 2, 3, 4, 5, 6].map((i) => c.insert([i, 0]));
+  assert.deepEqual(ids, [0, 32, 64, 1, 33, 65, 2]);
+  assert.equal(c.cores.length, 3);
+  assert.deepEqual(c.cores.map((core) => [core.coreId, core.size]), [[0, 3], [1, 2], [2, 2]]);
+  // Vectors 4, 5, 3 went to cores 1, 2, 0 as their second vectors: ids 33, 65, 1.
+  assert.deepEqual(c.search([4.1, 0], 3).map((h) => h.id), [33, 65, 1]); // 4, 5, 3
+});
+
+/** An assert.throws matcher: an Error whose message matches `re`. */
+const message = (re) => (err) => err instanceof Error && re.test(err.message);
+
+test('hostile arguments: magnitudes past ±1e15, ids of an empty core, bad neuromorphicSearch options, quoted non-numbers', () => {
+  const h = new MicroHnsw({ dims: 2 });
+  assert.throws(() => h.nodeType(0), (err) => err instanceof RangeError && err.message === 'id 0 does not exist: this core holds no vectors');
+  assert.throws(() => h.membrane(0), /this core holds no vectors/);
+  for (const big of [1e16, -1e30, 3e38]) {
+    assert.throws(() => h.insert([0, big]), (err) => err instanceof RangeError && new RegExp(`^vector\\[1\\] is ${String(big).replace('+', '\\+')}: components must lie within ±1e15`).test(err.message));
+  }
+  assert.equal(h.size, 0);
+  assert.equal(h.insert([1e15, -1e15]), 0); // the bound itself is accepted
+  h.insert([0, 0]);
+  assert.throws(() => h.search([2e15, 0], 2), message(/^query\[0\] is 2000000000000000: components must lie within ±1e15/));
+  const before = h.search([0, 0], 2);
+  assert.equal(before[0].id, 1);
+  assert.ok(Number.isFinite(before[1].distance), 'distances at the bound stay finite');
+  assert.throws(() => h.updateVector(1, 1, [1e20, 0]), message(/^delta\[0\] is 100000000000000000000: components must lie within ±1e15/));
+  assert.deepEqual(h.search([0, 0], 2), before);
+  for (const bad of [null, 5, 'dt']) {
+    assert.throws(() => h.neuromorphicSearch([0, 0], 2, bad), (err) => err instanceof TypeError && /^neuromorphicSearch options must be an object/.test(err.message));
+  }
+  assert.throws(() => h.neuromorphicSearch([0, 0], 2, { iteration: 20 }), (err) => err instanceof TypeError && /^unknown neuromorphicSearch option "iteration"/.test(err.message));
+  assert.equal(h.neuromorphicSearch([0, 0], 2, { iterations: 20 })[0].id, 1);
+  assert.throws(() => h.search([0, 0], '2'), message(/^k must be an integer in 1\.\.16, got "2"$/));
+  assert.throws(() => h.insert(['1', 2]), message(/^vector\[0\] is "1": components must be finite numbers$/));
+  assert.throws(() => h.insert(new BigInt64Array(2)), message(/^vector\[0\] is 0n: components must be finite numbers$/));
+  assert.equal(h.size, 2);
+  const c = new MicroHnswCluster({ dims: 1, cores: 2 });
+  assert.throws(() => c.insert([-5e15]), message(/^vector\[0\] is -5000000000000000: components must lie within ±1e15/));
+  assert.equal(c.size, 0);
+  c.insert([1]);
+  assert.throws(() => c.search([Infinity]), message(/^query\[0\] is Infinity: components must be finite numbers$/));
+  assert.throws(() => c.search([1e300]), message(/^query\[0\] is 1e\+300: components must lie within ±1e15/));
+});
