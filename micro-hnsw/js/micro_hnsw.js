@@ -170,6 +170,13 @@ function checkVector(name, v, dims) {
  *  target u8[32][6] at +0, count u8[32] at +192, weight u8[32][6] at +224. */
 const SYNAPSE_TABLE = Object.freeze({ count: 192, weight: 224, bytes: 416 });
 
+/**
+ * The instance `MicroHnsw.create` instantiated, handed to the constructor it calls next (set and
+ * consumed synchronously). Not a constructor parameter: an instance passed in by a caller could
+ * be another module's, or one already behind another MicroHnsw whose state `init` would wipe.
+ */
+let createdInstance = null;
+
 /** One micro-HNSW core: 32 vectors, exact k-NN, a fixed-point spiking network, raw exports. */
 export class MicroHnsw {
   #x;
@@ -182,9 +189,10 @@ export class MicroHnsw {
 
   /**
    * @param {{dims?: number, metric?: 'l2'|'cosine'|'dot'|0|1|2, coreId?: number}} [options]
-   * @param {WebAssembly.Instance} [instance] an instance of the compiled module (used by `create`)
    */
-  constructor(options = undefined, instance = undefined) {
+  constructor(options = undefined) {
+    const instance = createdInstance;
+    createdInstance = null;
     const { dims = 16, metric = 'l2', coreId = 0 } = checkOptions('MicroHnsw', options, ['dims', 'metric', 'coreId']);
     intIn('dims', dims, 1, ABI.MAX_DIMS);
     const m = metricCode(metric);
@@ -201,7 +209,12 @@ export class MicroHnsw {
   static async create(options = undefined) {
     checkOptions('MicroHnsw', options, ['dims', 'metric', 'coreId']);
     const inst = await WebAssembly.instantiate(moduleOrThrow(), {});
-    return new MicroHnsw(options, inst);
+    createdInstance = inst;
+    try {
+      return new MicroHnsw(options);
+    } finally {
+      createdInstance = null;
+    }
   }
 
   #views() {

@@ -337,3 +337,21 @@ test('hostile arguments: magnitudes past ±1e15, ids of an empty core, bad neuro
   assert.throws(() => c.search([Infinity]), message(/^query\[0\] is Infinity: components must be finite numbers$/));
   assert.throws(() => c.search([1e300]), message(/^query\[0\] is 1e\+300: components must lie within ±1e15/));
 });
+
+test('a second constructor argument cannot hand MicroHnsw a foreign or shared instance', async () => {
+  const a = new MicroHnsw({ dims: 2 });
+  a.insert([1, 1]);
+  // Before, a non-instance threw "Cannot read properties of undefined", and another core's
+  // instance was re-initialised under it (a.size 0, a.dims still 2).
+  for (const extra of [{}, 42, { exports: a.exports }, new WebAssembly.Instance(await init(), {})]) {
+    const b = new MicroHnsw({ dims: 3 }, extra);
+    assert.notEqual(b.memory, a.memory);
+    assert.equal(b.size, 0);
+    assert.equal(b.insert([1, 2, 3]), 0);
+  }
+  assert.equal(a.size, 1);
+  assert.deepEqual(a.search([1, 1], 1), [{ id: 0, distance: 0 }]);
+  const c = await MicroHnsw.create({ dims: 2 });
+  assert.notEqual(c.memory, a.memory);
+  assert.equal(c.dims, 2);
+});
