@@ -539,28 +539,18 @@ pub mod simd {
     /// y ← y + α·x, z ← z + x, one load of `x` per lane group.
     #[inline(never)]
     pub fn axpy_add(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
-        let n = y.len().min(z.len()).min(x.len());
-        let va = f32x4_splat(alpha);
-        let mut i = 0;
-        // SAFETY: i+4 <= n <= all three lengths.
-        unsafe {
-            while i + 4 <= n {
-                let v = load(x, i);
-                store(y, i, f32x4_add(load(y, i), f32x4_mul(va, v)));
-                store(z, i, f32x4_add(load(z, i), v));
-                i += 4;
-            }
-        }
-        while i < n {
-            y[i] += alpha * x[i];
-            z[i] += x[i];
-            i += 1;
-        }
+        axpy_pair::<true>(y, alpha, z, x);
     }
 
     /// y ← α·x, z ← x, one load of `x` per lane group.
     #[inline(never)]
     pub fn axpy_set(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
+        axpy_pair::<false>(y, alpha, z, x);
+    }
+
+    /// The loop of `axpy_add` (`ADD`: onto the old y and z) and `axpy_set` (overwriting them).
+    #[inline(always)]
+    fn axpy_pair<const ADD: bool>(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
         let n = y.len().min(z.len()).min(x.len());
         let va = f32x4_splat(alpha);
         let mut i = 0;
@@ -568,14 +558,25 @@ pub mod simd {
         unsafe {
             while i + 4 <= n {
                 let v = load(x, i);
-                store(y, i, f32x4_mul(va, v));
-                store(z, i, v);
+                let (ay, az) = (f32x4_mul(va, v), v);
+                if ADD {
+                    store(y, i, f32x4_add(load(y, i), ay));
+                    store(z, i, f32x4_add(load(z, i), az));
+                } else {
+                    store(y, i, ay);
+                    store(z, i, az);
+                }
                 i += 4;
             }
         }
         while i < n {
-            y[i] = alpha * x[i];
-            z[i] = x[i];
+            if ADD {
+                y[i] += alpha * x[i];
+                z[i] += x[i];
+            } else {
+                y[i] = alpha * x[i];
+                z[i] = x[i];
+            }
             i += 1;
         }
     }
