@@ -50,6 +50,11 @@ pub struct ReasoningBank {
 /// k-means++ seeding plus Lloyd on `n` unit points stored row-major in `points`.
 /// Returns (assignment per point, number of clusters, Lloyd iterations).
 pub fn kmeans(k: Kernels, points: &[f32], dim: usize, clusters: usize, rng: &mut Rng) -> (Vec<usize>, usize, usize) {
+    kmeans_with_trials(k, points, dim, clusters, SEED_TRIALS, rng)
+}
+
+/// [`kmeans`] drawing `trials` (≥ 1) candidates per seeding step; 1 is plain k-means++.
+fn kmeans_with_trials(k: Kernels, points: &[f32], dim: usize, clusters: usize, trials: usize, rng: &mut Rng) -> (Vec<usize>, usize, usize) {
     let n = points.len() / dim;
     let kc = clusters.min(n);
     if kc == 0 {
@@ -75,7 +80,7 @@ pub fn kmeans(k: Kernels, points: &[f32], dim: usize, clusters: usize, rng: &mut
     // the total potential most. Plain k-means++ often puts two seeds into one cluster when the
     // within-cluster noise is large (high dimensions); the greedy draw rarely does. (scikit-learn
     // uses 2 + ln k trials; 2 keeps seeding at twice the cost of one Lloyd iteration.)
-    let trials = SEED_TRIALS;
+    let trials = trials.max(1);
     let mut cand = vec![0.0f32; n];
     let mut best_d2 = vec![0.0f32; n];
     while centers.len() < kc * dim {
@@ -463,6 +468,41 @@ mod tests {
         }
     }
 
+    /// The greedy draw (keep the better of `SEED_TRIALS` D²-sampled candidates) is what the
+    /// seeding comment claims: with ten well-separated groups, seeding + Lloyd puts each group in
+    /// its own cluster at least twice as often as plain k-means++ (one candidate) on the same data
+    /// and seeds (measured: 26 vs 11 of 60; keeping the worse candidate instead gives 9).
+    #[test]
+    fn greedy_seeding_separates_groups_more_often_than_plain_kmeanspp() {
+        let k = Kernels::new(true);
+        let (groups, per, dim) = (10usize, 20usize, 32usize);
+        let runs = 60;
+        let mut recovered = [0usize; 2];
+        for run in 1..=runs {
+            let mut rng = Rng::new(1000 + run);
+            let centres: Vec<Vec<f32>> = (0..groups).map(|_| unit(&mut rng, dim)).collect();
+            let mut points = Vec::new();
+            for c in &centres {
+                for _ in 0..per {
+                    let mut v = noisy(&mut rng, c, 0.1);
+                    normalize(&mut v);
+                    points.extend_from_slice(&v);
+                }
+            }
+            for (slot, trials) in [(0, 1), (1, SEED_TRIALS)] {
+                let (assign, kc, _) = kmeans_with_trials(k, &points, dim, groups, trials, &mut Rng::new(run));
+                assert_eq!(kc, groups);
+                let mut labels: Vec<usize> = (0..groups).map(|g| assign[g * per]).collect();
+                let pure = assign.iter().enumerate().all(|(i, &a)| a == labels[i / per]);
+                labels.sort_unstable();
+                labels.dedup();
+                recovered[slot] += (pure && labels.len() == groups) as usize;
+            }
+        }
+        let [plain, greedy] = recovered;
+        assert!(greedy >= 20 && greedy >= 2 * plain, "groups recovered in {greedy}/{runs} runs (plain k-means++: {plain})");
+    }
+
     /// Lloyd runs to a fixed point: every point is nearest to the mean of its own cluster
     /// (points spread evenly on a circle, where the seeding's partition is not yet one).
     #[test]
@@ -552,3 +592,4 @@ mod tests {
         assert!(bank.is_empty());
     }
 }
+
