@@ -54,6 +54,7 @@ pub fn kmeans(k: Kernels, points: &[f32], dim: usize, clusters: usize, rng: &mut
 }
 
 /// [`kmeans`] drawing `trials` (≥ 1) candidates per seeding step; 1 is plain k-means++.
+#[inline(always)]
 fn kmeans_with_trials(k: Kernels, points: &[f32], dim: usize, clusters: usize, trials: usize, rng: &mut Rng) -> (Vec<usize>, usize, usize) {
     let n = points.len() / dim;
     let kc = clusters.min(n);
