@@ -101,6 +101,11 @@ export interface MicroHnswExports {
   get_metric(): number;
   get_dims(): number;
   get_capacity(): number;
+  /**
+   * Extra (not in 2.3): address of the 32 stored vectors, 2,048 bytes of f32 in blocks of four:
+   * component d of vector i is element (i >> 2) * 64 + d * 4 + (i & 3).
+   */
+  get_vectors_ptr(): number;
   /** Extra (not in 2.3): address of the 32 thresholds, i32 Q16.16 (value / 65536). */
   snn_get_threshold_ptr(): number;
   /**
@@ -144,11 +149,12 @@ export declare class MicroHnsw {
   edgeWeight(id: number): number;
   /** Mean of the neighbours' vectors, each scaled by its edge weight / 255 (a copy of `dims` values). */
   aggregateNeighbors(id: number): Float32Array;
+  /** A copy of stored vector `id` (`dims` components, as stored: f32, cosine vectors not normalised). */
+  vector(id: number): Float32Array;
   /**
    * `v[id] += alpha · delta`; `delta` defaults to the last {@link aggregateNeighbors} result.
-   * Links are kept. Left unchanged if a component would overflow to ±∞. The ±1e15 bound applies to
-   * `delta`, not to the result: repeated updates can carry a vector past it, and distances to such
-   * a vector may overflow to Infinity.
+   * Links are kept. Both `delta` and the resulting vector must lie within ±1e15 (RangeError naming
+   * the component; the vector is left unchanged).
    */
   updateVector(id: number, alpha: number, delta?: VectorLike): void;
 
@@ -262,6 +268,8 @@ export declare class MicroHnswCluster {
   readonly cores: MicroHnsw[];
   /** Stores a vector; returns its global id (core × 32 + local id). */
   insert(vector: VectorLike): number;
+  /** A copy of the stored vector with global id `id` (RangeError for an id not stored). */
+  vector(id: number): Float32Array;
   /** Exact k (1..16, default 10) nearest over all cores, nearest first. */
   search(query: VectorLike, k?: number): Hit[];
 }

@@ -308,18 +308,32 @@ export class MicroHnsw {
     this.#live();
     return this.#delta.slice(0, this.#dims);
   }
+  /** A copy of the stored vector `id` (`dims` components, read through `get_vectors_ptr`). */
+  vector(id) {
+    this.#id('id', id);
+    const all = new Float32Array(this.#mem.buffer, this.#x.get_vectors_ptr(), 4 * 16 * 8);
+    const base = (id >> 2) * 64 + (id & 3);
+    return Float32Array.from({ length: this.#dims }, (_, d) => all[base + 4 * d]);
+  }
   /**
    * v[id] += alpha · delta. `delta` defaults to the buffer left by `aggregateNeighbors`.
-   * The vector is left unchanged if a component of the result would overflow to ±∞.
+   * Both `delta` and the result must lie within ±1e15; otherwise a RangeError names the component
+   * and the vector is left unchanged.
    */
   updateVector(id, alpha, delta = undefined) {
-    this.#id('id', id);
+    const v = this.vector(id);
     finite('alpha', alpha);
     this.#live();
-    if (delta !== undefined) this.#delta.set(checkVector('delta', delta, this.#dims));
+    const d = delta === undefined ? this.#delta.slice(0, this.#dims) : Float32Array.from(checkVector('delta', delta, this.#dims));
     for (let i = 0; i < this.#dims; i++) {
-      if (!Number.isFinite(this.#delta[i])) throw new RangeError(`delta[${i}] is not finite`);
+      if (!Number.isFinite(d[i])) throw new RangeError(`delta[${i}] is not finite`);
+      // The wasm's f32 arithmetic: v + f32(alpha · d), rounded to f32.
+      const r = Math.fround(v[i] + Math.fround(alpha * d[i]));
+      if (!(Math.abs(r) <= MAX_MAGNITUDE)) {
+        throw new RangeError(`updateVector would move component ${i} of vector ${id} to ${r}: components must lie within ±1e15`);
+      }
     }
+    this.#delta.set(d);
     this.#x.update_vector(id, alpha);
   }
 
@@ -509,6 +523,15 @@ export class MicroHnswCluster {
     const local = this.#cores[c].insert(vector);
     this.#size++;
     return c * ABI.CAPACITY + local;
+  }
+
+  /** A copy of the stored vector with global id `id`. */
+  vector(id) {
+    if (!Number.isInteger(id) || id < 0 || id >= this.capacity) throw new RangeError(`id must be an integer in 0..${this.capacity - 1}, got ${shown(id)}`);
+    const core = this.#cores[Math.floor(id / ABI.CAPACITY)];
+    const local = id % ABI.CAPACITY;
+    if (core === undefined || local >= core.size) throw new RangeError(`id ${id} does not exist in this cluster`);
+    return core.vector(local);
   }
 
   /** Exact k nearest over every core, nearest first: [{id (global), distance}]. */

@@ -1,6 +1,7 @@
 //! The raw C ABI (wasm32 only), compatible with micro-hnsw-wasm 2.3: its 58 `#[no_mangle]` exports
-//! over one static [`MicroHnsw`], two extras that let a UI read the learned network
-//! (`snn_get_threshold_ptr`, `snn_get_synapse_ptr`), plus `memory`. Indices are `u8` with 255 = none. Every export
+//! over one static [`MicroHnsw`], three read-only extras that let a caller read back the stored
+//! vectors and the learned network (`get_vectors_ptr`, `snn_get_threshold_ptr`,
+//! `snn_get_synapse_ptr`), plus `memory`. Indices are `u8` with 255 = none. Every export
 //! validates its arguments and answers bad input with the sentinel documented on the matching
 //! [`MicroHnsw`] method, leaving the state unchanged — nothing traps.
 //!
@@ -226,6 +227,14 @@ pub extern "C" fn snn_tick(dt: f32, gain: f32, learn: u8) -> u8 {
 #[no_mangle]
 pub extern "C" fn snn_get_time() -> f32 {
     crate::snn::time_to_ms(core().snn.time())
+}
+/// Extra (not in micro-hnsw-wasm 2.3): address of the stored vectors, 2,048 bytes of `f32` in
+/// blocks of four vectors (the SIMD scan's layout, see [`crate::graph::Graph::blocks`]): component
+/// `d` of vector `i` is element `(i / 4) * 64 + d * 4 + i % 4`; vectors past `count()` and
+/// components past `dims` are unused.
+#[no_mangle]
+pub extern "C" fn get_vectors_ptr() -> *const f32 {
+    core().graph.blocks.as_ptr() as *const f32
 }
 /// Extra (not in micro-hnsw-wasm 2.3): address of the 32 firing thresholds, `i32` Q16.16
 /// (value / 65536), in neuron order; entries past `count()` are unused.

@@ -30,7 +30,7 @@ const SIGNATURES = {
 };
 
 // Documented extras beyond micro-hnsw-wasm 2.3 (micro-hnsw/src/abi.rs): read-only views of the learned network.
-const EXTRAS = { snn_get_threshold_ptr: ['', 'i'], snn_get_synapse_ptr: ['', 'i'] };
+const EXTRAS = { get_vectors_ptr: ['', 'i'], snn_get_threshold_ptr: ['', 'i'], snn_get_synapse_ptr: ['', 'i'] };
 const ALL_SIGNATURES = { ...SIGNATURES, ...EXTRAS };
 
 /** Export name → {params, results} from the binary's type, import, function and export sections. */
@@ -339,6 +339,29 @@ test('pattern_record shifts all 32 registers exactly like a JS model of the spik
   assert.equal(seen >>> 0, 0xffffffff, 'every lane spiked at least once');
   for (let n = 0; n < 32; n++) assert.equal(x.get_pattern(n) >>> 0, model[n], `register ${n}`);
   assert.equal(x.pattern_match(model[17]), Array.from(model).findIndex((h) => h === model[17]));
+});
+
+test('extras: get_vectors_ptr shows the stored vectors in blocks of four, updated in place', () => {
+  const x = rawCore(module);
+  x.init(3, 1, 0);
+  const ins = new Float32Array(x.memory.buffer, x.get_insert_ptr(), 16);
+  const stored = [];
+  for (let i = 0; i < 9; i++) {
+    const v = [i + 0.5, -2 * i, 1 / (i + 1)];
+    ins.set(v);
+    assert.equal(x.insert(), i);
+    stored.push(Float32Array.from(v));
+  }
+  const p = x.get_vectors_ptr();
+  assert.equal(p % 16, 0);
+  assert.ok(p + 2048 <= x.memory.buffer.byteLength);
+  const all = new Float32Array(x.memory.buffer, p, 512);
+  const read = (i) => [0, 1, 2].map((d) => all[(i >> 2) * 64 + d * 4 + (i & 3)]);
+  for (let i = 0; i < 9; i++) assert.deepEqual(read(i), [...stored[i]], `vector ${i} (cosine: stored as given)`);
+  new Float32Array(x.memory.buffer, x.get_delta_ptr(), 16).set([1, 1, 1]);
+  x.update_vector(6, 2);
+  assert.deepEqual(read(6), [...stored[6]].map((c) => Math.fround(c + 2)));
+  assert.deepEqual(read(5), [...stored[5]]);
 });
 
 test('extras: the threshold and synapse-table pointers show thresholds, graph links and STDP weights', () => {

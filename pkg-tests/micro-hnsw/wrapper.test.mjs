@@ -4,6 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { bruteForce, importWrapper, randomVectors, refDistance, rng, wasmBytes } from './helpers.mjs';
+const message = (re) => (err) => err instanceof Error && re.test(err.message);
 
 const { init, initSync, MicroHnsw, MicroHnswCluster, ABI } = await importWrapper();
 
@@ -234,9 +235,15 @@ test('GNN helpers: node types, aggregation and vector updates', () => {
   assert.deepEqual([...h.aggregateNeighbors(0)], [1, 0, 0, 0]);
   h.setEdgeWeight(1, 51);
   close(h.aggregateNeighbors(0)[0], 0.2);
+  assert.deepEqual([...h.vector(0)], [0, 0, 0, 0]);
+  assert.deepEqual([...h.vector(1)], [1, 0, 0, 0]);
   h.updateVector(0, 1, [0, 2, 0, 0]);
+  assert.deepEqual([...h.vector(0)], [0, 2, 0, 0]);
   assert.equal(h.search([0, 2, 0, 0], 1)[0].distance, 0);
   assert.equal(h.search([0, 2, 0, 0], 1)[0].id, 0);
+  close(h.aggregateNeighbors(0)[0], 0.2);
+  h.updateVector(0, -0.5); // delta = the aggregation buffer [0.2, 0, 0, 0]
+  assert.deepEqual([...h.vector(0)], [Math.fround(-0.5 * Math.fround(0.2)), 2, 0, 0]);
 });
 
 test('MicroHnswCluster: 256 cores × 32 = 8,192 vectors, recall@10 ≥ 0.99 against brute force', () => {
@@ -248,6 +255,13 @@ test('MicroHnswCluster: 256 cores × 32 = 8,192 vectors, recall@10 ≥ 0.99 agai
   assert.equal(cluster.size, 8192);
   assert.equal(cluster.cores.length, 256);
   assert.throws(() => cluster.insert(new Float32Array(16)), /full/);
+  for (const [id, v] of byId) assert.deepEqual([...cluster.vector(id)], [...Float32Array.from(v)], `vector ${id}`);
+  assert.throws(() => cluster.vector(8192), message(/^id must be an integer in 0\.\.8191, got 8192$/));
+  const small = new MicroHnswCluster({ dims: 2, cores: 4 });
+  assert.deepEqual([0, 1, 2, 3, 4].map((i) => small.insert([i, -i])), [0, 32, 64, 96, 1]);
+  assert.deepEqual([...small.vector(96)], [3, -3]);
+  assert.deepEqual([...small.vector(1)], [4, -4]);
+  for (const missing of [2, 33, 127]) assert.throws(() => small.vector(missing), message(new RegExp(`^id ${missing} does not exist in this cluster$`)));
   const ids = [...byId.keys()];
   const vectors = ids.map((id) => byId.get(id));
   let hits = 0;
@@ -303,7 +317,6 @@ test('MicroHnswCluster spreads inserts round-robin: core i % cores, global id co
 });
 
 /** An assert.throws matcher: an Error whose message matches `re`. */
-const message = (re) => (err) => err instanceof Error && re.test(err.message);
 
 test('hostile arguments: magnitudes past ±1e15, ids of an empty core, bad neuromorphicSearch options, quoted non-numbers', () => {
   const h = new MicroHnsw({ dims: 2 });
@@ -321,6 +334,18 @@ test('hostile arguments: magnitudes past ±1e15, ids of an empty core, bad neuro
   assert.ok(Number.isFinite(before[1].distance), 'distances at the bound stay finite');
   assert.throws(() => h.updateVector(1, 1, [1e20, 0]), message(/^delta\[0\] is 100000000000000000000: components must lie within ±1e15/));
   assert.deepEqual(h.search([0, 0], 2), before);
+  // The result is bounded too: 1e15 + 1e15 at component 0 of vector 0; repeated updates cannot
+  // walk a vector past the bound either.
+  const f = Math.fround;
+  assert.throws(() => h.updateVector(0, 1, [1e15, 0]), message(new RegExp(`^updateVector would move component 0 of vector 0 to ${f(f(1e15) + f(1e15))}: components must lie within ±1e15$`)));
+  assert.throws(() => h.updateVector(1, 4, [0, 5e14]), message(new RegExp(`^updateVector would move component 1 of vector 1 to ${f(4 * f(5e14))}:`)));
+  h.updateVector(1, 1, [0, 4e14]);
+  h.updateVector(1, 1, [0, 4e14]);
+  const twice = f(f(4e14) + f(4e14));
+  assert.throws(() => h.updateVector(1, 1, [0, 4e14]), message(new RegExp(`component 1 of vector 1 to ${f(twice + f(4e14))}:`)));
+  assert.deepEqual([...h.vector(1)], [0, twice]);
+  assert.deepEqual([...h.vector(0)], [f(1e15), f(-1e15)]);
+  assert.throws(() => h.vector(2), message(/^id must be an integer in 0\.\.1, got 2$/));
   for (const bad of [null, 5, 'dt']) {
     assert.throws(() => h.neuromorphicSearch([0, 0], 2, bad), (err) => err instanceof TypeError && /^neuromorphicSearch options must be an object/.test(err.message));
   }
