@@ -214,6 +214,35 @@ mod tests {
     }
 
     #[test]
+    fn lambda_moves_by_the_documented_factors_on_fisher_weighted_drift() {
+        let mut e = EwcPlusPlus::new(2, 2000.0);
+        e.observe_update(&[1.0, 0.0]); // only parameter 0 matters
+        e.consolidate(&[0.0, 0.0]);
+        assert_eq!(e.lambda(), 2000.0, "the first task has nothing to drift from");
+        e.consolidate(&[0.0, 5.0]); // a big move of the unimportant parameter is no drift
+        assert_eq!(e.lambda(), 2000.0 * 0.9);
+        e.consolidate(&[1.0, 5.0]); // the important one moved: ×1.25
+        assert!((e.lambda() - 2000.0 * 0.9 * 1.25).abs() < 1e-2, "{}", e.lambda());
+    }
+
+    /// Stationary noise is not a new task; a jump is, once; the new level then becomes the norm.
+    #[test]
+    fn boundary_detection_ignores_noise_and_restarts_after_a_jump() {
+        let mut e = EwcPlusPlus::new(1, 2000.0);
+        for i in 0..60 {
+            let noisy = if i % 2 == 0 { 1.0 } else { 1.2 };
+            assert!(!e.detect_boundary(noisy), "noise at cycle {i} taken for a new task");
+        }
+        assert!(e.detect_boundary(3.0));
+        for i in 0..20 {
+            let noisy = if i % 2 == 0 { 3.0 } else { 3.2 };
+            assert!(!e.detect_boundary(noisy), "the new level at cycle {i} taken for another task");
+        }
+        assert!(!e.detect_boundary(f32::NAN) && !e.detect_boundary(f32::INFINITY));
+        assert_eq!(e.boundaries(), 1);
+    }
+
+    #[test]
     fn detects_a_jump_in_loss() {
         let mut e = EwcPlusPlus::new(1, 2000.0);
         for l in [1.0, 0.8, 0.7, 0.65, 0.6] {

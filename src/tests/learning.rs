@@ -222,6 +222,31 @@ fn feedback_revises_the_last_trajectory() {
     // failure and latency lower the feedback quality: (0.65 + 1.0·0.5/(1+1)) / 2 = 0.45
     e.learn_from_feedback(false, 10_000.0, 1.0).unwrap();
     assert!((e.buffer.iter().next().unwrap().quality_score - 0.45).abs() < 1e-6);
+    // 0.45 < 0.5: no further instant-loop sample.
+    let s = e.stats();
+    assert_eq!((s.micro_pending, s.counters.feedback_count), (1, 2));
+}
+
+/// Feedback revises the trajectory that ended last, not an earlier one (nor the first one ever).
+#[test]
+fn feedback_applies_to_the_most_recent_trajectory() {
+    let dim = 16;
+    let mut rng = Rng::new(5);
+    let mut e = engine(SonaConfig { hidden_dim: dim, embedding_dim: dim, quality_threshold: 0.5, micro_flush_interval: 0, ..SonaConfig::default() }, 1);
+    let mut ended = Vec::new();
+    for q in [0.9, 0.8, 0.3] {
+        let id = e.start_trajectory(&unit(&mut rng, dim)).unwrap();
+        e.add_step(id, &unit(&mut rng, dim), &[], 1.0).unwrap();
+        e.end_trajectory(id, q).unwrap();
+        ended.push(id);
+    }
+    assert_eq!(e.stats().trajectories_buffered, 2);
+    e.learn_from_feedback(true, 0.0, 1.0).unwrap(); // last one: (0.3 + 1) / 2 = 0.65, buffered now
+    let q: Vec<(u64, f32)> = e.buffer.iter().map(|s| (s.trajectory_id, s.quality_score)).collect();
+    assert_eq!(q.len(), 3);
+    assert_eq!(q[..2], [(ended[0], 0.9), (ended[1], 0.8)], "earlier trajectories untouched");
+    assert_eq!(q[2].0, ended[2]);
+    assert!((q[2].1 - 0.65).abs() < 1e-6);
 }
 
 #[test]
