@@ -396,6 +396,13 @@ pub struct WasmSonaEngine {
     io: IoBuffers,
     /// Per-hit numbers of the last `_findPatternsStaged` call (see [`PATTERN_RECORD`]).
     pattern_meta: Vec<f64>,
+    /// The last `_findPatternsStaged` call's hits: centroid then direction, hit after hit (reused,
+    /// so a steady caller allocates nothing here).
+    pattern_vectors: Vec<f32>,
+    /// Where JS finds those two (`_patternHeader()`): the addresses of `pattern_vectors` and
+    /// `pattern_meta`, rewritten by each call (growing a Vec may move it). Boxed: a fixed address
+    /// for the engine's lifetime.
+    pattern_header: alloc::boxed::Box<[u32; 2]>,
 }
 
 /// Numbers per hit in `_patternMeta()`: id, cluster_size, total_weight, avg_quality, created_at,
@@ -448,6 +455,8 @@ impl WasmSonaEngine {
             scratch_view: Float32Array::new_with_length(0),
             io: IoBuffers::new(dim),
             pattern_meta: Vec::new(),
+            pattern_vectors: Vec::new(),
+            pattern_header: alloc::boxed::Box::new([0; 2]),
         }
     }
 
@@ -684,23 +693,23 @@ impl WasmSonaEngine {
         self.engine.end_trajectory(id, quality as f32).is_ok()
     }
 
-    /// Internal (`fast.js`): `findPatterns` with the stage's first half as the query. Returns the
-    /// hits' centroid then direction, hit after hit, in one new Float32Array; their other fields
-    /// are left in `_patternMeta()` ([`PATTERN_RECORD`] numbers per hit).
+    /// Internal (`fast.js`): `findPatterns` with the stage's first half as the query, at `now_ms`
+    /// (the caller's `Date.now()`). Returns the number of hits, -1 (nothing changed) on bad input.
+    /// The hits' centroid then direction, hit after hit, are left in wasm memory, and their other
+    /// fields ([`PATTERN_RECORD`] numbers per hit) next to them; `_patternHeader()` says where.
+    /// Both stay valid until the next call into this module.
     #[wasm_bindgen(js_name = _findPatternsStaged, skip_typescript)]
-    pub fn find_patterns_staged(&mut self, k: f64) -> Result<Float32Array, JsError> {
-        let k = integer("k", k, 4_294_967_295.0)? as usize;
-        let now = js_sys::Date::now();
-        let dim = self.scratch_out.len();
+    pub fn find_patterns_staged(&mut self, k: f64, now_ms: f64) -> i32 {
+        let Ok(k) = integer("k", k, 4_294_967_295.0) else { return -1 };
         let (engine, query, _) = self.staged();
-        let hits = engine.find_pattern_indices(query, k, now).map_err(err)?;
+        let Ok(hits) = engine.find_pattern_indices(query, k as usize, now_ms) else { return -1 };
         let patterns = self.engine.patterns();
-        let mut flat = Vec::with_capacity(hits.len() * 2 * dim);
+        self.pattern_vectors.clear();
         self.pattern_meta.clear();
         for &(i, s) in &hits {
             let p = &patterns[i];
-            flat.extend_from_slice(&p.centroid);
-            flat.extend_from_slice(&p.direction);
+            self.pattern_vectors.extend_from_slice(&p.centroid);
+            self.pattern_vectors.extend_from_slice(&p.direction);
             self.pattern_meta.extend_from_slice(&[
                 p.id as f64,
                 p.cluster_size as f64,
@@ -714,15 +723,18 @@ impl WasmSonaEngine {
             ]);
         }
         debug_assert_eq!(self.pattern_meta.len(), hits.len() * PATTERN_RECORD);
-        Ok(Float32Array::from(&flat[..]))
+        // wasm32: addresses fit u32.
+        *self.pattern_header = [self.pattern_vectors.as_ptr() as usize as u32, self.pattern_meta.as_ptr() as usize as u32];
+        hits.len() as i32
     }
 
-    /// Internal (`fast.js`): a view of the last `_findPatternsStaged` call's per-hit numbers;
-    /// valid until the next call into this module.
-    #[wasm_bindgen(js_name = _patternMeta, skip_typescript)]
-    pub fn pattern_meta(&self) -> js_sys::Float64Array {
-        // SAFETY: handed to JS immediately; the JS caller reads it before calling into the module again.
-        unsafe { js_sys::Float64Array::view(&self.pattern_meta) }
+    /// Internal (`fast.js`): a view of the two addresses `_findPatternsStaged` leaves (vectors,
+    /// numbers); fixed for the engine's lifetime (a view detaches only when memory grows).
+    #[wasm_bindgen(js_name = _patternHeader, skip_typescript)]
+    pub fn pattern_header(&self) -> js_sys::Uint32Array {
+        // SAFETY: the box lives as long as the engine and is never reallocated; JS reads the view
+        // (and the memory it points to) only between calls that rewrite it, as with `_stage`.
+        unsafe { js_sys::Uint32Array::view(&self.pattern_header[..]) }
     }
 
     /// Zero-copy `applyLora`: writes `input + MicroLoRA(input)` into `outputBuffer()`, reading

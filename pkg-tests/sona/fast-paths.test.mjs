@@ -159,7 +159,19 @@ test('findPatterns: the fast route builds the same pattern objects as the wasm-b
     for (let j = 1; j < fast.length; j++) assert.ok(fast[j - 1].similarity >= fast[j].similarity, 'best first');
     b.findPatterns(Array.from(q), k); // keep the access counts of the two engines in step
   }
-  for (const x of [e, a, b]) x.free();
+  // The results own their numbers: later calls (other hits, more memory) and writes into one
+  // result change neither earlier results nor the engine.
+  const first = a.findPatterns(unit(r, dim), 3);
+  const kept = first.map(strip);
+  for (let i = 0; i < 20; i++) a.findPatterns(unit(r, dim), 1 + (i % 4));
+  const big = new WasmSonaEngine(dim); // grows wasm memory, moving nothing the results hold
+  assert.deepEqual(first.map(strip), kept);
+  const again = first.map((p) => a.findPatterns(p.centroid, 1)[0]);
+  first[0].centroid.fill(9);
+  first[0].direction.fill(9);
+  assert.deepEqual(a.findPatterns(kept[0].centroid, 1)[0].centroid, again[0].centroid);
+  assert.deepEqual(Array.from(again[0].centroid), kept[0].centroid);
+  for (const x of [e, a, b, big]) x.free();
 });
 
 test('bad input through the fast route: the same named Errors, state unchanged', () => {

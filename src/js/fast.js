@@ -14,8 +14,10 @@ import { guardSonaEngine } from './guard.js';
 
 /** Names of `SonaPattern.pattern_type`, by the index the core stores. */
 const PATTERN_TYPES = ['general', 'reasoning', 'factual', 'creative', 'codegen', 'conversational'];
-/** Numbers per hit in `_patternMeta()` (PATTERN_RECORD in src/wasm.rs). */
+/** Numbers per hit left by `_findPatternsStaged` (PATTERN_RECORD in src/wasm.rs). */
 const RECORD = 9;
+/** The view of an engine's `_patternHeader()` (addresses of the last findPatterns hits). */
+const HEADER = Symbol('sona-wasm pattern header');
 const STAGE = Symbol('sona-wasm staging view');
 /** The staging view's second half (a subarray kept so the hot calls create no view per call). */
 const STAGE_OUT = Symbol('sona-wasm staging output');
@@ -142,12 +144,17 @@ export function installFastPaths(Engine) {
     },
     findPatterns(query, k) {
       const view = typeof k === 'number' ? stage(this, query) : null;
-      if (view === null) return findPatterns.call(this, query, k);
-      const dim = view.length >> 1;
-      const vectors = this._findPatternsStaged(k);
-      const meta = this._patternMeta();
-      const n = meta.length / RECORD;
+      const n = view === null ? -1 : this._findPatternsStaged(k, Date.now());
+      if (n < 0) return findPatterns.call(this, query, k);
       const out = new Array(n);
+      if (n === 0) return out;
+      const dim = view.length >> 1;
+      let header = this[HEADER];
+      if (header === undefined || header.length === 0) header = this[HEADER] = this._patternHeader();
+      // One copy of all hits' vectors (each object gets views of it) and the numbers read in place.
+      const vectors = new Float32Array(n * 2 * dim);
+      vectors.set(new Float32Array(header.buffer, header[0], n * 2 * dim));
+      const meta = new Float64Array(header.buffer, header[1], n * RECORD);
       for (let j = 0, m = 0, v = 0; j < n; j++, m += RECORD, v += 2 * dim) {
         out[j] = {
           id: meta[m],
