@@ -572,6 +572,33 @@ mod tests {
         assert!((bank.patterns()[0].total_weight - 5.0 * DECAY_FACTOR).abs() < 1e-6);
     }
 
+    /// A pattern's direction is the quality-weighted mean of its members' directions (unit
+    /// length), its weight the sum and its avg_quality the mean of their qualities.
+    #[test]
+    fn extracted_direction_is_quality_weighted() {
+        let k = Kernels::new(true);
+        let signal = |gradient: Vec<f32>, q: f32| LearningSignal {
+            trajectory_id: 0,
+            query_embedding: vec![3.0, 4.0],
+            gradient_estimate: gradient,
+            quality_score: q,
+            step_count: 1,
+            latency_us: 0,
+            model_route: None,
+            context_ids: Vec::new(),
+        };
+        let (a, b) = (signal(vec![1.0, 0.0], 0.9), signal(vec![0.0, 1.0], 0.3));
+        let mut bank = ReasoningBank::new(2, 10);
+        let r = bank.extract(k, &[&a, &b], 1, 0, 0.1, &mut Rng::new(1));
+        assert_eq!((r.clusters_formed, bank.len()), (1, 1));
+        let p = &bank.patterns()[0];
+        let n = libm::sqrtf(0.9 * 0.9 + 0.3 * 0.3);
+        assert!((p.direction[0] - 0.9 / n).abs() < 1e-5 && (p.direction[1] - 0.3 / n).abs() < 1e-5, "{:?}", p.direction);
+        assert!((p.centroid[0] - 0.6).abs() < 1e-6 && (p.centroid[1] - 0.8).abs() < 1e-6, "mean of the unit queries");
+        assert!((p.total_weight - 1.2).abs() < 1e-6 && (p.avg_quality - 0.6).abs() < 1e-6);
+        assert_eq!(p.cluster_size, 2);
+    }
+
     #[test]
     fn stale_low_quality_patterns_are_pruned() {
         let k = Kernels::new(true);

@@ -49,6 +49,23 @@ fn round_trip_is_exact() {
     assert_eq!(save(&a), save(&b));
 }
 
+/// The EWC++ state that one deep cycle leaves trivial (λ as configured, no loss variance, no
+/// boundary) survives too: adapted λ, loss statistics, boundary count, Fisher and every task.
+#[test]
+fn adapted_ewc_state_round_trips() {
+    let mut a = busy_engine();
+    let params = a.base_params();
+    a.ewc.observe_update(&vec![0.5; params.len()]);
+    a.ewc.consolidate(&vec![1.0; params.len()]); // drifted: λ adapts away from the configured 2000
+    assert_eq!(a.ewc.task_count(), 2);
+    assert!(a.ewc.lambda() != a.config().ewc_lambda);
+    (a.ewc.loss_mean, a.ewc.loss_var, a.ewc.loss_count, a.ewc.boundaries) = (0.75, 0.0625, 9, 3);
+    let b = load(&save(&a)).unwrap();
+    assert_eq!(b.ewc, a.ewc);
+    assert_eq!((b.stats().ewc_lambda, b.stats().ewc_task_boundaries), (a.ewc.lambda(), 3));
+    assert!(a == b);
+}
+
 #[test]
 fn step_less_open_trajectory_round_trips_and_continues_identically() {
     // Its running sums reuse recycled buffers and are only written by the first step: whatever
