@@ -573,8 +573,10 @@ impl WasmSonaEngine {
     }
 
     /// Feedback on the most recently ended trajectory: its quality becomes the mean of the old
-    /// quality and `quality × (success ? 1 : 0.5) / (1 + latencyMs / 10000)`, and the instant loop
-    /// learns from the revised quality. Throws if no trajectory has ended yet.
+    /// quality and `quality × (success ? 1 : 0.5) / (1 + latencyMs / 10000)`; if the revised quality
+    /// reaches `quality_threshold`, the instant loop learns from it once more (and a trajectory
+    /// that had been filtered out is buffered for the background loop). Throws if no trajectory
+    /// has ended yet; does nothing while learning is disabled.
     #[wasm_bindgen(js_name = learnFromFeedback)]
     pub fn learn_from_feedback(&mut self, success: bool, latency_ms: f64, quality: f64) -> Result<(), JsError> {
         self.engine.learn_from_feedback(success, latency_ms as f32, quality as f32).map_err(err)
