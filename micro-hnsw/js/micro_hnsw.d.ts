@@ -264,9 +264,9 @@ export declare class MicroHnswCluster {
   /** cores × 32. */
   readonly capacity: number;
   readonly coreCount: number;
-  /** The cores created so far (insert through the cluster: its `size` and round-robin do not see direct inserts). */
+  /** The cores created so far. Direct inserts into one count in `size` and `search`; the cluster's own inserts skip a full core. */
   readonly cores: MicroHnsw[];
-  /** Stores a vector; returns its global id (core × 32 + local id). */
+  /** Stores a vector on the next core (round-robin) with room; returns its global id (core × 32 + local id). */
   insert(vector: VectorLike): number;
   /** A copy of the stored vector with global id `id` (RangeError for an id not stored). */
   vector(id: number): Float32Array;

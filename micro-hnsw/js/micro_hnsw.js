@@ -481,7 +481,8 @@ export class MicroHnswCluster {
   #dims;
   #metric;
   #maxCores;
-  #size = 0;
+  /** The core the next insert tries first (round-robin). */
+  #next = 0;
 
   /** @param {{dims?: number, metric?: 'l2'|'cosine'|'dot'|0|1|2, cores?: number}} [options] */
   constructor(options = undefined) {
@@ -496,8 +497,12 @@ export class MicroHnswCluster {
   get dims() { return this.#dims; }
   /** Metric name. */
   get metric() { return METRICS[this.#metric]; }
-  /** Stored vectors over all cores. */
-  get size() { return this.#size; }
+  /** Stored vectors over all cores (direct inserts into `cores[i]` included). */
+  get size() {
+    let n = 0;
+    for (const core of this.#cores) n += core.size;
+    return n;
+  }
   /** cores × 32. */
   get capacity() { return this.#maxCores * ABI.CAPACITY; }
   /** Maximum number of cores. */
@@ -505,24 +510,32 @@ export class MicroHnswCluster {
   /** The cores instantiated so far (created as inserts reach them). */
   get cores() { return this.#cores.slice(); }
 
-  /** Stores a vector on the next core (round-robin); returns its global id. */
+  /**
+   * Stores a vector on the next core in round-robin order that has room (a core filled by direct
+   * inserts is skipped); returns its global id.
+   */
   insert(vector) {
     checkVector('vector', vector, this.#dims);
-    if (this.#size >= this.capacity) throw new Error(`the cluster is full (${this.capacity} vectors)`);
-    const c = this.#size % this.#maxCores;
-    if (c === this.#cores.length) {
-      const core = new MicroHnsw({ dims: this.#dims, metric: this.#metric, coreId: c });
-      const x = core.exports;
-      this.#cores.push(core);
-      this.#lanes.push([
-        x,
-        new Float32Array(x.memory.buffer, x.get_query_ptr(), this.#dims),
-        new Uint8Array(x.memory.buffer, x.get_result_ptr(), ABI.MAX_K * ABI.RECORD_BYTES),
-      ]);
+    for (let tries = 0; tries < this.#maxCores; tries++) {
+      const c = this.#next;
+      this.#next = (c + 1) % this.#maxCores;
+      // The cursor moves one core at a time from 0, so it is at most one past the last core.
+      if (c === this.#cores.length) this.#addCore(c);
+      const core = this.#cores[c];
+      if (core.size < ABI.CAPACITY) return c * ABI.CAPACITY + core.insert(vector);
     }
-    const local = this.#cores[c].insert(vector);
-    this.#size++;
-    return c * ABI.CAPACITY + local;
+    throw new Error(`the cluster is full (${this.capacity} vectors)`);
+  }
+
+  #addCore(c) {
+    const core = new MicroHnsw({ dims: this.#dims, metric: this.#metric, coreId: c });
+    const x = core.exports;
+    this.#cores.push(core);
+    this.#lanes.push([
+      x,
+      new Float32Array(x.memory.buffer, x.get_query_ptr(), this.#dims),
+      new Uint8Array(x.memory.buffer, x.get_result_ptr(), ABI.MAX_K * ABI.RECORD_BYTES),
+    ]);
   }
 
   /** A copy of the stored vector with global id `id`. */

@@ -316,6 +316,22 @@ test('MicroHnswCluster spreads inserts round-robin: core i % cores, global id co
   assert.deepEqual(c.search([4.1, 0], 3).map((h) => h.id), [33, 65, 1]); // 4, 5, 3
 });
 
+test('MicroHnswCluster sees direct inserts into its cores: counted in size, found by search, full cores skipped', () => {
+  const c = new MicroHnswCluster({ dims: 2, cores: 2 });
+  assert.deepEqual([c.insert([0, 0]), c.insert([1, 0])], [0, 32]);
+  const [core0] = c.cores;
+  for (let i = 1; i < 32; i++) core0.insert([100 + i, 0]); // core 0 is now full
+  assert.equal(c.size, 33);
+  assert.equal(c.search([110.2, 0], 1)[0].id, 10);
+  // Round-robin would pick core 0 next: it is full, so every insert goes to core 1.
+  assert.deepEqual([c.insert([2, 0]), c.insert([3, 0]), c.insert([4, 0])], [33, 34, 35]);
+  assert.equal(c.size, 36);
+  for (let i = 5; c.size < c.capacity; i++) c.insert([i, 1]);
+  assert.equal(c.size, 64);
+  assert.throws(() => c.insert([0, 0]), message(/^the cluster is full \(64 vectors\)$/));
+  assert.deepEqual([...c.vector(63)], [32, 1]);
+});
+
 /** An assert.throws matcher: an Error whose message matches `re`. */
 
 test('hostile arguments: magnitudes past ±1e15, ids of an empty core, bad neuromorphicSearch options, quoted non-numbers', () => {
