@@ -352,3 +352,26 @@ fn numbers_in_messages() {
         assert_eq!(format!("{}", Num(v)), text);
     }
 }
+
+/// INT8 is per-tensor symmetric (module doc): every weight of a tensor lands on the grid
+/// `−127..127 × scale` with `scale = max|w| / 127`, so it moves by at most half a step, the
+/// largest weight is kept, and the biases stay f32.
+#[test]
+fn int8_weights_lie_on_a_127_level_grid_within_half_a_step() {
+    let m = random_model(RouterConfig::default(), 5);
+    let mut q = m.clone();
+    q.quantize();
+    for (start, len) in m.layout().weight_tensors() {
+        let (w, wq) = (&m.params()[start..start + len], &q.params()[start..start + len]);
+        let max = w.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
+        let step = max / 127.0;
+        for (a, b) in w.iter().zip(wq) {
+            assert!((a - b).abs() <= 0.5 * step * 1.001, "{a} → {b}, step {step}");
+            let code = b / step;
+            assert!((code - libm::roundf(code)).abs() < 1e-3 && code.abs() <= 127.001, "code {code}");
+        }
+        assert!(wq.iter().any(|v| (v.abs() - max).abs() <= 1e-6 * max), "the largest weight is on the grid");
+    }
+    let biases = m.layout().weight_count();
+    assert_eq!(&q.params()[biases..], &m.params()[biases..], "biases are not quantised");
+}
