@@ -200,6 +200,7 @@ pub mod scalar {
 
     /// 0 iff every value is finite with |x| ≤ [`MAX_MAGNITUDE`], NaN otherwise.
     #[inline(never)]
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn range_probe(x: &[f32]) -> f32 {
         // `!(|v| <= M)` is also true for NaN.
         if x.iter().any(|v| !(v.abs() <= super::MAX_MAGNITUDE)) {

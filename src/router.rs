@@ -617,7 +617,7 @@ impl FastGrnn {
             let max = t.iter().fold(0.0f32, |m, &w| m.max(libm::fabsf(w)));
             let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
             for w in t.iter_mut() {
-                let q = libm::roundf(*w / scale).max(-127.0).min(127.0);
+                let q = libm::roundf(*w / scale).clamp(-127.0, 127.0);
                 *w = q * scale;
             }
             scales.push(scale);

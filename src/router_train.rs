@@ -174,7 +174,7 @@ fn log_sum_exp(z: &[f32], temperature: f32) -> f32 {
 fn soft_targets(teacher: &[f32], t: f32, out: &mut [f32]) {
     const EPS: f32 = 1e-6;
     if teacher.len() == 1 {
-        let q = teacher[0].max(EPS).min(1.0 - EPS);
+        let q = teacher[0].clamp(EPS, 1.0 - EPS);
         out[0] = sigmoid(libm::logf(q / (1.0 - q)) / t);
     } else {
         let logs: Vec<f32> = teacher.iter().map(|&q| libm::logf(q.max(EPS))).collect();
