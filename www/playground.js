@@ -504,6 +504,10 @@ export function setupPlayground({ MicroHnsw }) {
     const cx = width / 2;
     const cy = height / 2;
     const r = Math.min(width, height) / 2 - 12;
+    $('phase-value').textContent = phase.toFixed(2);
+    // A canvas not laid out yet (or squeezed by a narrow layout) has no room for the ring; a
+    // negative arc radius would throw.
+    if (r < 1) return;
     ctx.strokeStyle = themeColor('--grid');
     ctx.lineWidth = 6;
     ctx.beginPath();
@@ -532,7 +536,6 @@ export function setupPlayground({ MicroHnsw }) {
     ctx.moveTo(cx, cy);
     ctx.lineTo(cx + r * Math.cos(phase - Math.PI / 2), cy + r * Math.sin(phase - Math.PI / 2));
     ctx.stroke();
-    $('phase-value').textContent = phase.toFixed(2);
   }
 
   /**
