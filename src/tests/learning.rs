@@ -303,3 +303,42 @@ fn node_code_is_unit_length_and_deterministic() {
     assert!(cosine(&expected, &other).abs() < 0.7, "different ids, different codes");
     assert_eq!(t.reward_weighted_sum, expected);
 }
+
+/// The background loop trains BaseLoRA towards `avg_quality · direction` of each pattern (the
+/// module doc): with one pattern of quality 0.5, the stack's summed delta at the pattern's
+/// centroid converges to half its unit direction, not to the direction itself.
+#[test]
+fn base_lora_target_is_quality_times_direction() {
+    let dim = 16;
+    let mut rng = Rng::new(41);
+    let config = SonaConfig { hidden_dim: dim, embedding_dim: dim, base_lora_rank: 4, base_lora_lr: 0.05, ewc_lambda: 0.0, quality_threshold: 0.3, ..SonaConfig::default() };
+    let mut e = engine(config, 2);
+    let (centroid, direction) = (unit(&mut rng, dim), unit(&mut rng, dim));
+    let pattern = crate::types::LearnedPattern {
+        id: 1,
+        centroid: centroid.clone(),
+        direction: direction.clone(),
+        cluster_size: 4,
+        total_weight: 2.0,
+        avg_quality: 0.5,
+        created_at: 0,
+        last_accessed: 0,
+        access_count: 0,
+        pattern_type: crate::types::PatternType::General,
+    };
+    e.bank = crate::reasoning_bank::ReasoningBank::from_parts(dim, 10, alloc::vec![pattern], 2);
+    for i in 0..200 {
+        e.force_learn(i as f64).unwrap();
+    }
+    assert_eq!(e.patterns().len(), 1);
+    let mut delta = alloc::vec![0.0f32; dim];
+    for l in 0..e.base_layers() {
+        let y = e.apply_lora_layer(l, &centroid).unwrap();
+        for ((d, a), b) in delta.iter_mut().zip(&y).zip(&centroid) {
+            *d += a - b;
+        }
+    }
+    let norm = libm::sqrtf(delta.iter().map(|v| v * v).sum());
+    assert!((norm - 0.5).abs() < 0.05, "|delta| {norm}");
+    assert!(cosine(&delta, &direction) > 0.99, "cosine {}", cosine(&delta, &direction));
+}
