@@ -94,6 +94,8 @@ export interface MicroHnswExports {
   get_global_ptr(): number;
   insert(): number;
   search(k: number): number;
+  /** Extra (not in 2.3): `search(k)` keeping only records at distance ≤ bound; 0 for a NaN bound. */
+  search_within(k: number, bound: number): number;
   merge(ptr: number, count: number): number;
   clear_global(): void;
   count(): number;
@@ -254,7 +256,8 @@ export interface MicroHnswClusterOptions {
 
 /**
  * Up to 256 cores of one compiled module. Inserts go round-robin over the cores; a search runs
- * on every core and the results are merged with the module's `merge` export.
+ * on every core and the results are merged in the raw `merge` export's order (distance, then
+ * core, then rank within a core).
  */
 export declare class MicroHnswCluster {
   constructor(options?: MicroHnswClusterOptions);

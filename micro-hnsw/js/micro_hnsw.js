@@ -471,13 +471,21 @@ export class MicroHnsw {
 
 /**
  * Up to 256 cores of one compiled module: inserts go round-robin to the cores, searches run on
- * every non-empty core and are merged with the module's `merge` export. Global id = core × 32 +
- * local id. Capacity cores × 32 (8,192 with 256 cores).
+ * every core and their records are merged here in JS, in the order of the raw `merge` export
+ * (distance, then core, then rank within a core): one wasm call per core instead of two, and
+ * `search_within` with the current k-th best, so a core with nothing better stops early.
+ * Global id = core × 32 + local id. Capacity cores × 32 (8,192 with 256 cores).
  */
 export class MicroHnswCluster {
   #cores = [];
-  /** Per core: [exports, query view, result-record bytes] (memory never grows, so views stay valid). */
+  /**
+   * Per core: [exports, query view, result records as bytes, the same as f32] (memory never
+   * grows, so views stay valid).
+   */
   #lanes = [];
+  /** The merge's running k best: distances and global ids. */
+  #bestDistance = new Float32Array(ABI.MAX_K);
+  #bestId = new Int32Array(ABI.MAX_K);
   #dims;
   #metric;
   #maxCores;
@@ -535,6 +543,7 @@ export class MicroHnswCluster {
       x,
       new Float32Array(x.memory.buffer, x.get_query_ptr(), this.#dims),
       new Uint8Array(x.memory.buffer, x.get_result_ptr(), ABI.MAX_K * ABI.RECORD_BYTES),
+      new Float32Array(x.memory.buffer, x.get_result_ptr(), ABI.MAX_K * ABI.RECORD_BYTES / 4),
     ]);
   }
 
@@ -551,25 +560,29 @@ export class MicroHnswCluster {
   search(query, k = 10) {
     intIn('k', k, 1, ABI.MAX_K);
     checkVector('query', query, this.#dims);
-    if (this.#cores.length === 0) return [];
-    // Core 0 merges: its own results first, then each other core's records copied into its
-    // result buffer (the scratch area the raw `merge` reads from).
-    const [hx, , headResults] = this.#lanes[0];
-    const scratch = hx.get_result_ptr();
-    hx.clear_global();
-    let total = 0;
+    const dist = this.#bestDistance;
+    const ids = this.#bestId;
+    let len = 0;
     for (let c = 0; c < this.#lanes.length; c++) {
-      const [x, queryView, results] = this.#lanes[c];
+      const [x, queryView, bytes, floats] = this.#lanes[c];
       queryView.set(query);
-      const n = x.search(k);
-      if (c > 0) headResults.set(results.subarray(0, n * ABI.RECORD_BYTES));
-      total = hx.merge(scratch, n);
+      const n = x.search_within(k, len === k ? dist[k - 1] : Infinity);
+      // A core's records are sorted: the first one that does not beat the k-th best ends it. A
+      // record goes after equal distances already kept (earlier cores first, as `merge` does).
+      for (let r = 0; r < n; r++) {
+        const d = floats[2 * r + 1];
+        if (len === k && !(d < dist[k - 1])) break;
+        let p = len < k ? len++ : k - 1;
+        for (; p > 0 && dist[p - 1] > d; p--) {
+          dist[p] = dist[p - 1];
+          ids[p] = ids[p - 1];
+        }
+        dist[p] = d;
+        ids[p] = c * ABI.CAPACITY + bytes[8 * r];
+      }
     }
-    const view = new DataView(hx.memory.buffer, hx.get_global_ptr(), ABI.MAX_K * ABI.RECORD_BYTES);
-    const out = [];
-    for (let i = 0; i < Math.min(k, total); i++) {
-      out.push({ id: view.getUint8(i * 8 + 1) * ABI.CAPACITY + view.getUint8(i * 8), distance: view.getFloat32(i * 8 + 4, true) });
-    }
+    const out = new Array(len);
+    for (let i = 0; i < len; i++) out[i] = { id: ids[i], distance: dist[i] };
     return out;
   }
 }

@@ -1,7 +1,7 @@
 //! The raw C ABI (wasm32 only), compatible with micro-hnsw-wasm 2.3: its 58 `#[no_mangle]` exports
-//! over one static [`MicroHnsw`], three read-only extras that let a caller read back the stored
-//! vectors and the learned network (`get_vectors_ptr`, `snn_get_threshold_ptr`,
-//! `snn_get_synapse_ptr`), plus `memory`. Indices are `u8` with 255 = none. Every export
+//! over one static [`MicroHnsw`], four extras (`search_within` for merging cores; three read-only
+//! views of the stored vectors and the learned network: `get_vectors_ptr`,
+//! `snn_get_threshold_ptr`, `snn_get_synapse_ptr`), plus `memory`. Indices are `u8` with 255 = none. Every export
 //! validates its arguments and answers bad input with the sentinel documented on the matching
 //! [`MicroHnsw`] method, leaving the state unchanged — nothing traps.
 //!
@@ -68,6 +68,14 @@ pub extern "C" fn insert() -> u8 {
 #[no_mangle]
 pub extern "C" fn search(k: u8) -> u8 {
     core().search(k)
+}
+/// Extra (not in micro-hnsw-wasm 2.3): `search(k)` keeping only records at distance ≤ `bound`;
+/// returns how many (0, results untouched, for a bad k, a NaN bound or a NaN/∞ query). A caller
+/// merging cores passes its current k-th best: a core with nothing better stops after one
+/// selection round.
+#[no_mangle]
+pub extern "C" fn search_within(k: u8, bound: f32) -> u8 {
+    core().search_within(k, bound)
 }
 /// Merges `cnt` (≤ 16) records at `ptr` (e.g. another core's results copied into this core's
 /// result buffer) into the global buffer; returns the global count, 0 (nothing changed) if

@@ -210,13 +210,21 @@ impl MicroHnsw {
 
     /// Exact k nearest neighbours of the query buffer into the result buffer. Returns
     /// `min(k, count)`; 0 (results untouched) for k = 0 or > 16, an empty core or a NaN/∞ query.
-    #[inline(never)]
     pub fn search(&mut self, k: u8) -> u8 {
-        if !self.valid_k(k) {
+        self.search_within(k, f32::INFINITY)
+    }
+
+    /// [`search`](Self::search) keeping only the records at distance ≤ `bound` (the rest of the
+    /// buffer emptied); returns how many. A caller merging cores passes its current k-th best, so
+    /// a core with nothing better stops after one selection round. 0 (results untouched) for the
+    /// inputs `search` rejects and for a NaN bound.
+    #[inline(never)]
+    pub fn search_within(&mut self, k: u8, bound: f32) -> u8 {
+        if !self.valid_k(k) || bound.is_nan() {
             return 0;
         }
         let Some(qn) = self.query() else { return 0 };
-        search::scan(&self.graph, &self.query_buf, qn, k as usize, self.core_id, &mut self.results)
+        search::scan(&self.graph, &self.query_buf, qn, k as usize, self.core_id, &mut self.results, bound)
     }
 
     /// Merges `records` into the global buffer (16 best by distance; empty records and NaN
@@ -442,7 +450,7 @@ impl MicroHnsw {
         for (i, d) in key.iter_mut().enumerate().take(n) {
             *d = 1.0 - temporal::similarity(pattern, temporal::encode(&self.graph.vector(i), self.dims()));
         }
-        search::top_k(&key, n, k as usize, self.core_id, &mut self.results)
+        search::top_k(&key, n, k as usize, self.core_id, &mut self.results, f32::INFINITY)
     }
 
     /// Homeostatic threshold adaptation of the stored neurons; ignored for a bad `dt`.
@@ -490,7 +498,7 @@ impl MicroHnsw {
         for (i, d) in key.iter_mut().enumerate().take(n) {
             *d -= phase_weight * fx_to_f32(self.snn.resonance(i));
         }
-        search::top_k(&key, n, k as usize, self.core_id, &mut self.results)
+        search::top_k(&key, n, k as usize, self.core_id, &mut self.results, f32::INFINITY)
     }
 
     /// Hard winner-take-all among the stored neurons: the winner's index, 255 if none.
@@ -623,7 +631,7 @@ impl MicroHnsw {
         for i in 0..n {
             key[i] = (dist[i] - d0) / (1.0 + spikes[i] as f32);
         }
-        let out = search::top_k(&key, n, k as usize, self.core_id, &mut self.results);
+        let out = search::top_k(&key, n, k as usize, self.core_id, &mut self.results, f32::INFINITY);
         for r in self.results.iter_mut().take(out as usize) {
             r.distance = dist[node(r.idx as usize)];
         }

@@ -53,19 +53,20 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
     len + (len < k) as usize
 }
 
-/// The `k` smallest of `key[..n]` (ties: lower index first; NaN counts as +∞), written to `out`
-/// as records of `core_id` carrying `key` as their distance (the rest emptied). `k` must be in
-/// 1..=16. Returns `min(k, n)`.
+/// The `k` smallest of `key[..n]` that do not exceed `bound` (ties: lower index first; NaN counts
+/// as +∞), written to `out` as records of `core_id` carrying `key` as their distance (the rest
+/// emptied). `k` must be in 1..=16. Returns how many were written: `min(k, n)` for `bound` = +∞.
+/// Selection stops at the first key above `bound`, so a tight bound costs one round.
 ///
 /// Selection by repeated minimum rather than an insertion sort, so no branch depends on the
 /// data: each round [`take_min`] finds the smallest live key (on wasm32 a few `f32x4` ops over
 /// eight registers) and the slots holding it, which are emitted in index order and retired.
 #[inline(never)]
-pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mut Results) -> u8 {
+pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
     let m = k.clamp(1, MAX_RESULTS).min(n);
     let mut keys = load_keys(key, n);
     let mut r = 0;
-    while r < m {
+    'select: while r < m {
         let mut hits = take_min(&mut keys);
         if hits == 0 {
             break; // unreachable: fewer than n slots were retired, so a live one is left
@@ -74,7 +75,11 @@ pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mu
             let i = node(hits.trailing_zeros() as usize);
             hits &= hits - 1;
             let d = key[i];
-            out[slot(r)] = ResultRecord { idx: i as u8, core_id, pad: 0, distance: if d.is_nan() { f32::INFINITY } else { d } };
+            let d = if d.is_nan() { f32::INFINITY } else { d };
+            if d > bound {
+                break 'select; // keys come in ascending order: the rest exceed it too
+            }
+            out[slot(r)] = ResultRecord { idx: i as u8, core_id, pad: 0, distance: d };
             r += 1;
         }
     }
@@ -198,12 +203,13 @@ fn slot(p: usize) -> usize {
     p & (MAX_RESULTS - 1)
 }
 
-/// Exact k-nearest neighbours of `q` (norm `qn`) by scanning every stored vector.
-pub fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Results) -> u8 {
+/// Exact k-nearest neighbours of `q` (norm `qn`) within distance `bound` (+∞: all) by scanning
+/// every stored vector.
+pub fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
     let mut dist = [0.0f32; MAX_VECTORS];
     let n = g.len();
     g.distances(q, qn, n, &mut dist);
-    top_k(&dist, n, k, core_id, out)
+    top_k(&dist, n, k, core_id, out, bound)
 }
 
 /// Greedy beam search over the graph from node 0 keeping the `max(ef, k, BEAM_WIDTH)` best
@@ -289,7 +295,7 @@ mod tests {
                 let want = brute(&g, &q);
                 for k in 1..=MAX_RESULTS {
                     let mut out = [ResultRecord::EMPTY; MAX_RESULTS];
-                    assert_eq!(scan(&g, &q, norm(&q), k, 3, &mut out), k as u8);
+                    assert_eq!(scan(&g, &q, norm(&q), k, 3, &mut out, f32::INFINITY), k as u8);
                     for i in 0..k {
                         // The scan sums dimension by dimension, distance_to lane-wise: allow rounding.
                         assert!((out[i].distance - want[i].0).abs() <= 1e-5 * (1.0 + want[i].0.abs()));
@@ -299,6 +305,32 @@ mod tests {
                     let ids: std::vec::Vec<u8> = want[..k].iter().map(|w| w.1).collect();
                     assert_eq!(got, ids, "{metric:?} k={k}");
                     assert!(out[k..].iter().all(|r| r.idx == NONE));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bounded_scan_keeps_exactly_the_records_within_the_bound() {
+        for metric in [Metric::L2, Metric::Cosine, Metric::Dot] {
+            let g = filled(metric, 16, 99);
+            let mut rng = Rng(5);
+            for round in 0..100 {
+                let q = rng.vector(16);
+                let mut all = [ResultRecord::EMPTY; MAX_RESULTS];
+                let k = 1 + round % MAX_RESULTS;
+                assert_eq!(scan(&g, &q, norm(&q), k, 1, &mut all, f32::INFINITY), k as u8);
+                // Bounds at a kept distance (ties with it are kept), between two, and below all.
+                let j = round % k;
+                let at = all[j].distance;
+                let below = if j == 0 { at - 1.0 } else { 0.5 * (all[j - 1].distance + at) };
+                for bound in [at, below, all[0].distance - 1.0] {
+                    let mut out = [ResultRecord::EMPTY; MAX_RESULTS];
+                    let n = scan(&g, &q, norm(&q), k, 1, &mut out, bound) as usize;
+                    let want = all[..k].iter().filter(|r| r.distance <= bound).count();
+                    assert_eq!(n, want, "{metric:?} k={k} bound={bound}");
+                    assert_eq!(out[..n], all[..n]);
+                    assert!(out[n..].iter().all(|r| *r == ResultRecord::EMPTY));
                 }
             }
         }

@@ -29,8 +29,8 @@ const SIGNATURES = {
   pattern_correlate: ['ii', 'i'], neuromorphic_search: ['ifi', 'i'], get_network_activity: ['', 'f'],
 };
 
-// Documented extras beyond micro-hnsw-wasm 2.3 (micro-hnsw/src/abi.rs): read-only views of the learned network.
-const EXTRAS = { get_vectors_ptr: ['', 'i'], snn_get_threshold_ptr: ['', 'i'], snn_get_synapse_ptr: ['', 'i'] };
+// Documented extras beyond micro-hnsw-wasm 2.3 (micro-hnsw/src/abi.rs): a bounded search and read-only views.
+const EXTRAS = { search_within: ['if', 'i'], get_vectors_ptr: ['', 'i'], snn_get_threshold_ptr: ['', 'i'], snn_get_synapse_ptr: ['', 'i'] };
 const ALL_SIGNATURES = { ...SIGNATURES, ...EXTRAS };
 
 /** Export name → {params, results} from the binary's type, import, function and export sections. */
@@ -339,6 +339,29 @@ test('pattern_record shifts all 32 registers exactly like a JS model of the spik
   assert.equal(seen >>> 0, 0xffffffff, 'every lane spiked at least once');
   for (let n = 0; n < 32; n++) assert.equal(x.get_pattern(n) >>> 0, model[n], `register ${n}`);
   assert.equal(x.pattern_match(model[17]), Array.from(model).findIndex((h) => h === model[17]));
+});
+
+test('extras: search_within keeps the records of search(k) within the bound, rejects a NaN bound', () => {
+  const x = rawCore(module);
+  x.init(2, 0, 4);
+  const ins = new Float32Array(x.memory.buffer, x.get_insert_ptr(), 16);
+  for (const v of [5, 1, 3, 1, 9]) { ins.set([v, 0]); x.insert(); } // L2 from 0: 25, 1, 9, 1, 81
+  const q = new Float32Array(x.memory.buffer, x.get_query_ptr(), 16);
+  const view = new DataView(x.memory.buffer, x.get_result_ptr(), 128);
+  const records = () => Array.from({ length: 16 }, (_, i) => [view.getUint8(8 * i), view.getUint8(8 * i + 1), view.getFloat32(8 * i + 4, true)]);
+  q.set([0, 0]);
+  assert.equal(x.search(4), 4);
+  const all = records();
+  assert.deepEqual(all.slice(0, 4).map(([i]) => i), [1, 3, 2, 0]);
+  for (const [bound, n] of [[Infinity, 4], [25, 4], [24.9, 3], [9, 3], [1, 2], [0.5, 0], [-1, 0]]) {
+    assert.equal(x.search_within(4, bound), n, `bound ${bound}`);
+    const got = records();
+    assert.deepEqual(got.slice(0, n), all.slice(0, n));
+    assert.ok(got.slice(n).every(([i, , d]) => i === 255 && d === Infinity), `bound ${bound}: the rest emptied`);
+  }
+  x.search(4);
+  for (const [k, bound] of [[4, NaN], [0, 10], [17, 10]]) assert.equal(x.search_within(k, bound), 0);
+  assert.deepEqual(records(), all, 'rejected calls leave the results');
 });
 
 test('extras: get_vectors_ptr shows the stored vectors in blocks of four, updated in place', () => {

@@ -316,6 +316,40 @@ test('MicroHnswCluster spreads inserts round-robin: core i % cores, global id co
   assert.deepEqual(c.search([4.1, 0], 3).map((h) => h.id), [33, 65, 1]); // 4, 5, 3
 });
 
+test('MicroHnswCluster.search merges exactly as the raw merge export does, ties included', () => {
+  const rand = rng(77);
+  for (const metric of ['l2', 'cosine', 'dot']) {
+    const cluster = new MicroHnswCluster({ dims: 3, metric, cores: 5 });
+    // Coordinates on a small grid: many vectors repeat across cores, so many distances tie.
+    const grid = () => [0, 1, 2].map(() => Math.round(rand() * 2));
+    for (let i = 0; i < 150; i++) cluster.insert(grid());
+    const cores = cluster.cores.map((core) => core.exports);
+    const head = cores[0];
+    const rawMerge = (query, k) => {
+      head.clear_global();
+      let total = 0;
+      for (const x of cores) {
+        new Float32Array(x.memory.buffer, x.get_query_ptr(), 3).set(query);
+        const n = x.search(k);
+        if (x !== head) new Uint8Array(head.memory.buffer, head.get_result_ptr(), 8 * n).set(new Uint8Array(x.memory.buffer, x.get_result_ptr(), 8 * n));
+        total = head.merge(head.get_result_ptr(), n);
+      }
+      const view = new DataView(head.memory.buffer, head.get_global_ptr(), 128);
+      return Array.from({ length: Math.min(k, total) }, (_, i) => ({ id: view.getUint8(8 * i + 1) * 32 + view.getUint8(8 * i), distance: view.getFloat32(8 * i + 4, true) }));
+    };
+    let ties = 0;
+    for (let q = 0; q < 20; q++) {
+      const query = q % 2 ? grid() : [rand(), rand(), rand()];
+      for (let k = 1; k <= 16; k++) {
+        const got = cluster.search(query, k);
+        assert.deepEqual(got, rawMerge(query, k), `${metric} query ${q} k ${k}`);
+        for (let i = 1; i < got.length; i++) ties += got[i].distance === got[i - 1].distance;
+      }
+    }
+    assert.ok(ties > 100, `${metric}: the data must produce ties (${ties})`);
+  }
+});
+
 test('MicroHnswCluster sees direct inserts into its cores: counted in size, found by search, full cores skipped', () => {
   const c = new MicroHnswCluster({ dims: 2, cores: 2 });
   assert.deepEqual([c.insert([0, 0]), c.insert([1, 0])], [0, 32]);
