@@ -778,6 +778,52 @@ mod tests {
         // A cold agent has nothing to find.
         let mut cold = agent("cold", 1);
         assert!(cold.engine_mut().find_patterns(&topics[0], 1, 0.0).unwrap().is_empty());
+        // warm_start adds them "with fresh ids and no accesses": the sender's counts do not travel.
+        let mut used = shipped.patterns.clone();
+        used.iter_mut().for_each(|p| p.access_count = 9);
+        assert_eq!(cold.warm_start(&used).unwrap(), used.len());
+        assert!(cold.warm_start(&used).unwrap() > 0, "room for a second copy");
+        let bank = cold.engine().patterns();
+        assert!(bank.iter().all(|p| p.access_count == 0), "access counts reset");
+        assert!(bank.iter().enumerate().all(|(i, p)| bank[..i].iter().all(|o| o.id != p.id)), "ids are unique");
+    }
+
+    /// Module docs: every accepted trajectory feeds the coordinator's MicroLoRA — one sample with
+    /// the unit query as input, quality·direction as target and weight = quality. The reference is
+    /// `LoraAdapter::accumulate` (the general path) on copies built from that description.
+    #[test]
+    fn each_accepted_trajectory_feeds_microlora_with_weight_quality() {
+        let mut rng = Rng::new(11);
+        let config = SonaConfig { hidden_dim: DIM, embedding_dim: DIM, micro_flush_interval: 0, ..SonaConfig::for_coordinator() };
+        let mut c = FederatedCoordinator::with_config("c", config, 4).unwrap();
+        c.set_quality_threshold(0.25).unwrap();
+        let signal = |rng: &mut Rng, q: f32| LearningSignal {
+            trajectory_id: 0,
+            query_embedding: unit(rng, DIM).iter().map(|v| 3.0 * v).collect(),
+            gradient_estimate: unit(rng, DIM),
+            quality_score: q,
+            step_count: 1,
+            latency_us: 0,
+            model_route: None,
+            context_ids: Vec::new(),
+        };
+        let trajectories: Vec<LearningSignal> = [0.3, 0.2, 0.9].iter().map(|&q| signal(&mut rng, q)).collect();
+        let export = AgentExport { agent_id: String::from("a"), hidden_dim: DIM, trajectories, counters: AgentCounters::default(), patterns: Vec::new(), micro_lora: None };
+        let micro = c.engine.micro.clone();
+        c.aggregate(&export, 0.0).unwrap();
+        let (k, rank) = (c.engine.kernels, micro.rank());
+        let mut expected = crate::lora::LoraGradient::zeros(DIM, rank);
+        let mut scratch = vec![0.0; 2 * DIM];
+        for s in export.trajectories.iter().filter(|s| s.quality_score >= 0.25) {
+            let n = s.query_embedding.iter().map(|v| v * v).sum::<f32>().sqrt();
+            let x_hat: Vec<f32> = s.query_embedding.iter().map(|v| v / n).collect();
+            let target: Vec<f32> = s.gradient_estimate.iter().map(|v| s.quality_score * v).collect();
+            micro.accumulate(k, &x_hat, &target, s.quality_score, &mut expected, &mut scratch);
+        }
+        let got = &c.engine.micro_grad;
+        assert_eq!(got.samples, 2, "0.3 and 0.9 pass the threshold, 0.2 does not");
+        let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-5 + 1e-3 * y.abs());
+        assert!(close(&got.down, &expected.down) && close(&got.up, &expected.up), "{:?} vs {:?}", got.up, expected.up);
     }
 
     #[test]
