@@ -36,6 +36,7 @@ fn check_gradient(config: RouterConfig, steps: usize, label: f32, teacher: Optio
     loss_and_gradient(&model, &x, &target, &mut trace, Some(&mut grad));
     let eps = 1e-2f32;
     let mut worst = 0.0f32;
+    let mut numerics = vec![0.0f32; model.parameter_count()];
     for j in 0..model.parameter_count() {
         let orig = model.params()[j];
         model.params_mut()[j] = orig + eps;
@@ -44,12 +45,26 @@ fn check_gradient(config: RouterConfig, steps: usize, label: f32, teacher: Optio
         let down = loss_and_gradient(&model, &x, &target, &mut trace, None);
         model.params_mut()[j] = orig;
         let numeric = (up - down) / (2.0 * eps);
+        numerics[j] = numeric;
         let err = (numeric - grad[j]).abs();
         let tol = 2e-3 + 2e-2 * numeric.abs().max(grad[j].abs());
         assert!(err <= tol, "param {j}: analytic {} vs numeric {numeric}", grad[j]);
         worst = worst.max(numeric.abs());
     }
     assert!(worst > 1e-2, "the check must see non-trivial gradients");
+    // Per tensor, relative to its own norm: the element-wise tolerance above is dominated by its
+    // absolute part for tensors whose gradients are small (W_r, b_r and W only receive gradient
+    // through h_{t-1}, i.e. from the second step on), where a gradient 10 % off would pass.
+    let l = model.layout().clone();
+    let mut tensors = l.weight_tensors();
+    tensors.extend([(l.b_r, l.hidden_dim), (l.b_u, l.hidden_dim), (l.b_c, l.hidden_dim), (l.b_out, l.output_dim)]);
+    for (start, len) in tensors {
+        let norm = |v: &mut dyn Iterator<Item = f32>| v.map(|x| x * x).sum::<f32>().sqrt();
+        let n = norm(&mut numerics[start..start + len].iter().copied());
+        let e = norm(&mut (start..start + len).map(|j| grad[j] - numerics[j]));
+        assert!(e <= 1e-2 * n + 1e-5, "tensor at {start} (len {len}): error {e} vs norm {n}");
+        assert!(steps == 1 || n > 1e-3, "tensor at {start} must receive gradient over {steps} steps (norm {n})");
+    }
 }
 
 #[test]
@@ -298,6 +313,38 @@ fn bad_input_is_rejected_and_changes_nothing() {
     let crc = crate::persist::crc32(&b[ROUTER_HEADER_LEN..]);
     b[16..20].copy_from_slice(&crc.to_le_bytes());
     assert!(matches!(FastGrnn::from_bytes(&b), Err(RouterError::BadBytes("non-finite parameter"))));
+    // Damage behind a consistent header (length and checksum rewritten), so that the parser's own
+    // checks must reject it: a payload cut short or one byte longer, unknown flag bits, and a
+    // quantised model whose scale is 0, negative or NaN (scales are finite and > 0 by construction).
+    let reseal = |header: &[u8], payload: &[u8]| {
+        let mut b = header[..ROUTER_HEADER_LEN].to_vec();
+        b[12..16].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        b[16..20].copy_from_slice(&crate::persist::crc32(payload).to_le_bytes());
+        b.extend_from_slice(payload);
+        b
+    };
+    let payload = &bytes[ROUTER_HEADER_LEN..];
+    for cut in [1, 4, payload.len() / 2, payload.len() - 17] {
+        let b = reseal(&bytes, &payload[..payload.len() - cut]);
+        assert_eq!(FastGrnn::from_bytes(&b), Err(RouterError::BadBytes("payload ends early")), "cut {cut}");
+    }
+    let longer: Vec<u8> = payload.iter().copied().chain([0]).collect();
+    assert_eq!(FastGrnn::from_bytes(&reseal(&bytes, &longer)), Err(RouterError::BadBytes("trailing bytes after the parameters")));
+    let flags_at = 4 * 2 + 2 * 4; // four u16 dimensions, nu and zeta
+    for flags in [2u8, 3, 0x80] {
+        let mut p = payload.to_vec();
+        p[flags_at] = flags;
+        assert_eq!(FastGrnn::from_bytes(&reseal(&bytes, &p)), Err(RouterError::BadBytes("unknown flags")), "flags {flags}");
+    }
+    let mut q = model.clone();
+    q.quantize();
+    let qbytes = q.to_bytes();
+    let scale_at = flags_at + 1 + 2 * 4 * q.config().input_dim; // after flags, mean and std
+    for scale in [0.0f32, -0.01, f32::NAN, f32::INFINITY] {
+        let mut p = qbytes[ROUTER_HEADER_LEN..].to_vec();
+        p[scale_at..scale_at + 4].copy_from_slice(&scale.to_le_bytes());
+        assert_eq!(FastGrnn::from_bytes(&reseal(&qbytes, &p)), Err(RouterError::BadBytes("invalid quantisation scale")), "scale {scale}");
+    }
 
     // Trainer samples.
     let mut t = RouterTrainer::new(RouterConfig { output_dim: 3, ..RouterConfig::default() }, TrainingConfig::default()).unwrap();
@@ -374,4 +421,77 @@ fn int8_weights_lie_on_a_127_level_grid_within_half_a_step() {
     }
     let biases = m.layout().weight_count();
     assert_eq!(&q.params()[biases..], &m.params()[biases..], "biases are not quantised");
+}
+
+/// The cell equations of the module docs, evaluated in f64 straight from the flat parameters
+/// (Layout order) — the recurrent matrix formed explicitly as `W = A·Bᵀ` when low rank — and the
+/// head: `[σ(o)]` for one output, the softmax otherwise.
+fn reference_scores(m: &FastGrnn, features: &[f32]) -> Vec<f64> {
+    let (l, c) = (m.layout(), m.config());
+    let (d, h, o, r) = (l.input_dim, l.hidden_dim, l.output_dim, l.rank);
+    let p: Vec<f64> = m.params().iter().map(|&v| v as f64).collect();
+    let (mean, std) = m.normalization();
+    let (nu, zeta) = (c.nu as f64, c.zeta as f64);
+    let sig = |a: f64| 1.0 / (1.0 + libm::exp(-a));
+    let w = |i: usize, j: usize| if r == 0 { p[l.rec_a + i * h + j] } else { (0..r).map(|k| p[l.rec_a + i * r + k] * p[l.rec_b + j * r + k]).sum() };
+    let mut hs = vec![0.0f64; h];
+    for step in features.chunks(d) {
+        let x: Vec<f64> = step.iter().enumerate().map(|(k, &v)| (v as f64 - mean[k] as f64) / std[k] as f64).collect();
+        let affine = |wt: usize, b: usize, i: usize| p[b + i] + (0..d).map(|k| p[wt + i * d + k] * x[k]).sum::<f64>();
+        let rg: Vec<f64> = (0..h).map(|i| sig(nu * affine(l.w_r, l.b_r, i))).collect();
+        let ug: Vec<f64> = (0..h).map(|i| sig(nu * affine(l.w_u, l.b_u, i))).collect();
+        hs = (0..h)
+            .map(|i| {
+                let rec: f64 = (0..h).map(|j| w(i, j) * rg[j] * hs[j]).sum();
+                let cand = libm::tanh(zeta * (affine(l.w_c, l.b_c, i) + rec));
+                ug[i] * hs[i] + (1.0 - ug[i]) * cand
+            })
+            .collect();
+    }
+    let z: Vec<f64> = (0..o).map(|j| p[l.b_out + j] + (0..h).map(|i| p[l.w_out + j * h + i] * hs[i]).sum::<f64>()).collect();
+    if o == 1 {
+        return vec![sig(z[0])];
+    }
+    let top = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = z.iter().map(|v| libm::exp(v - top)).collect();
+    let sum: f64 = e.iter().sum();
+    e.iter().map(|v| v / sum).collect()
+}
+
+/// route() against the equations with ν, ζ ≠ 1 (the package's reference test runs ν = ζ = 1, where
+/// swapping or dropping them is invisible), full and low rank, one and several steps, and the
+/// decision rule: p ≥ 0.5 → route 1 with confidence max(p, 1 − p); else the arg-max.
+#[test]
+fn forward_pass_follows_the_cell_equations() {
+    let configs = [
+        RouterConfig { input_dim: 3, hidden_dim: 5, output_dim: 1, nu: 1.7, zeta: 0.6, rank: None },
+        RouterConfig { input_dim: 4, hidden_dim: 6, output_dim: 4, nu: 0.5, zeta: 2.2, rank: Some(2) },
+    ];
+    let mut rng = Rng::new(31);
+    for (ci, config) in configs.into_iter().enumerate() {
+        let model = random_model(config, 40 + ci as u64);
+        let d = model.config().input_dim;
+        for steps in [1, 2, 5] {
+            for _ in 0..10 {
+                let x: Vec<f32> = uniform(&mut rng, d * steps).iter().map(|v| 2.0 * v).collect();
+                let got = model.route(&x).unwrap();
+                let want = reference_scores(&model, &x);
+                for (g, w) in got.scores.iter().zip(&want) {
+                    assert!((*g as f64 - w).abs() < 1e-5, "config {ci}, {steps} steps: {g} vs {w}");
+                }
+                if want.len() == 1 {
+                    assert_eq!(got.route, (want[0] >= 0.5) as usize);
+                    assert!((got.confidence as f64 - want[0].max(1.0 - want[0])).abs() < 1e-5);
+                } else {
+                    let best = (0..want.len()).fold(0, |b, i| if want[i] > want[b] { i } else { b });
+                    assert_eq!(got.route, best);
+                    assert_eq!(got.confidence, got.scores[best]);
+                }
+            }
+        }
+    }
+    // Decision rule at the boundaries: p = 0.5 routes to 1; tied maxima pick the lowest index.
+    assert_eq!(crate::router::decide(&[0.5]), (1, 0.5));
+    assert_eq!(crate::router::decide(&[0.25]), (0, 0.75));
+    assert_eq!(crate::router::decide(&[0.1, 0.45, 0.45]), (1, 0.45));
 }
