@@ -614,10 +614,37 @@ mod tests {
             access_count: 0,
             pattern_type: PatternType::General,
         };
-        let mut bank = ReasoningBank::from_parts(2, 10, vec![p.clone()], 2);
+        // The same stale low-quality pattern, but found once: "no accesses" is part of the rule.
+        let used = LearnedPattern { id: 2, centroid: vec![0.0, 1.0], access_count: 1, ..p.clone() };
+        let mut bank = ReasoningBank::from_parts(2, 10, vec![p.clone(), used], 3);
         assert_eq!(bank.extract(k, &[], 4, MAX_PATTERN_AGE_MS / 2, 0.2, &mut Rng::new(1)).pruned, 0);
         assert_eq!(bank.extract(k, &[], 4, MAX_PATTERN_AGE_MS + 1, 0.2, &mut Rng::new(1)).pruned, 1);
-        assert!(bank.is_empty());
+        assert_eq!(bank.patterns().iter().map(|p| p.id).collect::<Vec<_>>(), [2]);
+    }
+
+    /// Over capacity by more than one: the lightest go first, one at a time, and the survivors
+    /// keep their order.
+    #[test]
+    fn capacity_evicts_lightest_until_it_fits() {
+        let k = Kernels::new(true);
+        let axis = |i: usize| (0..5).map(|j| (i == j) as u8 as f32).collect::<Vec<f32>>();
+        let mk = |id: u64, w: f32| LearnedPattern {
+            id,
+            direction: axis(id as usize - 1),
+            centroid: axis(id as usize - 1),
+            cluster_size: 1,
+            total_weight: w,
+            avg_quality: 0.9,
+            created_at: 0,
+            last_accessed: 0,
+            access_count: 0,
+            pattern_type: PatternType::General,
+        };
+        let parts = vec![mk(1, 1.0), mk(2, 5.0), mk(3, 3.0), mk(4, 4.0), mk(5, 2.0)];
+        let mut bank = ReasoningBank::from_parts(5, 2, parts, 6);
+        let r = bank.extract(k, &[], 4, 10, 0.1, &mut Rng::new(1));
+        assert_eq!((r.merged, r.pruned, r.evicted), (0, 0, 3));
+        assert_eq!(bank.patterns().iter().map(|p| p.id).collect::<Vec<_>>(), [2, 4]);
     }
 }
 

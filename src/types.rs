@@ -181,7 +181,8 @@ pub struct LearnedPattern {
 }
 
 impl LearnedPattern {
-    /// Merges `other` into `self`, weighting by cluster size.
+    /// Merges `other` into `self`, weighting by cluster size. `self` keeps its `pattern_type` (as
+    /// in the seed's merge) unless it is `General`, which takes `other`'s.
     pub fn merge(&mut self, other: &LearnedPattern) {
         let total = self.cluster_size + other.cluster_size;
         let (w1, w2) = (self.cluster_size as f32 / total as f32, other.cluster_size as f32 / total as f32);
@@ -252,6 +253,26 @@ mod tests {
         assert!(!p.should_prune(0.05, 5, 1000, 5000));
         assert!(!p.should_prune(0.5, 1, 1000, 5000));
         assert!(!p.should_prune(0.5, 5, 1000, 1000));
+        // Age is strictly greater than max_age (last access at 200 ms), accesses strictly fewer.
+        assert!(!p.should_prune(0.5, 5, 1000, 1200));
+        assert!(p.should_prune(0.5, 5, 1000, 1201));
+        assert!(!p.should_prune(0.5, 1, 1000, 1201) && p.should_prune(0.5, 2, 1000, 1201));
+    }
+
+    #[test]
+    fn merge_keeps_the_pattern_type_unless_general() {
+        let typed = |t: PatternType| LearnedPattern { pattern_type: t, ..pattern(1, vec![1.0, 0.0], 2, 0.5) };
+        let cases = [
+            (PatternType::CodeGen, PatternType::Reasoning, PatternType::CodeGen),
+            (PatternType::CodeGen, PatternType::General, PatternType::CodeGen),
+            (PatternType::General, PatternType::Creative, PatternType::Creative),
+            (PatternType::General, PatternType::General, PatternType::General),
+        ];
+        for (mine, other, kept) in cases {
+            let mut a = typed(mine);
+            a.merge(&typed(other));
+            assert_eq!(a.pattern_type, kept, "{mine:?} + {other:?}");
+        }
     }
 
     #[test]
