@@ -115,6 +115,32 @@ test('consolidation every N agents and the quality threshold through the package
   assert.equal(s.consolidation_interval, 2);
 });
 
+test('agent stats and aggregation counts follow from the capacity and the two thresholds', () => {
+  // The for_ephemeral preset (the seed's): trajectory_capacity 500, quality_threshold 0.3; the
+  // coordinator's default threshold is 0.4. Qualities cycle 0.9, 0.35, 0.2 over 503 trajectories.
+  const r = rng(15);
+  const a = new WasmEphemeralAgent('counted', DIM);
+  const quality = (i) => [0.9, 0.35, 0.2][i % 3];
+  for (let i = 0; i < 503; i++) a.processTrajectory(unit(r, DIM), unit(r, DIM), quality(i));
+  const s = a.stats();
+  assert.deepEqual(
+    [s.trajectories_processed, s.trajectories_exportable, s.export_dropped, s.trajectories_learned],
+    [503, 500, 3, 168 + 168],
+    'the oldest 3 leave the export record; 0.9 and 0.35 pass the agent\'s 0.3',
+  );
+  const bytes = a.exportState();
+  const c = new WasmFederatedCoordinator('counts', DIM);
+  // The export holds trajectories 3..502: 167 of 0.9, 167 of 0.35, 166 of 0.2.
+  let res = c.aggregate(bytes);
+  assert.deepEqual([res.trajectories_accepted, res.trajectories_rejected, res.trajectories_dropped, res.agents_aggregated], [167, 333, 0, 1]);
+  c.setQualityThreshold(0.35); // at the threshold is accepted
+  res = c.aggregate(bytes);
+  assert.deepEqual([res.trajectories_accepted, res.trajectories_rejected, res.agents_aggregated], [334, 166, 2]);
+  const cs = c.stats();
+  assert.deepEqual([cs.agents_aggregated, cs.trajectories_accepted, cs.trajectories_rejected, cs.agents_since_consolidation], [2, 501, 499, 2]);
+  assert.equal(cs.engine.trajectories_buffered, 501);
+});
+
 test('bad bytes and bad arguments throw a named Error and change nothing', () => {
   const r = rng(14);
   const c = new WasmFederatedCoordinator('main', DIM);
