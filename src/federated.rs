@@ -594,8 +594,13 @@ impl FederatedCoordinator {
             let id = r.str("coordinator id")?;
             let w = "counters";
             let v = [r.u64(w)?, r.u64(w)?, r.u64(w)?, r.u64(w)?, r.u64(w)?, r.u64(w)?];
-            if v[0] == 0 || v[2] >= v[0] {
+            // since_consolidation may exceed a lowered interval (the next aggregate consolidates),
+            // never the agents aggregated.
+            if v[0] == 0 {
                 return Err(bad("consolidation interval"));
+            }
+            if v[2] > v[1] {
+                return Err(bad("agents since consolidation"));
             }
             let n = r.usize("engine state")?;
             let engine = r.take(n, "engine state")?;
@@ -963,5 +968,52 @@ mod tests {
         b[bytes.len() / 2] ^= 0x10;
         assert!(matches!(FederatedCoordinator::load_state(&b), Err(SonaError::Format { kind: "coordinator state", .. })));
         assert!(FederatedCoordinator::load_state(&crate::persist::save(c.engine())).is_err());
+        // Lowering the interval below the agents already aggregated is allowed (the next
+        // aggregate consolidates); such a coordinator must save and load like any other.
+        let mut c = coordinator(12);
+        for n in 0..3 {
+            c.aggregate(&agent_with_qualities(&alloc::format!("a{n}"), &[0.9], &mut rng).export_state(), 0.0).unwrap();
+        }
+        c.set_consolidation_interval(2).unwrap();
+        let mut back = FederatedCoordinator::load_state(&c.save_state()).unwrap();
+        assert!(back == c);
+        let r = back.aggregate(&agent_with_qualities("d", &[0.9], &mut rng).export_state(), 0.0).unwrap();
+        assert!(r.consolidated && back.stats().agents_since_consolidation == 0);
+        back.since_consolidation = back.agents_aggregated as usize + 1;
+        assert!(matches!(FederatedCoordinator::load_state(&back.save_state()), Err(SonaError::Format { kind: "coordinator state", .. })));
+    }
+
+    /// get_initial_patterns: "largest total_weight first, ties in bank order"; warm_start adds
+    /// "up to its capacity (pattern_clusters)" and returns how many were added.
+    #[test]
+    fn initial_pattern_ties_keep_bank_order_and_warm_start_stops_at_capacity() {
+        let mut rng = Rng::new(13);
+        let mk = |rng: &mut Rng, w: f32| LearnedPattern {
+            id: 0,
+            centroid: unit(rng, DIM),
+            direction: unit(rng, DIM),
+            cluster_size: 1,
+            total_weight: w,
+            avg_quality: 0.8,
+            created_at: 0,
+            last_accessed: 0,
+            access_count: 0,
+            pattern_type: crate::types::PatternType::General,
+        };
+        let weights = [1.0, 2.0, 1.0, 2.0, 0.5, 2.0];
+        let patterns: Vec<LearnedPattern> = weights.iter().map(|&w| mk(&mut rng, w)).collect();
+        let mut c = coordinator(3);
+        let mut holder = agent("holder", 1);
+        assert_eq!(holder.warm_start(&patterns).unwrap(), 6);
+        c.engine.bank = holder.engine.bank.clone();
+        let ids: Vec<u64> = c.engine().patterns().iter().map(|p| p.id).collect();
+        let picked: Vec<u64> = c.get_initial_patterns(4).unwrap().iter().map(|p| p.id).collect();
+        assert_eq!(picked, [ids[1], ids[3], ids[5], ids[0]], "the three 2.0s, then the first 1.0");
+        let config = SonaConfig { hidden_dim: DIM, embedding_dim: DIM, pattern_clusters: 4, ..SonaConfig::for_ephemeral() };
+        let mut small = EphemeralAgent::with_config("small", config, 1).unwrap();
+        assert_eq!(small.warm_start(&patterns[..3]).unwrap(), 3);
+        assert_eq!(small.warm_start(&patterns[3..]).unwrap(), 1, "one place left");
+        let kept: Vec<&Vec<f32>> = small.engine().patterns().iter().map(|p| &p.centroid).collect();
+        assert_eq!(kept, patterns[..4].iter().map(|p| &p.centroid).collect::<Vec<_>>());
     }
 }
