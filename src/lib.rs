@@ -52,6 +52,8 @@ pub mod reasoning_bank;
 pub mod rng;
 // The router is plain core code; on wasm32 it is compiled only into the router module (feature
 // `router`), so the SONA module's bytes do not depend on it.
+#[cfg(any(feature = "router", not(target_arch = "wasm32"), test))]
+pub mod activations;
 #[cfg(any(feature = "router", not(target_arch = "wasm32")))]
 pub mod router;
 #[cfg(any(feature = "router", not(target_arch = "wasm32")))]

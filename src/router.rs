@@ -38,6 +38,7 @@
 //!               weight tensor either f32 values or (f32 scale, i8 codes); then the biases as f32.
 //! ```
 
+use crate::activations;
 use crate::persist::crc32;
 use crate::rng::Rng;
 use alloc::vec;
@@ -317,18 +318,11 @@ pub struct Trace {
     pub s: Vec<f32>,
     /// Output logits.
     pub logits: Vec<f32>,
+    /// Scratch: `r ⊙ h` of the current step (hidden), reused across calls.
+    pub g: Vec<f32>,
 }
 
-/// Logistic sigmoid, numerically safe for large |a|.
-#[inline]
-pub fn sigmoid(a: f32) -> f32 {
-    if a >= 0.0 {
-        1.0 / (1.0 + libm::expf(-a))
-    } else {
-        let e = libm::expf(a);
-        e / (1.0 + e)
-    }
-}
+pub use crate::activations::sigmoid;
 
 /// Softmax of `logits` scaled by `1 / temperature`, written into `out`.
 pub fn softmax_into(logits: &[f32], temperature: f32, out: &mut [f32]) {
@@ -515,12 +509,16 @@ impl FastGrnn {
         }
         trace.s.clear();
         trace.s.resize(steps * r, 0.0);
-        let mut g = vec![0.0f32; h];
+        let mut g = core::mem::take(&mut trace.g);
+        g.clear();
+        g.resize(h, 0.0);
         for t in 0..steps {
             let x = &trace.x[t * d..(t + 1) * d];
             let (hs, rest) = trace.h.split_at_mut((t + 1) * h);
             let h_prev = &hs[t * h..];
             let h_next = &mut rest[..h];
+            // Pre-activations first, then the gates over the whole step at once (vectorised).
+            let (rs, us) = (&mut trace.r[t * h..(t + 1) * h], &mut trace.u[t * h..(t + 1) * h]);
             for i in 0..h {
                 let mut ar = p[l.b_r + i];
                 let mut au = p[l.b_u + i];
@@ -530,10 +528,13 @@ impl FastGrnn {
                     ar += wr[k] * x[k];
                     au += wu[k] * x[k];
                 }
-                let ri = sigmoid(nu * ar);
-                trace.r[t * h + i] = ri;
-                trace.u[t * h + i] = sigmoid(nu * au);
-                g[i] = ri * h_prev[i];
+                rs[i] = ar;
+                us[i] = au;
+            }
+            activations::sigmoid_scaled(rs, nu);
+            activations::sigmoid_scaled(us, nu);
+            for i in 0..h {
+                g[i] = rs[i] * h_prev[i];
             }
             let s = &mut trace.s[t * r..(t + 1) * r];
             for (k, sk) in s.iter_mut().enumerate() {
@@ -543,6 +544,7 @@ impl FastGrnn {
                 }
                 *sk = acc;
             }
+            let cs = &mut trace.c[t * h..(t + 1) * h];
             for i in 0..h {
                 let mut ac = p[l.b_c + i];
                 let wc = &p[l.w_c + i * d..l.w_c + (i + 1) * d];
@@ -560,12 +562,15 @@ impl FastGrnn {
                         ac += row[k] * s[k];
                     }
                 }
-                let c = libm::tanhf(zeta * ac);
-                trace.c[t * h + i] = c;
-                let u = trace.u[t * h + i];
+                cs[i] = ac;
+            }
+            activations::tanh_scaled(cs, zeta);
+            for i in 0..h {
+                let (u, c) = (trace.u[t * h + i], cs[i]);
                 h_next[i] = u * h_prev[i] + (1.0 - u) * c;
             }
         }
+        trace.g = g;
         let h_last = &trace.h[steps * h..];
         trace.logits.clear();
         for o in 0..l.output_dim {

@@ -246,12 +246,24 @@ pub struct FastGrnnRouter {
     trace: Trace,
     scores: Vec<f32>,
     keys: Vec<JsValue>,
+    /// The features staged by `router_fast.js` (grown to the longest sequence seen).
+    stage: Vec<f32>,
+    /// The last `_routeStaged` answer: confidence, then the scores (`output_dim + 1` floats, a
+    /// fixed address for the router's lifetime).
+    out: Vec<f32>,
 }
 
 impl FastGrnnRouter {
     fn wrap(model: FastGrnn) -> FastGrnnRouter {
-        let scores = alloc::vec![0.0; model.config().output_dim];
-        FastGrnnRouter { model, trace: Trace::default(), scores, keys: ROUTE_KEYS.iter().map(|k| JsValue::from_str(k)).collect() }
+        let n = model.config().output_dim;
+        FastGrnnRouter {
+            model,
+            trace: Trace::default(),
+            scores: alloc::vec![0.0; n],
+            keys: ROUTE_KEYS.iter().map(|k| JsValue::from_str(k)).collect(),
+            stage: Vec::new(),
+            out: alloc::vec![0.0; n + 1],
+        }
     }
 }
 
@@ -286,6 +298,42 @@ impl FastGrnnRouter {
         o.put_num(&k[2], route as f64);
         o.put_num(&k[3], confidence as f64);
         Ok(o.into())
+    }
+
+    /// Internal (`router_fast.js`): a view of the staging area, grown to at least `len` floats. Valid
+    /// until the next `_stage` call that grows it or until wasm memory grows (the view detaches).
+    #[wasm_bindgen(js_name = _stage, skip_typescript)]
+    pub fn stage(&mut self, len: u32) -> Float32Array {
+        if self.stage.len() < len as usize {
+            self.stage.resize(len as usize, 0.0);
+        }
+        // SAFETY: only `router_fast.js` holds this view and writes through it between calls.
+        unsafe { Float32Array::view(&self.stage) }
+    }
+
+    /// Internal (`router_fast.js`): routes the first `len` staged floats; the confidence and the
+    /// scores go to `_routeOut()`. Returns the route, or -1 (nothing written) on bad input — the
+    /// caller then repeats the call through `route`, which throws the named error. A plain status
+    /// instead of a `Result`, which wasm-bindgen returns as two values (a new JS array per call).
+    #[wasm_bindgen(js_name = _routeStaged, skip_typescript)]
+    pub fn route_staged(&mut self, len: u32) -> i32 {
+        let Some(features) = self.stage.get(..len as usize) else { return -1 };
+        let (confidence_slot, scores) = self.out.split_at_mut(1);
+        match self.model.route_into(features, &mut self.trace, scores) {
+            Ok((route, confidence)) => {
+                confidence_slot[0] = confidence;
+                route as i32
+            }
+            Err(_) => -1,
+        }
+    }
+
+    /// Internal (`router_fast.js`): a view of the last `_routeStaged` answer (confidence, then the
+    /// `output_dim` scores); fixed for the router's lifetime, detached when wasm memory grows.
+    #[wasm_bindgen(js_name = _routeOut, skip_typescript)]
+    pub fn route_out(&self) -> Float32Array {
+        // SAFETY: `out` is never resized; JS reads the view right after `_routeStaged`.
+        unsafe { Float32Array::view(&self.out) }
     }
 
     /// Allocation-free routing for hot loops: writes the scores into `scores` (a `Float32Array` of

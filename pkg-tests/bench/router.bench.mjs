@@ -10,9 +10,10 @@ import { rng, unpack, forward, xorRows } from '../router/reference.mjs';
 import { fmt, measure } from './measure.mjs';
 
 const pkgDir = new URL('../../pkg/', import.meta.url);
-const wasm = readFileSync(new URL('router_wasm_bg.wasm', pkgDir));
-const { initSync, FastGrnnRouter, RouterTrainer } = await import(new URL('router_wasm.js', pkgDir).href);
-initSync({ module: wasm });
+// The package's Node entry, as users get it: type checks and the route/routeInto fast paths.
+const { FastGrnnRouter, RouterTrainer } = await import(new URL('router.node.js', pkgDir).href);
+const { routerBindgenMethodsOf } = await import(new URL('router_fast.js', pkgDir).href);
+const bindgen = routerBindgenMethodsOf(FastGrnnRouter);
 
 
 /** A plain-JS forward pass with preallocated buffers (the baseline); returns the chosen route. */
@@ -72,15 +73,17 @@ for (const hidden of [8, 16]) {
     const tRoute = measure((n) => { for (let i = 0; i < n; i++) sink += model.route(inputs[i & 255]).route; }, 2000);
     const tInto = measure((n) => { for (let i = 0; i < n; i++) sink += model.routeInto(inputs[i & 255], scores); }, 2000);
     const tJs = measure((n) => { for (let i = 0; i < n; i++) sink += js(inputs[i & 255]); }, 2000);
+    // The wasm-bindgen method the fast path replaced (src/js/router_fast.js), for before/after.
+    const tBg = measure((n) => { for (let i = 0; i < n; i++) sink += bindgen.route.call(model, inputs[i & 255]).route; }, 2000);
     if (sink < 0) console.log(sink);
-    rows.push({ model: `h=${hidden} ${label}`, params: model.parameterCount, bytes: model.sizeBytes, route: tRoute, into: tInto, js: tJs });
+    rows.push({ model: `h=${hidden} ${label}`, params: model.parameterCount, bytes: model.sizeBytes, route: tRoute, into: tInto, js: tJs, bg: tBg });
   }
   console.log(`train h=${hidden}: ${metrics.epochs} epochs on 800 samples in ${trainMs.toFixed(0)} ms (val accuracy ${(metrics.val_accuracy * 100).toFixed(1)} %)`);
 }
 
-console.log('\nmodel         params  bytes   route()    routeInto()  plain JS   route/JS  routeInto/JS');
+console.log('\nmodel         params  bytes   route()    routeInto()  plain JS   route/JS  routeInto/JS   route() via wasm-bindgen');
 for (const r of rows) {
-  console.log(`${r.model.padEnd(13)} ${String(r.params).padStart(6)} ${String(r.bytes).padStart(6)}   ${fmt(r.route).padStart(8)}   ${fmt(r.into).padStart(9)}   ${fmt(r.js).padStart(8)}   ${(r.route / r.js).toFixed(2).padStart(6)}x  ${(r.into / r.js).toFixed(2).padStart(8)}x`);
+  console.log(`${r.model.padEnd(13)} ${String(r.params).padStart(6)} ${String(r.bytes).padStart(6)}   ${fmt(r.route).padStart(8)}   ${fmt(r.into).padStart(9)}   ${fmt(r.js).padStart(8)}   ${(r.route / r.js).toFixed(2).padStart(6)}x  ${(r.into / r.js).toFixed(2).padStart(8)}x   ${fmt(r.bg).padStart(8)} (${(r.bg / r.route).toFixed(2)}x route())`);
 }
 
 const size = (name) => { const b = readFileSync(new URL(name, pkgDir)); return { raw: b.length, gzip: gzipSync(b, { level: 9 }).length }; };

@@ -155,3 +155,62 @@ test('bad input throws an Error naming the problem and changes nothing', () => {
   assert.throws(() => t.model(), /no trained model yet/);
   assert.equal(t.sampleCount, 1);
 });
+
+test('route/routeInto fast paths (router_fast.js) answer exactly as the wasm-bindgen methods they replace', async () => {
+  const { routerBindgenMethodsOf } = await import(new URL('../../pkg/router_fast.js', import.meta.url).href);
+  const bindgen = routerBindgenMethodsOf(FastGrnnRouter);
+  assert.equal(typeof bindgen.route, 'function');
+  const rand = rng(41);
+  const single = new FastGrnnRouter({ input_dim: 5, hidden_dim: 8, rank: 4 }, 3);
+  const multi = new FastGrnnRouter({ input_dim: 4, hidden_dim: 12, output_dim: 3 }, 4);
+  const quantized = new FastGrnnRouter({ input_dim: 5, hidden_dim: 16 }, 5);
+  quantized.quantize();
+  for (const model of [single, multi, quantized]) {
+    const dim = model.config().input_dim;
+    const outputs = model.config().output_dim;
+    const scores = new Float32Array(outputs).fill(9);
+    const viaBindgen = new Float32Array(outputs);
+    // 1, 3, 1 and 7 steps: the staging area grows and is reused; plain arrays too.
+    for (const steps of [1, 3, 1, 7, 2]) {
+      for (let i = 0; i < 10; i++) {
+        const x = Float32Array.from({ length: steps * dim }, () => 3 * rand());
+        const fast = model.route(i % 2 ? x : Array.from(x));
+        const slow = bindgen.route.call(model, x);
+        assert.deepEqual(Object.keys(fast), Object.keys(slow), 'same fields, same order');
+        assert.deepEqual(fast, slow);
+        assert.ok(fast.scores instanceof Float32Array && fast.scores.length === outputs);
+        assert.equal(model.routeInto(x, scores), bindgen.routeInto.call(model, x, viaBindgen));
+        assert.deepEqual(scores, viaBindgen);
+        assert.deepEqual(scores, fast.scores);
+      }
+    }
+    // Results own their scores: a later call does not change an earlier result.
+    const first = model.route(new Float32Array(dim).fill(1));
+    const kept = first.scores.slice();
+    model.route(new Float32Array(dim).fill(-1));
+    assert.deepEqual(first.scores, kept);
+  }
+  // Wasm memory growth detaches the cached views: the next calls refresh them.
+  const before = single.route(Float32Array.of(0.1, 0.2, 0.3, 0.4, 0.5));
+  const grow = new FastGrnnRouter({ input_dim: 64, hidden_dim: 64 }, 1);
+  grow.route(new Float32Array(64 * 200));
+  assert.deepEqual(single.route(Float32Array.of(0.1, 0.2, 0.3, 0.4, 0.5)), before);
+  const into = new Float32Array(1);
+  assert.equal(single.routeInto(Float32Array.of(0.1, 0.2, 0.3, 0.4, 0.5), into), before.route);
+  assert.equal(into[0], before.scores[0]);
+  // Bad input through the fast path: the named errors, and nothing written into scores.
+  const out = new Float32Array(3).fill(7);
+  for (const [call, pattern] of [
+    [() => single.route(new Float32Array(0)), /features have length 0/],
+    [() => single.route([0, 0, 0, 0]), /features have length 4/],
+    [() => single.route([0, 0, NaN, 0, 0]), /non-finite value at index 2/],
+    [() => multi.routeInto(new Float32Array(4), new Float32Array(2)), /scores has length 2, expected 3/],
+    [() => multi.routeInto(Float32Array.of(0, Infinity, 0, 0), out), /non-finite value at index 1/],
+    [() => multi.routeInto(new Float32Array(4), [0, 0, 0]), /scores must be a Float32Array/],
+    [() => single.route('abcde'), /features must be a Float32Array or an array of numbers/],
+  ]) assert.throws(call, (err) => err instanceof Error && pattern.test(err.message));
+  assert.deepEqual(out, new Float32Array(3).fill(7));
+  for (const m of [single, multi, quantized, grow]) m.free();
+  assert.throws(() => single.route(new Float32Array(5)), /freed/);
+  assert.throws(() => multi.routeInto(new Float32Array(4), out), /freed/);
+});

@@ -8,12 +8,13 @@
 // Node and Deno resolve 'sona-wasm/router' to router.node.js (initialised on import), workerd/Cloudflare
 // Workers to router.workerd.js (the .wasm imported as a module). `init()` is idempotent everywhere.
 import initGlue, { initSync as initSyncGlue, FastGrnnRouter, RouterTrainer } from './router_wasm.js';
-import { guardRouter } from './guard.js';
+import { installRouterFastPaths } from './router_fast.js';
 
 export * from './router_wasm.js';
 
-// Argument type checks before anything reaches the wasm (see guard.js).
-guardRouter({ FastGrnnRouter, RouterTrainer });
+// Argument type checks before anything reaches the wasm (guard.js), then the fast paths of the hot
+// calls (router_fast.js).
+installRouterFastPaths({ FastGrnnRouter, RouterTrainer });
 
 /**
  * Initialise the router module once. `source` may be a URL or string, a `Request`/`Response` (or a

@@ -2,12 +2,13 @@
 // on import, so `import { FastGrnnRouter } from 'sona-wasm/router'` is ready to use; `await init()` is a no-op.
 import { readFile } from 'node:fs/promises';
 import { initSync as initSyncGlue, FastGrnnRouter, RouterTrainer } from './router_wasm.js';
-import { guardRouter } from './guard.js';
+import { installRouterFastPaths } from './router_fast.js';
 
 export * from './router_wasm.js';
 
-// Argument type checks before anything reaches the wasm (see guard.js).
-guardRouter({ FastGrnnRouter, RouterTrainer });
+// Argument type checks before anything reaches the wasm (guard.js), then the fast paths of the hot
+// calls (router_fast.js).
+installRouterFastPaths({ FastGrnnRouter, RouterTrainer });
 
 const instance = initSyncGlue({ module: await readFile(new URL('./router_wasm_bg.wasm', import.meta.url)) });
 

@@ -2,12 +2,13 @@
 // WebAssembly.Module (wrangler's default rule for *.wasm), which is instantiated synchronously on import.
 import wasmModule from './router_wasm_bg.wasm';
 import { initSync as initSyncGlue, FastGrnnRouter, RouterTrainer } from './router_wasm.js';
-import { guardRouter } from './guard.js';
+import { installRouterFastPaths } from './router_fast.js';
 
 export * from './router_wasm.js';
 
-// Argument type checks before anything reaches the wasm (see guard.js).
-guardRouter({ FastGrnnRouter, RouterTrainer });
+// Argument type checks before anything reaches the wasm (guard.js), then the fast paths of the hot
+// calls (router_fast.js).
+installRouterFastPaths({ FastGrnnRouter, RouterTrainer });
 
 const instance = initSyncGlue({ module: wasmModule });
 
