@@ -50,6 +50,7 @@ const worker :Workerd.Worker = (
     ${wasm('sona-wasm/micro_hnsw.wasm', join(pkg, 'micro_hnsw.wasm'))},
     ${es('sona-wasm/router', join(pkg, 'router.workerd.js'))},
     ${es('sona-wasm/router_wasm.js', join(pkg, 'router_wasm.js'))},
+    ${es('sona-wasm/router_fast.js', join(pkg, 'router_fast.js'))},
     ${wasm('sona-wasm/router_wasm_bg.wasm', join(pkg, 'router_wasm_bg.wasm'))},
     ${es('sona-wasm/federated', join(pkg, 'federated.workerd.js'))},
     ${es('sona-wasm/fast.js', join(pkg, 'fast.js'))},
