@@ -157,6 +157,12 @@ function u32(name, v) {
 function checkVector(name, v, dims) {
   if (v == null || typeof v.length !== 'number') throw new TypeError(`${name} must be a Float32Array or an array of numbers`);
   if (v.length !== dims) throw new RangeError(`${name} has ${v.length} components, this index has ${dims} dimensions`);
+  if (v instanceof Float32Array) {
+    // Every element is a number: one compare each (false for NaN too); the loop below names a bad one.
+    let ok = true;
+    for (let i = 0; i < dims; i++) ok = ok && v[i] >= -MAX_MAGNITUDE && v[i] <= MAX_MAGNITUDE;
+    if (ok) return v;
+  }
   for (let i = 0; i < dims; i++) {
     if (!Number.isFinite(v[i])) throw new RangeError(`${name}[${i}] is ${shown(v[i])}: components must be finite numbers`);
     if (Math.abs(v[i]) > MAX_MAGNITUDE) {
@@ -185,7 +191,9 @@ export class MicroHnsw {
   #insert;
   #query;
   #delta;
-  #resultPtr;
+  /** The result records as bytes (idx at 8·i) and as f32 (distance at 2·i + 1). */
+  #resultBytes;
+  #resultFloats;
 
   /**
    * @param {{dims?: number, metric?: 'l2'|'cosine'|'dot'|0|1|2, coreId?: number}} [options]
@@ -222,7 +230,9 @@ export class MicroHnsw {
     this.#insert = new Float32Array(buf, this.#x.get_insert_ptr(), ABI.MAX_DIMS);
     this.#query = new Float32Array(buf, this.#x.get_query_ptr(), ABI.MAX_DIMS);
     this.#delta = new Float32Array(buf, this.#x.get_delta_ptr(), ABI.MAX_DIMS);
-    this.#resultPtr = this.#x.get_result_ptr();
+    const results = this.#x.get_result_ptr();
+    this.#resultBytes = new Uint8Array(buf, results, ABI.MAX_K * ABI.RECORD_BYTES);
+    this.#resultFloats = new Float32Array(buf, results, ABI.MAX_K * ABI.RECORD_BYTES / 4);
   }
 
   #live() {
@@ -245,13 +255,13 @@ export class MicroHnsw {
     this.#query.set(query);
   }
 
-  /** Reads `n` records of the result (or global) buffer. */
-  #records(n, ptr = this.#resultPtr) {
-    const view = new DataView(this.#mem.buffer, ptr, n * ABI.RECORD_BYTES);
+  /** Reads the first `n` records of the result buffer through the cached views. */
+  #records(n) {
+    this.#live();
+    const bytes = this.#resultBytes;
+    const floats = this.#resultFloats;
     const out = new Array(n);
-    for (let i = 0; i < n; i++) {
-      out[i] = { id: view.getUint8(i * 8), distance: view.getFloat32(i * 8 + 4, true) };
-    }
+    for (let i = 0; i < n; i++) out[i] = { id: bytes[8 * i], distance: floats[2 * i + 1] };
     return out;
   }
 

@@ -379,6 +379,11 @@ test('hostile arguments: magnitudes past ±1e15, ids of an empty core, bad neuro
   assert.equal(h.insert([1e15, -1e15]), 0); // the bound itself is accepted
   h.insert([0, 0]);
   assert.throws(() => h.search([2e15, 0], 2), message(/^query\[0\] is 2000000000000000: components must lie within ±1e15/));
+  // Float32Array arguments take a one-compare check; a bad component is still named.
+  assert.throws(() => h.search(Float32Array.of(0, NaN), 2), message(/^query\[1\] is NaN: components must be finite numbers$/));
+  assert.throws(() => h.search(Float32Array.of(-Infinity, 0), 2), message(/^query\[0\] is -Infinity: components must be finite numbers$/));
+  assert.throws(() => h.insert(Float32Array.of(0, -3e38)), message(/^vector\[1\] is -3\.\d+e\+38: components must lie within ±1e15/));
+  assert.deepEqual(h.search(Float32Array.of(1e15, -1e15), 1).map((r) => r.id), [0]); // the bound itself passes
   const before = h.search([0, 0], 2);
   assert.equal(before[0].id, 1);
   assert.ok(Number.isFinite(before[1].distance), 'distances at the bound stay finite');
