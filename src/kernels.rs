@@ -50,18 +50,19 @@ impl Kernels {
         dispatch!(self, axpy(y, alpha, x))
     }
 
-    /// y ← y + α·x and z ← z + x in one pass over `x` (a trajectory step's two running sums);
-    /// bit-identical to `axpy(y, α, x)` then `axpy(z, 1, x)`. Over the common length of all three.
+    /// With g = β·x (rounded to f32): y ← y + α·g and z ← z + g, in one pass over `x` (a trajectory
+    /// step's two running sums, g its gated activations); bit-identical to scaling a copy of `x` by
+    /// β, then `axpy(y, α, g)` and `axpy(z, 1, g)` (β = 1: g = x). Over the common length of all three.
     #[inline]
-    pub fn axpy_add(self, y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
-        dispatch!(self, axpy_add(y, alpha, z, x))
+    pub fn axpy_add(self, y: &mut [f32], alpha: f32, z: &mut [f32], beta: f32, x: &[f32]) {
+        dispatch!(self, axpy_add(y, alpha, z, beta, x))
     }
 
-    /// y ← α·x and z ← x in one pass over `x` (a trajectory's first step writes its two running
-    /// sums, whatever they held). Over the common length of all three.
+    /// With g = β·x: y ← α·g and z ← g in one pass over `x` (a trajectory's first step writes its
+    /// two running sums, whatever they held). Over the common length of all three.
     #[inline]
-    pub fn axpy_set(self, y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
-        dispatch!(self, axpy_set(y, alpha, z, x))
+    pub fn axpy_set(self, y: &mut [f32], alpha: f32, z: &mut [f32], beta: f32, x: &[f32]) {
+        dispatch!(self, axpy_set(y, alpha, z, beta, x))
     }
 
     /// Σ (aᵢ − bᵢ)² over the common length.
@@ -174,21 +175,23 @@ pub mod scalar {
         }
     }
 
-    /// y ← y + α·x, z ← z + x.
+    /// g = β·x; y ← y + α·g, z ← z + g.
     #[inline(never)]
-    pub fn axpy_add(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
+    pub fn axpy_add(y: &mut [f32], alpha: f32, z: &mut [f32], beta: f32, x: &[f32]) {
         for ((yi, zi), xi) in y.iter_mut().zip(z.iter_mut()).zip(x) {
-            *yi += alpha * xi;
-            *zi += xi;
+            let g = beta * xi;
+            *yi += alpha * g;
+            *zi += g;
         }
     }
 
-    /// y ← α·x, z ← x.
+    /// g = β·x; y ← α·g, z ← g.
     #[inline(never)]
-    pub fn axpy_set(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
+    pub fn axpy_set(y: &mut [f32], alpha: f32, z: &mut [f32], beta: f32, x: &[f32]) {
         for ((yi, zi), xi) in y.iter_mut().zip(z.iter_mut()).zip(x) {
-            *yi = alpha * xi;
-            *zi = *xi;
+            let g = beta * xi;
+            *yi = alpha * g;
+            *zi = g;
         }
     }
 
@@ -537,29 +540,29 @@ pub mod simd {
         }
     }
 
-    /// y ← y + α·x, z ← z + x, one load of `x` per lane group.
+    /// g = β·x; y ← y + α·g, z ← z + g; one load of `x` per lane group.
     #[inline(never)]
-    pub fn axpy_add(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
-        axpy_pair::<true>(y, alpha, z, x);
+    pub fn axpy_add(y: &mut [f32], alpha: f32, z: &mut [f32], beta: f32, x: &[f32]) {
+        axpy_pair::<true>(y, alpha, z, beta, x);
     }
 
-    /// y ← α·x, z ← x, one load of `x` per lane group.
+    /// g = β·x; y ← α·g, z ← g; one load of `x` per lane group.
     #[inline(never)]
-    pub fn axpy_set(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
-        axpy_pair::<false>(y, alpha, z, x);
+    pub fn axpy_set(y: &mut [f32], alpha: f32, z: &mut [f32], beta: f32, x: &[f32]) {
+        axpy_pair::<false>(y, alpha, z, beta, x);
     }
 
     /// The loop of `axpy_add` (`ADD`: onto the old y and z) and `axpy_set` (overwriting them).
     #[inline(always)]
-    fn axpy_pair<const ADD: bool>(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32]) {
+    fn axpy_pair<const ADD: bool>(y: &mut [f32], alpha: f32, z: &mut [f32], beta: f32, x: &[f32]) {
         let n = y.len().min(z.len()).min(x.len());
-        let va = f32x4_splat(alpha);
+        let (va, vb) = (f32x4_splat(alpha), f32x4_splat(beta));
         let mut i = 0;
         // SAFETY: i+4 <= n <= all three lengths.
         unsafe {
             while i + 4 <= n {
-                let v = load(x, i);
-                let (ay, az) = (f32x4_mul(va, v), v);
+                let g = f32x4_mul(vb, load(x, i));
+                let (ay, az) = (f32x4_mul(va, g), g);
                 if ADD {
                     store(y, i, f32x4_add(load(y, i), ay));
                     store(z, i, f32x4_add(load(z, i), az));
@@ -571,12 +574,13 @@ pub mod simd {
             }
         }
         while i < n {
+            let g = beta * x[i];
             if ADD {
-                y[i] += alpha * x[i];
-                z[i] += x[i];
+                y[i] += alpha * g;
+                z[i] += g;
             } else {
-                y[i] = alpha * x[i];
-                z[i] = x[i];
+                y[i] = alpha * g;
+                z[i] = g;
             }
             i += 1;
         }
@@ -701,9 +705,9 @@ mod tests {
                 assert!((y[i] - (a[i] + 0.5 * b[i])).abs() < 1e-5);
             }
             let (mut y, mut z) = (a.clone(), a.clone());
-            scalar::axpy_add(&mut y, -2.0, &mut z, &b);
+            scalar::axpy_add(&mut y, -2.0, &mut z, 0.25, &b);
             for i in 0..n {
-                assert!((y[i] - (a[i] - 2.0 * b[i])).abs() < 1e-5 && (z[i] - (a[i] + b[i])).abs() < 1e-5);
+                assert!((y[i] - (a[i] - 2.0 * 0.25 * b[i])).abs() < 1e-5 && (z[i] - (a[i] + 0.25 * b[i])).abs() < 1e-5);
             }
         }
         let k = Kernels::new(false);
@@ -779,24 +783,29 @@ mod simd_vs_scalar {
                 simd::axpy(&mut y1, alpha, &b);
                 scalar::axpy(&mut y2, alpha, &b);
                 assert!(y1.iter().zip(&y2).all(|(p, q)| close(*p, *q, 1.0)), "axpy n={n}");
-                // axpy_add: bit-identical to the two axpys it fuses, in both kernel sets.
-                for k in [simd::axpy_add as fn(&mut [f32], f32, &mut [f32], &[f32]), scalar::axpy_add] {
-                    let (mut y3, mut z3) = (a.clone(), b.clone());
-                    let (mut y4, mut z4) = (a.clone(), b.clone());
-                    k(&mut y3, alpha, &mut z3, &a);
-                    scalar::axpy(&mut y4, alpha, &a);
-                    scalar::axpy(&mut z4, 1.0, &a);
-                    assert!(y3.iter().zip(&y4).all(|(p, q)| close(*p, *q, 1.0)), "axpy_add y n={n}");
-                    assert_eq!(z3, z4, "axpy_add z n={n}");
-                }
-                // axpy_set: what axpy_add gives on zeroed sums, whatever the sums held before.
-                for k in [simd::axpy_set as fn(&mut [f32], f32, &mut [f32], &[f32]), scalar::axpy_set] {
-                    let (mut y3, mut z3) = (alloc::vec![f32::NAN; n], b.clone());
-                    let (mut y4, mut z4) = (alloc::vec![0.0; n], alloc::vec![0.0; n]);
-                    k(&mut y3, alpha, &mut z3, &a);
-                    scalar::axpy_add(&mut y4, alpha, &mut z4, &a);
-                    assert!(y3.iter().zip(&y4).all(|(p, q)| p == q), "axpy_set y n={n}");
-                    assert!(z3.iter().zip(&z4).all(|(p, q)| p == q), "axpy_set z n={n}");
+                // axpy_add: bit-identical to gating a copy (g = β·a) and the two axpys it fuses,
+                // in both kernel sets (β = 1: g = a).
+                type Pair = fn(&mut [f32], f32, &mut [f32], f32, &[f32]);
+                for beta in [1.0, -0.375, 0.3] {
+                    let g: Vec<f32> = a.iter().map(|x| beta * x).collect();
+                    for k in [simd::axpy_add as Pair, scalar::axpy_add] {
+                        let (mut y3, mut z3) = (a.clone(), b.clone());
+                        let (mut y4, mut z4) = (a.clone(), b.clone());
+                        k(&mut y3, alpha, &mut z3, beta, &a);
+                        scalar::axpy(&mut y4, alpha, &g);
+                        scalar::axpy(&mut z4, 1.0, &g);
+                        assert!(y3.iter().zip(&y4).all(|(p, q)| close(*p, *q, 1.0)), "axpy_add y n={n}");
+                        assert_eq!(z3, z4, "axpy_add z n={n} beta={beta}");
+                    }
+                    // axpy_set: what axpy_add gives on zeroed sums, whatever the sums held before.
+                    for k in [simd::axpy_set as Pair, scalar::axpy_set] {
+                        let (mut y3, mut z3) = (alloc::vec![f32::NAN; n], b.clone());
+                        let (mut y4, mut z4) = (alloc::vec![0.0; n], alloc::vec![0.0; n]);
+                        k(&mut y3, alpha, &mut z3, beta, &a);
+                        scalar::axpy_add(&mut y4, alpha, &mut z4, beta, &a);
+                        assert!(y3.iter().zip(&y4).all(|(p, q)| p == q), "axpy_set y n={n}");
+                        assert!(z3.iter().zip(&z4).all(|(p, q)| p == q), "axpy_set z n={n}");
+                    }
                 }
                 simd::scale(&mut y1, alpha);
                 scalar::scale(&mut y2, alpha);

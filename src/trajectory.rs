@@ -22,21 +22,29 @@ pub fn normalize(v: &mut [f32]) -> f32 {
 /// that the gated activations (activation × attention weight) are checked here, before anything
 /// changes, to lie within ±[`crate::error::MAX_MAGNITUDE`] like every summed value.
 pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, gated: &mut [f32]) -> Result<()> {
+    // The activations enter the sums gated: `g = a·weight` (reward sum: `reward·g`), bit for bit
+    // as if gated into `gated` first.
+    let mut weight = 1.0;
     let act: &[f32] = if step.attention_weights.is_empty() {
         step.activations
-    } else {
-        if let [w] = *step.attention_weights {
-            // One weight gates every feature: a plain scale (chunks of one element would cost a
-            // loop trip per feature).
+    } else if let [w] = *step.attention_weights {
+        if w.abs() <= 1.0 {
+            // One weight of at most 1 gates every feature: |a·w| ≤ |a|, already in range, so the
+            // kernel gates as it folds (no gated copy, no second range pass).
+            weight = w;
+            step.activations
+        } else {
             for (g, a) in gated.iter_mut().zip(step.activations) {
                 *g = a * w;
             }
-        } else {
-            // Weights are tiled over the features: weight j gates features j, j + len, j + 2·len, …
-            for (chunk_g, chunk_a) in gated.chunks_mut(step.attention_weights.len()).zip(step.activations.chunks(step.attention_weights.len())) {
-                for ((g, a), w) in chunk_g.iter_mut().zip(chunk_a).zip(step.attention_weights) {
-                    *g = a * w;
-                }
+            check_finite("gated activations (activation × attention weight)", gated)?;
+            gated
+        }
+    } else {
+        // Weights are tiled over the features: weight j gates features j, j + len, j + 2·len, …
+        for (chunk_g, chunk_a) in gated.chunks_mut(step.attention_weights.len()).zip(step.activations.chunks(step.attention_weights.len())) {
+            for ((g, a), w) in chunk_g.iter_mut().zip(chunk_a).zip(step.attention_weights) {
+                *g = a * w;
             }
         }
         check_finite("gated activations (activation × attention weight)", gated)?;
@@ -45,9 +53,9 @@ pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, 
     if t.step_count == 0 {
         // The first step writes the sums (their contents before it do not count: no zeroing
         // pass over the recycled buffers they reuse).
-        k.axpy_set(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, act);
+        k.axpy_set(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, weight, act);
     } else {
-        k.axpy_add(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, act);
+        k.axpy_add(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, weight, act);
     }
     t.reward_sum += step.reward as f64;
     t.step_count += 1;
