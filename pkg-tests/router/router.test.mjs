@@ -214,3 +214,36 @@ test('route/routeInto fast paths (router_fast.js) answer exactly as the wasm-bin
   assert.throws(() => single.route(new Float32Array(5)), /freed/);
   assert.throws(() => multi.routeInto(new Float32Array(4), out), /freed/);
 });
+
+test('route/routeInto fast paths: an array element whose valueOf re-enters the router reads like a number', () => {
+  // Converting a plain array's elements runs user code (valueOf). A re-entrant route() with a longer
+  // sequence regrows the staging area, and free() releases it: the outer call must not write its
+  // features through a view of the released allocation (it routed stale features before).
+  const router = new FastGrnnRouter({ input_dim: 2, hidden_dim: 8 }, 7);
+  const other = new FastGrnnRouter({ input_dim: 2, hidden_dim: 8 }, 7); // same weights
+  const values = [0.75, -1.5];
+  const expected = other.route(Float32Array.from(values));
+  const expectedInto = new Float32Array(1);
+  assert.equal(other.routeInto(Float32Array.from(values), expectedInto), expected.route);
+  for (const steps of [40, 400, 4000]) {
+    let inner;
+    const reentrant = { valueOf: () => { inner = router.route(new Float32Array(2 * steps).fill(0.25)); return values[1]; } };
+    assert.deepEqual(router.route([values[0], reentrant]), expected, `re-entrant route with ${steps} steps`);
+    assert.ok(inner.scores.length === 1);
+    const into = new Float32Array(1);
+    const reentrantInto = { valueOf: () => { router.route(new Float32Array(2 * steps + 2)); return values[1]; } };
+    assert.equal(router.routeInto([values[0], reentrantInto], into), expected.route);
+    assert.deepEqual(into, expectedInto);
+  }
+  // Mixed arrays convert as wasm-bindgen converts them: '0.75' → 0.75, true → 1, null → 0.
+  assert.deepEqual(router.route(['0.75', -1.5]), expected);
+  assert.deepEqual(router.route([true, null]), other.route(Float32Array.of(1, 0)));
+  assert.throws(() => router.route([0.75, undefined]), /non-finite value at index 1/);
+  // free() from inside the conversion: the named error, not a write into released memory.
+  const doomed = new FastGrnnRouter({ input_dim: 2, hidden_dim: 8 }, 7);
+  doomed.route(Float32Array.from(values));
+  const freeing = { valueOf: () => { doomed.free(); return 0; } };
+  assert.throws(() => doomed.route([0, freeing]), (err) => err instanceof Error && /freed|null pointer/.test(err.message));
+  router.free();
+  other.free();
+});

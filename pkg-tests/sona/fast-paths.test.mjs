@@ -236,3 +236,30 @@ test('a freed engine: every fast-path method throws an Error (never traps, never
     assert.throws(call, (err) => err instanceof Error && !(err instanceof WebAssembly.RuntimeError));
   }
 });
+
+test('a plain-array element whose valueOf calls the engine again: read like a number, nothing clobbered', () => {
+  // The conversion of an array runs user code; before any staging view is touched (the staged
+  // features were overwritten by the inner call before, so the outer call used the inner one's).
+  const dim = 8;
+  const { e, r } = trainedEngine(dim, 23);
+  const x = unit(r, dim);
+  const other = unit(r, dim);
+  const expected = e.applyLora(x);
+  const reentrant = (i, call) => Array.from(x, (v, j) => (j === i ? { valueOf: () => { call(); return v; } } : v));
+  for (const i of [0, 3, dim - 1]) {
+    assert.deepEqual(e.applyLora(reentrant(i, () => e.applyLora(other))), expected, `applyLora, element ${i}`);
+    const out = new Float32Array(dim);
+    e.applyLoraInto(reentrant(i, () => e.applyLora(other)), out);
+    assert.deepEqual(out, expected, `applyLoraInto, element ${i}`);
+  }
+  const patterns = e.findPatterns(x, 3);
+  const again = e.findPatterns(reentrant(2, () => e.findPatterns(other, 3)), 3);
+  assert.deepEqual(again.map((p) => p.id), patterns.map((p) => p.id));
+  assert.deepEqual(again.map((p) => p.similarity), patterns.map((p) => p.similarity));
+  // free() from inside the conversion: a named Error, not a write into released memory.
+  const doomed = WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 1 });
+  doomed.applyLora(x);
+  assert.throws(() => doomed.applyLora(reentrant(1, () => doomed.free())),
+    (err) => err instanceof Error && !(err instanceof WebAssembly.RuntimeError));
+  e.free();
+});

@@ -10,7 +10,7 @@
 // wasm-bindgen method, which throws the core's named error. endTrajectory and applyLoraBuffers take
 // no vector but get the same status route (no two-value return per call).
 
-import { guardSonaEngine } from './guard.js';
+import { floatsOf, guardSonaEngine } from './guard.js';
 
 /** Names of `SonaPattern.pattern_type`, by the index the core stores. */
 const PATTERN_TYPES = ['general', 'reasoning', 'factual', 'creative', 'codegen', 'conversational'];
@@ -61,6 +61,9 @@ export function bindgenMethodsOf(Engine) {
 }
 
 const isVector = (v) => v instanceof Float32Array || Array.isArray(v);
+/** `v` with a plain array converted to a Float32Array, before any staging view is touched (the
+ * conversion runs user code that may call or free the engine: see floatsOf). */
+const floats = (v) => (Array.isArray(v) ? floatsOf(v) : v);
 
 /**
  * The staging view of `engine` with `input` written into its first half, or null when the fast
@@ -104,11 +107,13 @@ export function installFastPaths(Engine) {
 
   const methods = {
     applyLora(input) {
+      input = floats(input);
       const view = stage(this, input);
       if (view === null || !this._applyLoraStaged()) return applyLora.call(this, input);
       return resultArray(this[STAGE_OUT]);
     },
     applyLoraInto(input, output) {
+      input = floats(input);
       const view = output instanceof Float32Array ? stage(this, input) : null;
       if (view === null || output.length !== view.length >> 1 || !this._applyLoraStaged()) {
         return applyLoraInto.call(this, input, output);
@@ -119,6 +124,7 @@ export function installFastPaths(Engine) {
       if (this.__wbg_ptr === 0 || !this._applyLoraBuffersOk()) applyLoraBuffers.call(this);
     },
     startTrajectory(queryEmbedding) {
+      queryEmbedding = floats(queryEmbedding);
       const id = stage(this, queryEmbedding) === null ? -1 : this._startTrajectoryStaged();
       return id >= 0 ? id : startTrajectory.call(this, queryEmbedding);
     },
@@ -126,6 +132,8 @@ export function installFastPaths(Engine) {
       if (!isVector(attentionWeights) || typeof trajectoryId !== 'number' || typeof reward !== 'number') {
         return addStep.call(this, trajectoryId, activations, attentionWeights, reward);
       }
+      activations = floats(activations);
+      attentionWeights = floats(attentionWeights);
       const view = stage(this, activations);
       const dim = view === null ? 0 : view.length >> 1;
       if (view === null || attentionWeights.length > dim) {
@@ -143,6 +151,7 @@ export function installFastPaths(Engine) {
       }
     },
     findPatterns(query, k) {
+      query = floats(query);
       const view = typeof k === 'number' ? stage(this, query) : null;
       const n = view === null ? -1 : this._findPatternsStaged(k, Date.now());
       if (n < 0) return findPatterns.call(this, query, k);

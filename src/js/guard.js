@@ -155,3 +155,17 @@ export function guardRouter({ FastGrnnRouter, RouterTrainer }) {
     addSample: 'v:features n:label x:teacher',
   });
 }
+
+/**
+ * A plain array's elements as a new Float32Array (converted as wasm-bindgen converts them: JS
+ * ToNumber, then f32), for the fast paths (fast.js, router_fast.js) to call before they touch a
+ * staging view: the conversion runs user code (`valueOf`, getters) that may call the same object
+ * again (overwriting or regrowing its staging area) or free it, so an array is never written
+ * through a view of wasm memory element by element. Reads `length` once.
+ */
+export function floatsOf(array) {
+  const n = array.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = array[i];
+  return out;
+}

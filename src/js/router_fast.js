@@ -8,7 +8,7 @@
 // the fast path does not handle, and every bad input, goes to the wasm-bindgen method (behind
 // guard.js's type checks), which throws the named Error.
 
-import { guardRouter } from './guard.js';
+import { floatsOf, guardRouter } from './guard.js';
 
 const STAGE = Symbol('sona-wasm router staging view');
 const OUT = Symbol('sona-wasm router answer view');
@@ -22,10 +22,10 @@ export function routerBindgenMethodsOf(Router) {
   return replaced.get(Router);
 }
 
-/** Routes `features` through the staging area: the route (≥ 0), or -1 when the fast path does not
- * apply or the input is bad (nothing written). */
+/** Routes `features` (a Float32Array: copying one runs no user code) through the staging area:
+ * the route (≥ 0), or -1 when the fast path does not apply or the input is bad (nothing written). */
 function routeStaged(router, features) {
-  if (router.__wbg_ptr === 0 || !(features instanceof Float32Array || Array.isArray(features))) return -1;
+  if (router.__wbg_ptr === 0 || !(features instanceof Float32Array)) return -1;
   const n = features.length;
   let view = router[STAGE];
   // Grown on demand; a view detaches (length 0) when wasm memory grows.
@@ -53,6 +53,8 @@ export function installRouterFastPaths({ FastGrnnRouter, RouterTrainer }) {
   replaced.set(FastGrnnRouter, bindgen);
   const methods = {
     route(features) {
+      // Arrays are converted before any view is touched (see floatsOf): once, also for the fallback.
+      if (Array.isArray(features)) features = floatsOf(features);
       const route = routeStaged(this, features);
       if (route < 0) return bindgen.route.call(this, features);
       const out = answer(this);
@@ -65,6 +67,7 @@ export function installRouterFastPaths({ FastGrnnRouter, RouterTrainer }) {
     },
     routeInto(features, scores) {
       if (!(scores instanceof Float32Array)) return bindgen.routeInto.call(this, features, scores);
+      if (Array.isArray(features)) features = floatsOf(features);
       const route = routeStaged(this, features);
       if (route < 0) return bindgen.routeInto.call(this, features, scores);
       answer(this);
