@@ -155,8 +155,8 @@ export declare class MicroHnsw {
   vector(id: number): Float32Array;
   /**
    * `v[id] += alpha · delta`; `delta` defaults to the last {@link aggregateNeighbors} result.
-   * Links are kept. Both `delta` and the resulting vector must lie within ±1e15 (RangeError naming
-   * the component; the vector is left unchanged).
+   * Links are kept. Both `delta` and the resulting vector must lie within ±1e15, and `alpha` (used
+   * as an f32) within the f32 range (RangeError naming the value; the vector is left unchanged).
    */
   updateVector(id: number, alpha: number, delta?: VectorLike): void;
 

@@ -327,18 +327,21 @@ export class MicroHnsw {
   }
   /**
    * v[id] += alpha · delta. `delta` defaults to the buffer left by `aggregateNeighbors`.
-   * Both `delta` and the result must lie within ±1e15; otherwise a RangeError names the component
-   * and the vector is left unchanged.
+   * Both `delta` and the result must lie within ±1e15, and `alpha` (used as an f32) within the f32
+   * range; otherwise a RangeError names the value and the vector is left unchanged.
    */
   updateVector(id, alpha, delta = undefined) {
     const v = this.vector(id);
-    finite('alpha', alpha);
+    // The wasm takes alpha as an f32: beyond its range it ignored the call (which then returned
+    // as if done), and the check below must use the f32 it multiplies by.
+    const a = Math.fround(finite('alpha', alpha));
+    if (!Number.isFinite(a)) throw new RangeError(`alpha must be a finite f32 (|alpha| < 3.4028235e38), got ${shown(alpha)}`);
     this.#live();
     const d = delta === undefined ? this.#delta.slice(0, this.#dims) : Float32Array.from(checkVector('delta', delta, this.#dims));
     for (let i = 0; i < this.#dims; i++) {
       if (!Number.isFinite(d[i])) throw new RangeError(`delta[${i}] is not finite`);
-      // The wasm's f32 arithmetic: v + f32(alpha · d), rounded to f32.
-      const r = Math.fround(v[i] + Math.fround(alpha * d[i]));
+      // The wasm's f32 arithmetic: v + f32(a · d), rounded to f32 (an f32 product is exact in f64).
+      const r = Math.fround(v[i] + Math.fround(a * d[i]));
       if (!(Math.abs(r) <= MAX_MAGNITUDE)) {
         throw new RangeError(`updateVector would move component ${i} of vector ${id} to ${r}: components must lie within ±1e15`);
       }

@@ -435,3 +435,23 @@ test('a second constructor argument cannot hand MicroHnsw a foreign or shared in
   assert.notEqual(c.memory, a.memory);
   assert.equal(c.dims, 2);
 });
+
+test('updateVector: alpha is the f32 the wasm multiplies by, and beyond the f32 range it is a named RangeError', () => {
+  const f = Math.fround;
+  const h = new MicroHnsw({ dims: 2 });
+  h.insert([0, 0]);
+  // f32(alpha · 3) is 999999986991104 (within ±1e15) but the wasm computes f32(f32(alpha) · 3) =
+  // 1000000054099968: the check passed and the wasm stored a component beyond the bound before.
+  const alpha = 333333335663701.3;
+  assert.ok(f(alpha * 3) <= 1e15 && f(f(alpha) * 3) > 1e15, 'the case is what it claims');
+  assert.throws(() => h.updateVector(0, alpha, [3, 0]),
+    (err) => err instanceof RangeError && err.message.startsWith(`updateVector would move component 0 of vector 0 to ${f(f(alpha) * 3)}:`));
+  assert.deepEqual([...h.vector(0)], [0, 0]);
+  // Finite as a double, infinite as an f32: the wasm ignored the update and the call returned.
+  for (const big of [1e39, -3.5e38]) {
+    assert.throws(() => h.updateVector(0, big, [1e-30, 0]), (err) => err instanceof RangeError && /^alpha must be a finite f32/.test(err.message));
+  }
+  assert.deepEqual([...h.vector(0)], [0, 0]);
+  h.updateVector(0, 3.4e38, [1e-30, 0]); // the largest f32s still apply
+  assert.deepEqual([...h.vector(0)], [f(f(3.4e38) * f(1e-30)), 0]);
+});
