@@ -300,11 +300,14 @@ impl FastGrnnRouter {
         Ok(o.into())
     }
 
-    /// Internal (`router_fast.js`): a view of the staging area, grown to at least `len` floats. Valid
+    /// Internal (`router_fast.js`): a view of the staging area, grown to at least `len` floats —
+    /// or left as it was, a shorter view, when wasm memory cannot hold `len` floats (an allocation
+    /// failure in `resize` would trap with this router borrowed, breaking it for good). Valid
     /// until the next `_stage` call that grows it or until wasm memory grows (the view detaches).
     #[wasm_bindgen(js_name = _stage, skip_typescript)]
     pub fn stage(&mut self, len: u32) -> Float32Array {
-        if self.stage.len() < len as usize {
+        let more = (len as usize).saturating_sub(self.stage.len());
+        if more > 0 && self.stage.try_reserve_exact(more).is_ok() {
             self.stage.resize(len as usize, 0.0);
         }
         // SAFETY: only `router_fast.js` holds this view and writes through it between calls.

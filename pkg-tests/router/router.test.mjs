@@ -247,3 +247,17 @@ test('route/routeInto fast paths: an array element whose valueOf re-enters the r
   router.free();
   other.free();
 });
+
+test('route: features too long for wasm memory throw a named Error and leave the router usable', () => {
+  // 2^29 floats = 2 GiB (a lazily zeroed buffer: nothing is touched). Growing the staging area
+  // trapped before, with the router still borrowed: every later call threw "recursive use of an
+  // object detected".
+  const router = new FastGrnnRouter({ input_dim: 2, hidden_dim: 8 }, 7);
+  const x = Float32Array.of(0.5, -1);
+  const expected = router.route(x);
+  const huge = new Float32Array(2 ** 29);
+  assert.throws(() => router.route(huge), (err) => err instanceof Error && /^features have length 536870912: more than wasm memory can hold/.test(err.message));
+  assert.throws(() => router.routeInto(huge, new Float32Array(1)), (err) => err instanceof Error && /more than wasm memory can hold/.test(err.message));
+  assert.deepEqual(router.route(x), expected);
+  router.free();
+});

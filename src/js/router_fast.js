@@ -29,7 +29,11 @@ function routeStaged(router, features) {
   const n = features.length;
   let view = router[STAGE];
   // Grown on demand; a view detaches (length 0) when wasm memory grows.
-  if (view === undefined || view.length === 0 || view.length < n) view = router[STAGE] = router._stage(n);
+  if (view === undefined || view.length === 0 || view.length < n) {
+    view = router[STAGE] = router._stage(n);
+    // Not grown: wasm memory cannot hold the features (wasm-bindgen's copy would trap too).
+    if (view.length < n) throw new Error(`features have length ${n}: more than wasm memory can hold`);
+  }
   view.set(features);
   return router._routeStaged(n);
 }
