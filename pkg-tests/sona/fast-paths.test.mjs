@@ -252,10 +252,25 @@ test('a plain-array element whose valueOf calls the engine again: read like a nu
     e.applyLoraInto(reentrant(i, () => e.applyLora(other)), out);
     assert.deepEqual(out, expected, `applyLoraInto, element ${i}`);
   }
+  // A plain array converted inside another conversion gets memory of its own.
+  assert.deepEqual(e.applyLora(reentrant(5, () => e.applyLora(Array.from(other)))), expected, 'nested plain array');
   const patterns = e.findPatterns(x, 3);
   const again = e.findPatterns(reentrant(2, () => e.findPatterns(other, 3)), 3);
   assert.deepEqual(again.map((p) => p.id), patterns.map((p) => p.id));
   assert.deepEqual(again.map((p) => p.similarity), patterns.map((p) => p.similarity));
+  // addStep: an attention weight whose valueOf converts another plain array leaves the step as a
+  // plain one would (same state as an engine fed Float32Arrays).
+  const [p, q] = [WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 5 }), WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 5 })];
+  const [ip, iq] = [p.startTrajectory(x), q.startTrajectory(x)];
+  p.addStep(ip, Array.from(other), [{ valueOf: () => { p.applyLora(Array.from(x)); return 0.5; } }], 0.25);
+  q.addStep(iq, other, Float32Array.of(0.5), 0.25);
+  p.endTrajectory(ip, 0.9);
+  q.endTrajectory(iq, 0.9);
+  p.runInstantCycle();
+  q.runInstantCycle();
+  assert.deepEqual(p.saveState(), q.saveState());
+  p.free();
+  q.free();
   // free() from inside the conversion: a named Error, not a write into released memory.
   const doomed = WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 1 });
   doomed.applyLora(x);

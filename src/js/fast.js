@@ -61,9 +61,10 @@ export function bindgenMethodsOf(Engine) {
 }
 
 const isVector = (v) => v instanceof Float32Array || Array.isArray(v);
-/** `v` with a plain array converted to a Float32Array, before any staging view is touched (the
- * conversion runs user code that may call or free the engine: see floatsOf). */
-const floats = (v) => (Array.isArray(v) ? floatsOf(v) : v);
+/** `v` with a non-empty plain array converted to f32 before any staging view is touched (the
+ * conversion runs user code that may call or free the engine: see floatsOf; `own`: not into the
+ * shared buffer); an empty one (addStep's usual `[]`) holds no user code and is kept. */
+const floats = (v, own = false) => (Array.isArray(v) && v.length !== 0 ? floatsOf(v, own) : v);
 
 /**
  * The staging view of `engine` with `input` written into its first half, or null when the fast
@@ -132,8 +133,10 @@ export function installFastPaths(Engine) {
       if (!isVector(attentionWeights) || typeof trajectoryId !== 'number' || typeof reward !== 'number') {
         return addStep.call(this, trajectoryId, activations, attentionWeights, reward);
       }
+      // The weights first, into an array of their own: converting them runs user code, which must
+      // not find the activations already in floatsOf's shared buffer.
+      attentionWeights = floats(attentionWeights, true);
       activations = floats(activations);
-      attentionWeights = floats(attentionWeights);
       const view = stage(this, activations);
       const dim = view === null ? 0 : view.length >> 1;
       if (view === null || attentionWeights.length > dim) {

@@ -156,16 +156,38 @@ export function guardRouter({ FastGrnnRouter, RouterTrainer }) {
   });
 }
 
+/** The JS-owned buffer `floatsOf` converts into (grown on demand), its last view, and whether a
+ * conversion into it is running. */
+let scratch = new Float32Array(64);
+let scratchView = scratch.subarray(0, 0);
+let converting = false;
+
 /**
- * A plain array's elements as a new Float32Array (converted as wasm-bindgen converts them: JS
- * ToNumber, then f32), for the fast paths (fast.js, router_fast.js) to call before they touch a
- * staging view: the conversion runs user code (`valueOf`, getters) that may call the same object
- * again (overwriting or regrowing its staging area) or free it, so an array is never written
- * through a view of wasm memory element by element. Reads `length` once.
+ * A plain array's elements as f32 (converted as wasm-bindgen converts them, by
+ * `TypedArray.prototype.set`: JS ToNumber, then f32), for the fast paths (fast.js, router_fast.js)
+ * to call before they touch a staging view: the conversion runs user code (`valueOf`, getters)
+ * that may call the same object again (overwriting or regrowing its staging area) or free it, so
+ * an array is never written through a view of wasm memory, only into JS-owned memory.
+ *
+ * Returns a view of one shared buffer (no allocation per call), valid until the next `floatsOf`
+ * call: the caller hands it to the wasm before any other user code can run. A conversion started
+ * by user code inside another one, or with `own` set (a second array in the same call), gets an
+ * array of its own.
  */
-export function floatsOf(array) {
+export function floatsOf(array, own = false) {
   const n = array.length;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = array[i];
-  return out;
+  if (own || converting) {
+    const out = new Float32Array(n);
+    out.set(array);
+    return out;
+  }
+  if (scratch.length < n) scratch = new Float32Array(Math.max(n, 2 * scratch.length));
+  if (scratchView.buffer !== scratch.buffer || scratchView.length !== n) scratchView = scratch.subarray(0, n);
+  converting = true;
+  try {
+    scratchView.set(array);
+  } finally {
+    converting = false;
+  }
+  return scratchView;
 }
