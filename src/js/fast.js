@@ -2,8 +2,9 @@
 // index.workerd.js). wasm-bindgen passes each Float32Array argument by allocating wasm memory,
 // copying the array in and freeing it afterwards, and returns results by another copy; here the
 // vectors are written straight into the engine's staging area (a fixed view of wasm memory, see
-// `_stage()` in src/wasm.rs) and a staging-area export is called instead. The API and its
-// semantics are unchanged: anything the fast path does not handle (wrong length, another kind of
+// `_stage()` in src/wasm.rs; a plain array is first converted into JS-owned memory by guard.js's
+// floatsOf, as its elements may run user code) and a staging-area export is called instead. The
+// API and its semantics are unchanged: anything the fast path does not handle (wrong length, another kind of
 // argument, a freed engine) goes to the wasm-bindgen method, which throws the same named errors;
 // values the core rejects (NaN, ±Infinity, unknown ids, out-of-range quality, …) make a staged
 // export report failure before any state changes, and the call is then repeated through the

@@ -2,7 +2,9 @@
 // copy the features into a fresh wasm allocation (and routeInto the scores in and out again), the
 // call answers with a two-value Result (a new JS array in V8), and route()'s result object is
 // built from Rust with one JS call per field — for the seed's 5-feature model that costs more than
-// the forward pass. Here the features are written into a per-router staging area, the staged
+// the forward pass. Here the features (a plain array first converted into JS-owned memory by
+// guard.js's floatsOf, as its elements may run user code) are written into a per-router staging
+// area (grown on demand; a length wasm memory cannot hold is a named Error), the staged
 // export answers with the route (or -1 for bad input), and the scores and confidence are read
 // from a fixed view; the object is built in JS, with the same fields in the same order. Anything
 // the fast path does not handle, and every bad input, goes to the wasm-bindgen method (behind
