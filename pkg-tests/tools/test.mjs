@@ -1,5 +1,5 @@
 // `npm test`: every test, in order, stopping at the first failure, ending with a one-line summary.
-//   setup → build → cargo test (native) → wasm-bindgen-test (Node) → pack into a consumer project →
+//   setup → build → cargo test (native) → cargo check (benches) → wasm-bindgen-test (Node) → pack into a consumer project →
 //   pkg-tests (Node: package, micro-HNSW, SONA, workerd, Chromium, TypeScript, demo) → deno test →
 //   make -C rtl test → size budget
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -71,6 +71,9 @@ function testFiles(dir, pattern) {
 await step('setup', process.execPath, [join(repoRoot, 'pkg-tests/tools/setup.mjs')], { counts: false });
 await step('build', process.execPath, [join(repoRoot, 'pkg-tests/tools/build.mjs')], { counts: false });
 await step('cargo test (native)', 'cargo', ['test', '--workspace']);
+// `cargo bench -p sona-wasm --features std` (README) must keep compiling: type-check the bench
+// target (counted as one test; running it is `npm run bench`'s and `cargo bench`'s job).
+await step('cargo check (benches)', 'cargo', ['check', '-p', 'sona-wasm', '--features', 'std', '--benches']);
 await step('wasm-bindgen-test (Node)', 'cargo', ['test', '-p', 'sona-wasm', '--target', 'wasm32-unknown-unknown'], {
   env: { CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER: 'wasm-bindgen-test-runner' },
 });

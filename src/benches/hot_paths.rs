@@ -102,13 +102,13 @@ fn main() {
             black_box((
                 scalar::dot(&rows[..DIM], x),
                 scalar::dot(&rows[DIM..], x),
-                scalar::finite_probe(x),
+                scalar::range_probe(x),
             ));
         });
         row(
             "lora_down_probe (rank 2)",
             fused,
-            "2 × dot + finite_probe",
+            "2 × dot + range_probe",
             plain,
         );
     }
