@@ -389,6 +389,22 @@ mod tests {
         v
     }
 
+    /// A one-member General pattern of quality 0.9 at `centroid` (direction = centroid), weight `w`.
+    fn fixture(id: u64, centroid: Vec<f32>, w: f32) -> LearnedPattern {
+        LearnedPattern {
+            id,
+            direction: centroid.clone(),
+            centroid,
+            cluster_size: 1,
+            total_weight: w,
+            avg_quality: 0.9,
+            created_at: 0,
+            last_accessed: 0,
+            access_count: 0,
+            pattern_type: PatternType::General,
+        }
+    }
+
     fn noisy(rng: &mut Rng, centre: &[f32], noise: f32) -> Vec<f32> {
         centre.iter().map(|c| c + noise * rng.normal()).collect()
     }
@@ -546,18 +562,7 @@ mod tests {
     #[test]
     fn near_duplicates_merge_and_capacity_evicts_lightest() {
         let k = Kernels::new(true);
-        let mk = |id: u64, c: Vec<f32>, w: f32| LearnedPattern {
-            id,
-            direction: c.clone(),
-            centroid: c,
-            cluster_size: 1,
-            total_weight: w,
-            avg_quality: 0.9,
-            created_at: 0,
-            last_accessed: 0,
-            access_count: 0,
-            pattern_type: PatternType::General,
-        };
+        let mk = fixture;
         let mut bank = ReasoningBank::from_parts(
             2,
             1,
@@ -628,18 +633,7 @@ mod tests {
     fn capacity_evicts_lightest_until_it_fits() {
         let k = Kernels::new(true);
         let axis = |i: usize| (0..5).map(|j| (i == j) as u8 as f32).collect::<Vec<f32>>();
-        let mk = |id: u64, w: f32| LearnedPattern {
-            id,
-            direction: axis(id as usize - 1),
-            centroid: axis(id as usize - 1),
-            cluster_size: 1,
-            total_weight: w,
-            avg_quality: 0.9,
-            created_at: 0,
-            last_accessed: 0,
-            access_count: 0,
-            pattern_type: PatternType::General,
-        };
+        let mk = |id: u64, w: f32| fixture(id, axis(id as usize - 1), w);
         let parts = vec![mk(1, 1.0), mk(2, 5.0), mk(3, 3.0), mk(4, 4.0), mk(5, 2.0)];
         let mut bank = ReasoningBank::from_parts(5, 2, parts, 6);
         let r = bank.extract(k, &[], 4, 10, 0.1, &mut Rng::new(1));
