@@ -3,7 +3,7 @@
 
 use crate::rng::Rng;
 use crate::router::{FastGrnn, RouterConfig, RouterError, Trace, ROUTER_HEADER_LEN};
-use crate::router_train::{agreement, loss_and_gradient, RouterTrainer, Target, TrainingConfig};
+use crate::router_train::{agreement, loss_and_gradient, sample_loss, Adam, RouterTrainer, Target, TrainingConfig};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -494,4 +494,135 @@ fn forward_pass_follows_the_cell_equations() {
     assert_eq!(crate::router::decide(&[0.5]), (1, 0.5));
     assert_eq!(crate::router::decide(&[0.25]), (0, 0.75));
     assert_eq!(crate::router::decide(&[0.1, 0.45, 0.45]), (1, 0.45));
+}
+
+#[test]
+fn adam_step_follows_the_documented_update() {
+    // Reference in f64 from the formula in `Adam::step`'s doc (and the module doc): L2 on the
+    // weights only, element-wise clip after it, β1/β2 moments, bias correction by 1 − β^t.
+    let cfg = TrainingConfig { l2_reg: 0.1, grad_clip: 1.0, adam_beta1: 0.8, adam_beta2: 0.95, adam_epsilon: 1e-3, ..TrainingConfig::default() };
+    let (lr, scale, weights) = (0.1f64, 0.5f64, 2usize);
+    let grads = [[4.0f32, 0.2, -3.0], [-1.0, 0.5, 3.0], [0.1, -0.1, 0.2], [0.6, 1.4, -0.4]];
+    let mut params = [0.5f32, -2.0, 1.0];
+    let mut expect = [0.5f64, -2.0, 1.0];
+    let (mut m, mut v) = ([0.0f64; 3], [0.0f64; 3]);
+    let mut adam = Adam::new(3);
+    for (t, g) in grads.iter().enumerate() {
+        let t = t as i32 + 1;
+        for j in 0..3 {
+            let mut gj = g[j] as f64 * scale;
+            if j < weights {
+                gj += cfg.l2_reg as f64 * expect[j];
+            }
+            let gj = gj.clamp(-cfg.grad_clip as f64, cfg.grad_clip as f64);
+            m[j] = 0.8 * m[j] + 0.2 * gj;
+            v[j] = 0.95 * v[j] + 0.05 * gj * gj;
+            let (mh, vh) = (m[j] / (1.0 - 0.8f64.powi(t)), v[j] / (1.0 - 0.95f64.powi(t)));
+            expect[j] -= lr * mh / (vh.sqrt() + 1e-3);
+        }
+        adam.step(&mut params, g, scale as f32, weights, lr as f32, &cfg);
+        for j in 0..3 {
+            assert!((params[j] as f64 - expect[j]).abs() < 1e-5, "step {t}, param {j}: {} vs {}", params[j], expect[j]);
+        }
+    }
+}
+
+#[test]
+fn sample_loss_is_the_documented_distillation_loss() {
+    let sig = |a: f64| 1.0 / (1.0 + (-a).exp());
+    let bce = |p: f64, q: f64| -(q * p.ln() + (1.0 - q) * (1.0 - p).ln());
+    let (alpha, t) = (0.7f64, 3.0f64);
+    // One output: α·BCE(σ(z/T), σ(logit(q)/T)) + (1 − α)·BCE(σ(z), y).
+    for (z, y, q) in [(1.3f64, 1.0f64, 0.9f64), (-0.4, 0.0, 0.25), (2.2, 0.3, 0.6)] {
+        let target = Target { label: y as f32, teacher: Some(&[q as f32]), alpha: alpha as f32, temperature: t as f32 };
+        let mut dz = [0.0f32];
+        let got = sample_loss(&[z as f32], &target, &mut dz) as f64;
+        let soft = sig((q / (1.0 - q)).ln() / t);
+        let want = alpha * bce(sig(z / t), soft) + (1.0 - alpha) * bce(sig(z), y);
+        assert!((got - want).abs() < 1e-5, "z={z}: {got} vs {want}");
+        let hard = Target { teacher: None, ..target };
+        let got = sample_loss(&[z as f32], &hard, &mut dz) as f64;
+        assert!((got - bce(sig(z), y)).abs() < 1e-5, "without teacher: {got} vs {}", bce(sig(z), y));
+    }
+    // N outputs: α·CE(softmax(z/T), softmax(ln q / T)) + (1 − α)·CE(softmax(z), one-hot(y)).
+    let softmax = |v: &[f64]| {
+        let e: Vec<f64> = v.iter().map(|x| x.exp()).collect();
+        let s: f64 = e.iter().sum();
+        e.into_iter().map(|x| x / s).collect::<Vec<f64>>()
+    };
+    let z = [0.5f64, -1.0, 2.0];
+    let q = [0.2f64, 0.1, 0.7];
+    let target = Target { label: 1.0, teacher: Some(&[0.2, 0.1, 0.7]), alpha: alpha as f32, temperature: t as f32 };
+    let mut dz = [0.0f32; 3];
+    let got = sample_loss(&[0.5, -1.0, 2.0], &target, &mut dz) as f64;
+    let p_t = softmax(&z.map(|x| x / t));
+    let q_t = softmax(&q.map(|x| x.ln() / t));
+    let soft: f64 = (0..3).map(|i| -q_t[i] * p_t[i].ln()).sum();
+    let hard = -softmax(&z)[1].ln();
+    let want = alpha * soft + (1.0 - alpha) * hard;
+    assert!((got - want).abs() < 1e-5, "softmax head: {got} vs {want}");
+}
+
+fn random_label_trainer(cfg: TrainingConfig, n: usize) -> RouterTrainer {
+    let mut rng = Rng::new(21);
+    let mut t = RouterTrainer::new(RouterConfig::default(), cfg).unwrap();
+    for _ in 0..n {
+        let x = uniform(&mut rng, 5);
+        t.add_sample(&x, (rng.next_f32() < 0.5) as u8 as f32, None).unwrap();
+    }
+    t
+}
+
+#[test]
+fn step_decay_follows_the_seed_schedule() {
+    // lr · lr_decay^⌊epoch / lr_decay_step⌋ for every epoch (no early stopping).
+    let cfg = TrainingConfig { learning_rate: 0.01, lr_decay: 0.5, lr_decay_step: 20, epochs: 45, early_stopping_patience: None, ..TrainingConfig::default() };
+    let m = random_label_trainer(cfg, 20).train().unwrap();
+    assert_eq!(m.epochs, 45);
+    assert!(!m.stopped_early);
+    for (e, &lr) in m.learning_rate.iter().enumerate() {
+        let want = 0.01 * 0.5f32.powi((e / 20) as i32);
+        assert!((lr - want).abs() <= 1e-9, "epoch {e}: {lr} vs {want}");
+    }
+}
+
+#[test]
+fn early_stopping_keeps_the_best_epochs_weights() {
+    // Training is deterministic for a seed, so a run stopped early must return exactly the model
+    // that a run of best_epoch + 1 epochs (no early stopping) ends with.
+    let cfg = TrainingConfig { learning_rate: 0.01, epochs: 500, early_stopping_patience: Some(3), ..TrainingConfig::default() };
+    let mut stopped = random_label_trainer(cfg.clone(), 200);
+    let m = stopped.train().unwrap();
+    assert!(m.stopped_early && m.epochs == m.best_epoch + 1 + 3, "{} epochs, best {}", m.epochs, m.best_epoch);
+    assert_eq!(m.val_accuracy, m.val_accuracy_history[m.best_epoch]);
+    let mut short = random_label_trainer(TrainingConfig { epochs: m.best_epoch + 1, early_stopping_patience: None, ..cfg }, 200);
+    let s = short.train().unwrap();
+    assert_eq!(s.best_epoch, m.best_epoch);
+    assert_eq!(stopped.model().unwrap(), short.model().unwrap());
+    // The last epoch's weights were different (a different validation loss), so keeping them
+    // instead of the best would fail the comparison above.
+    assert_ne!(m.val_loss[m.epochs - 1], m.val_loss[m.best_epoch]);
+}
+
+#[test]
+fn validation_split_is_a_seeded_shuffle() {
+    // Feature i for sample i (one feature): the stored mean is that of the training split, so
+    // 8 · mean = 45 − (sum of the 2 held-out indices). A seeded shuffle picks different pairs for
+    // different seeds and the same pair for the same seed; taking the first (or last) two never would.
+    let mean_for = |seed: u64| {
+        let cfg = TrainingConfig { epochs: 1, seed, ..TrainingConfig::default() };
+        let mut t = RouterTrainer::new(RouterConfig { input_dim: 1, ..RouterConfig::default() }, cfg).unwrap();
+        for i in 0..10 {
+            t.add_sample(&[i as f32], (i % 2) as f32, None).unwrap();
+        }
+        let m = t.train().unwrap();
+        assert_eq!((m.train_samples, m.val_samples), (8, 2));
+        let held_out = 45.0 - 8.0 * t.model().unwrap().normalization().0[0] as f64;
+        assert!((held_out - held_out.round()).abs() < 1e-4 && (1.0..=17.0).contains(&held_out.round()), "held-out sum {held_out}");
+        held_out.round() as i32
+    };
+    let sums: Vec<i32> = (1..=8).map(mean_for).collect();
+    assert_eq!(mean_for(3), sums[2]);
+    let distinct = sums.iter().filter(|&&s| s != sums[0]).count();
+    assert!(distinct > 0 && sums.iter().any(|&s| s != 1 && s != 17), "held-out sums {sums:?}");
 }

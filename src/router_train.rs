@@ -458,11 +458,9 @@ impl RouterTrainer {
 
         let total = model.parameter_count();
         let weights = model.layout().weight_count();
-        let mut m1 = vec![0.0f32; total];
-        let mut m2 = vec![0.0f32; total];
+        let mut adam = Adam::new(total);
         let mut grad = vec![0.0f32; total];
         let mut trace = Trace::default();
-        let mut step = 0i32;
         let mut metrics = TrainingMetrics {
             epochs: 0,
             train_loss: Vec::new(),
@@ -489,22 +487,7 @@ impl RouterTrainer {
                     let target = self.target_of(s);
                     epoch_loss += loss_and_gradient(&model, &s.features, &target, &mut trace, Some(&mut grad)) as f64;
                 }
-                let inv = 1.0 / batch.len() as f32;
-                step += 1;
-                let (b1, b2) = (cfg.adam_beta1, cfg.adam_beta2);
-                let c1 = 1.0 - libm::powf(b1, step as f32);
-                let c2 = 1.0 - libm::powf(b2, step as f32);
-                let params = model.params_mut();
-                for j in 0..total {
-                    let mut g = grad[j] * inv;
-                    if j < weights {
-                        g += cfg.l2_reg * params[j];
-                    }
-                    let g = g.max(-cfg.grad_clip).min(cfg.grad_clip); // element-wise clip (no clamp: its panic path links float formatting)
-                    m1[j] = b1 * m1[j] + (1.0 - b1) * g;
-                    m2[j] = b2 * m2[j] + (1.0 - b2) * g * g;
-                    params[j] -= lr * (m1[j] / c1) / (libm::sqrtf(m2[j] / c2) + cfg.adam_epsilon);
-                }
+                adam.step(model.params_mut(), &grad, 1.0 / batch.len() as f32, weights, lr, cfg);
             }
             if model.params().iter().any(|v| !v.is_finite()) {
                 return Err(RouterError::InvalidValue { what: "training loss", value: f64::NAN, expected: "finite (lower learning_rate or grad_clip)" });
@@ -563,6 +546,42 @@ impl RouterTrainer {
             correct += (decide(&scores).0 == truth) as usize;
         }
         ((loss / idx.len() as f64) as f32, correct as f32 / idx.len() as f32)
+    }
+}
+
+/// Adam's moment estimates (one pair per parameter) and its step count.
+#[derive(Clone, Debug)]
+pub struct Adam {
+    m1: Vec<f32>,
+    m2: Vec<f32>,
+    step: i32,
+}
+
+impl Adam {
+    /// Zero moments for `n` parameters, before the first step.
+    pub fn new(n: usize) -> Adam {
+        Adam { m1: vec![0.0; n], m2: vec![0.0; n], step: 0 }
+    }
+
+    /// One update of `params` from the summed batch gradient `grad`: per element
+    /// `g = scale · grad (+ l2_reg · w for the first `weights` entries, the weights)`, clipped to
+    /// `[−grad_clip, grad_clip]`; `m = β1·m + (1 − β1)·g`, `v = β2·v + (1 − β2)·g²`,
+    /// `w −= lr · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε)` with `t` the 1-based step count.
+    pub fn step(&mut self, params: &mut [f32], grad: &[f32], scale: f32, weights: usize, lr: f32, cfg: &TrainingConfig) {
+        self.step += 1;
+        let (b1, b2) = (cfg.adam_beta1, cfg.adam_beta2);
+        let c1 = 1.0 - libm::powf(b1, self.step as f32);
+        let c2 = 1.0 - libm::powf(b2, self.step as f32);
+        for (j, p) in params.iter_mut().enumerate() {
+            let mut g = grad[j] * scale;
+            if j < weights {
+                g += cfg.l2_reg * *p;
+            }
+            let g = g.max(-cfg.grad_clip).min(cfg.grad_clip); // element-wise clip (no clamp: its panic path links float formatting)
+            self.m1[j] = b1 * self.m1[j] + (1.0 - b1) * g;
+            self.m2[j] = b2 * self.m2[j] + (1.0 - b2) * g * g;
+            *p -= lr * (self.m1[j] / c1) / (libm::sqrtf(self.m2[j] / c2) + cfg.adam_epsilon);
+        }
     }
 }
 
