@@ -20,11 +20,11 @@ export interface RouterConfig {
   input_dim: number;
   /** Hidden units, 1-256 (default 8). */
   hidden_dim: number;
-  /** 1 = sigmoid routing probability; N >= 2 = softmax over N routes (default 1). */
+  /** 1 = sigmoid routing probability; N in 2-256 = softmax over N routes (default 1). */
   output_dim: number;
-  /** Gate scale nu > 0: gates are sigmoid(nu * a) (default 1). */
+  /** Gate scale nu in (0, 100]: gates are sigmoid(nu * a) (default 1). */
   nu: number;
-  /** Candidate scale zeta > 0: the candidate is tanh(zeta * a) (default 1). */
+  /** Candidate scale zeta in (0, 100]: the candidate is tanh(zeta * a) (default 1). */
   zeta: number;
   /** Rank of the recurrent matrix W = A·Bᵀ (1..hidden_dim), or null for a full matrix (default 4). */
   rank: number | null;
@@ -34,7 +34,7 @@ export interface RouterConfig {
 export interface RouterTrainingConfig {
   /** Adam step size in (0, 1] (default 0.001). */
   learning_rate: number;
-  /** Samples per mini-batch (default 32). */
+  /** Samples per mini-batch, >= 1 (default 32). */
   batch_size: number;
   /** Maximum epochs, 1-100000 (default 100). */
   epochs: number;
@@ -44,14 +44,17 @@ export interface RouterTrainingConfig {
   early_stopping_patience: number | null;
   /** Learning-rate factor every `lr_decay_step` epochs, in (0, 1] (default 0.5). */
   lr_decay: number;
-  /** Epochs between decays (default 20). */
+  /** Epochs between decays, >= 1 (default 20). */
   lr_decay_step: number;
-  /** Element-wise gradient clip (default 5). */
+  /** Element-wise gradient clip, > 0 (default 5). */
   grad_clip: number;
+  /** Adam beta1 in [0, 1) (default 0.9). */
   adam_beta1: number;
+  /** Adam beta2 in [0, 1) (default 0.999). */
   adam_beta2: number;
+  /** Adam epsilon in (0, 1] (default 1e-8). */
   adam_epsilon: number;
-  /** L2 strength on the weights (default 1e-5). */
+  /** L2 strength on the weights (not the biases), in [0, 1] (default 1e-5). */
   l2_reg: number;
   /** Weight of the distillation loss for samples with a teacher, in [0, 1] (default 0.7). */
   distillation_alpha: number;
