@@ -25,30 +25,32 @@ pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, 
     // The activations enter the sums gated: `g = a·weight` (reward sum: `reward·g`), bit for bit
     // as if gated into `gated` first.
     let mut weight = 1.0;
-    let act: &[f32] = if step.attention_weights.is_empty() {
-        step.activations
-    } else if let [w] = *step.attention_weights {
-        if w.abs() <= 1.0 {
-            // One weight of at most 1 gates every feature: |a·w| ≤ |a|, already in range, so the
-            // kernel gates as it folds (no gated copy, no second range pass).
+    let act: &[f32] = match *step.attention_weights {
+        [] => step.activations,
+        // One weight of at most 1 gates every feature: |a·w| ≤ |a|, already in range, so the
+        // kernel gates as it folds (no gated copy, no second range pass).
+        [w] if w.abs() <= 1.0 => {
             weight = w;
             step.activations
-        } else {
-            for (g, a) in gated.iter_mut().zip(step.activations) {
-                *g = a * w;
+        }
+        ref weights => {
+            if let [w] = *weights {
+                // One weight gates every feature: a plain scale (chunks of one element would cost
+                // a loop trip per feature).
+                for (g, a) in gated.iter_mut().zip(step.activations) {
+                    *g = a * w;
+                }
+            } else {
+                // Weights are tiled over the features: weight j gates features j, j + len, …
+                for (chunk_g, chunk_a) in gated.chunks_mut(weights.len()).zip(step.activations.chunks(weights.len())) {
+                    for ((g, a), w) in chunk_g.iter_mut().zip(chunk_a).zip(weights) {
+                        *g = a * w;
+                    }
+                }
             }
             check_finite("gated activations (activation × attention weight)", gated)?;
             gated
         }
-    } else {
-        // Weights are tiled over the features: weight j gates features j, j + len, j + 2·len, …
-        for (chunk_g, chunk_a) in gated.chunks_mut(step.attention_weights.len()).zip(step.activations.chunks(step.attention_weights.len())) {
-            for ((g, a), w) in chunk_g.iter_mut().zip(chunk_a).zip(step.attention_weights) {
-                *g = a * w;
-            }
-        }
-        check_finite("gated activations (activation × attention weight)", gated)?;
-        gated
     };
     if t.step_count == 0 {
         // The first step writes the sums (their contents before it do not count: no zeroing

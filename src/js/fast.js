@@ -11,7 +11,7 @@
 // wasm-bindgen method, which throws the core's named error. endTrajectory and applyLoraBuffers take
 // no vector but get the same status route (no two-value return per call).
 
-import { floatsOf, guardSonaEngine } from './guard.js';
+import { floatsOf, guardSonaEngine, replaceMethods, replacedMethodsOf } from './guard.js';
 
 /** Names of `SonaPattern.pattern_type`, by the index the core stores. */
 const PATTERN_TYPES = ['general', 'reasoning', 'factual', 'creative', 'codegen', 'conversational'];
@@ -50,22 +50,13 @@ function resultArray(src) {
   return out;
 }
 
-/** Engine class → the wasm-bindgen methods its fast paths replaced. */
-const replaced = new WeakMap();
-
 /**
  * The wasm-bindgen methods that `installFastPaths(Engine)` replaced (`applyLora`, …), for
  * benchmarks comparing the two routes; undefined before installation.
  */
-export function bindgenMethodsOf(Engine) {
-  return replaced.get(Engine);
-}
+export const bindgenMethodsOf = replacedMethodsOf;
 
 const isVector = (v) => v instanceof Float32Array || Array.isArray(v);
-/** `v` with a non-empty plain array converted to f32 before any staging view is touched (the
- * conversion runs user code that may call or free the engine: see floatsOf; `own`: not into the
- * shared buffer); an empty one (addStep's usual `[]`) holds no user code and is kept. */
-const floats = (v, own = false) => (Array.isArray(v) && v.length !== 0 ? floatsOf(v, own) : v);
 
 /**
  * The staging view of `engine` with `input` written into its first half, or null when the fast
@@ -86,22 +77,14 @@ function stage(engine, input) {
 
 /** Installs the fast paths on `Engine` (the `WasmSonaEngine` class of one glue module), once. */
 export function installFastPaths(Engine) {
-  if (replaced.has(Engine)) return;
-  const proto = Engine.prototype;
   // Argument type checks (guard.js) go in front of the wasm-bindgen methods first; the fast paths
   // below replace the hot ones and make the same checks themselves for the arguments they hand to
   // the wasm (vectors: Float32Array or array; numbers: typeof 'number'; a live engine), sending
   // anything else to the guarded wasm-bindgen method, which throws the named Error. One wrapper
   // less per hot call.
   guardSonaEngine(Engine);
-  const bindgen = {};
-  for (const name of ['applyLora', 'applyLoraInto', 'applyLoraBuffers', 'startTrajectory', 'addStep', 'endTrajectory', 'findPatterns']) {
-    bindgen[name] = proto[name];
-  }
-  replaced.set(Engine, bindgen);
-  const {
-    applyLora, applyLoraInto, applyLoraBuffers, startTrajectory, addStep, endTrajectory, findPatterns,
-  } = bindgen;
+  // The guarded wasm-bindgen methods, the fallbacks (set below, before any call).
+  let applyLora, applyLoraInto, applyLoraBuffers, startTrajectory, addStep, endTrajectory, findPatterns;
 
   // The staged exports answer with a status (false / -1: bad input, nothing changed) instead of
   // throwing, which saves wasm-bindgen's two-value return (a new JS array per call in V8); on a bad
@@ -109,13 +92,13 @@ export function installFastPaths(Engine) {
 
   const methods = {
     applyLora(input) {
-      input = floats(input);
+      input = floatsOf(input);
       const view = stage(this, input);
       if (view === null || !this._applyLoraStaged()) return applyLora.call(this, input);
       return resultArray(this[STAGE_OUT]);
     },
     applyLoraInto(input, output) {
-      input = floats(input);
+      input = floatsOf(input);
       const view = output instanceof Float32Array ? stage(this, input) : null;
       if (view === null || output.length !== view.length >> 1 || !this._applyLoraStaged()) {
         return applyLoraInto.call(this, input, output);
@@ -126,7 +109,7 @@ export function installFastPaths(Engine) {
       if (this.__wbg_ptr === 0 || !this._applyLoraBuffersOk()) applyLoraBuffers.call(this);
     },
     startTrajectory(queryEmbedding) {
-      queryEmbedding = floats(queryEmbedding);
+      queryEmbedding = floatsOf(queryEmbedding);
       const id = stage(this, queryEmbedding) === null ? -1 : this._startTrajectoryStaged();
       return id >= 0 ? id : startTrajectory.call(this, queryEmbedding);
     },
@@ -136,8 +119,8 @@ export function installFastPaths(Engine) {
       }
       // The weights first, into an array of their own: converting them runs user code, which must
       // not find the activations already in floatsOf's shared buffer.
-      attentionWeights = floats(attentionWeights, true);
-      activations = floats(activations);
+      attentionWeights = floatsOf(attentionWeights, true);
+      activations = floatsOf(activations);
       const view = stage(this, activations);
       const dim = view === null ? 0 : view.length >> 1;
       if (view === null || attentionWeights.length > dim) {
@@ -155,7 +138,7 @@ export function installFastPaths(Engine) {
       }
     },
     findPatterns(query, k) {
-      query = floats(query);
+      query = floatsOf(query);
       const view = typeof k === 'number' ? stage(this, query) : null;
       const n = view === null ? -1 : this._findPatternsStaged(k, Date.now());
       if (n < 0) return findPatterns.call(this, query, k);
@@ -186,7 +169,7 @@ export function installFastPaths(Engine) {
       return out;
     },
   };
-  for (const [name, fn] of Object.entries(methods)) {
-    Object.defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
-  }
+  const bindgen = replaceMethods(Engine, methods);
+  if (bindgen === undefined) return; // installed already
+  ({ applyLora, applyLoraInto, applyLoraBuffers, startTrajectory, addStep, endTrajectory, findPatterns } = bindgen);
 }

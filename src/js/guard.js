@@ -163,11 +163,13 @@ let scratchView = scratch.subarray(0, 0);
 let converting = false;
 
 /**
- * A plain array's elements as f32 (converted as wasm-bindgen converts them, by
+ * A non-empty plain array's elements as f32 (converted as wasm-bindgen converts them, by
  * `TypedArray.prototype.set`: JS ToNumber, then f32), for the fast paths (fast.js, router_fast.js)
- * to call before they touch a staging view: the conversion runs user code (`valueOf`, getters)
- * that may call the same object again (overwriting or regrowing its staging area) or free it, so
- * an array is never written through a view of wasm memory, only into JS-owned memory.
+ * to call on each vector argument before they touch a staging view: the conversion runs user code
+ * (`valueOf`, getters) that may call the same object again (overwriting or regrowing its staging
+ * area) or free it, so an array is never written through a view of wasm memory, only into
+ * JS-owned memory. Anything else (a typed array, an empty array, a wrong type left for the
+ * wasm-bindgen method to reject) is returned as it is.
  *
  * Returns a view of one shared buffer (no allocation per call), valid until the next `floatsOf`
  * call: the caller hands it to the wasm before any other user code can run. A conversion started
@@ -175,6 +177,7 @@ let converting = false;
  * array of its own.
  */
 export function floatsOf(array, own = false) {
+  if (!Array.isArray(array) || array.length === 0) return array;
   const n = array.length;
   if (own || converting) {
     const out = new Float32Array(n);
@@ -190,4 +193,28 @@ export function floatsOf(array, own = false) {
     converting = false;
   }
   return scratchView;
+}
+
+/** Fast-path class → the (guarded) wasm-bindgen methods its fast paths replaced. */
+const replacedMethods = new WeakMap();
+
+/**
+ * Installs `methods` on `Class.prototype` in place of the methods of the same names, once per
+ * class, keeping those (already guarded) as the fallbacks the fast paths call; returns them, or
+ * undefined when the class already has its fast paths.
+ */
+export function replaceMethods(Class, methods) {
+  if (replacedMethods.has(Class)) return undefined;
+  const proto = Class.prototype;
+  const originals = Object.fromEntries(Object.keys(methods).map((name) => [name, proto[name]]));
+  replacedMethods.set(Class, originals);
+  for (const [name, fn] of Object.entries(methods)) {
+    Object.defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
+  }
+  return originals;
+}
+
+/** The wasm-bindgen methods `replaceMethods` replaced on `Class` (for benchmarks and tests). */
+export function replacedMethodsOf(Class) {
+  return replacedMethods.get(Class);
 }

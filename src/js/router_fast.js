@@ -10,19 +10,14 @@
 // the fast path does not handle, and every bad input, goes to the wasm-bindgen method (behind
 // guard.js's type checks), which throws the named Error.
 
-import { floatsOf, guardRouter } from './guard.js';
+import { floatsOf, guardRouter, replaceMethods, replacedMethodsOf } from './guard.js';
 
 const STAGE = Symbol('sona-wasm router staging view');
 const OUT = Symbol('sona-wasm router answer view');
 const SCORES = Symbol('sona-wasm router scores view');
 
-/** FastGrnnRouter class → the (guarded) wasm-bindgen methods its fast paths replaced. */
-const replaced = new WeakMap();
-
 /** The wasm-bindgen `route`/`routeInto` that `installRouterFastPaths` replaced (for benchmarks). */
-export function routerBindgenMethodsOf(Router) {
-  return replaced.get(Router);
-}
+export const routerBindgenMethodsOf = replacedMethodsOf;
 
 /** Routes `features` (a Float32Array: copying one runs no user code) through the staging area:
  * the route (≥ 0), or -1 when the fast path does not apply or the input is bad (nothing written). */
@@ -53,14 +48,12 @@ function answer(router) {
 /** Installs the checks of guard.js and the fast paths on the router classes of one glue module, once. */
 export function installRouterFastPaths({ FastGrnnRouter, RouterTrainer }) {
   guardRouter({ FastGrnnRouter, RouterTrainer });
-  if (replaced.has(FastGrnnRouter)) return;
-  const proto = FastGrnnRouter.prototype;
-  const bindgen = { route: proto.route, routeInto: proto.routeInto };
-  replaced.set(FastGrnnRouter, bindgen);
+  // The guarded wasm-bindgen methods, the fallbacks (set below, before any call).
+  let bindgen;
   const methods = {
     route(features) {
       // Arrays are converted before any view is touched (see floatsOf): once, also for the fallback.
-      if (Array.isArray(features)) features = floatsOf(features);
+      features = floatsOf(features);
       const route = routeStaged(this, features);
       if (route < 0) return bindgen.route.call(this, features);
       const out = answer(this);
@@ -73,7 +66,7 @@ export function installRouterFastPaths({ FastGrnnRouter, RouterTrainer }) {
     },
     routeInto(features, scores) {
       if (!(scores instanceof Float32Array)) return bindgen.routeInto.call(this, features, scores);
-      if (Array.isArray(features)) features = floatsOf(features);
+      features = floatsOf(features);
       const route = routeStaged(this, features);
       if (route < 0) return bindgen.routeInto.call(this, features, scores);
       answer(this);
@@ -83,7 +76,5 @@ export function installRouterFastPaths({ FastGrnnRouter, RouterTrainer }) {
       return route;
     },
   };
-  for (const [name, fn] of Object.entries(methods)) {
-    Object.defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
-  }
+  bindgen = replaceMethods(FastGrnnRouter, methods);
 }
