@@ -66,19 +66,18 @@ pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mu
     let m = k.clamp(1, MAX_RESULTS).min(n);
     let mut keys = load_keys(key, n);
     let mut r = 0;
-    'select: while r < m {
-        let mut hits = take_min(&mut keys);
-        if hits == 0 {
-            break; // unreachable: fewer than n slots were retired, so a live one is left
+    while r < m {
+        let (mut hits, d) = take_min(&mut keys);
+        // Keys come in ascending order: past the bound, the rest exceed it too. (hits == 0 is
+        // unreachable: fewer than n slots were retired, so a live one is left.)
+        if hits == 0 || d > bound {
+            break;
         }
         while hits != 0 && r < m {
             let i = node(hits.trailing_zeros() as usize);
             hits &= hits - 1;
-            let d = key[i];
-            let d = if d.is_nan() { f32::INFINITY } else { d };
-            if d > bound {
-                break 'select; // keys come in ascending order: the rest exceed it too
-            }
+            // −0 and +0 tie in the selection; a zero distance is reported with its own sign.
+            let d = if d == 0.0 { key[i] } else { d };
             out[slot(r)] = ResultRecord { idx: i as u8, core_id, pad: 0, distance: d };
             r += 1;
         }
@@ -109,9 +108,10 @@ pub fn load_keys(key: &[f32; MAX_VECTORS], n: usize) -> Keys {
     k
 }
 
-/// Bitmap of the live slots holding the smallest key (−0 and +0 tie), which are then retired.
+/// Bitmap of the live slots holding the smallest key (−0 and +0 tie), which are then retired, and
+/// that key.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub fn take_min(keys: &mut Keys) -> u32 {
+pub fn take_min(keys: &mut Keys) -> (u32, f32) {
     let m = keys.key.iter().fold(f32::INFINITY, |m, &x| if x < m { x } else { m });
     let mut hits = 0;
     for (i, x) in keys.key.iter_mut().enumerate() {
@@ -121,7 +121,7 @@ pub fn take_min(keys: &mut Keys) -> u32 {
         }
     }
     keys.live &= !hits;
-    hits
+    (hits, m)
 }
 
 /// The selection state of [`top_k`] on wasm32: the 32 keys as eight `f32x4` rows (slot `i` =
@@ -171,12 +171,12 @@ pub fn load_keys(key: &[f32; MAX_VECTORS], n: usize) -> Keys {
     Keys { rows, live, inf }
 }
 
-/// Bitmap of the live slots holding the smallest key (−0 and +0 tie), which are then retired:
-/// the lane-wise minimum of the eight rows (a tree of `f32x4.pmin`; no NaN is left) folded across
-/// lanes, then one compare per row.
+/// Bitmap of the live slots holding the smallest key (−0 and +0 tie), which are then retired, and
+/// that key: the lane-wise minimum of the eight rows (a tree of `f32x4.pmin`; no NaN is left)
+/// folded across lanes, then one compare per row.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-pub fn take_min(keys: &mut Keys) -> u32 {
+pub fn take_min(keys: &mut Keys) -> (u32, f32) {
     use core::arch::wasm32::*;
     let k = &keys.rows;
     let m = f32x4_pmin(
@@ -193,7 +193,7 @@ pub fn take_min(keys: &mut Keys) -> u32 {
     });
     hits &= keys.live;
     keys.live &= !hits;
-    hits
+    (hits, f32x4_extract_lane::<0>(m))
 }
 
 /// `p` as a result slot: callers hold `p < 16` already; the mask lets the compiler drop the
@@ -334,6 +334,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn top_k_reports_each_key_as_given_ties_by_index_nan_last() {
+        // −0 and +0 tie (index order) and each keeps its own sign; NaN sorts as +∞ after every
+        // finite key; equal keys come out lowest index first.
+        let mut key = [7.0f32; MAX_VECTORS];
+        key[4] = 0.0;
+        key[2] = -0.0;
+        key[9] = f32::NAN;
+        key[1] = -3.5;
+        key[6] = -3.5;
+        let mut out = [ResultRecord::EMPTY; MAX_RESULTS];
+        assert_eq!(top_k(&key, MAX_VECTORS, 16, 2, &mut out, f32::INFINITY), 16);
+        let got: std::vec::Vec<(u8, u32)> = out[..5].iter().map(|r| (r.idx, r.distance.to_bits())).collect();
+        let want = [(1, (-3.5f32).to_bits()), (6, (-3.5f32).to_bits()), (2, (-0.0f32).to_bits()), (4, 0), (0, 7.0f32.to_bits())];
+        assert_eq!(got, want);
+        // Only the first n keys count; NaN reads +∞, so it is last of all.
+        assert_eq!(top_k(&key, 10, 16, 2, &mut out, f32::INFINITY), 10);
+        assert_eq!((out[9].idx, out[9].distance), (9, f32::INFINITY));
+        assert_eq!(out[10], ResultRecord::EMPTY);
+        // A bound at −0 keeps both zeros (−0 ≤ +0 ≤ −0 as numbers).
+        assert_eq!(top_k(&key, MAX_VECTORS, 16, 2, &mut out, -0.0), 4);
+        assert_eq!((out[3].idx, out[3].distance.to_bits()), (4, 0));
     }
 
     #[test]
