@@ -11,7 +11,9 @@
  * `'cosine'` = 1 − cosine similarity (1 when either vector is zero), `'dot'` = −(a·b).
  *
  * Bad arguments throw `TypeError`/`RangeError` (the raw ABI would return a sentinel instead),
- * including any id on an empty core (ids are 0..size − 1).
+ * including any id on an empty core (ids are 0..size − 1). A number the wasm takes as an f32
+ * (gain, current, membrane, threshold, alpha, phaseWeight, dt) must stay finite as an f32
+ * (|x| < 3.4028235e38), and a dt positive as an f32 (≥ 2^−149): 1e39 or a dt of 1e-50 throw.
  */
 
 /** Raw-ABI constants of `micro_hnsw.wasm`. */
@@ -54,7 +56,8 @@ export type Metric = 'l2' | 'cosine' | 'dot' | 0 | 1 | 2;
 
 /**
  * A vector argument: exactly `dims` finite numbers within ±1e15 (larger components would overflow
- * the f32 distance sums to ±∞); anything else throws a RangeError naming the component.
+ * the f32 distance sums to ±∞); anything else throws a RangeError naming the component. `length`
+ * and each component are read once, and the values checked are the values used.
  */
 export type VectorLike = Float32Array | ArrayLike<number>;
 

@@ -137,14 +137,22 @@ function intIn(name, v, lo, hi) {
   return v;
 }
 
+/**
+ * Checks a number the wasm receives as an f32. A double beyond the f32 range (1e39) arrives as ±∞,
+ * which every export ignores or answers with its sentinel, so it is named here instead.
+ */
 function finite(name, v) {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number, got ${shown(v)}`);
+  if (!Number.isFinite(Math.fround(v))) throw new RangeError(`${name} must be a finite f32 (|${name}| < 3.4028235e38), got ${shown(v)}`);
   return v;
 }
 
 function timestep(dt) {
   finite('dt', dt);
-  if (!(dt > 0 && dt <= ABI.MAX_DT_MS)) throw new RangeError(`dt must be in (0, ${ABI.MAX_DT_MS}] ms, got ${dt}`);
+  // As an f32 (what the wasm receives): a positive dt below 7e-46 rounds to 0 and was ignored.
+  if (!(Math.fround(dt) > 0 && dt <= ABI.MAX_DT_MS)) {
+    throw new RangeError(`dt must be in (0, ${ABI.MAX_DT_MS}] ms (and positive as an f32), got ${dt}`);
+  }
   return dt;
 }
 
@@ -153,23 +161,47 @@ function u32(name, v) {
   return v;
 }
 
-/** Checks a vector argument: array-like of exactly `dims` finite numbers within ±MAX_MAGNITUDE. */
+/**
+ * Where a vector argument that is not a Float32Array is converted, one view per length (no
+ * allocation per call). A conversion started while another one is running (user code in an
+ * element getter or valueOf calling back into this module) gets its own array instead.
+ */
+const staging = new Float32Array(ABI.MAX_DIMS);
+const stagingViews = Array.from({ length: ABI.MAX_DIMS + 1 }, (_, n) => staging.subarray(0, n));
+let stagingBusy = false;
+
+/**
+ * Checks a vector argument: array-like of exactly `dims` finite numbers within ±MAX_MAGNITUDE.
+ * Returns what to copy into wasm memory: the Float32Array itself, or the components converted to
+ * f32 as they were checked. Each is read once, so an object posing as an array (getters) cannot
+ * pass the check with one value and be staged with another.
+ */
 function checkVector(name, v, dims) {
-  if (v == null || typeof v.length !== 'number') throw new TypeError(`${name} must be a Float32Array or an array of numbers`);
-  if (v.length !== dims) throw new RangeError(`${name} has ${v.length} components, this index has ${dims} dimensions`);
+  const length = v == null ? undefined : v.length;
+  if (typeof length !== 'number') throw new TypeError(`${name} must be a Float32Array or an array of numbers`);
+  if (length !== dims) throw new RangeError(`${name} has ${shown(length)} components, this index has ${dims} dimensions`);
   if (v instanceof Float32Array) {
     // Every element is a number: one compare each (false for NaN too); the loop below names a bad one.
     let ok = true;
     for (let i = 0; i < dims; i++) ok = ok && v[i] >= -MAX_MAGNITUDE && v[i] <= MAX_MAGNITUDE;
     if (ok) return v;
   }
-  for (let i = 0; i < dims; i++) {
-    if (!Number.isFinite(v[i])) throw new RangeError(`${name}[${i}] is ${shown(v[i])}: components must be finite numbers`);
-    if (Math.abs(v[i]) > MAX_MAGNITUDE) {
-      throw new RangeError(`${name}[${i}] is ${v[i]}: components must lie within ±1e15 (larger ones overflow the f32 distances)`);
+  const nested = stagingBusy;
+  const out = nested ? new Float32Array(dims) : stagingViews[dims];
+  stagingBusy = true;
+  try {
+    for (let i = 0; i < dims; i++) {
+      const x = v[i];
+      if (!Number.isFinite(x)) throw new RangeError(`${name}[${i}] is ${shown(x)}: components must be finite numbers`);
+      if (Math.abs(x) > MAX_MAGNITUDE) {
+        throw new RangeError(`${name}[${i}] is ${x}: components must lie within ±1e15 (larger ones overflow the f32 distances)`);
+      }
+      out[i] = x;
     }
+  } finally {
+    stagingBusy = nested;
   }
-  return v;
+  return out;
 }
 
 /** Layout of the `#[repr(C)]` synapse table at `snn_get_synapse_ptr()` (micro-hnsw/src/snn.rs):
@@ -250,9 +282,9 @@ export class MicroHnsw {
   }
 
   #setQuery(query) {
-    checkVector('query', query, this.#dims);
+    const q = checkVector('query', query, this.#dims);
     this.#live();
-    this.#query.set(query);
+    this.#query.set(q);
   }
 
   /** Reads the first `n` records of the result buffer through the cached views. */
@@ -282,10 +314,10 @@ export class MicroHnsw {
 
   /** Stores a vector; returns its id (0..31). Throws when full or the vector is invalid. */
   insert(vector) {
-    checkVector('vector', vector, this.#dims);
+    const v = checkVector('vector', vector, this.#dims);
     if (this.size >= ABI.CAPACITY) throw new Error(`this core is full (${ABI.CAPACITY} vectors)`);
     this.#live();
-    this.#insert.set(vector);
+    this.#insert.set(v);
     const id = this.#x.insert();
     if (id === ABI.NONE) throw new Error('insert was rejected');
     return id;
@@ -332,10 +364,9 @@ export class MicroHnsw {
    */
   updateVector(id, alpha, delta = undefined) {
     const v = this.vector(id);
-    // The wasm takes alpha as an f32: beyond its range it ignored the call (which then returned
-    // as if done), and the check below must use the f32 it multiplies by.
+    // The wasm takes alpha as an f32 (finite names one beyond its range), and the check below
+    // must use the f32 it multiplies by.
     const a = Math.fround(finite('alpha', alpha));
-    if (!Number.isFinite(a)) throw new RangeError(`alpha must be a finite f32 (|alpha| < 3.4028235e38), got ${shown(alpha)}`);
     this.#live();
     const d = delta === undefined ? this.#delta.slice(0, this.#dims) : Float32Array.from(checkVector('delta', delta, this.#dims));
     for (let i = 0; i < this.#dims; i++) {
@@ -536,14 +567,14 @@ export class MicroHnswCluster {
    * inserts is skipped); returns its global id.
    */
   insert(vector) {
-    checkVector('vector', vector, this.#dims);
+    const v = checkVector('vector', vector, this.#dims);
     for (let tries = 0; tries < this.#maxCores; tries++) {
       const c = this.#next;
       this.#next = (c + 1) % this.#maxCores;
       // The cursor moves one core at a time from 0, so it is at most one past the last core.
       if (c === this.#cores.length) this.#addCore(c);
       const core = this.#cores[c];
-      if (core.size < ABI.CAPACITY) return c * ABI.CAPACITY + core.insert(vector);
+      if (core.size < ABI.CAPACITY) return c * ABI.CAPACITY + core.insert(v);
     }
     throw new Error(`the cluster is full (${this.capacity} vectors)`);
   }
@@ -572,13 +603,13 @@ export class MicroHnswCluster {
   /** Exact k nearest over every core, nearest first: [{id (global), distance}]. */
   search(query, k = 10) {
     intIn('k', k, 1, ABI.MAX_K);
-    checkVector('query', query, this.#dims);
+    const q = checkVector('query', query, this.#dims);
     const dist = this.#bestDistance;
     const ids = this.#bestId;
     let len = 0;
     for (let c = 0; c < this.#lanes.length; c++) {
       const [x, queryView, bytes, floats] = this.#lanes[c];
-      queryView.set(query);
+      queryView.set(q);
       const n = x.search_within(k, len === k ? dist[k - 1] : Infinity);
       // A core's records are sorted: the first one that does not beat the k-th best ends it. A
       // record goes after equal distances already kept (earlier cores first, as `merge` does).
