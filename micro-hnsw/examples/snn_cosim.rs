@@ -45,7 +45,7 @@ impl Rng {
         z ^ (z >> 31)
     }
     fn below(&mut self, n: u32) -> u32 {
-        ((self.next() >> 32) * n as u64 >> 32) as u32
+        (((self.next() >> 32) * n as u64) >> 32) as u32
     }
     fn chance(&mut self, percent: u32) -> bool {
         self.below(100) < percent
@@ -114,6 +114,7 @@ impl<W: Write> Cosim<W> {
             self.out.write_all(&x.to_le_bytes()).expect("stdout");
         }
     }
+    #[allow(clippy::too_many_arguments)] // one argument per field of the 6-word command record
     fn cmd(&mut self, op: u32, neuron: usize, slot: usize, a: u32, b: u32, c: u32, expect: u32) {
         self.words(&[1 | op << 8 | (neuron as u32) << 16 | (slot as u32) << 24, a, b, c, expect, 0]);
     }
@@ -205,7 +206,7 @@ impl<W: Write> Cosim<W> {
         let c = &self.core;
         let cov = &mut self.cov;
         if matches!(op, OP_TICK | OP_STEP | OP_HOMEOSTASIS | OP_OSCILLATOR) {
-            if a < 0 || a > DT_MAX {
+            if !(0..=DT_MAX).contains(&a) {
                 cov.dt_clamped += 1;
             }
             if a == 0 {
@@ -509,7 +510,7 @@ fn main() {
     let mut sim = Cosim {
         cov: Coverage::default(),
         out: BufWriter::with_capacity(1 << 20, std::io::stdout().lock()),
-        rng: Rng(seed ^ 0x5EED_0F_5A11_C0DE),
+        rng: Rng(seed ^ 0x5E_ED0F_5A11_C0DE),
         core: SnnCore::new(),
         syn: Synapses::new(),
         node_weight: [0; NEURONS],

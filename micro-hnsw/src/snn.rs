@@ -691,7 +691,7 @@ static LANE_CONSTANTS: [i32; 9] = [
     (u32::MAX - RATE_SPIKE_INC) as i32,
 ];
 // `advance` relies on both: a spike's all-ones lane stores TRACE_MAX, and the halved target is exact.
-const _: () = assert!(TRACE_MAX as i32 == 0xFFFF && HOMEO_TARGET % 2 == 0);
+const _: () = assert!(TRACE_MAX as i32 == 0xFFFF && HOMEO_TARGET.is_multiple_of(2));
 
 /// Four i32 lanes, the vector unit of [`SnnCore::step`] and [`SnnCore::homeostasis`]: SIMD128
 /// (`core::arch::wasm32`) on wasm32, a plain `[i32; 4]` everywhere else, with the same operations and
