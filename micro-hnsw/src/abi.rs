@@ -10,6 +10,13 @@
 //! buffer); result and global hold 16 records of
 //! 8 bytes `{idx:u8, core_id:u8, pad:u16, distance:f32}` sorted by ascending distance, empty
 //! records (`idx` 255, distance +∞) after the last hit.
+//!
+//! Wasm passes every integer as an i32, and the README promises that an integer parameter is
+//! taken modulo its type's range (a caller may pass 257 or −1 for a `u8`). A `u8` parameter is
+//! declared zero-extended to the compiler, which may then compare or store the whole i32: where
+//! that happened (`snn_get_membrane(257)` answered 0 instead of neuron 1's membrane), the export
+//! takes a `u32` and truncates it itself ([`low_byte`]). `pkg-tests/micro-hnsw/fuzz.mjs` checks
+//! every export against a twin instance given the reduced arguments.
 use crate::index::MicroHnsw;
 use crate::search::ResultRecord;
 use crate::{MAX_RESULTS, MAX_VECTORS};
@@ -19,6 +26,12 @@ use core::arch::wasm32;
 // lives in .bss and costs no data segment; `dims` = 0 marks "never initialised" and the first
 // export call initialises it to 16 dimensions, L2, core 0 (the defaults of micro-hnsw-wasm 2.3).
 static mut CORE: MicroHnsw = unsafe { core::mem::MaybeUninit::zeroed().assume_init() };
+
+/// A `u8` parameter received as the full i32 the caller passed, reduced modulo 256.
+#[inline(always)]
+fn low_byte(x: u32) -> u8 {
+    x as u8
+}
 
 #[inline(never)]
 fn core() -> &'static mut MicroHnsw {
@@ -35,8 +48,8 @@ fn core() -> &'static mut MicroHnsw {
 /// 2 = dot (−a·b), `core_id` copied into result records. Ignored for bad `dims`/`metric`
 /// (check with `get_dims`/`get_metric`).
 #[no_mangle]
-pub extern "C" fn init(dims: u8, metric: u8, core_id: u8) {
-    core().init(dims, metric, core_id);
+pub extern "C" fn init(dims: u8, metric: u32, core_id: u8) {
+    core().init(dims, low_byte(metric), core_id);
 }
 /// Address of the 16-`f32` insert buffer.
 #[no_mangle]
@@ -81,8 +94,8 @@ pub extern "C" fn search_within(k: u8, bound: f32) -> u8 {
 /// result buffer) into the global buffer; returns the global count, 0 (nothing changed) if
 /// `cnt` > 16 or the records lie outside linear memory.
 #[no_mangle]
-pub extern "C" fn merge(ptr: *const ResultRecord, cnt: u8) -> u8 {
-    let n = cnt as usize;
+pub extern "C" fn merge(ptr: *const ResultRecord, cnt: u32) -> u8 {
+    let n = (cnt & 0xff) as usize; // low_byte(cnt), written so it compiles 12 B smaller
     let size = wasm32::memory_size(0) * 65536;
     let start = ptr as usize;
     if n > MAX_RESULTS || start > size || size - start < n * 8 {
@@ -128,8 +141,8 @@ pub extern "C" fn get_capacity() -> u8 {
 }
 /// Sets a stored node's type (0..=15); ignored otherwise.
 #[no_mangle]
-pub extern "C" fn set_node_type(idx: u8, t: u8) {
-    core().set_node_type(idx, t);
+pub extern "C" fn set_node_type(idx: u8, t: u32) {
+    core().set_node_type(idx, low_byte(t));
 }
 /// A stored node's type, 255 for a bad index.
 #[no_mangle]
@@ -188,8 +201,8 @@ pub extern "C" fn snn_set_membrane(idx: u8, v: f32) {
 }
 /// A membrane potential (0.0 for a bad index).
 #[no_mangle]
-pub extern "C" fn snn_get_membrane(idx: u8) -> f32 {
-    core().snn_membrane(idx)
+pub extern "C" fn snn_get_membrane(idx: u32) -> f32 {
+    core().snn_membrane(low_byte(idx))
 }
 /// Sets a firing threshold.
 #[no_mangle]
@@ -279,8 +292,9 @@ pub extern "C" fn homeostatic_update(dt: f32) {
 }
 /// A neuron's spike-rate estimate in spikes/ms (0.0 for a bad index).
 #[no_mangle]
-pub extern "C" fn get_spike_rate(idx: u8) -> f32 {
+pub extern "C" fn get_spike_rate(idx: u32) -> f32 {
     let c = core();
+    let idx = low_byte(idx);
     if idx < c.count() {
         crate::snn::fx_to_f32(c.snn.spike_rate(idx as usize))
     } else {

@@ -113,3 +113,34 @@ test('a vector getter calling back into the wrapper: the nested conversion does 
   const found = h.search({ length: 3, 0: 1, get 1() { h.search([4, 5, 6], 1); return 2; }, 2: 3 }, 1);
   assert.deepEqual(found, [{ id: 1, distance: 0 }]);
 });
+
+test('raw ABI: an integer parameter is taken modulo its range (README), for every export that compared the whole i32', async () => {
+  // Wasm passes a u8 as an i32; these exports compared or stored all 32 bits, so a caller's 257
+  // was rejected (or answered 0) where the README promises it acts as 1.
+  const { rawCore, wasmBytes } = await import('./helpers.mjs');
+  const module = new WebAssembly.Module(wasmBytes());
+  const x = rawCore(module);
+  x.init(2, 0, 0);
+  const ins = new Float32Array(x.memory.buffer, x.get_insert_ptr(), 16);
+  for (const v of [[0, 0], [1, 0], [0, 1]]) { ins.set(v); x.insert(); }
+  x.snn_set_membrane(1, 0.75);
+  assert.equal(x.snn_get_membrane(1 + 256), 0.75);
+  assert.equal(x.snn_get_membrane(1 - 256), 0.75);
+  x.snn_set_membrane(1, 5); // spikes at the next step; homeostasis turns that into a rate
+  x.snn_step(1);
+  x.homeostatic_update(1);
+  const rate = x.get_spike_rate(1);
+  assert.ok(rate > 0);
+  assert.equal(x.get_spike_rate(1 + 65536), rate);
+  assert.equal(x.get_spike_rate(-255), rate);
+  x.set_node_type(0, 3 + 256);
+  assert.equal(x.get_node_type(0), 3);
+  x.set_node_type(0, 16 + 256); // 16: not a type, ignored
+  assert.equal(x.get_node_type(0), 3);
+  new Float32Array(x.memory.buffer, x.get_query_ptr(), 16).set([0, 0]);
+  assert.equal(x.search(2), 2);
+  assert.equal(x.merge(x.get_result_ptr(), 2 + 65536), 2);
+  assert.equal(x.merge(x.get_result_ptr(), 17 + 256), 0); // 17 records: rejected
+  x.init(4, 1 + 256, 9);
+  assert.deepEqual([x.get_dims(), x.get_metric(), x.get_core_id(), x.count()], [4, 1, 9, 0]);
+});
