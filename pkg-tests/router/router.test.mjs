@@ -215,6 +215,33 @@ test('route/routeInto fast paths (router_fast.js) answer exactly as the wasm-bin
   assert.throws(() => multi.routeInto(new Float32Array(4), out), /freed/);
 });
 
+test('route/routeInto fast paths: a Proxy posing as a Float32Array whose traps re-enter the router', () => {
+  // It passes `instanceof Float32Array` but is no typed array: copying it runs its traps, which
+  // used to run while the features were being written into the staging area.
+  const router = new FastGrnnRouter({ input_dim: 2, hidden_dim: 8 }, 7);
+  const other = new FastGrnnRouter({ input_dim: 2, hidden_dim: 8 }, 7); // same weights
+  const features = Float32Array.of(0.75, -1.5, 0.25, 2);
+  const expected = other.route(features);
+  const proxy = (call) => new Proxy(features, {
+    get(target, key) {
+      if (key === '1') call();
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  for (const steps of [1, 400, 4000]) {
+    const grow = () => router.route(new Float32Array(2 * steps).fill(-0.5));
+    assert.deepEqual(router.route(proxy(grow)), expected, `route, re-entrant with ${steps} steps`);
+    const into = new Float32Array(1);
+    assert.equal(router.routeInto(proxy(grow), into), expected.route);
+    assert.deepEqual(into, other.route(features).scores);
+  }
+  const doomed = new FastGrnnRouter({ input_dim: 2, hidden_dim: 8 }, 7);
+  assert.throws(() => doomed.route(proxy(() => doomed.free())), /freed/);
+  router.free();
+  other.free();
+});
+
 test('route/routeInto fast paths: an array element whose valueOf re-enters the router reads like a number', () => {
   // Converting a plain array's elements runs user code (valueOf). A re-entrant route() with a longer
   // sequence regrows the staging area, and free() releases it: the outer call must not write its

@@ -237,6 +237,49 @@ test('a freed engine: every fast-path method throws an Error (never traps, never
   }
 });
 
+test('a Proxy posing as a Float32Array whose traps call the engine again: read once, nothing clobbered', () => {
+  // A Proxy of a Float32Array passes `instanceof Float32Array` but is no typed array: copying it
+  // runs its traps. It used to be copied straight into the staging area, where a re-entrant call
+  // overwrote the features already copied (applyLora answered for a mix of two inputs).
+  const dim = 8;
+  const { e, r } = trainedEngine(dim, 29);
+  const x = unit(r, dim);
+  const other = unit(r, dim);
+  const expected = e.applyLora(x);
+  const proxy = (call, at = '5') => new Proxy(x, {
+    get(target, key) {
+      if (key === at) call();
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  assert.ok(proxy(() => {}) instanceof Float32Array && !ArrayBuffer.isView(proxy(() => {})));
+  assert.deepEqual(e.applyLora(proxy(() => e.applyLora(other))), expected, 'applyLora');
+  const out = new Float32Array(dim);
+  e.applyLoraInto(proxy(() => e.applyLora(other)), out);
+  assert.deepEqual(out, expected, 'applyLoraInto');
+  const patterns = e.findPatterns(x, 3);
+  assert.deepEqual(e.findPatterns(proxy(() => e.findPatterns(other, 2)), 3).map((p) => p.id), patterns.map((p) => p.id));
+  // A trajectory started from a Proxy stores the proxied embedding (same state as from x itself).
+  const [p, q] = [WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 5 }), WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 5 })];
+  const ip = p.startTrajectory(proxy(() => p.applyLora(other)));
+  const iq = q.startTrajectory(x);
+  p.addStep(ip, proxy(() => p.applyLora(other), '0'), Float32Array.of(0.5), 0.25);
+  q.addStep(iq, x, Float32Array.of(0.5), 0.25);
+  p.endTrajectory(ip, 0.9);
+  q.endTrajectory(iq, 0.9);
+  p.runInstantCycle();
+  q.runInstantCycle();
+  assert.deepEqual(p.saveState(), q.saveState());
+  p.free();
+  q.free();
+  // free() from a trap: the named Error.
+  const doomed = WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 1 });
+  doomed.applyLora(x);
+  assert.throws(() => doomed.applyLora(proxy(() => doomed.free())), /freed/);
+  e.free();
+});
+
 test('a plain-array element whose valueOf calls the engine again: read like a number, nothing clobbered', () => {
   // The conversion of an array runs user code; before any staging view is touched (the staged
   // features were overwritten by the inner call before, so the outer call used the inner one's).

@@ -163,13 +163,14 @@ let scratchView = scratch.subarray(0, 0);
 let converting = false;
 
 /**
- * A non-empty plain array's elements as f32 (converted as wasm-bindgen converts them, by
- * `TypedArray.prototype.set`: JS ToNumber, then f32), for the fast paths (fast.js, router_fast.js)
- * to call on each vector argument before they touch a staging view: the conversion runs user code
- * (`valueOf`, getters) that may call the same object again (overwriting or regrowing its staging
- * area) or free it, so an array is never written through a view of wasm memory, only into
- * JS-owned memory. Anything else (a typed array, an empty array, a wrong type left for the
- * wasm-bindgen method to reject) is returned as it is.
+ * The elements of a non-empty plain array — or of anything else that passes for a Float32Array
+ * without being one, such as a Proxy — as f32 (ToNumber, then f32, as wasm-bindgen's copy by
+ * `TypedArray.prototype.set` converts them), for the fast paths (fast.js, router_fast.js) to call
+ * on each vector argument before they touch a staging view. Reading such an argument runs user
+ * code (`valueOf`, getters, proxy traps) that may call the same object again (overwriting or
+ * regrowing its staging area) or free it, so it is never copied through a view of wasm memory,
+ * only into JS-owned memory. Anything else (a genuine typed array, whose copy runs no user code;
+ * an empty array; a wrong type left for the wasm-bindgen method to reject) is returned as it is.
  *
  * Returns a view of one shared buffer (no allocation per call), valid until the next `floatsOf`
  * call: the caller hands it to the wasm before any other user code can run. A conversion started
@@ -177,7 +178,17 @@ let converting = false;
  * array of its own.
  */
 export function floatsOf(array, own = false) {
-  if (!Array.isArray(array) || array.length === 0) return array;
+  // A genuine typed array is read by the wasm copy itself, which runs no user code.
+  if (ArrayBuffer.isView(array)) return array;
+  if (!Array.isArray(array)) {
+    if (!(array instanceof Float32Array)) return array;
+    // A look-alike (a Proxy passes `instanceof` but is no view; its reads run its traps): its
+    // length is read once, then each element, into an array of its own.
+    const out = new Float32Array(array.length);
+    for (let i = 0; i < out.length; i++) out[i] = array[i];
+    return out;
+  }
+  if (array.length === 0) return array;
   const n = array.length;
   if (own || converting) {
     const out = new Float32Array(n);
