@@ -25,17 +25,34 @@ const fail = (name, what, v) => {
 const isNumeric = (v) => (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView)
   && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array)));
 
-/** Checks by kind: `n` number, `b` boolean, `s` string, `v` vector of numbers, `o` Float32Array the
- * call writes into, `u` bytes, `S` array of strings, `x` anything (checked by the core); a trailing `?` also allows undefined and null. */
+/** A plain array's elements converted in JS (`TypedArray.prototype.set`: JS ToNumber, then bytes,
+ * as wasm-bindgen converts them) into a Uint8Array of its own; anything else as it is. */
+function bytesOf(v) {
+  if (!Array.isArray(v)) return v;
+  const out = new Uint8Array(v.length);
+  out.set(v);
+  return out;
+}
+
+/** Checks by kind, each returning the value to pass on: `n` number, `b` boolean, `s` string, `v`
+ * vector of numbers, `o` Float32Array the call writes into, `u` bytes, `S` array of strings, `p`
+ * probabilities (a number or a vector, checked by the core); a trailing `?` also allows undefined
+ * and null. Plain arrays (`v`, `u`, `p`, `S`) and Float32Array look-alikes (`v`, `p`: see
+ * floatsOf) are copied in JS first: reading their elements runs user code (getters, `valueOf`,
+ * proxy traps), which must not run inside the wasm call (a throw there would leave the object
+ * borrowed for good) nor free the object half-way through. */
 const CHECKS = {
-  n: (name, v) => typeof v === 'number' || fail(name, 'a number', v),
-  b: (name, v) => typeof v === 'boolean' || fail(name, 'a boolean', v),
-  s: (name, v) => typeof v === 'string' || fail(name, 'a string', v),
-  v: (name, v) => isNumeric(v) || fail(name, 'a Float32Array or an array of numbers', v),
-  o: (name, v) => v instanceof Float32Array || fail(name, 'a Float32Array', v),
-  u: (name, v) => isNumeric(v) || fail(name, 'a Uint8Array or an array of bytes', v),
-  S: (name, v) => (Array.isArray(v) && v.every((x) => typeof x === 'string')) || fail(name, 'an array of strings', v),
-  x: () => true,
+  n: (name, v) => (typeof v === 'number' ? v : fail(name, 'a number', v)),
+  b: (name, v) => (typeof v === 'boolean' ? v : fail(name, 'a boolean', v)),
+  s: (name, v) => (typeof v === 'string' ? v : fail(name, 'a string', v)),
+  v: (name, v) => (isNumeric(v) ? floatsOf(v, true) : fail(name, 'a Float32Array or an array of numbers', v)),
+  o: (name, v) => (v instanceof Float32Array ? v : fail(name, 'a Float32Array', v)),
+  u: (name, v) => (isNumeric(v) ? bytesOf(v) : fail(name, 'a Uint8Array or an array of bytes', v)),
+  S: (name, v) => {
+    const copy = Array.isArray(v) ? Array.from(v) : v;
+    return Array.isArray(copy) && copy.every((x) => typeof x === 'string') ? copy : fail(name, 'an array of strings', v);
+  },
+  p: (name, v) => floatsOf(v, true),
 };
 
 /** The check list of a signature such as `'n:trajectoryId v:activations s?:route'` ('' for none). */
@@ -43,7 +60,7 @@ function parse(signature) {
   return signature === '' ? [] : signature.split(' ').map((part) => {
     const [kind, name] = part.split(':');
     const check = CHECKS[kind[0]];
-    return kind.endsWith('?') ? (v) => v === undefined || v === null || check(name, v) : (v) => check(name, v);
+    return kind.endsWith('?') ? (v) => (v === undefined || v === null ? v : check(name, v)) : (v) => check(name, v);
   });
 }
 
@@ -65,11 +82,12 @@ function wrap(target, method, signature, className) {
   let fn;
   switch (checks.length) {
     case 0: fn = function (...args) { alive(this); return original.apply(this, args); }; break;
-    case 1: fn = function (a) { alive(this); c0(a); return original.call(this, a); }; break;
-    case 2: fn = function (a, b) { alive(this); c0(a); c1(b); return original.call(this, a, b); }; break;
-    case 3: fn = function (a, b, c) { alive(this); c0(a); c1(b); c2(c); return original.call(this, a, b, c); }; break;
-    case 4: fn = function (a, b, c, d) { alive(this); c0(a); c1(b); c2(c); c3(d); return original.call(this, a, b, c, d); }; break;
-    default: fn = function (a, b, c, d, e) { alive(this); c0(a); c1(b); c2(c); c3(d); c4(e); return original.call(this, a, b, c, d, e); };
+    // Checked (and arrays copied) in order; alive again after the copies, whose user code may free it.
+    case 1: fn = function (a) { alive(this); a = c0(a); alive(this); return original.call(this, a); }; break;
+    case 2: fn = function (a, b) { alive(this); a = c0(a); b = c1(b); alive(this); return original.call(this, a, b); }; break;
+    case 3: fn = function (a, b, c) { alive(this); a = c0(a); b = c1(b); c = c2(c); alive(this); return original.call(this, a, b, c); }; break;
+    case 4: fn = function (a, b, c, d) { alive(this); a = c0(a); b = c1(b); c = c2(c); d = c3(d); alive(this); return original.call(this, a, b, c, d); }; break;
+    default: fn = function (a, b, c, d, e) { alive(this); a = c0(a); b = c1(b); c = c2(c); d = c3(d); e = c4(e); alive(this); return original.call(this, a, b, c, d, e); };
   }
   Object.defineProperty(target, method, { value: fn, writable: true, configurable: true, enumerable: false });
 }
@@ -152,7 +170,7 @@ export function guardRouter({ FastGrnnRouter, RouterTrainer }) {
     setNormalization: 'v:mean v:std',
   });
   guard(RouterTrainer, {
-    addSample: 'v:features n:label x:teacher',
+    addSample: 'v:features n:label p?:teacher',
   });
 }
 
