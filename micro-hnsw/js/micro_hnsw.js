@@ -180,7 +180,9 @@ function checkVector(name, v, dims) {
   const length = v == null ? undefined : v.length;
   if (typeof length !== 'number') throw new TypeError(`${name} must be a Float32Array or an array of numbers`);
   if (length !== dims) throw new RangeError(`${name} has ${shown(length)} components, this index has ${dims} dimensions`);
-  if (v instanceof Float32Array) {
+  // A genuine Float32Array only (ArrayBuffer.isView is false for a Proxy posing as one, whose
+  // element reads run user code and are converted below like any array-like).
+  if (v instanceof Float32Array && ArrayBuffer.isView(v)) {
     // Every element is a number: one compare each (false for NaN too); the loop below names a bad one.
     let ok = true;
     for (let i = 0; i < dims; i++) ok = ok && v[i] >= -MAX_MAGNITUDE && v[i] <= MAX_MAGNITUDE;

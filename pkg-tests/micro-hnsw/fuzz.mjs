@@ -317,6 +317,17 @@ function shiftyVector(r, dims) {
   return o;
 }
 
+/** A Proxy posing as a Float32Array (it passes instanceof) whose element reads turn bad later. */
+function shiftyProxy(r, dims) {
+  const good = Float32Array.from({ length: dims }, () => 2 * r.float() - 1);
+  const badValue = r.pick([NaN, -Infinity, 1e30]);
+  let reads = 0;
+  const limit = 1 + r.int(3 * dims + 2);
+  const p = new Proxy(good.slice(), { get: (t, k) => (typeof k === 'string' && /^\d+$/.test(k) && reads++ >= limit ? badValue : Reflect.get(t, k)) });
+  shiftyValues.set(p, Array.from(good));
+  return p;
+}
+
 function idArg(r, size) {
   if (r.chance(0.3)) return r.pick([-1, size, size + 1, 31, 32, 255, 256, 0.5, -0, NaN, '0', null, undefined, 2 ** 32, 1e300, 1n]);
   return size > 0 ? r.int(size) : 0;
@@ -378,8 +389,9 @@ export function fuzzWrapper(api, seed, steps) {
   let checked = 0;
   let rejectedCount = 0;
 
-  const vecOf = (r2) => (r.chance(0.75) ? randomVector(r2, dims) : r.chance(0.7) ? hostileVector(r2, dims) : shiftyVector(r2, dims));
+  const vecOf = (r2) => (r.chance(0.75) ? randomVector(r2, dims) : r.chance(0.7) ? hostileVector(r2, dims) : r.chance(0.5) ? shiftyVector(r2, dims) : shiftyProxy(r2, dims));
   const describe = (v) => {
+    if (shiftyValues.has(v)) return `{shifty array-like or Proxy, first showing [${shiftyValues.get(v).join(', ')}]}`;
     if (typeof v === 'bigint') return `${v}n`;
     if (typeof v === 'symbol' || typeof v === 'function') return String(v);
     if (v instanceof Float32Array || v instanceof Float64Array || v instanceof BigInt64Array) return `${v.constructor.name}[${Array.from(v).join(', ')}]`;

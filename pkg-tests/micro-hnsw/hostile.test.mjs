@@ -99,6 +99,23 @@ test('an object posing as an array is read once: the values checked are the valu
   assert.deepEqual(c.search(shifty([2, 2], 3, -100), 2), [{ id: 1, distance: 0 }, { id: 32, distance: 5 }]);
 });
 
+test('a Proxy posing as a Float32Array is converted like an array-like: read once, the values checked are used', () => {
+  // It passes instanceof Float32Array; it was checked through its traps, then copied by
+  // TypedArray.prototype.set through them again: NaN on the fourth read gave search [] and insert
+  // "insert was rejected".
+  const h = new MicroHnsw({ dims: 2 });
+  h.insert([0, 0]);
+  h.insert([1, 1]);
+  const proxy = () => {
+    let reads = 0;
+    return new Proxy(new Float32Array([1, 1]), { get: (t, k) => (k === '0' && reads++ > 1 ? NaN : Reflect.get(t, k)) });
+  };
+  assert.ok(proxy() instanceof Float32Array);
+  assert.deepEqual(h.search(proxy(), 1), [{ id: 1, distance: 0 }]);
+  assert.equal(h.insert(proxy()), 2);
+  assert.deepEqual(Array.from(h.vector(2)), [1, 1]);
+});
+
 test('a vector getter calling back into the wrapper: the nested conversion does not overwrite the outer one', () => {
   const h = new MicroHnsw({ dims: 3 });
   const outer = {
