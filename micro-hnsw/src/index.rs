@@ -168,18 +168,23 @@ impl MicroHnsw {
 
     /// Validates the query buffer in place (its first `dims` components finite), zeroes the
     /// components beyond `dims` (which no query reads) and returns the query's norm, computed
-    /// only for the cosine metric, the only one that uses it (0 otherwise); `None`, changing
-    /// nothing, for a NaN/∞ component.
+    /// only for the cosine metric, the only one that uses it (0 otherwise); NaN, changing nothing,
+    /// for a NaN/∞ component (a finite query's norm is never NaN: at worst +∞). A plain f32, not an
+    /// `Option`: that would be returned through memory.
     #[inline(never)]
-    fn query(&mut self) -> Option<f32> {
+    fn query(&mut self) -> f32 {
         let dims = self.dims();
         if !finite_prefix(&self.query_buf, dims) {
-            return None;
+            return f32::NAN;
         }
         if dims < MAX_DIMS {
             self.query_buf[dims..].fill(0.0);
         }
-        Some(if self.graph.metric == Metric::Cosine { norm(&self.query_buf) } else { 0.0 })
+        if self.graph.metric == Metric::Cosine {
+            norm(&self.query_buf)
+        } else {
+            0.0
+        }
     }
 
     // `valid` and `valid_k` are out of line: one copy each instead of one per export (size budget).
@@ -223,7 +228,10 @@ impl MicroHnsw {
         if !self.valid_k(k) || bound.is_nan() {
             return 0;
         }
-        let Some(qn) = self.query() else { return 0 };
+        let qn = self.query();
+        if qn.is_nan() {
+            return 0;
+        }
         search::scan(&self.graph, &self.query_buf, qn, k as usize, self.core_id, &mut self.results, bound)
     }
 
@@ -491,7 +499,10 @@ impl MicroHnsw {
         if !self.valid_k(k) || !finite(phase_weight) {
             return 0;
         }
-        let Some(qn) = self.query() else { return 0 };
+        let qn = self.query();
+        if qn.is_nan() {
+            return 0;
+        }
         let n = self.graph.len();
         let mut key = [0.0f32; NEURONS];
         self.graph.distances(&self.query_buf, qn, n, &mut key);
@@ -595,7 +606,10 @@ impl MicroHnsw {
         if dtx < 0 {
             return 0;
         }
-        let Some(qn) = self.query() else { return 0 };
+        let qn = self.query();
+        if qn.is_nan() {
+            return 0;
+        }
         let n = self.graph.len();
         let mut dist = [0.0f32; NEURONS];
         self.graph.distances(&self.query_buf, qn, n, &mut dist);

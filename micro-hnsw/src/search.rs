@@ -65,6 +65,8 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
 pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
     let m = k.clamp(1, MAX_RESULTS).min(n);
     let mut keys = load_keys(key, n);
+    // Every record emptied first (straight-line stores), the first r overwritten below.
+    *out = [ResultRecord::EMPTY; MAX_RESULTS];
     let mut r = 0;
     while r < m {
         let (mut hits, d) = take_min(&mut keys);
@@ -81,9 +83,6 @@ pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mu
             out[slot(r)] = ResultRecord { idx: i as u8, core_id, pad: 0, distance: d };
             r += 1;
         }
-    }
-    for i in r..MAX_RESULTS {
-        out[slot(i)] = ResultRecord::EMPTY;
     }
     r as u8
 }
