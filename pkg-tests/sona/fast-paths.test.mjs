@@ -237,6 +237,25 @@ test('a freed engine: every fast-path method throws an Error (never traps, never
   }
 });
 
+/**
+ * `feed(p)` starts a trajectory on a fresh engine and adds one step (returning its id); an engine
+ * given the same trajectory as Float32Arrays (`embedding`, one step of `activations` with
+ * attention weight 0.5 and reward 0.25) must end up in the same state, byte for byte.
+ */
+function assertSameAsPlainStep(dim, embedding, activations, feed) {
+  const [p, q] = [WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 5 }), WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 5 })];
+  const ip = feed(p);
+  const iq = q.startTrajectory(embedding);
+  q.addStep(iq, activations, Float32Array.of(0.5), 0.25);
+  for (const [e, id] of [[p, ip], [q, iq]]) {
+    e.endTrajectory(id, 0.9);
+    e.runInstantCycle();
+  }
+  assert.deepEqual(p.saveState(), q.saveState());
+  p.free();
+  q.free();
+}
+
 test('a Proxy posing as a Float32Array whose traps call the engine again: read once, nothing clobbered', () => {
   // A Proxy of a Float32Array passes `instanceof Float32Array` but is no typed array: copying it
   // runs its traps. It used to be copied straight into the staging area, where a re-entrant call
@@ -261,18 +280,11 @@ test('a Proxy posing as a Float32Array whose traps call the engine again: read o
   const patterns = e.findPatterns(x, 3);
   assert.deepEqual(e.findPatterns(proxy(() => e.findPatterns(other, 2)), 3).map((p) => p.id), patterns.map((p) => p.id));
   // A trajectory started from a Proxy stores the proxied embedding (same state as from x itself).
-  const [p, q] = [WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 5 }), WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 5 })];
-  const ip = p.startTrajectory(proxy(() => p.applyLora(other)));
-  const iq = q.startTrajectory(x);
-  p.addStep(ip, proxy(() => p.applyLora(other), '0'), Float32Array.of(0.5), 0.25);
-  q.addStep(iq, x, Float32Array.of(0.5), 0.25);
-  p.endTrajectory(ip, 0.9);
-  q.endTrajectory(iq, 0.9);
-  p.runInstantCycle();
-  q.runInstantCycle();
-  assert.deepEqual(p.saveState(), q.saveState());
-  p.free();
-  q.free();
+  assertSameAsPlainStep(dim, x, x, (p) => {
+    const id = p.startTrajectory(proxy(() => p.applyLora(other)));
+    p.addStep(id, proxy(() => p.applyLora(other), '0'), Float32Array.of(0.5), 0.25);
+    return id;
+  });
   // free() from a trap: the named Error.
   const doomed = WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 1 });
   doomed.applyLora(x);
@@ -303,17 +315,11 @@ test('a plain-array element whose valueOf calls the engine again: read like a nu
   assert.deepEqual(again.map((p) => p.similarity), patterns.map((p) => p.similarity));
   // addStep: an attention weight whose valueOf converts another plain array leaves the step as a
   // plain one would (same state as an engine fed Float32Arrays).
-  const [p, q] = [WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 5 }), WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 5 })];
-  const [ip, iq] = [p.startTrajectory(x), q.startTrajectory(x)];
-  p.addStep(ip, Array.from(other), [{ valueOf: () => { p.applyLora(Array.from(x)); return 0.5; } }], 0.25);
-  q.addStep(iq, other, Float32Array.of(0.5), 0.25);
-  p.endTrajectory(ip, 0.9);
-  q.endTrajectory(iq, 0.9);
-  p.runInstantCycle();
-  q.runInstantCycle();
-  assert.deepEqual(p.saveState(), q.saveState());
-  p.free();
-  q.free();
+  assertSameAsPlainStep(dim, x, other, (p) => {
+    const id = p.startTrajectory(x);
+    p.addStep(id, Array.from(other), [{ valueOf: () => { p.applyLora(Array.from(x)); return 0.5; } }], 0.25);
+    return id;
+  });
   // free() from inside the conversion: a named Error, not a write into released memory.
   const doomed = WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 1 });
   doomed.applyLora(x);
