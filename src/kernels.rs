@@ -201,7 +201,7 @@ pub mod scalar {
         a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
     }
 
-    /// 0 iff every value is finite with |x| ≤ [`MAX_MAGNITUDE`], NaN otherwise.
+    /// 0 iff every value is finite with |x| ≤ [`MAX_MAGNITUDE`](super::MAX_MAGNITUDE), NaN otherwise.
     #[inline(never)]
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn range_probe(x: &[f32]) -> f32 {

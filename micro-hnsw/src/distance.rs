@@ -72,7 +72,7 @@ pub fn norm(v: &Vector) -> f32 {
     sqrt(dot(v, v))
 }
 
-/// Scalar reference kernels (the twins of [`simd`]).
+/// Scalar reference kernels (the twins of `simd`, the SIMD128 kernels of wasm32 builds).
 pub mod scalar {
     use super::{Quad, Vector};
 

@@ -2,7 +2,7 @@
 //!
 //! One *core* stores up to [`MAX_VECTORS`] vectors of up to [`MAX_DIMS`] dimensions in static
 //! memory (no allocator) and exposes them through a raw C ABI compatible with micro-hnsw-wasm 2.3
-//! (see [`abi`] when built for `wasm32`). Every stored vector is also a leaky integrate-and-fire
+//! (see `abi` when built for `wasm32`). Every stored vector is also a leaky integrate-and-fire
 //! neuron of a fixed-point spiking network ([`snn`]); the proximity graph *is* that network's
 //! synapse table.
 //!
@@ -14,7 +14,7 @@
 //! - [`temporal`]: spike-timing encoding of vectors and temporal spike-pattern shift registers;
 //! - [`index`]: [`index::MicroHnsw`], one core's complete state and every operation of the ABI,
 //!   validated, as plain Rust (tested natively);
-//! - [`abi`] (wasm32 only): the `#[no_mangle] extern "C"` exports over one static [`index::MicroHnsw`].
+//! - `abi` (wasm32 only): the `#[no_mangle] extern "C"` exports over one static [`index::MicroHnsw`].
 //! - [`snn`]: the integer SNN datapath (the golden model the RTL co-simulates against).
 #![no_std]
 

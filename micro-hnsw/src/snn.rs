@@ -359,7 +359,9 @@ impl SnnCore {
     /// writes only `rate` and `threshold`; propagation and STDP, which come between them in the
     /// timestep, neither read nor write those; and the step reads a neuron's threshold before its
     /// homeostatic update in the same iteration. With `step` false nothing of step 1 changes (no
-    /// neuron is stepped, the trace factor is 0, no spike); with `homeo` false no lane is adapted.
+    /// neuron is stepped, the trace factor is 0, no spike); with `homeo` false no lane is adapted
+    /// and step 4 is skipped (what `step`, hence `snn_step` and each iteration of
+    /// `neuromorphic_search`, runs).
     ///
     /// Exact 32-bit forms of the scalar arithmetic:
     /// * leak: with `v = vh * 2^16 + vl` (`vh = v >> 16`, `0 ≤ vl < 2^16`) and `0 ≤ alpha ≤ 2^16`,
@@ -426,7 +428,11 @@ impl SnnCore {
             let spike_phase = select(spike, phase, load_u32(&self.spike_phase, k));
             store_u32(&mut self.spike_phase, k, spike_phase);
             spikes |= bitmask(spike) << (4 * k);
-            // ---- step 4
+            // ---- step 4 (skipped as a whole when nothing adapts: no lane would change; the branch
+            // is the same for every group)
+            if !homeo {
+                continue;
+            }
             let act = lane_mask(adapted >> (4 * k), lane_bits);
             let spiked = or(spike, lane_mask(old_spikes >> (4 * k), lane_bits));
             let rate = load_u32(&self.rate, k);
