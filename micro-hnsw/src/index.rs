@@ -8,7 +8,7 @@ use crate::dendrite::Dendrites;
 use crate::distance::{norm, Metric, Vector};
 use crate::graph::Graph;
 use crate::search::{self, ResultRecord, Results};
-use crate::snn::{fx_from_f32, fx_to_f32, Fx, SnnCore, NEURONS};
+use crate::snn::{fx_from_f32, fx_from_f32_inline, fx_to_f32, Fx, SnnCore, NEURONS};
 use crate::temporal::{self, Patterns};
 use crate::{node, MAX_DIMS, MAX_RESULTS, NONE};
 
@@ -621,7 +621,7 @@ impl MicroHnsw {
         }
         let mut drive = [0 as Fx; NEURONS];
         for i in 0..n {
-            drive[i] = fx_from_f32(NEUROMORPHIC_DRIVE * dt / (1.0 + (dist[i] - d0)));
+            drive[i] = fx_from_f32_inline(NEUROMORPHIC_DRIVE * dt / (1.0 + (dist[i] - d0)));
         }
         self.reset_network();
         let active = self.active();
@@ -629,9 +629,7 @@ impl MicroHnsw {
         let mut spikes = [0u8; NEURONS];
         for _ in 0..iterations {
             self.snn.oscillator_step(dtx);
-            for (i, &c) in drive.iter().enumerate().take(n) {
-                self.snn.inject(i, c);
-            }
+            self.snn.inject_all(&drive); // drive[n..] = 0
             let fired = self.snn.step(dtx, active);
             self.snn.propagate(&self.graph.synapses, &self.node_weight, gain);
             self.patterns.record(fired);
