@@ -129,7 +129,7 @@ export declare class MicroHnsw {
 
   /** The instance's raw exports, for zero-copy use of the C ABI. */
   readonly exports: MicroHnswExports;
-  /** The instance's memory (one 64 KiB page; it never grows). */
+  /** The instance's memory (one 64 KiB page; the module never grows it — a caller may, the wrapper follows). */
   readonly memory: WebAssembly.Memory;
   readonly dims: number;
   readonly metric: 'l2' | 'cosine' | 'dot';

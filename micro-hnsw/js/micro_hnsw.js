@@ -270,7 +270,10 @@ export class MicroHnsw {
   }
 
   #live() {
-    if (this.#insert.buffer !== this.#mem.buffer) this.#views(); // memory never grows, but be safe
+    // The wasm never grows its memory, but a caller may (`memory.grow`), which detaches the cached
+    // views: a detached view has length 0. (Cheaper than comparing with `memory.buffer`, a getter
+    // that calls into the engine.)
+    if (this.#insert.length === 0) this.#views();
   }
 
   #id(name, id) {
@@ -525,8 +528,9 @@ export class MicroHnsw {
 export class MicroHnswCluster {
   #cores = [];
   /**
-   * Per core: [exports, query view, result records as bytes, the same as f32] (memory never
-   * grows, so views stay valid).
+   * Per core: [exports, query view, result records as bytes, the same as f32]. The wasm never
+   * grows its memory; when a caller does (`cores[i].memory.grow`), the views detach (length 0) and
+   * are made again.
    */
   #lanes = [];
   /** The merge's running k best: distances and global ids. */
@@ -583,14 +587,18 @@ export class MicroHnswCluster {
 
   #addCore(c) {
     const core = new MicroHnsw({ dims: this.#dims, metric: this.#metric, coreId: c });
-    const x = core.exports;
     this.#cores.push(core);
-    this.#lanes.push([
+    this.#lanes.push(this.#laneOf(core));
+  }
+
+  #laneOf(core) {
+    const x = core.exports;
+    return [
       x,
       new Float32Array(x.memory.buffer, x.get_query_ptr(), this.#dims),
       new Uint8Array(x.memory.buffer, x.get_result_ptr(), ABI.MAX_K * ABI.RECORD_BYTES),
       new Float32Array(x.memory.buffer, x.get_result_ptr(), ABI.MAX_K * ABI.RECORD_BYTES / 4),
-    ]);
+    ];
   }
 
   /** A copy of the stored vector with global id `id`. */
@@ -610,7 +618,9 @@ export class MicroHnswCluster {
     const ids = this.#bestId;
     let len = 0;
     for (let c = 0; c < this.#lanes.length; c++) {
-      const [x, queryView, bytes, floats] = this.#lanes[c];
+      let lane = this.#lanes[c];
+      if (lane[1].length === 0) lane = this.#lanes[c] = this.#laneOf(this.#cores[c]); // memory grown
+      const [x, queryView, bytes, floats] = lane;
       queryView.set(q);
       const n = x.search_within(k, len === k ? dist[k - 1] : Infinity);
       // A core's records are sorted: the first one that does not beat the k-th best ends it. A

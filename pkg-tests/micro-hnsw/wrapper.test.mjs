@@ -455,3 +455,25 @@ test('updateVector: alpha is the f32 the wasm multiplies by, and beyond the f32 
   h.updateVector(0, 3.4e38, [1e-30, 0]); // the largest f32s still apply
   assert.deepEqual([...h.vector(0)], [f(f(3.4e38) * f(1e-30)), 0]);
 });
+
+test('memory grown by the caller: the cached views are made again, answers unchanged', () => {
+  // The wasm never grows its memory, but `memory` is exported without a maximum; growing it
+  // detaches every view of the old buffer.
+  const r = rng(91);
+  const vectors = randomVectors(r, 24, 8);
+  const queries = randomVectors(r, 5, 8);
+  const [grown, plain] = [new MicroHnsw({ dims: 8 }), new MicroHnsw({ dims: 8 })];
+  for (const v of vectors) { grown.insert(v); plain.insert(v); }
+  grown.memory.grow(1);
+  for (const q of queries) assert.deepEqual(grown.search(q, 5), plain.search(q, 5));
+  assert.equal(grown.insert(queries[0]), plain.insert(queries[0]));
+  assert.deepEqual(grown.vector(24), plain.vector(24));
+  assert.deepEqual(grown.aggregateNeighbors(3), plain.aggregateNeighbors(3));
+  grown.memory.grow(1);
+  assert.deepEqual(grown.neuromorphicSearch(queries[1], 4), plain.neuromorphicSearch(queries[1], 4));
+  // The cluster keeps views of each core's memory as well.
+  const [cg, cp] = [new MicroHnswCluster({ dims: 8, cores: 3 }), new MicroHnswCluster({ dims: 8, cores: 3 })];
+  for (const v of vectors) { cg.insert(v); cp.insert(v); }
+  cg.cores[1].memory.grow(1);
+  for (const q of queries) assert.deepEqual(cg.search(q, 7), cp.search(q, 7));
+});
