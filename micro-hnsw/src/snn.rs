@@ -286,10 +286,7 @@ impl SnnCore {
         let i32_max = splat_hidden(&LANE_CONSTANTS[2]);
         for k in 0..NEURONS / 4 {
             let (a, b) = (load(&self.current, k), load(drive, k));
-            let sum = add(a, b);
-            // Saturating as in `advance`: on signed overflow, toward the sign of `a`.
-            let overflow = shr_s(and(xor(a, sum), xor(b, sum)), 31);
-            store(&mut self.current, k, select(overflow, xor(shr_s(a, 31), i32_max), sum));
+            store(&mut self.current, k, add_sat(a, b, i32_max));
         }
     }
     /// Pending input current of neuron `n` (0 for n ≥ 32).
@@ -421,11 +418,7 @@ impl SnnCore {
             let integrating = andnot(act, in_refractory);
             let leak = add(mul(shr_s(v, 16), alpha_m), shr_u(mul(and(v, low16), alpha_m), 16));
             let leaked = sub(v, leak);
-            let sum = add(leaked, current);
-            // Signed overflow iff both operands differ in sign from the wrapped sum; then saturate
-            // toward the sign of `leaked` (i32::MAX for ≥ 0, i32::MIN for < 0).
-            let overflow = shr_s(and(xor(leaked, sum), xor(current, sum)), 31);
-            let v_new = select(overflow, xor(shr_s(leaked, 31), i32_max), sum);
+            let v_new = add_sat(leaked, current, i32_max);
             // v_new ≥ threshold ⇔ ¬(threshold > v_new)
             let spike = andnot(integrating, gt(threshold, v_new));
             store(&mut self.membrane, k, select(integrating, andnot(v_new, spike), v));
@@ -718,6 +711,16 @@ const _: () = assert!(TRACE_MAX as i32 == 0xFFFF && HOMEO_TARGET.is_multiple_of(
 /// all-ones / all-zero lanes.
 pub mod lanes {
     pub use imp::*;
+
+    /// `a + b` saturating at the i32 range, lane-wise (`i32_max`: a splat of `i32::MAX`). Signed
+    /// overflow iff both operands differ in sign from the wrapped sum; the result then saturates
+    /// toward the sign of `a` (i32::MAX for ≥ 0, i32::MIN for < 0).
+    #[inline(always)]
+    pub fn add_sat(a: V, b: V, i32_max: V) -> V {
+        let sum = add(a, b);
+        let overflow = shr_s(and(xor(a, sum), xor(b, sum)), 31);
+        select(overflow, xor(shr_s(a, 31), i32_max), sum)
+    }
 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     mod imp {
@@ -1063,12 +1066,12 @@ mod tests {
         for round in 0..200 {
             let (mut a, mut b) = (SnnCore::new(), SnnCore::new());
             let mut drive = [0; NEURONS];
-            for n in 0..NEURONS {
-                let pick = |x: u32| if x % 3 == 0 { edges[(x / 3) as usize % edges.len()] } else { x as i32 };
+            for (n, d) in drive.iter_mut().enumerate() {
+                let pick = |x: u32| if x.is_multiple_of(3) { edges[(x / 3) as usize % edges.len()] } else { x as i32 };
                 let c = pick(next());
                 a.inject(n, c);
                 b.inject(n, c);
-                drive[n] = if round % 5 == 0 { 0 } else { pick(next()) };
+                *d = if round % 5 == 0 { 0 } else { pick(next()) };
             }
             a.inject_all(&drive);
             for (n, &d) in drive.iter().enumerate() {
