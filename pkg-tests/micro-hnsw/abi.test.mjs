@@ -1,4 +1,4 @@
-// The raw C ABI of the built pkg/micro_hnsw.wasm: the 58 exports (+ 2 documented extras) and their wasm signatures, size and
+// The raw C ABI of the built pkg/micro_hnsw.wasm: the 58 exports (+ 4 documented extras) and their wasm signatures, size and
 // memory budget, SIMD128 in the shipped binary, exact search against a JS brute force, multi-core
 // merge, sentinels with unchanged state, and every export driven with hostile arguments (a trap fails).
 import test from 'node:test';
@@ -62,13 +62,15 @@ function exportSignatures(buf) {
   return exports;
 }
 
-test('exports exactly the 58 functions of micro-hnsw-wasm 2.3 with their signatures, the 2 documented extras, plus memory; no imports', () => {
+test('exports exactly the 58 functions of micro-hnsw-wasm 2.3 with their signatures, the 4 documented extras, plus memory and nothing else; no imports', () => {
   assert.equal(Object.keys(SIGNATURES).length, 58);
   assert.deepEqual(WebAssembly.Module.imports(module), []);
   const sigs = exportSignatures(bytes);
   assert.deepEqual(Object.keys(sigs).sort(), Object.keys(ALL_SIGNATURES).sort());
   for (const [name, sig] of Object.entries(ALL_SIGNATURES)) assert.deepEqual(sigs[name], sig, name);
-  assert.ok(WebAssembly.Module.exports(module).some((e) => e.name === 'memory' && e.kind === 'memory'));
+  // Nothing else: no linker globals (__data_end, __heap_base; build.mjs drops them), no table.
+  const others = WebAssembly.Module.exports(module).filter((e) => e.kind !== 'function');
+  assert.deepEqual(others, [{ name: 'memory', kind: 'memory' }]);
 });
 
 test('size budget: at most 12,288 bytes after wasm-opt -Oz', () => {

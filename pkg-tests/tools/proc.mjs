@@ -37,6 +37,7 @@ export function capture(cmd, args = [], opts = {}) {
 export async function must(cmd, args, opts) {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) {
+    if (opts?.quiet) process.stderr.write(r.output);
     console.error(`\n✖ ${cmd} ${args.join(' ')} failed (exit ${r.code})`);
     process.exit(r.code || 1);
   }
