@@ -242,6 +242,24 @@ test('route/routeInto fast paths: a Proxy posing as a Float32Array whose traps r
   other.free();
 });
 
+test('a Float32Array look-alike: routed like an array, refused as routeInto scores with the named Error', () => {
+  // Float32Array.prototype without being a view: readable element by element, not writable by
+  // TypedArray.prototype.set (a bare TypeError before).
+  const router = new FastGrnnRouter({ input_dim: 2, hidden_dim: 8 }, 7);
+  const features = Float32Array.of(0.75, -1.5, 0.25, 2);
+  const like = (v) => Object.setPrototypeOf(Object.assign({ length: v.length }, Array.from(v)), Float32Array.prototype);
+  assert.deepEqual(router.route(like(features)), router.route(features));
+  const scores = like(new Float32Array(1));
+  assert.throws(() => router.routeInto(features, scores), (err) => err.constructor === Error && /scores must be a Float32Array, got an object/.test(err.message));
+  assert.equal(scores[0], 0);
+  router.setNormalization(like(Float32Array.of(0.5, 0.5)), like(Float32Array.of(2, 2)));
+  const plain = new FastGrnnRouter({ input_dim: 2, hidden_dim: 8 }, 7);
+  plain.setNormalization(Float32Array.of(0.5, 0.5), Float32Array.of(2, 2));
+  assert.deepEqual(router.route(features), plain.route(features), 'setNormalization read the look-alikes');
+  router.free();
+  plain.free();
+});
+
 test('route/routeInto fast paths: an array element whose valueOf re-enters the router reads like a number', () => {
   // Converting a plain array's elements runs user code (valueOf). A re-entrant route() with a longer
   // sequence regrows the staging area, and free() releases it: the outer call must not write its

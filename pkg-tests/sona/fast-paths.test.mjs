@@ -292,6 +292,36 @@ test('a Proxy posing as a Float32Array whose traps call the engine again: read o
   e.free();
 });
 
+test('a Float32Array look-alike: read as a vector by every method taking one, refused as an output with the named Error', () => {
+  // An object with Float32Array.prototype and its own length and elements passes `instanceof
+  // Float32Array` but is no view. As an input every method converts it like an array (the fast
+  // paths did, applyLoraLayer refused it before); written into, it would make
+  // TypedArray.prototype.set throw a bare TypeError, so an output must be a genuine Float32Array.
+  const dim = 8;
+  const { e, r } = trainedEngine(dim, 31);
+  const x = unit(r, dim);
+  const like = (v) => Object.setPrototypeOf(Object.assign({ length: v.length }, Array.from(v)), Float32Array.prototype);
+  assert.ok(like(x) instanceof Float32Array && !ArrayBuffer.isView(like(x)));
+  assert.deepEqual(e.applyLora(like(x)), e.applyLora(x), 'applyLora');
+  assert.deepEqual(e.applyLoraLayer(0, like(x)), e.applyLoraLayer(0, x), 'applyLoraLayer');
+  assert.deepEqual(e.findPatterns(like(x), 2).map((p) => p.id), e.findPatterns(x, 2).map((p) => p.id), 'findPatterns');
+  const out = new Float32Array(dim);
+  e.applyLoraInto(like(x), out);
+  assert.deepEqual(out, e.applyLora(x), 'applyLoraInto');
+  const before = e.stats();
+  const fake = like(new Float32Array(dim));
+  assert.throws(() => e.applyLoraInto(x, fake), (err) => err.constructor === Error && /output must be a Float32Array, got an object/.test(err.message));
+  assert.deepEqual(Array.from({ length: dim }, (_, i) => fake[i]), Array(dim).fill(0), 'the look-alike output is untouched');
+  assert.deepEqual(e.stats(), before);
+  // Trajectories from look-alikes hold the same state as from the arrays themselves.
+  assertSameAsPlainStep(dim, x, x, (p) => {
+    const id = p.startTrajectory(like(x));
+    p.addStep(id, like(x), like(Float32Array.of(0.5)), 0.25);
+    return id;
+  });
+  e.free();
+});
+
 test('a plain-array element whose valueOf calls the engine again: read like a number, nothing clobbered', () => {
   // The conversion of an array runs user code; before any staging view is touched (the staged
   // features were overwritten by the inner call before, so the outer call used the inner one's).

@@ -11,7 +11,7 @@
 // wasm-bindgen method, which throws the core's named error. endTrajectory and applyLoraBuffers take
 // no vector but get the same status route (no two-value return per call).
 
-import { floatsOf, guardSonaEngine, replaceMethods, replacedMethodsOf } from './guard.js';
+import { floatsOf, guardSonaEngine, isFloatOutput, replaceMethods, replacedMethodsOf } from './guard.js';
 
 /** Names of `SonaPattern.pattern_type`, by the index the core stores. */
 const PATTERN_TYPES = ['general', 'reasoning', 'factual', 'creative', 'codegen', 'conversational'];
@@ -99,7 +99,7 @@ export function installFastPaths(Engine) {
     },
     applyLoraInto(input, output) {
       input = floatsOf(input);
-      const view = output instanceof Float32Array ? stage(this, input) : null;
+      const view = isFloatOutput(output) ? stage(this, input) : null;
       if (view === null || output.length !== view.length >> 1 || !this._applyLoraStaged()) {
         return applyLoraInto.call(this, input, output);
       }

@@ -25,6 +25,11 @@ const fail = (name, what, v) => {
 const isNumeric = (v) => (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView)
   && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array)));
 
+/** A genuine Float32Array, which a call can write its result into: a look-alike (an object with
+ * Float32Array.prototype, or a Proxy of one that answers `length`) passes `instanceof` but is no
+ * view, and `TypedArray.prototype.set` on it throws a bare TypeError. */
+export const isFloatOutput = (v) => v instanceof Float32Array && ArrayBuffer.isView(v);
+
 /** A plain array's elements converted in JS (`TypedArray.prototype.set`: JS ToNumber, then bytes,
  * as wasm-bindgen converts them) into a Uint8Array of its own; anything else as it is. */
 function bytesOf(v) {
@@ -45,8 +50,8 @@ const CHECKS = {
   n: (name, v) => (typeof v === 'number' ? v : fail(name, 'a number', v)),
   b: (name, v) => (typeof v === 'boolean' ? v : fail(name, 'a boolean', v)),
   s: (name, v) => (typeof v === 'string' ? v : fail(name, 'a string', v)),
-  v: (name, v) => (isNumeric(v) ? floatsOf(v, true) : fail(name, 'a Float32Array or an array of numbers', v)),
-  o: (name, v) => (v instanceof Float32Array ? v : fail(name, 'a Float32Array', v)),
+  v: (name, v) => (isNumeric(v) || v instanceof Float32Array ? floatsOf(v, true) : fail(name, 'a Float32Array or an array of numbers', v)),
+  o: (name, v) => (isFloatOutput(v) ? v : fail(name, 'a Float32Array', v)),
   u: (name, v) => (isNumeric(v) ? bytesOf(v) : fail(name, 'a Uint8Array or an array of bytes', v)),
   S: (name, v) => {
     const copy = Array.isArray(v) ? Array.from(v) : v;

@@ -10,7 +10,7 @@
 // the fast path does not handle, and every bad input, goes to the wasm-bindgen method (behind
 // guard.js's type checks), which throws the named Error.
 
-import { floatsOf, guardRouter, replaceMethods, replacedMethodsOf } from './guard.js';
+import { floatsOf, guardRouter, isFloatOutput, replaceMethods, replacedMethodsOf } from './guard.js';
 
 const STAGE = Symbol('sona-wasm router staging view');
 const OUT = Symbol('sona-wasm router answer view');
@@ -65,7 +65,7 @@ export function installRouterFastPaths({ FastGrnnRouter, RouterTrainer }) {
       return result;
     },
     routeInto(features, scores) {
-      if (!(scores instanceof Float32Array)) return bindgen.routeInto.call(this, features, scores);
+      if (!isFloatOutput(scores)) return bindgen.routeInto.call(this, features, scores);
       features = floatsOf(features);
       const route = routeStaged(this, features);
       if (route < 0) return bindgen.routeInto.call(this, features, scores);
