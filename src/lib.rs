@@ -61,6 +61,8 @@ pub mod router_train;
 pub mod trajectory;
 pub mod types;
 
+#[cfg(target_arch = "wasm32")]
+mod js_read;
 #[cfg(all(target_arch = "wasm32", not(feature = "router")))]
 pub mod wasm;
 #[cfg(all(target_arch = "wasm32", feature = "router"))]

@@ -190,24 +190,17 @@ fn apply_field(key: &str, value: &JsValue, model: &mut RouterConfig, train: Opti
     Ok(true)
 }
 
-/// Reads a config object (undefined/null = defaults); unknown fields are errors.
-fn parse_config(obj: &JsValue, what: &str, mut train: Option<&mut TrainingConfig>) -> Result<RouterConfig, JsError> {
+/// Reads a config object (undefined/null = defaults); unknown fields are errors. What the object's
+/// own code (a getter, a proxy trap) throws comes back as the error, as thrown (see
+/// [`crate::js_read`]).
+fn parse_config(obj: &JsValue, what: &str, mut train: Option<&mut TrainingConfig>) -> Result<RouterConfig, JsValue> {
     let mut model = RouterConfig::default();
     if obj.is_undefined() || obj.is_null() {
         return Ok(model);
     }
-    if !obj.is_object() || Array::is_array(obj) {
-        return Err(msg(format!("{what} expects a plain object of config fields")));
-    }
-    for entry in Object::entries(obj.unchecked_ref::<Object>()).iter() {
-        let pair: Array = entry.unchecked_into();
-        let key = pair.get(0).as_string().unwrap_or_default();
-        let value = pair.get(1);
-        if value.is_undefined() {
-            continue;
-        }
+    for (key, value) in crate::js_read::config_entries(obj, what)? {
         if !apply_field(&key, &value, &mut model, train.as_deref_mut())? {
-            return Err(msg(format!("unknown config field \"{key}\"")));
+            return Err(msg(format!("unknown config field \"{key}\"")).into());
         }
     }
     Ok(model)
@@ -275,7 +268,7 @@ impl FastGrnnRouter {
     /// A new, untrained router with seeded random weights (Xavier-uniform) and identity feature
     /// normalisation. `config` is any subset of the router fields; `seed` defaults to 0.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "RouterConfigInput | null")] config: Option<JsValue>, seed: Option<f64>) -> Result<FastGrnnRouter, JsError> {
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "RouterConfigInput | null")] config: Option<JsValue>, seed: Option<f64>) -> Result<FastGrnnRouter, JsValue> {
         let c = parse_config(&config.unwrap_or(JsValue::UNDEFINED), "new FastGrnnRouter", None)?;
         let seed = integer("seed", seed.unwrap_or(0.0), BIG)? as u64;
         Ok(FastGrnnRouter::wrap(FastGrnn::new(c, seed).map_err(err)?))
@@ -435,7 +428,7 @@ pub struct RouterTrainer {
 impl RouterTrainer {
     /// A trainer; `config` is any subset of the router fields and the training fields.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "RouterTrainerConfigInput")] config: JsValue) -> Result<RouterTrainer, JsError> {
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "RouterTrainerConfigInput")] config: JsValue) -> Result<RouterTrainer, JsValue> {
         let mut train = TrainingConfig::default();
         let model = parse_config(&config, "new RouterTrainer", Some(&mut train))?;
         Ok(RouterTrainer { trainer: CoreTrainer::new(model, train).map_err(err)? })

@@ -10,7 +10,7 @@ use crate::types::LearnedPattern;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use js_sys::{Array, Float32Array, Object, Reflect};
+use js_sys::{Array, Float32Array, Object};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -314,31 +314,23 @@ pub(crate) fn pattern_object(keys: &[JsValue], p: &LearnedPattern, similarity: f
 }
 
 /// Reads the `withConfig` object: preset first, then every other field overrides it.
-fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsError> {
+/// Reads a `withConfig` object (undefined/null = defaults). What the object's own code (a getter, a
+/// proxy trap) throws comes back as the error, as thrown (see [`crate::js_read`]).
+fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsValue> {
     if obj.is_undefined() || obj.is_null() {
         return Ok((SonaConfig::default(), None));
     }
-    if !obj.is_object() || Array::is_array(obj) {
-        return Err(msg("withConfig expects a plain object of config fields".to_string()));
-    }
-    let entries = Object::entries(obj.unchecked_ref::<Object>());
+    let entries = crate::js_read::config_entries(obj, "withConfig")?;
     let mut config = SonaConfig::default();
-    if let Ok(p) = Reflect::get(obj, &JsValue::from_str("preset")) {
-        if !p.is_undefined() {
-            let name = p.as_string().ok_or_else(|| msg("preset must be a string".to_string()))?;
-            config = SonaConfig::preset(&name)
-                .ok_or_else(|| msg(format!("unknown preset \"{name}\" (known: {})", PRESET_NAMES.join(", "))))?;
-        }
+    // The preset first (its values are the defaults the other fields override).
+    if let Some((_, p)) = entries.iter().find(|(key, _)| key == "preset") {
+        let name = p.as_string().ok_or_else(|| msg("preset must be a string".to_string()))?;
+        config = SonaConfig::preset(&name)
+            .ok_or_else(|| msg(format!("unknown preset \"{name}\" (known: {})", PRESET_NAMES.join(", "))))?;
     }
     let mut seed = None;
     let mut embedding_given = false;
-    for entry in entries.iter() {
-        let pair: Array = entry.unchecked_into();
-        let key = pair.get(0).as_string().unwrap_or_default();
-        let value = pair.get(1);
-        if value.is_undefined() {
-            continue;
-        }
+    for (key, value) in &entries {
         let num = |what: &str| -> Result<f64, JsError> {
             value.as_f64().ok_or_else(|| msg(format!("config field {what} must be a number")))
         };
@@ -367,7 +359,7 @@ fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsError> {
             }
             "base_lora_layers" => config.base_lora_layers = int("base_lora_layers", BIG)?,
             "micro_flush_interval" => config.micro_flush_interval = int("micro_flush_interval", BIG)?,
-            other => return Err(msg(format!("unknown config field \"{other}\""))),
+            other => return Err(msg(format!("unknown config field \"{other}\"")).into()),
         }
     }
     if !embedding_given {
@@ -505,7 +497,7 @@ impl WasmSonaEngine {
     /// defaults, or the `preset`'s values; `embedding_dim` defaults to `hidden_dim`), an optional
     /// `preset` name and an optional integer `seed`. Unknown fields throw an error naming them.
     #[wasm_bindgen(js_name = withConfig)]
-    pub fn with_config(#[wasm_bindgen(unchecked_param_type = "SonaConfigInput")] config: JsValue) -> Result<WasmSonaEngine, JsError> {
+    pub fn with_config(#[wasm_bindgen(unchecked_param_type = "SonaConfigInput")] config: JsValue) -> Result<WasmSonaEngine, JsValue> {
         let (config, seed) = parse_config(&config)?;
         Ok(Self::wrap(SonaEngine::new(config, seed.unwrap_or_else(random_seed)).map_err(err)?))
     }

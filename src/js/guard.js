@@ -10,7 +10,10 @@
 function describe(v) {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  if (ArrayBuffer.isView(v)) {
+    const kind = v.constructor.name;
+    return `${/^[AEIO]/.test(kind) ? 'an' : 'a'} ${kind}`; // an Int32Array, a Uint8Array
+  }
   switch (typeof v) {
     case 'string': return `a string (${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)})`;
     case 'bigint': return `a BigInt (${v}n)`;
@@ -41,11 +44,13 @@ function bytesOf(v) {
 
 /** Checks by kind, each returning the value to pass on: `n` number, `b` boolean, `s` string, `v`
  * vector of numbers, `o` Float32Array the call writes into, `u` bytes, `S` array of strings, `p`
- * probabilities (a number or a vector, checked by the core); a trailing `?` also allows undefined
- * and null. Plain arrays (`v`, `u`, `p`, `S`) and Float32Array look-alikes (`v`, `p`: see
- * floatsOf) are copied in JS first: reading their elements runs user code (getters, `valueOf`,
- * proxy traps), which must not run inside the wasm call (a throw there would leave the object
- * borrowed for good) nor free the object half-way through. */
+ * probabilities (a number — its range checked by the core — or a vector); a trailing `?` also
+ * allows undefined and null. Plain arrays (`v`, `u`, `p`, `S`) and Float32Array look-alikes (`v`,
+ * `p`: see floatsOf) are copied in JS first: reading their elements runs user code (getters,
+ * `valueOf`, proxy traps), which must not run inside the wasm call (a throw there unwinds the wasm
+ * frames without their epilogues: the object stays borrowed for good and the frames' stack space
+ * is lost) nor free the object half-way through. Config objects, which constructors take, are read
+ * by the core through catching imports instead (src/js_read.rs). */
 const CHECKS = {
   n: (name, v) => (typeof v === 'number' ? v : fail(name, 'a number', v)),
   b: (name, v) => (typeof v === 'boolean' ? v : fail(name, 'a boolean', v)),
@@ -57,7 +62,17 @@ const CHECKS = {
     const copy = Array.isArray(v) ? Array.from(v) : v;
     return Array.isArray(copy) && copy.every((x) => typeof x === 'string') ? copy : fail(name, 'an array of strings', v);
   },
-  p: (name, v) => floatsOf(v, true),
+  p: (name, v) => {
+    // Primitives go on as they are (a number is valid; the core names anything else). Of objects,
+    // only arrays and Float32Arrays (look-alikes included) go on, copied: telling what another
+    // object is would run its code (a proxy's getPrototypeOf trap) inside the wasm call.
+    if ((typeof v !== 'object' && typeof v !== 'function') || v === null) return v;
+    if (Array.isArray(v) || v instanceof Float32Array) {
+      const copy = floatsOf(v, true);
+      return Array.isArray(copy) ? new Float32Array(0) : copy; // floatsOf returns an empty array as it is
+    }
+    return fail(`${name} probabilities`, 'a number, an array or a Float32Array', v);
+  },
 };
 
 /** The check list of a signature such as `'n:trajectoryId v:activations s?:route'` ('' for none). */

@@ -1,0 +1,43 @@
+//! Reading caller-supplied JS objects (config objects) from Rust without letting their code throw
+//! through wasm.
+//!
+//! A JS exception that propagates through wasm frames skips their epilogues: the shadow stack
+//! pointer they lowered is never restored, so every such throw leaks their stack space (some tens
+//! of thousands of throws exhaust the stack, and from then on every call of the module traps), and
+//! an object borrowed by the frames stays borrowed. Whatever JS call can run the caller's code —
+//! a getter, a proxy trap — therefore goes through a `catch` import here: the exception comes back
+//! as an `Err` holding the caller's own value, Rust returns normally, and the exported function
+//! rethrows that value.
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.entries(o)`: runs `o`'s getters and, for a Proxy, its `ownKeys`,
+    /// `getOwnPropertyDescriptor` and `get` traps.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
+    fn object_entries(o: &JsValue) -> Result<Array, JsValue>;
+    /// `Array.isArray(v)`: throws for a revoked Proxy.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn array_is_array(v: &JsValue) -> Result<bool, JsValue>;
+}
+
+/// The `[key, value]` pairs of a config object's own enumerable string-keyed properties, each
+/// read once (`undefined` values skipped, as absent fields). `what` names the call for the error
+/// when `obj` is not a plain object; what the object's own code throws is returned as it is.
+pub(crate) fn config_entries(obj: &JsValue, what: &str) -> Result<alloc::vec::Vec<(alloc::string::String, JsValue)>, JsValue> {
+    if !obj.is_object() || array_is_array(obj)? {
+        return Err(JsError::new(&alloc::format!("{what} expects a plain object of config fields")).into());
+    }
+    // A genuine array of genuine two-element arrays: reading them runs no caller code.
+    let entries = object_entries(obj)?;
+    let mut out = alloc::vec::Vec::with_capacity(entries.length() as usize);
+    for entry in entries.iter() {
+        let pair: Array = entry.unchecked_into();
+        let value = pair.get(1);
+        if !value.is_undefined() {
+            out.push((pair.get(0).as_string().unwrap_or_default(), value));
+        }
+    }
+    Ok(out)
+}
