@@ -23,21 +23,21 @@ extern "C" {
 }
 
 /// The `[key, value]` pairs of a config object's own enumerable string-keyed properties, each
-/// read once (`undefined` values skipped, as absent fields). `what` names the call for the error
-/// when `obj` is not a plain object; what the object's own code throws is returned as it is.
-pub(crate) fn config_entries(obj: &JsValue, what: &str) -> Result<alloc::vec::Vec<(alloc::string::String, JsValue)>, JsValue> {
+/// read once, as `Object.entries` gives them (a genuine array of genuine pairs: reading it runs no
+/// caller code; see [`fields`]). `what` names the call for the error when `obj` is not a plain
+/// object; what the object's own code throws is returned as it is.
+pub(crate) fn config_entries(obj: &JsValue, what: &str) -> Result<Array, JsValue> {
     if !obj.is_object() || array_is_array(obj)? {
         return Err(JsError::new(&alloc::format!("{what} expects a plain object of config fields")).into());
     }
-    // A genuine array of genuine two-element arrays: reading them runs no caller code.
-    let entries = object_entries(obj)?;
-    let mut out = alloc::vec::Vec::with_capacity(entries.length() as usize);
-    for entry in entries.iter() {
+    object_entries(obj)
+}
+
+/// The fields of [`config_entries`] as (key, value), skipping `undefined` values (absent fields).
+pub(crate) fn fields(entries: &Array) -> impl Iterator<Item = (alloc::string::String, JsValue)> + '_ {
+    entries.iter().filter_map(|entry| {
         let pair: Array = entry.unchecked_into();
         let value = pair.get(1);
-        if !value.is_undefined() {
-            out.push((pair.get(0).as_string().unwrap_or_default(), value));
-        }
-    }
-    Ok(out)
+        (!value.is_undefined()).then(|| (pair.get(0).as_string().unwrap_or_default(), value))
+    })
 }

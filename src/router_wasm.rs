@@ -198,7 +198,7 @@ fn parse_config(obj: &JsValue, what: &str, mut train: Option<&mut TrainingConfig
     if obj.is_undefined() || obj.is_null() {
         return Ok(model);
     }
-    for (key, value) in crate::js_read::config_entries(obj, what)? {
+    for (key, value) in crate::js_read::fields(&crate::js_read::config_entries(obj, what)?) {
         if !apply_field(&key, &value, &mut model, train.as_deref_mut())? {
             return Err(msg(format!("unknown config field \"{key}\"")).into());
         }

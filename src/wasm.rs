@@ -323,14 +323,14 @@ fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsValue> {
     let entries = crate::js_read::config_entries(obj, "withConfig")?;
     let mut config = SonaConfig::default();
     // The preset first (its values are the defaults the other fields override).
-    if let Some((_, p)) = entries.iter().find(|(key, _)| key == "preset") {
+    if let Some((_, p)) = crate::js_read::fields(&entries).find(|(key, _)| key == "preset") {
         let name = p.as_string().ok_or_else(|| msg("preset must be a string".to_string()))?;
         config = SonaConfig::preset(&name)
             .ok_or_else(|| msg(format!("unknown preset \"{name}\" (known: {})", PRESET_NAMES.join(", "))))?;
     }
     let mut seed = None;
     let mut embedding_given = false;
-    for (key, value) in &entries {
+    for (key, value) in crate::js_read::fields(&entries) {
         let num = |what: &str| -> Result<f64, JsError> {
             value.as_f64().ok_or_else(|| msg(format!("config field {what} must be a number")))
         };
