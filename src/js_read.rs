@@ -24,9 +24,13 @@ extern "C" {
 
 /// The `[key, value]` pairs of a config object's own enumerable string-keyed properties, each
 /// read once, as `Object.entries` gives them (a genuine array of genuine pairs: reading it runs no
-/// caller code; see [`fields`]). `what` names the call for the error when `obj` is not a plain
-/// object; what the object's own code throws is returned as it is.
+/// caller code; see [`fields`]); none for undefined or null (all defaults). `what` names the call
+/// for the error when `obj` is not a plain object; what the object's own code throws is returned
+/// as it is.
 pub(crate) fn config_entries(obj: &JsValue, what: &str) -> Result<Array, JsValue> {
+    if obj.is_undefined() || obj.is_null() {
+        return Ok(Array::new());
+    }
     if !obj.is_object() || array_is_array(obj)? {
         return Err(JsError::new(&alloc::format!("{what} expects a plain object of config fields")).into());
     }

@@ -195,9 +195,6 @@ fn apply_field(key: &str, value: &JsValue, model: &mut RouterConfig, train: Opti
 /// [`crate::js_read`]).
 fn parse_config(obj: &JsValue, what: &str, mut train: Option<&mut TrainingConfig>) -> Result<RouterConfig, JsValue> {
     let mut model = RouterConfig::default();
-    if obj.is_undefined() || obj.is_null() {
-        return Ok(model);
-    }
     for (key, value) in crate::js_read::fields(&crate::js_read::config_entries(obj, what)?) {
         if !apply_field(&key, &value, &mut model, train.as_deref_mut())? {
             return Err(msg(format!("unknown config field \"{key}\"")).into());

@@ -313,13 +313,10 @@ pub(crate) fn pattern_object(keys: &[JsValue], p: &LearnedPattern, similarity: f
     o.into()
 }
 
-/// Reads the `withConfig` object: preset first, then every other field overrides it.
-/// Reads a `withConfig` object (undefined/null = defaults). What the object's own code (a getter, a
-/// proxy trap) throws comes back as the error, as thrown (see [`crate::js_read`]).
+/// Reads the `withConfig` object (undefined/null = defaults): preset first, then every other field
+/// overrides it. What the object's own code (a getter, a proxy trap) throws comes back as the
+/// error, as thrown (see [`crate::js_read`]).
 fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsValue> {
-    if obj.is_undefined() || obj.is_null() {
-        return Ok((SonaConfig::default(), None));
-    }
     let entries = crate::js_read::config_entries(obj, "withConfig")?;
     let mut config = SonaConfig::default();
     // The preset first (its values are the defaults the other fields override).

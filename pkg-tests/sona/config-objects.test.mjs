@@ -99,3 +99,18 @@ test('addSample: a teacher object that is neither array nor Float32Array is refu
   assert.ok(t.train().epochs > 0);
   t.free();
 });
+
+test('no config object (undefined or null) means every default, in each constructor that reads one', () => {
+  const defaults = WasmSonaEngine.withConfig({}).getConfig();
+  for (const none of [undefined, null]) {
+    assert.deepEqual(WasmSonaEngine.withConfig(none).getConfig(), defaults);
+    assert.deepEqual(FederatedEngine.withConfig(none).getConfig(), defaults);
+    const r = new FastGrnnRouter(none, 3);
+    assert.deepEqual(r.config(), new FastGrnnRouter({}, 3).config());
+    assert.deepEqual(r.route([0.1, 0.2, 0.3, 0.4, 0.5]), new FastGrnnRouter({}, 3).route([0.1, 0.2, 0.3, 0.4, 0.5]));
+    const t = new RouterTrainer(none);
+    t.addSample([0.1, 0.2, 0.3, 0.4, 0.5], 1);
+    assert.equal(t.sampleCount, 1);
+  }
+  assert.deepEqual(new FastGrnnRouter().route([0.1, 0.2, 0.3, 0.4, 0.5]), new FastGrnnRouter({}, 0).route([0.1, 0.2, 0.3, 0.4, 0.5]));
+});
