@@ -78,9 +78,10 @@ fn pattern_array(keys: &[JsValue], hits: &[(&LearnedPattern, f32)]) -> Array {
     hits.iter().enumerate().map(|(j, (p, s))| pattern_object(keys, p, *s, &vectors, (j * 2 * dim) as u32)).collect()
 }
 
-fn find_in(keys: &[JsValue], engine: &mut SonaEngine, query: &[f32], k: f64) -> Result<Array, JsError> {
+fn find_in(keys: &[JsValue], engine: &mut SonaEngine, query: &[f32], k: f64) -> Result<Array, JsValue> {
     let k = integer("k", k, 4_294_967_295.0)? as usize;
-    let hits = engine.find_pattern_indices(query, k, js_sys::Date::now()).map_err(err)?;
+    let now = crate::js_read::now_ms()?;
+    let hits = engine.find_pattern_indices(query, k, now).map_err(err)?;
     let patterns = engine.patterns();
     let refs: Vec<(&LearnedPattern, f32)> = hits.iter().map(|&(i, s)| (&patterns[i], s)).collect();
     Ok(pattern_array(keys, &refs))
@@ -136,9 +137,10 @@ impl WasmEphemeralAgent {
     /// The agent learns from it locally (a one-step trajectory rewarded with `quality`; its
     /// background loop runs on the preset's interval) and keeps it for `exportState()`.
     #[wasm_bindgen(js_name = processTrajectory)]
-    pub fn process_trajectory(&mut self, embedding: &[f32], activations: &[f32], quality: f64, route: Option<String>, contexts: Option<Vec<String>>) -> Result<(), JsError> {
+    pub fn process_trajectory(&mut self, embedding: &[f32], activations: &[f32], quality: f64, route: Option<String>, contexts: Option<Vec<String>>) -> Result<(), JsValue> {
         let contexts = contexts.unwrap_or_default();
-        self.agent.process_trajectory(embedding, activations, quality as f32, route.as_deref(), &contexts, js_sys::Date::now()).map_err(err)
+        let now = crate::js_read::now_ms()?;
+        Ok(self.agent.process_trajectory(embedding, activations, quality as f32, route.as_deref(), &contexts, now).map_err(err)?)
     }
 
     /// The agent's export (trajectories, counters, patterns, MicroLoRA) as versioned bytes
@@ -164,7 +166,7 @@ impl WasmEphemeralAgent {
 
     /// The `k` (>= 1) patterns most similar to `query`, best first (as `WasmSonaEngine.findPatterns`).
     #[wasm_bindgen(js_name = findPatterns, unchecked_return_type = "SonaPattern[]")]
-    pub fn find_patterns(&mut self, query: &[f32], k: f64) -> Result<Array, JsError> {
+    pub fn find_patterns(&mut self, query: &[f32], k: f64) -> Result<Array, JsValue> {
         find_in(&self.pattern_keys, self.agent.engine_mut(), query, k)
     }
 
@@ -216,8 +218,9 @@ impl WasmFederatedCoordinator {
     /// consolidates every `consolidation_interval` agents. Truncated, corrupted, foreign or
     /// wrong-version bytes and exports of another `hiddenDim` throw, leaving the coordinator unchanged.
     #[wasm_bindgen(unchecked_return_type = "SonaAggregationResult")]
-    pub fn aggregate(&mut self, export_bytes: &[u8]) -> Result<JsValue, JsError> {
-        let r = self.coordinator.aggregate_bytes(export_bytes, js_sys::Date::now()).map_err(err)?;
+    pub fn aggregate(&mut self, export_bytes: &[u8]) -> Result<JsValue, JsValue> {
+        let now = crate::js_read::now_ms()?;
+        let r = self.coordinator.aggregate_bytes(export_bytes, now).map_err(err)?;
         let o = plain();
         o.put_val(&JsValue::from_str("agent_id"), &JsValue::from_str(&r.agent_id));
         num(&o, "trajectories_accepted", r.trajectories_accepted as f64);
@@ -232,8 +235,9 @@ impl WasmFederatedCoordinator {
     /// Consolidates now: flushes MicroLoRA, clusters the buffered trajectories into patterns,
     /// trains BaseLoRA, consolidates an EWC++ task (as `WasmSonaEngine.forceLearn`).
     #[wasm_bindgen(unchecked_return_type = "SonaLearnReport")]
-    pub fn consolidate(&mut self) -> Result<JsValue, JsError> {
-        Ok(report_object(&self.coordinator.consolidate(js_sys::Date::now()).map_err(err)?))
+    pub fn consolidate(&mut self) -> Result<JsValue, JsValue> {
+        let now = crate::js_read::now_ms()?;
+        Ok(report_object(&self.coordinator.consolidate(now).map_err(err)?))
     }
 
     /// The `k` (>= 1) best patterns (largest `total_weight` first) to warm-start a new agent with
@@ -274,7 +278,7 @@ impl WasmFederatedCoordinator {
 
     /// The `k` (>= 1) patterns most similar to `query`, best first (as `WasmSonaEngine.findPatterns`).
     #[wasm_bindgen(js_name = findPatterns, unchecked_return_type = "SonaPattern[]")]
-    pub fn find_patterns(&mut self, query: &[f32], k: f64) -> Result<Array, JsError> {
+    pub fn find_patterns(&mut self, query: &[f32], k: f64) -> Result<Array, JsValue> {
         find_in(&self.pattern_keys, self.coordinator.engine_mut(), query, k)
     }
 

@@ -187,7 +187,8 @@ pub(crate) fn random_seed() -> u64 {
     let mut b = [0u8; 4];
     match getrandom::getrandom(&mut b) {
         Ok(()) => u32::from_le_bytes(b) as u64,
-        Err(_) => js_sys::Date::now() as u64,
+        // A clock that fails or is not a number seeds 0 (`as` maps NaN to 0).
+        Err(_) => crate::js_read::now_ms().unwrap_or(0.0) as u64,
     }
 }
 
@@ -753,8 +754,9 @@ impl WasmSonaEngine {
 
     /// Runs a background cycle if `background_interval_ms` passed since the last one, using
     /// `Date.now()`; the first call starts the clock. Returns whether a cycle ran.
-    pub fn tick(&mut self) -> Result<bool, JsError> {
-        self.engine.tick(js_sys::Date::now()).map_err(err)
+    pub fn tick(&mut self) -> Result<bool, JsValue> {
+        let now = crate::js_read::now_ms()?;
+        Ok(self.engine.tick(now).map_err(err)?)
     }
 
     /// `tick()` with an explicit clock in milliseconds (for tests, and hosts such as workerd whose
@@ -767,8 +769,9 @@ impl WasmSonaEngine {
     /// Deep consolidation now: flush MicroLoRA, cluster the buffered trajectories, train BaseLoRA,
     /// consolidate an EWC++ task. Returns what it did.
     #[wasm_bindgen(js_name = forceLearn, unchecked_return_type = "SonaLearnReport")]
-    pub fn force_learn(&mut self) -> Result<JsValue, JsError> {
-        let report = self.engine.force_learn(js_sys::Date::now()).map_err(err)?;
+    pub fn force_learn(&mut self) -> Result<JsValue, JsValue> {
+        let now = crate::js_read::now_ms()?;
+        let report = self.engine.force_learn(now).map_err(err)?;
         Ok(report_object(&report))
     }
 
@@ -806,9 +809,10 @@ impl WasmSonaEngine {
     /// The `k` (>= 1) patterns most similar (cosine) to `query`, best first, as plain objects
     /// with the seed's `LearnedPattern` fields; each hit's `access_count`/`last_accessed` update.
     #[wasm_bindgen(js_name = findPatterns, unchecked_return_type = "SonaPattern[]")]
-    pub fn find_patterns(&mut self, query: &[f32], k: f64) -> Result<Array, JsError> {
+    pub fn find_patterns(&mut self, query: &[f32], k: f64) -> Result<Array, JsValue> {
         let k = integer("k", k, 4_294_967_295.0)? as usize;
-        let hits = self.engine.find_pattern_indices(query, k, js_sys::Date::now()).map_err(err)?;
+        let now = crate::js_read::now_ms()?;
+        let hits = self.engine.find_pattern_indices(query, k, now).map_err(err)?;
         let dim = self.engine.config().hidden_dim;
         let patterns = self.engine.patterns();
         let mut flat = Vec::with_capacity(hits.len() * 2 * dim);

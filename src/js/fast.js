@@ -140,7 +140,10 @@ export function installFastPaths(Engine) {
     findPatterns(query, k) {
       query = floatsOf(query);
       const view = typeof k === 'number' ? stage(this, query) : null;
-      const n = view === null ? -1 : this._findPatternsStaged(k, Date.now());
+      // A replaced Date.now may return anything: only a number goes on as the clock (anything else
+      // fails the staged call, and the wasm-bindgen method below refuses it by name).
+      const now = view === null ? NaN : Date.now();
+      const n = view === null ? -1 : this._findPatternsStaged(k, typeof now === 'number' ? now : NaN);
       if (n < 0) return findPatterns.call(this, query, k);
       const out = new Array(n);
       if (n === 0) return out;
