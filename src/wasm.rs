@@ -183,12 +183,19 @@ fn id_arg(v: f64) -> Result<u64, JsError> {
     integer("trajectory id", v, 9_007_199_254_740_991.0)
 }
 
+/// The seed of an engine, agent or coordinator created without one: 32 bits from
+/// `crypto.getRandomValues` (getrandom's `wasm_js` backend: browsers, workers, Deno, workerd, Node
+/// 19+). Where there is no Web Crypto global (Node 18), the clock and a count of the seeds drawn so
+/// far in this module instead, so objects created in the same millisecond still differ.
 pub(crate) fn random_seed() -> u64 {
+    use core::sync::atomic::{AtomicU32, Ordering};
+    static DRAWN: AtomicU32 = AtomicU32::new(0);
+    let drawn = DRAWN.fetch_add(1, Ordering::Relaxed) as u64;
     let mut b = [0u8; 4];
-    match getrandom::getrandom(&mut b) {
+    match getrandom::fill(&mut b) {
         Ok(()) => u32::from_le_bytes(b) as u64,
-        // A clock that fails or is not a number seeds 0 (`as` maps NaN to 0).
-        Err(_) => crate::js_read::now_ms().unwrap_or(0.0) as u64,
+        // A clock that fails or is not a number counts as 0 (`as` maps NaN to 0).
+        Err(_) => (crate::js_read::now_ms().unwrap_or(0.0) as u64) ^ drawn.wrapping_mul(0x9E37_79B9_7F4A_7C15),
     }
 }
 
