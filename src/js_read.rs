@@ -23,6 +23,7 @@ extern "C" {
     /// `Date.now()`: the host's, or whatever a page or a test put in its place, which may throw
     /// or return anything. Taken as a `JsValue`: an `f64` return would be converted by `ToNumber`
     /// at the wasm boundary, outside the `catch`, running a returned object's `valueOf`.
+    #[cfg(not(feature = "router"))]
     #[wasm_bindgen(catch, js_namespace = Date, js_name = now)]
     fn date_now() -> Result<JsValue, JsValue>;
 }
@@ -31,6 +32,7 @@ extern "C" {
 /// `findPatterns`, the federated calls): `Date.now()` read through a `catch` import, so a replaced
 /// `Date.now` that throws gives its error back to the caller instead of unwinding through wasm.
 /// Anything but a number reads as NaN, which the engine refuses as a clock with a named error.
+#[cfg(not(feature = "router"))] // the router module reads no clock
 pub(crate) fn now_ms() -> Result<f64, JsValue> {
     Ok(date_now()?.as_f64().unwrap_or(f64::NAN))
 }
