@@ -106,7 +106,7 @@ impl WasmEphemeralAgent {
     /// `hidden_dim = embedding_dim = hiddenDim` (an integer in 4..=8192: at least the preset's
     /// `base_lora_rank`), seeded randomly.
     #[wasm_bindgen(constructor)]
-    pub fn new(agent_id: &str, #[wasm_bindgen(unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmEphemeralAgent, JsError> {
+    pub fn new(#[wasm_bindgen(js_name = "agentId")] agent_id: &str, #[wasm_bindgen(js_name = "hiddenDim", unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmEphemeralAgent, JsError> {
         let dim = integer("hiddenDim", number_arg("hiddenDim", &hidden_dim)?, 8192.0)? as usize;
         let agent = EphemeralAgent::new(agent_id, dim, random_seed()).map_err(err)?;
         Ok(WasmEphemeralAgent { agent, pattern_keys: keys() })
@@ -116,7 +116,7 @@ impl WasmEphemeralAgent {
     /// as the bytes of `WasmFederatedCoordinator.exportInitialPatterns(k)` (they can cross to a
     /// Worker or an edge function): its `findPatterns` works before it has processed anything.
     #[wasm_bindgen(js_name = withPatterns)]
-    pub fn with_patterns(agent_id: &str, hidden_dim: f64, pattern_bytes: &[u8]) -> Result<WasmEphemeralAgent, JsError> {
+    pub fn with_patterns(#[wasm_bindgen(js_name = "agentId")] agent_id: &str, #[wasm_bindgen(js_name = "hiddenDim")] hidden_dim: f64, #[wasm_bindgen(js_name = "patternBytes")] pattern_bytes: &[u8]) -> Result<WasmEphemeralAgent, JsError> {
         let mut a = Self::new(agent_id, JsValue::from(hidden_dim))?;
         a.warm_start(pattern_bytes)?;
         Ok(a)
@@ -127,7 +127,7 @@ impl WasmEphemeralAgent {
     /// (`pattern_clusters`); returns how many were added. Throws on bad bytes or another
     /// `hiddenDim`, adding nothing.
     #[wasm_bindgen(js_name = warmStart)]
-    pub fn warm_start(&mut self, pattern_bytes: &[u8]) -> Result<u32, JsError> {
+    pub fn warm_start(&mut self, #[wasm_bindgen(js_name = "patternBytes")] pattern_bytes: &[u8]) -> Result<u32, JsError> {
         let export = AgentExport::from_bytes(pattern_bytes).map_err(err)?;
         Ok(self.agent.warm_start(&export.patterns).map_err(err)? as u32)
     }
@@ -194,7 +194,7 @@ impl WasmFederatedCoordinator {
     /// `base_lora_rank`, and small enough for its 50,000-trajectory buffer, `2 · hidden_dim ·
     /// 50000` floats at most 2^26), seeded randomly.
     #[wasm_bindgen(constructor)]
-    pub fn new(coordinator_id: &str, #[wasm_bindgen(unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmFederatedCoordinator, JsError> {
+    pub fn new(#[wasm_bindgen(js_name = "coordinatorId")] coordinator_id: &str, #[wasm_bindgen(js_name = "hiddenDim", unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmFederatedCoordinator, JsError> {
         let dim = integer("hiddenDim", number_arg("hiddenDim", &hidden_dim)?, 8192.0)? as usize;
         let coordinator = FederatedCoordinator::new(coordinator_id, dim, random_seed()).map_err(err)?;
         Ok(WasmFederatedCoordinator { coordinator, pattern_keys: keys() })
@@ -218,7 +218,7 @@ impl WasmFederatedCoordinator {
     /// consolidates every `consolidation_interval` agents. Truncated, corrupted, foreign or
     /// wrong-version bytes and exports of another `hiddenDim` throw, leaving the coordinator unchanged.
     #[wasm_bindgen(unchecked_return_type = "SonaAggregationResult")]
-    pub fn aggregate(&mut self, export_bytes: &[u8]) -> Result<JsValue, JsValue> {
+    pub fn aggregate(&mut self, #[wasm_bindgen(js_name = "exportBytes")] export_bytes: &[u8]) -> Result<JsValue, JsValue> {
         let now = crate::js_read::now_ms()?;
         let r = self.coordinator.aggregate_bytes(export_bytes, now).map_err(err)?;
         let o = plain();

@@ -477,7 +477,7 @@ impl WasmSonaEngine {
     /// and small enough for the default trajectory buffer (`2 · hidden_dim · 10000` floats at most
     /// 2^26); use `withConfig` for other sizes.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmSonaEngine, JsError> {
+    pub fn new(#[wasm_bindgen(js_name = "hiddenDim", unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmSonaEngine, JsError> {
         // The default config's range: base_lora_rank needs hidden_dim ≥ rank; the trajectory
         // buffer and BaseLoRA size limits cap it (see `SonaConfig::validate`).
         let d = SonaConfig::default();
@@ -527,7 +527,7 @@ impl WasmSonaEngine {
 
     /// Opens a trajectory for a query embedding (`embedding_dim` floats) and returns its id.
     #[wasm_bindgen(js_name = startTrajectory)]
-    pub fn start_trajectory(&mut self, query_embedding: &[f32]) -> Result<f64, JsError> {
+    pub fn start_trajectory(&mut self, #[wasm_bindgen(js_name = "queryEmbedding")] query_embedding: &[f32]) -> Result<f64, JsError> {
         self.engine.start_trajectory(query_embedding).map(|id| id as f64).map_err(err)
     }
 
@@ -535,7 +535,7 @@ impl WasmSonaEngine {
     /// unit activation code, `score` (within ±1e15) is the step's reward in the REINFORCE gradient, and
     /// `latencyUs` (>= 0) adds to the trajectory's latency.
     #[wasm_bindgen(js_name = recordStep)]
-    pub fn record_step(&mut self, trajectory_id: f64, node_id: f64, score: f64, latency_us: f64) -> Result<(), JsError> {
+    pub fn record_step(&mut self, #[wasm_bindgen(js_name = "trajectoryId")] trajectory_id: f64, #[wasm_bindgen(js_name = "nodeId")] node_id: f64, score: f64, #[wasm_bindgen(js_name = "latencyUs")] latency_us: f64) -> Result<(), JsError> {
         let id = id_arg(trajectory_id)?;
         let node = integer("nodeId", node_id, 4_294_967_295.0)? as u32;
         self.engine.record_step(id, node, score as f32, latency_us).map_err(err)
@@ -546,26 +546,26 @@ impl WasmSonaEngine {
     /// pass an empty array for uniform attention) and a reward within ±1e15. Each activation, each
     /// weight and each gated activation (activation × weight) must lie within ±1e15 too.
     #[wasm_bindgen(js_name = addStep)]
-    pub fn add_step(&mut self, trajectory_id: f64, activations: &[f32], attention_weights: &[f32], reward: f64) -> Result<(), JsError> {
+    pub fn add_step(&mut self, #[wasm_bindgen(js_name = "trajectoryId")] trajectory_id: f64, activations: &[f32], #[wasm_bindgen(js_name = "attentionWeights")] attention_weights: &[f32], reward: f64) -> Result<(), JsError> {
         let id = id_arg(trajectory_id)?;
         self.engine.add_step(id, activations, attention_weights, reward as f32).map_err(err)
     }
 
     /// Sets the model route of an open trajectory (at most 256 bytes).
     #[wasm_bindgen(js_name = setTrajectoryRoute)]
-    pub fn set_trajectory_route(&mut self, trajectory_id: f64, route: &str) -> Result<(), JsError> {
+    pub fn set_trajectory_route(&mut self, #[wasm_bindgen(js_name = "trajectoryId")] trajectory_id: f64, route: &str) -> Result<(), JsError> {
         self.engine.set_trajectory_route(id_arg(trajectory_id)?, route).map_err(err)
     }
 
     /// Adds a context id to an open trajectory (at most 256 bytes, 64 per trajectory).
     #[wasm_bindgen(js_name = addTrajectoryContext)]
-    pub fn add_trajectory_context(&mut self, trajectory_id: f64, context_id: &str) -> Result<(), JsError> {
+    pub fn add_trajectory_context(&mut self, #[wasm_bindgen(js_name = "trajectoryId")] trajectory_id: f64, #[wasm_bindgen(js_name = "contextId")] context_id: &str) -> Result<(), JsError> {
         self.engine.add_trajectory_context(id_arg(trajectory_id)?, context_id).map_err(err)
     }
 
     /// Ends a trajectory with its final quality in [0, 1] and runs the instant loop on it.
     #[wasm_bindgen(js_name = endTrajectory)]
-    pub fn end_trajectory(&mut self, trajectory_id: f64, quality: f64) -> Result<(), JsError> {
+    pub fn end_trajectory(&mut self, #[wasm_bindgen(js_name = "trajectoryId")] trajectory_id: f64, quality: f64) -> Result<(), JsError> {
         self.engine.end_trajectory(id_arg(trajectory_id)?, quality as f32).map_err(err)
     }
 
@@ -575,7 +575,7 @@ impl WasmSonaEngine {
     /// that had been filtered out is buffered for the background loop). Throws if no trajectory
     /// has ended yet; does nothing while learning is disabled.
     #[wasm_bindgen(js_name = learnFromFeedback)]
-    pub fn learn_from_feedback(&mut self, success: bool, latency_ms: f64, quality: f64) -> Result<(), JsError> {
+    pub fn learn_from_feedback(&mut self, success: bool, #[wasm_bindgen(js_name = "latencyMs")] latency_ms: f64, quality: f64) -> Result<(), JsError> {
         self.engine.learn_from_feedback(success, latency_ms as f32, quality as f32).map_err(err)
     }
 
@@ -678,7 +678,7 @@ impl WasmSonaEngine {
     /// first `attention_len` floats of its second half as the attention weights; false (nothing
     /// recorded) on bad input.
     #[wasm_bindgen(js_name = _addStepStaged, skip_typescript)]
-    pub fn add_step_staged(&mut self, trajectory_id: f64, attention_len: u32, reward: f64) -> bool {
+    pub fn add_step_staged(&mut self, #[wasm_bindgen(js_name = "trajectoryId")] trajectory_id: f64, attention_len: u32, reward: f64) -> bool {
         let Ok(id) = id_arg(trajectory_id) else { return false };
         let (engine, activations, attention) = self.staged();
         let n = (attention_len as usize).min(attention.len());
@@ -687,7 +687,7 @@ impl WasmSonaEngine {
 
     /// Internal (`fast.js`): `endTrajectory` as a status (false: bad input, nothing changed).
     #[wasm_bindgen(js_name = _endTrajectoryOk, skip_typescript)]
-    pub fn end_trajectory_ok(&mut self, trajectory_id: f64, quality: f64) -> bool {
+    pub fn end_trajectory_ok(&mut self, #[wasm_bindgen(js_name = "trajectoryId")] trajectory_id: f64, quality: f64) -> bool {
         let Ok(id) = id_arg(trajectory_id) else { return false };
         self.engine.end_trajectory(id, quality as f32).is_ok()
     }
@@ -698,7 +698,7 @@ impl WasmSonaEngine {
     /// fields ([`PATTERN_RECORD`] numbers per hit) next to them; `_patternHeader()` says where.
     /// Both stay valid until the next call into this module.
     #[wasm_bindgen(js_name = _findPatternsStaged, skip_typescript)]
-    pub fn find_patterns_staged(&mut self, k: f64, now_ms: f64) -> i32 {
+    pub fn find_patterns_staged(&mut self, k: f64, #[wasm_bindgen(js_name = "nowMs")] now_ms: f64) -> i32 {
         let Ok(k) = integer("k", k, 4_294_967_295.0) else { return -1 };
         let (engine, query, _) = self.staged();
         let Ok(hits) = engine.find_pattern_indices(query, k as usize, now_ms) else { return -1 };
@@ -769,7 +769,7 @@ impl WasmSonaEngine {
     /// `tick()` with an explicit clock in milliseconds (for tests, and hosts such as workerd whose
     /// clock only advances on I/O).
     #[wasm_bindgen(js_name = tickAt)]
-    pub fn tick_at(&mut self, now_ms: f64) -> Result<bool, JsError> {
+    pub fn tick_at(&mut self, #[wasm_bindgen(js_name = "nowMs")] now_ms: f64) -> Result<bool, JsError> {
         self.engine.tick(now_ms).map_err(err)
     }
 

@@ -45,3 +45,24 @@ test('the .d.ts type-check a CommonJS consumer (.cts, import = require, nodenext
   const r = await run(nodeBin('tsc'), ['-p', dir], { quiet: true });
   assert.equal(r.code, 0, `tsc reported errors:\n${r.output}`);
 });
+
+test('every parameter of the classes\' methods is named in camelCase in the .d.ts (as in the docs: recordStep(trajectoryId, nodeId, score, latencyUs))', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const pkg = join(repoRoot, 'pkg');
+  const files = readdirSync(pkg).filter((f) => f.endsWith('.d.ts') && !f.endsWith('_bg.wasm.d.ts'));
+  const snake = [];
+  let checked = 0;
+  for (const f of files) {
+    for (const line of readFileSync(join(pkg, f), 'utf8').split('\n')) {
+      // Method and constructor declarations of the classes (not doc comments, not the raw export table).
+      const m = /^\s+(?:static\s+)?(?!readonly\b)([A-Za-z_$][\w$]*)\((.*)\)(?::|;)/.exec(line);
+      if (!m || line.trimStart().startsWith('*')) continue;
+      for (const param of m[2].matchAll(/(?:^|,\s*)([A-Za-z_$][\w$]*)\??:/g)) {
+        checked += 1;
+        if (param[1].includes('_')) snake.push(`${f}: ${m[1]}(… ${param[1]} …)`);
+      }
+    }
+  }
+  assert.ok(checked > 50, `only ${checked} parameters found: the pattern no longer matches the .d.ts`);
+  assert.deepEqual(snake, [], 'snake_case parameter names');
+});
