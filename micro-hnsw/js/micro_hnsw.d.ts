@@ -87,7 +87,7 @@ export interface MicroHnswOptions {
   coreId?: number;
 }
 
-/** Raw exports of one core's instance (the micro-hnsw-wasm 2.3 C ABI plus three extras; u8 indices, 255 = none). */
+/** Raw exports of one core's instance (the micro-hnsw-wasm 2.3 C ABI plus four extras; u8 indices, 255 = none). */
 export interface MicroHnswExports {
   memory: WebAssembly.Memory;
   init(dims: number, metric: number, coreId: number): void;
