@@ -1,11 +1,11 @@
-//! Reading caller-supplied JS objects (config objects) from Rust without letting their code throw
-//! through wasm.
+//! Reading caller-supplied JS objects (config objects) and the clock (`Date.now`, which a page may
+//! replace) from Rust without letting their code throw through wasm.
 //!
 //! A JS exception that propagates through wasm frames skips their epilogues: the shadow stack
 //! pointer they lowered is never restored, so every such throw leaks their stack space (some tens
 //! of thousands of throws exhaust the stack, and from then on every call of the module traps), and
 //! an object borrowed by the frames stays borrowed. Whatever JS call can run the caller's code —
-//! a getter, a proxy trap — therefore goes through a `catch` import here: the exception comes back
+//! a getter, a proxy trap, a replaced `Date.now` — therefore goes through a `catch` import here: the exception comes back
 //! as an `Err` holding the caller's own value, Rust returns normally, and the exported function
 //! rethrows that value.
 use js_sys::Array;
