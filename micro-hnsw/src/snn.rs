@@ -388,8 +388,8 @@ impl SnnCore {
     pub fn advance(&mut self, dt: Fx, active: u32, step: bool, homeo: bool) -> u32 {
         use lanes::*;
         let dt = clamp_dt(dt);
-        let stepped = if step { active } else { 0 };
-        let adapted = if homeo { active } else { 0 };
+        // All-ones lanes when the step runs: the step's lanes are the active lanes ANDed with it.
+        let stepping = splat(if step { -1 } else { 0 });
         let old_spikes = if step { 0 } else { self.spikes };
         let alpha_m = splat(decay_factor(dt, INV_TAU_M));
         let alpha_stdp = splat(if step { decay_factor(dt, INV_TAU_STDP) } else { 0 });
@@ -409,7 +409,8 @@ impl SnnCore {
         let mut spikes = 0u32;
         for k in 0..NEURONS / 4 {
             // ---- step 1
-            let act = lane_mask(stepped >> (4 * k), lane_bits);
+            let active_lanes = lane_mask(active >> (4 * k), lane_bits);
+            let act = and(active_lanes, stepping);
             let refractory = load(&self.refractory, k);
             let v = load(&self.membrane, k);
             let current = load(&self.current, k);
@@ -422,9 +423,12 @@ impl SnnCore {
             // v_new ≥ threshold ⇔ ¬(threshold > v_new)
             let spike = andnot(integrating, gt(threshold, v_new));
             store(&mut self.membrane, k, select(integrating, andnot(v_new, spike), v));
-            let held = and(act, in_refractory);
-            let r = select(held, max(sub(refractory, dt_lanes), zero), refractory);
-            store(&mut self.refractory, k, select(spike, refractory_max, r));
+            // Refractory counters lie in [0, REFRACTORY] and dt ≥ 0, so `max(r - dt, 0)` on the
+            // active lanes alone (dt masked to 0 elsewhere) is the countdown: an inactive lane keeps
+            // r, a lane at 0 stays at 0. A spiking lane was integrating, hence at 0: OR-ing the
+            // refractory period in sets it.
+            let r = max(sub(refractory, and(act, dt_lanes)), zero);
+            store(&mut self.refractory, k, or(r, and(spike, refractory_max)));
             store(&mut self.current, k, andnot(current, act));
             // trace * alpha ≤ 65535 * 65536 < 2^32: an unsigned 32-bit product.
             let t = load_u16(&self.trace, k);
@@ -439,21 +443,23 @@ impl SnnCore {
             if !homeo {
                 continue;
             }
-            let act = lane_mask(adapted >> (4 * k), lane_bits);
-            let spiked = or(spike, lane_mask(old_spikes >> (4 * k), lane_bits));
+            // Inactive lanes get h = 0 and no spike, so their rate and threshold come out
+            // unchanged without a select: the rate loses nothing and gains nothing, and the
+            // threshold moves by 0 and is clamped to the range it already lies in.
+            let act = active_lanes;
+            let spiked = and(act, or(spike, lane_mask(old_spikes >> (4 * k), lane_bits)));
             let rate = load_u32(&self.rate, k);
             // Re-read each iteration (volatile): with a loop-invariant h LLVM hoists its 64-bit
             // extension and emits a generic i64x2.mul (slow in engines) instead of the extmul of
             // `mulhi_*`. SAFETY: a read of a local, valid and aligned.
-            let h_lanes = unsafe { core::ptr::read_volatile(&h_lanes) };
-            let r = sub(rate, mulhi_u32(rate, h_lanes));
+            let h_act = and(act, unsafe { core::ptr::read_volatile(&h_lanes) });
+            let r = sub(rate, mulhi_u32(rate, h_act));
             // saturating r + RATE_SPIKE_INC = min(r, u32::MAX - RATE_SPIKE_INC) + RATE_SPIKE_INC
             let r = select(spiked, add(min_u32(r, rate_cap), rate_inc), r);
             let err = shr_s(sub(shr_u(r, 1), target_half), 7);
-            let d = add(mulhi_i32(err, h_lanes), and(err, h_high));
-            let moved = min(max(add(threshold, d), threshold_min), threshold_max);
-            store_u32(&mut self.rate, k, select(act, r, rate));
-            store(&mut self.threshold, k, select(act, moved, threshold));
+            let d = add(mulhi_i32(err, h_act), and(err, and(act, h_high)));
+            store_u32(&mut self.rate, k, r);
+            store(&mut self.threshold, k, min(max(add(threshold, d), threshold_min), threshold_max));
         }
         if !step {
             return self.spikes;
