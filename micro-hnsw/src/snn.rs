@@ -447,7 +447,8 @@ impl SnnCore {
             // unchanged without a select: the rate loses nothing and gains nothing, and the
             // threshold moves by 0 and is clamped to the range it already lies in.
             let act = active_lanes;
-            let spiked = and(act, or(spike, lane_mask(old_spikes >> (4 * k), lane_bits)));
+            // The step's spikes when it ran (then `old_spikes` is 0), else the last step's.
+            let spiked = and(act, if step { spike } else { lane_mask(old_spikes >> (4 * k), lane_bits) });
             let rate = load_u32(&self.rate, k);
             // Re-read each iteration (volatile): with a loop-invariant h LLVM hoists its 64-bit
             // extension and emits a generic i64x2.mul (slow in engines) instead of the extmul of
