@@ -190,13 +190,13 @@ fn id_arg(v: f64) -> Result<u64, JsError> {
 pub(crate) fn random_seed() -> u64 {
     use core::sync::atomic::{AtomicU32, Ordering};
     static DRAWN: AtomicU32 = AtomicU32::new(0);
-    let drawn = DRAWN.fetch_add(1, Ordering::Relaxed) as u64;
     let mut b = [0u8; 4];
-    match getrandom::fill(&mut b) {
-        Ok(()) => u32::from_le_bytes(b) as u64,
-        // A clock that fails or is not a number counts as 0 (`as` maps NaN to 0).
-        Err(_) => (crate::js_read::now_ms().unwrap_or(0.0) as u64) ^ drawn.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    if getrandom::fill(&mut b).is_ok() {
+        return u32::from_le_bytes(b) as u64;
     }
+    let drawn = DRAWN.fetch_add(1, Ordering::Relaxed) as u64;
+    // A clock that fails or is not a number counts as 0 (`as` maps NaN to 0).
+    (crate::js_read::now_ms().unwrap_or(0.0) as u64) ^ drawn.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 pub(crate) fn num(o: &Plain, key: &str, v: f64) {

@@ -75,6 +75,13 @@ function stage(engine, input) {
   return view;
 }
 
+/** `Date.now()` as the clock; a replaced Date.now may return anything, and only a number goes on
+ * (NaN fails the staged call, and the wasm-bindgen method then refuses the clock by name). */
+function clock() {
+  const now = Date.now();
+  return typeof now === 'number' ? now : NaN;
+}
+
 /** Installs the fast paths on `Engine` (the `WasmSonaEngine` class of one glue module), once. */
 export function installFastPaths(Engine) {
   // Argument type checks (guard.js) go in front of the wasm-bindgen methods first; the fast paths
@@ -140,10 +147,7 @@ export function installFastPaths(Engine) {
     findPatterns(query, k) {
       query = floatsOf(query);
       const view = typeof k === 'number' ? stage(this, query) : null;
-      // A replaced Date.now may return anything: only a number goes on as the clock (anything else
-      // fails the staged call, and the wasm-bindgen method below refuses it by name).
-      const now = view === null ? NaN : Date.now();
-      const n = view === null ? -1 : this._findPatternsStaged(k, typeof now === 'number' ? now : NaN);
+      const n = view === null ? -1 : this._findPatternsStaged(k, clock());
       if (n < 0) return findPatterns.call(this, query, k);
       const out = new Array(n);
       if (n === 0) return out;
