@@ -59,7 +59,7 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
 /// Selection stops at the first key above `bound`, so a tight bound costs one round.
 ///
 /// Selection by repeated minimum rather than an insertion sort, so no branch depends on the
-/// data: each round [`take_min`] finds the smallest live key (on wasm32 a few `f32x4` ops over
+/// data: each round [`take_min`] finds the smallest live key (on wasm32 a few `u32x4` ops over
 /// eight registers) and the slots holding it, which are emitted in index order and retired.
 #[inline(never)]
 pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
@@ -123,14 +123,15 @@ pub fn take_min(keys: &mut Keys) -> (u32, f32) {
     (hits, m)
 }
 
-/// The selection state of [`top_k`] on wasm32: the 32 keys as eight `f32x4` rows (slot `i` =
-/// lane `i % 4` of row `i / 4`) kept in registers, +∞ as the retired value (see the scalar twin),
-/// the live bitmap and the +∞ row.
+/// The selection state of [`top_k`] on wasm32: the 32 keys as eight `u32x4` rows (slot `i` =
+/// lane `i % 4` of row `i / 4`) kept in registers. Each f32 key is stored as an unsigned integer
+/// with the same order (NaN read as +∞ and −0 as +0 first, then the sign bit set on a positive
+/// value and every bit flipped on a negative one), so a round uses integer minimum and compare
+/// (single-cycle on common CPUs, where the float ones take about four); a retired slot, and every
+/// slot ≥ n, holds `u32::MAX`, above any key.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub struct Keys {
     rows: [core::arch::wasm32::v128; MAX_VECTORS / 4],
-    live: u32,
-    inf: core::arch::wasm32::v128,
 }
 
 /// `body` once for each row `j` = 0..8 of [`Keys`], written out: constant row indices let the
@@ -154,45 +155,49 @@ macro_rules! each_row {
 #[inline(always)]
 pub fn load_keys(key: &[f32; MAX_VECTORS], n: usize) -> Keys {
     use core::arch::wasm32::*;
-    // Built once and kept in a local rather than repeated as 18-byte constants (size budget).
+    // Built once and kept in locals rather than repeated as 18-byte constants (size budget).
     let inf = core::hint::black_box(f32x4_splat(f32::INFINITY));
-    let live = if n >= MAX_VECTORS { u32::MAX } else { (1u32 << n) - 1 };
+    let sign = core::hint::black_box(u32x4_splat(0x8000_0000));
     // slot − n, lane-wise: negative exactly for the slots < n.
     let first = i32x4_sub(i32x4(0, 1, 2, 3), i32x4_splat(n as i32));
     let rows = core::array::from_fn(|j| {
         // SAFETY: j < 8, so the 16 bytes read lie inside the 128-byte array; no alignment needed.
         let d = unsafe { v128_load(key.as_ptr().add(4 * (j & 7)) as *const v128) };
+        // pmin(∞, d) = d < ∞ ? d : ∞ maps NaN to +∞; adding +0 turns −0 into +0.
+        let b = f32x4_add(f32x4_pmin(inf, d), f32x4_splat(0.0));
+        let b = v128_xor(b, v128_or(i32x4_shr(b, 31), sign));
         let slot = i32x4_add(first, i32x4_splat(4 * j as i32));
-        // pmin(∞, d) = d < ∞ ? d : ∞ maps NaN to +∞; slots ≥ n read +∞.
-        v128_bitselect(f32x4_pmin(inf, d), inf, i32x4_shr(slot, 31))
+        // Slots ≥ n read u32::MAX.
+        v128_or(b, v128_not(i32x4_shr(slot, 31)))
     });
     // Copied whole into `Keys`, whose rows are only ever indexed by constants: registers.
-    Keys { rows, live, inf }
+    Keys { rows }
 }
 
-/// Bitmap of the live slots holding the smallest key (−0 and +0 tie), which are then retired, and
-/// that key: the lane-wise minimum of the eight rows (a tree of `f32x4.pmin`; no NaN is left)
-/// folded across lanes, then one compare per row.
+/// Bitmap of the slots holding the smallest key (−0 and +0 tie), which are then retired, and
+/// that key: the lane-wise minimum of the eight rows (a tree of `u32x4.min`) folded across lanes,
+/// then one compare per row.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 pub fn take_min(keys: &mut Keys) -> (u32, f32) {
     use core::arch::wasm32::*;
     let k = &keys.rows;
-    let m = f32x4_pmin(
-        f32x4_pmin(f32x4_pmin(k[0], k[1]), f32x4_pmin(k[2], k[3])),
-        f32x4_pmin(f32x4_pmin(k[4], k[5]), f32x4_pmin(k[6], k[7])),
+    let m = u32x4_min(
+        u32x4_min(u32x4_min(k[0], k[1]), u32x4_min(k[2], k[3])),
+        u32x4_min(u32x4_min(k[4], k[5]), u32x4_min(k[6], k[7])),
     );
-    let m = f32x4_pmin(m, i32x4_shuffle::<2, 3, 0, 1>(m, m));
-    let m = f32x4_pmin(m, i32x4_shuffle::<1, 0, 3, 2>(m, m));
+    let m = u32x4_min(m, i32x4_shuffle::<2, 3, 0, 1>(m, m));
+    let m = u32x4_min(m, i32x4_shuffle::<1, 0, 3, 2>(m, m));
     let mut hits = 0u32;
     each_row!(J => {
-        let eq = f32x4_eq(keys.rows[J], m);
+        let eq = i32x4_eq(keys.rows[J], m);
         hits |= (i32x4_bitmask(eq) as u32) << (4 * J);
-        keys.rows[J] = v128_bitselect(keys.inf, keys.rows[J], eq);
+        keys.rows[J] = v128_or(keys.rows[J], eq);
     });
-    hits &= keys.live;
-    keys.live &= !hits;
-    (hits, f32x4_extract_lane::<0>(m))
+    // Back to the f32 the key encodes.
+    let u = u32x4_extract_lane::<0>(m);
+    let u = if u & 0x8000_0000 != 0 { u ^ 0x8000_0000 } else { !u };
+    (hits, f32::from_bits(u))
 }
 
 /// `p` as a result slot: callers hold `p < 16` already; the mask lets the compiler drop the

@@ -445,3 +445,77 @@ test('search ranks ties by index, negative dot distances and partial cores like 
     }
   }
 });
+
+test('search and search_within select like a JS sort over signed zeros, infinities, NaN and negative distances', () => {
+  // Components that make every kind of key: −0 (dot of orthogonal vectors), +0 (L2 of a copy),
+  // ±∞ (products that overflow f32), NaN (∞ − ∞, reported as +∞), negative (dot) and ties
+  // (repeated vectors). The expected distance replays the kernel's f32 arithmetic exactly: an
+  // accumulator starting at +0 gains each dimension's term in order.
+  const S = [0, -0, 1, -1, 2, -0.5, 1e30, -1e30, 3e38];
+  const f = Math.fround;
+  const kernel = (metric, q, v) => {
+    let a = 0;
+    for (let j = 0; j < 2; j++) a = f(a + (metric === 0 ? f(f(q[j] - v[j]) * f(q[j] - v[j])) : f(q[j] * v[j])));
+    const d = metric === 0 ? a : -a;
+    return Number.isNaN(d) ? Infinity : d;
+  };
+  const byKey = (a, b) => (a.d < b.d ? -1 : a.d > b.d ? 1 : a.id - b.id);
+  let checked = 0;
+  for (const metric of [0, 2]) {
+    const rand = rng(900 + metric);
+    const pick = () => S[Math.floor((rand() + 1) * 0.5 * S.length) % S.length];
+    for (const count of [1, 2, 5, 16, 17, 32]) {
+      const x = rawCore(module);
+      x.init(2, metric, 0);
+      const vectors = Array.from({ length: count }, () => [pick(), pick()]);
+      fill(x, vectors);
+      const q = new Float32Array(x.memory.buffer, x.get_query_ptr(), 16);
+      for (let t = 0; t < 40; t++) {
+        const query = [pick(), pick()];
+        const all = vectors.map((v, id) => ({ id, d: kernel(metric, query, v) })).sort(byKey);
+        const k = 1 + (t % 16);
+        const bounds = [Infinity, -Infinity, -0, 0, 1, -1e30, all[t % count].d, all[(t * 7) % count].d];
+        for (const bound of bounds) {
+          q.fill(0); q.set(query);
+          const n = bound === Infinity && t % 2 ? x.search(k) : x.search_within(k, bound);
+          const want = all.filter((w) => w.d <= bound).slice(0, k);
+          const got = readRecords(x.memory, x.get_result_ptr(), 16);
+          const what = `metric ${metric}, count ${count}, query ${query}, k ${k}, bound ${bound}`;
+          assert.equal(n, want.length, what);
+          assert.deepEqual(got.slice(0, n).map((r) => r.idx), want.map((w) => w.id), what);
+          for (let i = 0; i < n; i++) assert.ok(Object.is(got[i].distance, want[i].d), `${what}: hit ${i} distance ${got[i].distance}, want ${want[i].d}`);
+          assert.ok(got.slice(n).every((r) => r.idx === 255 && r.distance === Infinity), `${what}: the rest emptied`);
+          checked++;
+        }
+      }
+    }
+  }
+  assert.equal(checked, 2 * 6 * 40 * 8);
+});
+
+test('resonance_search ranks −0 and +0 keys as ties (index order) and reports each with its own sign', () => {
+  // Dot distances of vectors orthogonal to the query are −0. Half a gamma cycle after the start
+  // the neurons that never spiked resonate at ≈ −1 and those spiking now at ≈ +1, so with a zero
+  // phase weight the keys −0 − 0·r are −0 (r > 0) and +0 (r < 0): equal keys of both signs.
+  const x = rawCore(module);
+  x.init(2, 2, 0);
+  fill(x, Array.from({ length: 32 }, (_, i) => [0, (i % 3) - 1]));
+  x.oscillator_step(12.5);
+  for (let i = 0; i < 32; i += 2) x.snn_inject(i, 5);
+  x.snn_step(1);
+  const r = Array.from({ length: 32 }, (_, i) => x.compute_resonance(i));
+  assert.ok(r.every((v, i) => (i % 2 ? v < -0.9 : v > 0.9)), `resonances ${r}`);
+  const q = new Float32Array(x.memory.buffer, x.get_query_ptr(), 16);
+  for (const w of [0, -0, 0.5, -2]) {
+    for (const k of [1, 5, 16]) {
+      q.fill(0); q.set([1, 0]);
+      const want = r.map((v, id) => ({ id, d: Math.fround(-0 - Math.fround(w * v)) }))
+        .sort((a, b) => (a.d < b.d ? -1 : a.d > b.d ? 1 : a.id - b.id)).slice(0, k);
+      if (Object.is(w, 0) && k > 1) assert.ok(Object.is(want[0].d, -0) && Object.is(want[1].d, 0), 'both signs among the hits');
+      assert.equal(x.resonance_search(k, w), k);
+      const got = readRecords(x.memory, x.get_result_ptr(), k);
+      assert.deepEqual(got.map((h) => h.idx), want.map((h) => h.id), `weight ${w}, k ${k}`);
+      for (let i = 0; i < k; i++) assert.ok(Object.is(got[i].distance, want[i].d), `weight ${w}, k ${k}: hit ${i} distance ${got[i].distance}, want ${want[i].d}`);
+    }
+  }
+});
