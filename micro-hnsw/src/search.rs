@@ -210,10 +210,26 @@ fn slot(p: usize) -> usize {
 /// Exact k-nearest neighbours of `q` (norm `qn`) within distance `bound` (+∞: all) by scanning
 /// every stored vector.
 pub fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
-    let mut dist = [0.0f32; MAX_VECTORS];
+    let mut dist = zeroed_keys();
     let n = g.len();
     g.distances(q, qn, n, &mut dist);
     top_k(&dist, n, k, core_id, out, bound)
+}
+
+/// 32 zeros for [`scan`]'s distances. On wasm32 as eight stores of a zero register: a plain
+/// `[0.0; 32]` becomes a `memory.fill`, which engines run out of line (a call per search).
+#[inline(always)]
+fn zeroed_keys() -> [f32; MAX_VECTORS] {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        let z = core::hint::black_box(core::arch::wasm32::f32x4_splat(0.0));
+        // SAFETY: eight v128 and 32 f32 are the same 128 bytes of plain data.
+        unsafe { core::mem::transmute::<[core::arch::wasm32::v128; 8], [f32; MAX_VECTORS]>([z; 8]) }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        [0.0; MAX_VECTORS]
+    }
 }
 
 /// Greedy beam search over the graph from node 0 keeping the `max(ef, k, BEAM_WIDTH)` best
