@@ -13,5 +13,26 @@ export function measure(run, n) {
   return samples[12];
 }
 
+/**
+ * Median ns per operation of `a` and of `b`, timed in 25 interleaved batch pairs (a, b, a, b, …)
+ * after a warm-up of each, so both see the same drift of the machine's speed. Returns [a, b].
+ */
+export function measurePair(a, b, n) {
+  a(n * 4);
+  b(n * 4);
+  const sa = [], sb = [];
+  for (let i = 0; i < 25; i++) {
+    let t0 = performance.now();
+    a(n);
+    sa.push(((performance.now() - t0) * 1e6) / n);
+    t0 = performance.now();
+    b(n);
+    sb.push(((performance.now() - t0) * 1e6) / n);
+  }
+  sa.sort((x, y) => x - y);
+  sb.sort((x, y) => x - y);
+  return [sa[12], sb[12]];
+}
+
 /** A duration in ns as "123 ns", "1.23 µs" or "1.23 ms". */
 export const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);

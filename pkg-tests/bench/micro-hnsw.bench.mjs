@@ -4,7 +4,7 @@
 // 8,192 × 16-d beside a JS brute-force scan and hnswlib-wasm on the same vectors, with recall@10.
 // The reference, micro-hnsw-wasm 2.3 from crates.io, is fetched and built for wasm32 in a temp dir
 // at bench time (its own release profile, wasm-opt -Oz) and timed in the same run on the same calls,
-// alternating with ours; set MICRO_HNSW_NO_REFERENCE=1 to skip it. Nothing of it is kept in the
+// in batches interleaved with ours; set MICRO_HNSW_NO_REFERENCE=1 to skip it. Nothing of it is kept in the
 // repository. "target here" scales issue 4's absolute targets to this machine by the reference's
 // speed here (see ISSUE_REFERENCE_NS).
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fmt, measure } from './measure.mjs';
+import { fmt, measure, measurePair } from './measure.mjs';
 
 const pkgDir = process.env.MICRO_HNSW_PKG ? `file://${process.env.MICRO_HNSW_PKG.replace(/\/?$/, '/')}` : new URL('../../pkg/', import.meta.url);
 const wasm = readFileSync(new URL('micro_hnsw.wasm', pkgDir));
@@ -43,23 +43,29 @@ const data = Float32Array.from({ length: 32 * DIMS }, rand);
 const queries = Array.from({ length: 64 }, () => Float32Array.from({ length: DIMS }, rand));
 const x = new WebAssembly.Instance(module, {}).exports;
 
-/** Raw-ABI timings of one instance `e` (ours or the reference): the four calls of the issue's targets. */
-function coreTimings(e) {
-  const ins = new Float32Array(e.memory.buffer, e.get_insert_ptr(), 16);
-  const qry = new Float32Array(e.memory.buffer, e.get_query_ptr(), 16);
-  const fill = () => {
-    e.init(DIMS, 0, 0);
-    for (let i = 0; i < 32; i++) { ins.set(data.subarray(i * DIMS, i * DIMS + DIMS)); e.insert(); }
-  };
-  // insert: steady state = re-initialise and fill the core, per inserted vector.
-  const insert = measure((n) => { for (let r = 0; r < n / 32; r++) fill(); }, 3200);
-  fill();
-  const search = measure((n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.search(5); } }, 20000);
-  // snn_tick with activity: keep injecting so neurons keep spiking and propagating.
-  e.snn_reset();
-  const tick = measure((n) => { for (let i = 0; i < n; i++) { e.snn_inject(i & 31, 0.6); e.snn_tick(1, 0.5, 1); } }, 20000);
-  const neuro = measure((n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.neuromorphic_search(5, 1, 10); } }, 2000);
-  return { insert, search, tick, neuro };
+/**
+ * The raw-ABI loops of the issue's four targets over one instance `e` (ours or the reference),
+ * each `(n) => …` doing n operations. Compiled once per instance (`new Function`), so each loop's
+ * call sites see one module, as in an application; one closure driving both modules would turn
+ * them polymorphic and add the same few ns to both.
+ */
+function coreLoops(e) {
+  return new Function('e', 'data', 'queries', 'DIMS', `
+    const ins = new Float32Array(e.memory.buffer, e.get_insert_ptr(), 16);
+    const qry = new Float32Array(e.memory.buffer, e.get_query_ptr(), 16);
+    const fill = () => {
+      e.init(DIMS, 0, 0);
+      for (let i = 0; i < 32; i++) { ins.set(data.subarray(i * DIMS, i * DIMS + DIMS)); e.insert(); }
+    };
+    return {
+      // insert: steady state = re-initialise and fill the core, per inserted vector.
+      insert: (n) => { for (let r = 0; r < n / 32; r++) fill(); },
+      fill,
+      search: (n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.search(5); } },
+      // snn_tick with activity: keep injecting so neurons keep spiking and propagating.
+      tick: (n) => { for (let i = 0; i < n; i++) { e.snn_inject(i & 31, 0.6); e.snn_tick(1, 0.5, 1); } },
+      neuro: (n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.neuromorphic_search(5, 1, 10); } },
+    };`)(e, data, queries, DIMS);
 }
 
 /** micro-hnsw-wasm 2.3 built from crates.io in a temp dir; `{ exports }` or `{ error }`. */
@@ -97,20 +103,23 @@ function buildReference() {
   }
 }
 
-// Ours and the reference alternate over several rounds (the machine's load drifts; alternating
-// exposes both to the same drift), and each figure is the median of its rounds.
+// Ours and the reference are timed in interleaved batches (ours, theirs, ours, …; see
+// measurePair): this machine's speed drifts, and interleaving exposes both to the same drift.
 const reference = buildReference();
-const oursRounds = [], theirRounds = [];
-for (let round = 0; round < 3; round++) {
-  oursRounds.push(coreTimings(x));
-  if (reference.exports) theirRounds.push(coreTimings(reference.exports));
-}
-const medianOf = (runs) => Object.fromEntries(Object.keys(runs[0]).map((key) => {
-  const v = runs.map((r) => r[key]).sort((a, b) => a - b);
-  return [key, v[v.length >> 1]];
-}));
-const ours = medianOf(oursRounds);
-const theirs = reference.exports ? medianOf(theirRounds) : null;
+const ourLoops = coreLoops(x);
+const theirLoops = reference.exports ? coreLoops(reference.exports) : null;
+const timeBoth = (op, n) => {
+  if (!theirLoops) return [measure(ourLoops[op], n), null];
+  return measurePair(ourLoops[op], theirLoops[op], n);
+};
+const ours = {}, theirsTimes = {};
+[ours.insert, theirsTimes.insert] = timeBoth('insert', 3200);
+ourLoops.fill(); theirLoops?.fill();
+[ours.search, theirsTimes.search] = timeBoth('search', 20000);
+x.snn_reset(); reference.exports?.snn_reset();
+[ours.tick, theirsTimes.tick] = timeBoth('tick', 20000);
+[ours.neuro, theirsTimes.neuro] = timeBoth('neuro', 2000);
+const theirs = theirLoops ? theirsTimes : null;
 
 // JS baseline for insert: copy the vector and compute its distances to the stored ones (what a
 // brute-force index pays per insert to keep a neighbour list), per vector.
