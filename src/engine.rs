@@ -388,11 +388,15 @@ impl SonaEngine {
         if attention_weights.len() > dim {
             return Err(SonaError::DimensionMismatch { what: "attention weights (at most hidden_dim)", expected: dim, got: attention_weights.len() });
         }
-        crate::error::check_finite("attention weights", attention_weights)?;
+        // One pass tells both whether the weights are in range and whether they are within ±1.
+        let largest_weight = self.kernels.max_abs(attention_weights);
+        if largest_weight.is_nan() || largest_weight > MAX_MAGNITUDE {
+            crate::error::check_finite("attention weights", attention_weights)?;
+        }
         check_range("reward", reward, -MAX_MAGNITUDE, MAX_MAGNITUDE, "a finite number within [-1e15, 1e15]")?;
         let step = TrajectoryStep { activations, attention_weights, reward };
         // Checks the gated activations (then |reward × gated| ≤ 1e30 per step) before any change.
-        fold_step(self.kernels, &mut self.open[i], step, &mut self.scratch[..dim])?;
+        fold_step(self.kernels, &mut self.open[i], step, &mut self.scratch[..dim], largest_weight <= 1.0)?;
         self.counters.steps_recorded += 1;
         Ok(())
     }
@@ -425,7 +429,7 @@ impl SonaEngine {
         };
         let act = &self.node_cache[slot].1;
         // No attention weights: nothing to check, nothing can fail.
-        let _ = fold_step(self.kernels, &mut self.open[i], TrajectoryStep { activations: act, attention_weights: &[], reward: score }, &mut self.scratch[..dim]);
+        let _ = fold_step(self.kernels, &mut self.open[i], TrajectoryStep { activations: act, attention_weights: &[], reward: score }, &mut self.scratch[..dim], true);
         let t = &mut self.open[i];
         t.latency_us = t.latency_us.saturating_add(latency_us as u64);
         self.counters.steps_recorded += 1;

@@ -65,6 +65,27 @@ impl Kernels {
         dispatch!(self, axpy_set(y, alpha, z, beta, x))
     }
 
+    /// [`axpy_add`](Self::axpy_add) gated element-wise: g = x·w (each product rounded to f32),
+    /// y ← y + α·g, z ← z + g, in one pass; bit-identical to gating a copy of `x` by `w` first and
+    /// then `axpy_add` with β = 1. Over the common length of all four.
+    #[inline]
+    pub fn axpy_gated_add(self, y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32], w: &[f32]) {
+        dispatch!(self, axpy_gated_add(y, alpha, z, x, w))
+    }
+
+    /// [`axpy_set`](Self::axpy_set) gated element-wise: g = x·w, y ← α·g, z ← g.
+    #[inline]
+    pub fn axpy_gated_set(self, y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32], w: &[f32]) {
+        dispatch!(self, axpy_gated_set(y, alpha, z, x, w))
+    }
+
+    /// The largest |x| (0 for an empty slice), NaN if any value is NaN: one pass, the same as
+    /// [`range_probe`](Self::range_probe)'s, answering more than one range question.
+    #[inline]
+    pub fn max_abs(self, x: &[f32]) -> f32 {
+        dispatch!(self, max_abs(x))
+    }
+
     /// Σ (aᵢ − bᵢ)² over the common length.
     #[inline]
     pub fn sq_l2(self, a: &[f32], b: &[f32]) -> f32 {
@@ -195,6 +216,32 @@ pub mod scalar {
         }
     }
 
+    /// g = x·w; y ← y + α·g, z ← z + g.
+    #[inline(never)]
+    pub fn axpy_gated_add(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32], w: &[f32]) {
+        for (((yi, zi), xi), wi) in y.iter_mut().zip(z.iter_mut()).zip(x).zip(w) {
+            let g = xi * wi;
+            *yi += alpha * g;
+            *zi += g;
+        }
+    }
+
+    /// g = x·w; y ← α·g, z ← g.
+    #[inline(never)]
+    pub fn axpy_gated_set(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32], w: &[f32]) {
+        for (((yi, zi), xi), wi) in y.iter_mut().zip(z.iter_mut()).zip(x).zip(w) {
+            let g = xi * wi;
+            *yi = alpha * g;
+            *zi = g;
+        }
+    }
+
+    /// max |xᵢ| (0 if empty), NaN if any is NaN.
+    #[inline(never)]
+    pub fn max_abs(x: &[f32]) -> f32 {
+        x.iter().fold(0.0f32, |m, v| if v.is_nan() || m.is_nan() { f32::NAN } else { m.max(v.abs()) })
+    }
+
     /// Σ (aᵢ − bᵢ)².
     #[inline(never)]
     pub fn sq_l2(a: &[f32], b: &[f32]) -> f32 {
@@ -203,13 +250,12 @@ pub mod scalar {
 
     /// 0 iff every value is finite with |x| ≤ [`MAX_MAGNITUDE`](super::MAX_MAGNITUDE), NaN otherwise.
     #[inline(never)]
-    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn range_probe(x: &[f32]) -> f32 {
-        // `!(|v| <= M)` is also true for NaN.
-        if x.iter().any(|v| !(v.abs() <= super::MAX_MAGNITUDE)) {
-            f32::NAN
-        } else {
+        // NaN fails the comparison.
+        if max_abs(x) <= super::MAX_MAGNITUDE {
             0.0
+        } else {
+            f32::NAN
         }
     }
 
@@ -371,10 +417,23 @@ pub mod simd {
         v128_any_true(i32x4_gt(m, i32x4_splat(super::MAX_MAGNITUDE.to_bits() as i32)))
     }
 
-    /// 0 iff every value is finite with |x| ≤ [`MAX_MAGNITUDE`], NaN otherwise.
+    /// 0 iff every value is finite with |x| ≤ [`MAX_MAGNITUDE`], NaN otherwise: one [`max_abs`]
+    /// pass (NaN patterns lie above every other, so a NaN anywhere fails the comparison).
     #[inline(never)]
     pub fn range_probe(x: &[f32]) -> f32 {
-        // The largest |x| bit pattern (see `over_range`); `i32x4.max` (one cycle) keeps the
+        if max_abs(x) <= super::MAX_MAGNITUDE {
+            0.0
+        } else {
+            f32::NAN
+        }
+    }
+
+    /// The largest |x| (0 if empty), NaN if any value is NaN: the largest |x| bit pattern, NaN
+    /// patterns lying above +∞'s.
+    #[inline(never)]
+    pub fn max_abs(x: &[f32]) -> f32 {
+        // Sign bits cleared, non-negative floats order like their bits as i32, +∞ above every
+        // finite pattern and NaN patterns above +∞; `i32x4.max` (one cycle) keeps the
         // loop-carried chain short.
         let n = x.len();
         let abs = i32x4_splat(0x7fff_ffff);
@@ -392,16 +451,15 @@ pub mod simd {
                 i += 4;
             }
         }
-        let mut in_range = !over_range(i32x4_max(m0, m1));
-        while i < n {
-            in_range &= x[i].abs() <= super::MAX_MAGNITUDE;
+        let m = i32x4_max(m0, m1);
+        let m = i32x4_max(m, i32x4_shuffle::<2, 3, 0, 1>(m, m));
+        let m = i32x4_max(m, i32x4_shuffle::<1, 0, 3, 2>(m, m));
+        let mut bits = i32x4_extract_lane::<0>(m) as u32;
+        while i < x.len() {
+            bits = bits.max(x[i].to_bits() & 0x7fff_ffff);
             i += 1;
         }
-        if in_range {
-            0.0
-        } else {
-            f32::NAN
-        }
+        f32::from_bits(bits)
     }
 
     /// `h[r] = rows[r] · x`, returning `range_probe(x)`; ranks 1–2 in a single pass.
@@ -543,25 +601,39 @@ pub mod simd {
     /// g = β·x; y ← y + α·g, z ← z + g; one load of `x` per lane group.
     #[inline(never)]
     pub fn axpy_add(y: &mut [f32], alpha: f32, z: &mut [f32], beta: f32, x: &[f32]) {
-        axpy_pair::<true>(y, alpha, z, beta, x);
+        axpy_pair::<true, false>(y, alpha, z, beta, x, &[]);
     }
 
     /// g = β·x; y ← α·g, z ← g; one load of `x` per lane group.
     #[inline(never)]
     pub fn axpy_set(y: &mut [f32], alpha: f32, z: &mut [f32], beta: f32, x: &[f32]) {
-        axpy_pair::<false>(y, alpha, z, beta, x);
+        axpy_pair::<false, false>(y, alpha, z, beta, x, &[]);
     }
 
-    /// The loop of `axpy_add` (`ADD`: onto the old y and z) and `axpy_set` (overwriting them).
+    /// g = x·w; y ← y + α·g, z ← z + g.
+    #[inline(never)]
+    pub fn axpy_gated_add(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32], w: &[f32]) {
+        axpy_pair::<true, true>(y, alpha, z, 1.0, x, w);
+    }
+
+    /// g = x·w; y ← α·g, z ← g.
+    #[inline(never)]
+    pub fn axpy_gated_set(y: &mut [f32], alpha: f32, z: &mut [f32], x: &[f32], w: &[f32]) {
+        axpy_pair::<false, true>(y, alpha, z, 1.0, x, w);
+    }
+
+    /// The loop of `axpy_add` (`ADD`: onto the old y and z) and `axpy_set` (overwriting them);
+    /// `GATED`: g = x·w element-wise instead of β·x.
     #[inline(always)]
-    fn axpy_pair<const ADD: bool>(y: &mut [f32], alpha: f32, z: &mut [f32], beta: f32, x: &[f32]) {
+    fn axpy_pair<const ADD: bool, const GATED: bool>(y: &mut [f32], alpha: f32, z: &mut [f32], beta: f32, x: &[f32], w: &[f32]) {
         let n = y.len().min(z.len()).min(x.len());
+        let n = if GATED { n.min(w.len()) } else { n };
         let (va, vb) = (f32x4_splat(alpha), f32x4_splat(beta));
         let mut i = 0;
-        // SAFETY: i+4 <= n <= all three lengths.
+        // SAFETY: i+4 <= n <= all three (GATED: four) lengths.
         unsafe {
             while i + 4 <= n {
-                let g = f32x4_mul(vb, load(x, i));
+                let g = if GATED { f32x4_mul(load(x, i), load(w, i)) } else { f32x4_mul(vb, load(x, i)) };
                 let (ay, az) = (f32x4_mul(va, g), g);
                 if ADD {
                     store(y, i, f32x4_add(load(y, i), ay));
@@ -574,7 +646,7 @@ pub mod simd {
             }
         }
         while i < n {
-            let g = beta * x[i];
+            let g = if GATED { x[i] * w[i] } else { beta * x[i] };
             if ADD {
                 y[i] += alpha * g;
                 z[i] += g;
@@ -717,6 +789,16 @@ mod tests {
     }
 
     #[test]
+    fn max_abs_is_the_largest_magnitude_and_nan_wins() {
+        let k = Kernels::new(true);
+        assert_eq!(k.max_abs(&[]), 0.0);
+        assert_eq!(k.max_abs(&[-0.0, 0.5, -3.0, 2.0]), 3.0);
+        assert_eq!(k.max_abs(&[1.0, f32::NEG_INFINITY]), f32::INFINITY);
+        assert!(k.max_abs(&[f32::INFINITY, f32::NAN, 1.0]).is_nan());
+        assert!(k.max_abs(&[f32::NAN]).is_nan());
+    }
+
+    #[test]
     fn lora_up_add_matches_definition() {
         let mut r = Rng::new(4);
         for rank in 1..=4 {
@@ -806,6 +888,40 @@ mod simd_vs_scalar {
                         assert!(y3.iter().zip(&y4).all(|(p, q)| p == q), "axpy_set y n={n}");
                         assert!(z3.iter().zip(&z4).all(|(p, q)| p == q), "axpy_set z n={n}");
                     }
+                }
+                // axpy_gated_*: bit-identical to gating a copy (g = a·w, each product rounded)
+                // and then axpy_add / axpy_set with β = 1, in both kernel sets.
+                let w = random(&mut r, n);
+                let g: Vec<f32> = a.iter().zip(&w).map(|(x, v)| x * v).collect();
+                type Gated = fn(&mut [f32], f32, &mut [f32], &[f32], &[f32]);
+                for (k, add) in [(simd::axpy_gated_add as Gated, true), (scalar::axpy_gated_add, true), (simd::axpy_gated_set, false), (scalar::axpy_gated_set, false)] {
+                    let (mut y3, mut z3) = (a.clone(), b.clone());
+                    let (mut y4, mut z4) = (a.clone(), b.clone());
+                    k(&mut y3, alpha, &mut z3, &a, &w);
+                    if add {
+                        scalar::axpy_add(&mut y4, alpha, &mut z4, 1.0, &g);
+                    } else {
+                        scalar::axpy_set(&mut y4, alpha, &mut z4, 1.0, &g);
+                    }
+                    assert!(y3.iter().zip(&y4).all(|(p, q)| p.to_bits() == q.to_bits()), "axpy_gated (add {add}) y n={n}");
+                    assert!(z3.iter().zip(&z4).all(|(p, q)| p.to_bits() == q.to_bits()), "axpy_gated (add {add}) z n={n}");
+                }
+                // max_abs: the same largest |x| in both sets, NaN whenever a NaN is present.
+                let m = a.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                assert_eq!((simd::max_abs(&a), scalar::max_abs(&a)), (m, m), "max_abs n={n}");
+                for at in [0, n / 2, n.saturating_sub(1)] {
+                    if n == 0 {
+                        break;
+                    }
+                    for v in [f32::INFINITY, f32::NEG_INFINITY, -1e30, 1e-40, -0.0] {
+                        let mut c = a.clone();
+                        c[at] = v;
+                        let want = c.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                        assert_eq!((simd::max_abs(&c), scalar::max_abs(&c)), (want, want), "max_abs {v} at {at} n={n}");
+                    }
+                    let mut c = a.clone();
+                    c[at] = f32::NAN;
+                    assert!(simd::max_abs(&c).is_nan() && scalar::max_abs(&c).is_nan(), "max_abs NaN at {at} n={n}");
                 }
                 simd::scale(&mut y1, alpha);
                 scalar::scale(&mut y2, alpha);

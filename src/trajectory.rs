@@ -20,13 +20,27 @@ pub fn normalize(v: &mut [f32]) -> f32 {
 
 /// Folds one step into the trajectory's running sums. Inputs must already be validated, except
 /// that the gated activations (activation × attention weight) are checked here, before anything
-/// changes, to lie within ±[`crate::error::MAX_MAGNITUDE`] like every summed value.
-pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, gated: &mut [f32]) -> Result<()> {
+/// changes, to lie within ±[`crate::error::MAX_MAGNITUDE`] like every summed value; the caller
+/// passes `weights_within_one` when it knows every |attention weight| ≤ 1 (then |a·w| ≤ |a| is
+/// in range already).
+pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, gated: &mut [f32], weights_within_one: bool) -> Result<()> {
     // The activations enter the sums gated: `g = a·weight` (reward sum: `reward·g`), bit for bit
     // as if gated into `gated` first.
     let mut weight = 1.0;
     let act: &[f32] = match *step.attention_weights {
         [] => step.activations,
+        // One weight per feature, all within ±1: gated as the kernel folds (no gated copy, no
+        // range pass over it), bit for bit as below.
+        ref weights if weights_within_one && weights.len() == step.activations.len() => {
+            if t.step_count == 0 {
+                k.axpy_gated_set(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, step.activations, weights);
+            } else {
+                k.axpy_gated_add(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, step.activations, weights);
+            }
+            t.reward_sum += step.reward as f64;
+            t.step_count += 1;
+            return Ok(());
+        }
         // One weight of at most 1 gates every feature: |a·w| ≤ |a|, already in range, so the
         // kernel gates as it folds (no gated copy, no second range pass).
         [w] if w.abs() <= 1.0 => {
@@ -221,8 +235,8 @@ mod tests {
         let mut gated = vec![0.0; 3];
         let good = [1.0, 0.0, 0.0];
         let bad = [0.0, 1.0, 0.0];
-        fold_step(k, &mut t, TrajectoryStep { activations: &good, attention_weights: &[], reward: 0.9 }, &mut gated).unwrap();
-        fold_step(k, &mut t, TrajectoryStep { activations: &bad, attention_weights: &[], reward: 0.1 }, &mut gated).unwrap();
+        fold_step(k, &mut t, TrajectoryStep { activations: &good, attention_weights: &[], reward: 0.9 }, &mut gated, true).unwrap();
+        fold_step(k, &mut t, TrajectoryStep { activations: &bad, attention_weights: &[], reward: 0.1 }, &mut gated, true).unwrap();
         let g = reinforce_gradient(k, &mut t, 0.0);
         // advantages +0.4 / -0.4 -> (0.4, -0.4, 0) normalised
         let h = core::f32::consts::FRAC_1_SQRT_2;
@@ -235,9 +249,42 @@ mod tests {
         let mut t = QueryTrajectory::new(1, vec![0.0; 2]);
         let mut gated = vec![0.0; 2];
         let a = [1.0, 1.0];
-        fold_step(k, &mut t, TrajectoryStep { activations: &a, attention_weights: &[1.0, 0.0], reward: 1.0 }, &mut gated).unwrap();
+        fold_step(k, &mut t, TrajectoryStep { activations: &a, attention_weights: &[1.0, 0.0], reward: 1.0 }, &mut gated, true).unwrap();
         let g = reinforce_gradient(k, &mut t, 0.0);
         assert!((g[0] - 1.0).abs() < 1e-6 && g[1].abs() < 1e-6);
+    }
+
+    #[test]
+    fn weights_within_one_fold_without_a_gated_copy_bit_for_bit() {
+        // The caller's "every |weight| ≤ 1" takes the fused path (no gated copy, no range pass);
+        // the sums must come out exactly as on the general path, steps 1 (set) and 2.. (add).
+        for simd in [false, true] {
+            let k = Kernels::new(simd);
+            let mut r = crate::rng::Rng::new(21);
+            for dim in [2usize, 3, 4, 7, 16, 257] {
+                let mut fused = QueryTrajectory::new(1, vec![0.0; dim]);
+                let mut general = QueryTrajectory::new(1, vec![0.0; dim]);
+                let mut gated = vec![0.0; dim];
+                for _ in 0..4 {
+                    let a: Vec<f32> = (0..dim).map(|_| r.normal() * 10.0).collect();
+                    let w: Vec<f32> = (0..dim)
+                        .map(|i| match i % 5 {
+                            0 => 1.0,
+                            1 => -1.0,
+                            2 => -0.0,
+                            _ => r.normal().clamp(-1.0, 1.0),
+                        })
+                        .collect();
+                    let step = TrajectoryStep { activations: &a, attention_weights: &w, reward: r.normal() };
+                    fold_step(k, &mut fused, step, &mut gated, true).unwrap();
+                    fold_step(k, &mut general, step, &mut gated, false).unwrap();
+                }
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+                assert_eq!(bits(&fused.reward_weighted_sum), bits(&general.reward_weighted_sum), "simd {simd} dim {dim}");
+                assert_eq!(bits(&fused.activation_sum), bits(&general.activation_sum), "simd {simd} dim {dim}");
+                assert_eq!((fused.reward_sum, fused.step_count), (general.reward_sum, general.step_count));
+            }
+        }
     }
 
     #[test]
@@ -245,7 +292,7 @@ mod tests {
         let k = Kernels::new(false);
         let mut t = QueryTrajectory::new(1, vec![0.0; 4]);
         let mut gated = vec![0.0; 4];
-        fold_step(k, &mut t, TrajectoryStep { activations: &[1.0, 1.0, 1.0, 1.0], attention_weights: &[1.0, 0.0], reward: 1.0 }, &mut gated).unwrap();
+        fold_step(k, &mut t, TrajectoryStep { activations: &[1.0, 1.0, 1.0, 1.0], attention_weights: &[1.0, 0.0], reward: 1.0 }, &mut gated, true).unwrap();
         assert_eq!(t.reward_weighted_sum, vec![1.0, 0.0, 1.0, 0.0]);
     }
 
@@ -254,7 +301,7 @@ mod tests {
         let k = Kernels::new(false);
         let mut t = QueryTrajectory::new(1, vec![0.0; 2]);
         let mut gated = vec![0.0; 2];
-        fold_step(k, &mut t, TrajectoryStep { activations: &[0.0, 2.0], attention_weights: &[], reward: 0.2 }, &mut gated).unwrap();
+        fold_step(k, &mut t, TrajectoryStep { activations: &[0.0, 2.0], attention_weights: &[], reward: 0.2 }, &mut gated, true).unwrap();
         let mut t2 = t.clone();
         // reward below the running mean: pushed away from the activation
         let g = reinforce_gradient(k, &mut t, 0.5);

@@ -155,6 +155,17 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
     e.addStep(id, inputs[(i + 3) & 63], oneWeight, 0.4);
     e.endTrajectory(id, 0.8);
   }, { batch: 5000 });
+  // One attention weight per feature, softmax-like (all in [0, 1], summing to 1).
+  const exps = Float32Array.from({ length: DIM }, (_, j) => Math.exp(Math.sin(j * 0.37)));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  const perFeature = exps.map((v) => v / sum);
+  r.trajectoryPerFeature = bench((i) => {
+    const id = e.startTrajectory(inputs[i & 63]);
+    e.addStep(id, inputs[(i + 1) & 63], perFeature, 0.9);
+    e.addStep(id, inputs[(i + 2) & 63], perFeature, 0.1);
+    e.addStep(id, inputs[(i + 3) & 63], perFeature, 0.4);
+    e.endTrajectory(id, 0.8);
+  }, { batch: 5000 });
   // Each fast path (src/js/fast.js) interleaved with the wasm-bindgen method it replaced
   // (per-argument malloc + copy + free; findPatterns' objects built from Rust): the "before".
   const bg = bindgenMethodsOf(Engine);
@@ -257,6 +268,7 @@ row('applyLoraInto (caller\'s array)', o.applyLoraInto, s.applyLoraInto, theirZe
 row('applyLora (new array)', o.applyLora, s.applyLora, theirArray, 1000, factor(theirArray, ISSUE.ruvArray), 'lwA');
 row('start + 3×addStep + end', o.trajectory, s.trajectory, sona.trajectory, 1000, factor(sona.trajectory, ISSUE.sonaTrajectory), 'sT');
 row('  same, 1 attention weight per step', o.trajectoryGated, s.trajectoryGated, null, 1000, factor(sona.trajectory, ISSUE.sonaTrajectory), 'sT');
+row(`  same, ${DIM} attention weights per step`, o.trajectoryPerFeature, s.trajectoryPerFeature, null, 1000, factor(sona.trajectory, ISSUE.sonaTrajectory), 'sT');
 row(`findPatterns k=5 / ${o.patterns} patterns`, o.findPatterns, s.findPatterns, null, 10000, null, null);
 row('forceLearn 1,000 traj → 100 clusters', o.forceLearn, s.forceLearn, sona.forceLearn, 20e6, factor(sona.forceLearn, ISSUE.sonaForceLearn), 'sF');
 
