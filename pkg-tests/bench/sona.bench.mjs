@@ -148,24 +148,19 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
   }, { batch: 20000 });
   const empty = new Float32Array(0);
   const oneWeight = new Float32Array([0.5]);
-  r.trajectoryGated = bench((i) => {
+  // start + 3 × addStep + end with the given attention weights on every step.
+  const trajectoryWith = (weights) => bench((i) => {
     const id = e.startTrajectory(inputs[i & 63]);
-    e.addStep(id, inputs[(i + 1) & 63], oneWeight, 0.9);
-    e.addStep(id, inputs[(i + 2) & 63], oneWeight, 0.1);
-    e.addStep(id, inputs[(i + 3) & 63], oneWeight, 0.4);
+    e.addStep(id, inputs[(i + 1) & 63], weights, 0.9);
+    e.addStep(id, inputs[(i + 2) & 63], weights, 0.1);
+    e.addStep(id, inputs[(i + 3) & 63], weights, 0.4);
     e.endTrajectory(id, 0.8);
   }, { batch: 5000 });
+  r.trajectoryGated = trajectoryWith(oneWeight);
   // One attention weight per feature, softmax-like (all in [0, 1], summing to 1).
   const exps = Float32Array.from({ length: DIM }, (_, j) => Math.exp(Math.sin(j * 0.37)));
   const sum = exps.reduce((a, b) => a + b, 0);
-  const perFeature = exps.map((v) => v / sum);
-  r.trajectoryPerFeature = bench((i) => {
-    const id = e.startTrajectory(inputs[i & 63]);
-    e.addStep(id, inputs[(i + 1) & 63], perFeature, 0.9);
-    e.addStep(id, inputs[(i + 2) & 63], perFeature, 0.1);
-    e.addStep(id, inputs[(i + 3) & 63], perFeature, 0.4);
-    e.endTrajectory(id, 0.8);
-  }, { batch: 5000 });
+  r.trajectoryPerFeature = trajectoryWith(exps.map((v) => v / sum));
   // Each fast path (src/js/fast.js) interleaved with the wasm-bindgen method it replaced
   // (per-argument malloc + copy + free; findPatterns' objects built from Rust): the "before".
   const bg = bindgenMethodsOf(Engine);
