@@ -236,10 +236,10 @@ pub mod scalar {
         }
     }
 
-    /// max |xᵢ| (0 if empty), NaN if any is NaN.
+    /// max |xᵢ| (0 if empty), NaN if any is NaN: the largest |x| bit pattern, as the SIMD twin.
     #[inline(never)]
     pub fn max_abs(x: &[f32]) -> f32 {
-        x.iter().fold(0.0f32, |m, v| if v.is_nan() || m.is_nan() { f32::NAN } else { m.max(v.abs()) })
+        f32::from_bits(x.iter().map(|v| v.to_bits() & 0x7fff_ffff).max().unwrap_or(0))
     }
 
     /// Σ (aᵢ − bᵢ)².

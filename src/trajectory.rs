@@ -24,29 +24,15 @@ pub fn normalize(v: &mut [f32]) -> f32 {
 /// passes `weights_within_one` when it knows every |attention weight| ≤ 1 (then |a·w| ≤ |a| is
 /// in range already).
 pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, gated: &mut [f32], weights_within_one: bool) -> Result<()> {
-    // The activations enter the sums gated: `g = a·weight` (reward sum: `reward·g`), bit for bit
-    // as if gated into `gated` first.
-    let mut weight = 1.0;
-    let act: &[f32] = match *step.attention_weights {
-        [] => step.activations,
-        // One weight per feature, all within ±1: gated as the kernel folds (no gated copy, no
-        // range pass over it), bit for bit as below.
-        ref weights if weights_within_one && weights.len() == step.activations.len() => {
-            if t.step_count == 0 {
-                k.axpy_gated_set(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, step.activations, weights);
-            } else {
-                k.axpy_gated_add(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, step.activations, weights);
-            }
-            t.reward_sum += step.reward as f64;
-            t.step_count += 1;
-            return Ok(());
-        }
-        // One weight of at most 1 gates every feature: |a·w| ≤ |a|, already in range, so the
-        // kernel gates as it folds (no gated copy, no second range pass).
-        [w] if w.abs() <= 1.0 => {
-            weight = w;
-            step.activations
-        }
+    // The activations enter the sums gated: `g = a·weight` (reward sum: `reward·g`), or `g = a·w`
+    // element-wise with `per_feature` weights, bit for bit as if gated into `gated` first.
+    let (act, weight, per_feature): (&[f32], f32, Option<&[f32]>) = match *step.attention_weights {
+        [] => (step.activations, 1.0, None),
+        // One weight per feature, all within ±1: |a·w| ≤ |a|, already in range, so the kernel
+        // gates as it folds (no gated copy, no range pass over it).
+        ref weights if weights_within_one && weights.len() == step.activations.len() => (step.activations, 1.0, Some(weights)),
+        // One weight of at most 1 gates every feature: likewise.
+        [w] if w.abs() <= 1.0 => (step.activations, w, None),
         ref weights => {
             if let [w] = *weights {
                 // One weight gates every feature: a plain scale (chunks of one element would cost
@@ -63,15 +49,17 @@ pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, 
                 }
             }
             check_finite("gated activations (activation × attention weight)", gated)?;
-            gated
+            (gated, 1.0, None)
         }
     };
-    if t.step_count == 0 {
-        // The first step writes the sums (their contents before it do not count: no zeroing
-        // pass over the recycled buffers they reuse).
-        k.axpy_set(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, weight, act);
-    } else {
-        k.axpy_add(&mut t.reward_weighted_sum, step.reward, &mut t.activation_sum, weight, act);
+    let (sum, reward) = (&mut t.reward_weighted_sum, step.reward);
+    // The first step writes the sums (their contents before it do not count: no zeroing pass over
+    // the recycled buffers they reuse).
+    match (per_feature, t.step_count == 0) {
+        (Some(w), true) => k.axpy_gated_set(sum, reward, &mut t.activation_sum, act, w),
+        (Some(w), false) => k.axpy_gated_add(sum, reward, &mut t.activation_sum, act, w),
+        (None, true) => k.axpy_set(sum, reward, &mut t.activation_sum, weight, act),
+        (None, false) => k.axpy_add(sum, reward, &mut t.activation_sum, weight, act),
     }
     t.reward_sum += step.reward as f64;
     t.step_count += 1;
