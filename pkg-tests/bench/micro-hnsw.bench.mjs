@@ -1,5 +1,6 @@
 // `npm run bench` — micro-HNSW speed (Node, medians of repeated batches, all numbers from this run):
-// the raw ABI at 32 × 16-d (insert, search k=5, snn_tick, neuromorphic_search k=5 × 10 iterations),
+// the raw ABI at 32 × 16-d (insert, search k=5, snn_tick driven and quiet, with the spikes per tick
+// of each module, neuromorphic_search k=5 × 10 iterations),
 // each beside a plain-JS brute-force scan of the same data with the ratio; then MicroHnswCluster at
 // 8,192 × 16-d beside a JS brute-force scan and hnswlib-wasm on the same vectors, with recall@10.
 // The reference, micro-hnsw-wasm 2.3 from crates.io, is fetched and built for wasm32 in a temp dir
@@ -53,6 +54,7 @@ function coreLoops(e) {
   return new Function('e', 'data', 'queries', 'DIMS', `
     const ins = new Float32Array(e.memory.buffer, e.get_insert_ptr(), 16);
     const qry = new Float32Array(e.memory.buffer, e.get_query_ptr(), 16);
+    const activity = { tick: { spikes: 0, ticks: 0 }, tickQuiet: { spikes: 0, ticks: 0 } };
     const fill = () => {
       e.init(DIMS, 0, 0);
       for (let i = 0; i < 32; i++) { ins.set(data.subarray(i * DIMS, i * DIMS + DIMS)); e.insert(); }
@@ -62,9 +64,14 @@ function coreLoops(e) {
       insert: (n) => { for (let r = 0; r < n / 32; r++) fill(); },
       fill,
       search: (n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.search(5); } },
-      // snn_tick with activity: keep injecting so neurons keep spiking and propagating.
-      tick: (n) => { for (let i = 0; i < n; i++) { e.snn_inject(i & 31, 0.6); e.snn_tick(1, 0.5, 1); } },
+      // snn_tick driven: 0.6 into one neuron per tick, so (once homeostasis has lowered the
+      // thresholds) ours keeps spiking, propagating and learning; and quiet: 0.02 per tick, which
+      // stays below every threshold in both modules. Each counts the spikes its ticks return.
+      tick: (n) => { let s = 0; for (let i = 0; i < n; i++) { e.snn_inject(i & 31, 0.6); s += e.snn_tick(1, 0.5, 1); } activity.tick.spikes += s; activity.tick.ticks += n; },
+      tickQuiet: (n) => { let s = 0; for (let i = 0; i < n; i++) { e.snn_inject(i & 31, 0.02); s += e.snn_tick(1, 0.5, 1); } activity.tickQuiet.spikes += s; activity.tickQuiet.ticks += n; },
       neuro: (n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.neuromorphic_search(5, 1, 10); } },
+      /** Mean spikes per tick of a tick loop over all its ticks so far. */
+      spikesPerTick: (op) => activity[op].spikes / activity[op].ticks,
     };`)(e, data, queries, DIMS);
 }
 
@@ -118,6 +125,8 @@ ourLoops.fill(); theirLoops?.fill();
 [ours.search, theirsTimes.search] = timeBoth('search', 20000);
 x.snn_reset(); reference.exports?.snn_reset();
 [ours.tick, theirsTimes.tick] = timeBoth('tick', 20000);
+x.snn_reset(); reference.exports?.snn_reset();
+[ours.tickQuiet, theirsTimes.tickQuiet] = timeBoth('tickQuiet', 20000);
 [ours.neuro, theirsTimes.neuro] = timeBoth('neuro', 2000);
 const theirs = theirLoops ? theirsTimes : null;
 
@@ -175,7 +184,8 @@ const jsTickNs = measure((n) => {
     }
   }
 }, 20000);
-row('snn_tick (step + propagate + STDP + homeostasis)', ours.tick, jsTickNs, 'JS LIF step only', 100, theirs?.tick, ISSUE_REFERENCE_NS.tick);
+row('snn_tick, driven (input 0.6 per tick)', ours.tick, jsTickNs, 'JS LIF step only', 100, theirs?.tick, ISSUE_REFERENCE_NS.tick);
+row('snn_tick, quiet (input 0.02 per tick)', ours.tickQuiet, jsTickNs, 'JS LIF step only', 100, theirs?.tickQuiet, ISSUE_REFERENCE_NS.tick);
 row('neuromorphic_search k=5, 10 iterations', ours.neuro, jsSearchNs, 'JS brute force', 2000, theirs?.neuro, ISSUE_REFERENCE_NS.neuro);
 
 const refHead = theirs ? `   micro-hnsw-wasm ${reference.version} (same run)  ours ÷ ref   target here (scaled)` : '';
@@ -195,6 +205,13 @@ if (theirs) {
     + ` here ÷ the reference as issue 4 measured it: insert ${ISSUE_REFERENCE_NS.insert} ns, search ${ISSUE_REFERENCE_NS.search} ns,`
     + ` snn_tick ${ISSUE_REFERENCE_NS.tick} ns, neuromorphic_search ${fmt(ISSUE_REFERENCE_NS.neuro)}), i.e. the same ratio to the reference on this machine.)`);
 }
+// The two modules' ticks do different work (ours: LIF, propagation, STDP, homeostasis and the
+// oscillator; the reference's: LIF, propagation and STDP) and their networks answer the same input
+// with different activity, which the spike work follows: print it beside the times.
+const activityOf = (loops, op) => loops.spikesPerTick(op).toFixed(2);
+console.log(`(snn_tick spikes per tick in these runs, ours${theirs ? ' | reference' : ''}: driven ${activityOf(ourLoops, 'tick')}`
+  + `${theirs ? ` | ${activityOf(theirLoops, 'tick')}` : ''}, quiet ${activityOf(ourLoops, 'tickQuiet')}${theirs ? ` | ${activityOf(theirLoops, 'tickQuiet')}` : ''};`
+  + ' ours runs LIF + propagation + STDP + homeostasis + oscillator per tick, the reference LIF + propagation + STDP.)');
 console.log(theirs
   ? `(reference: micro-hnsw-wasm ${reference.version} from crates.io, built here as published (no simd128), wasm-opt -Oz, ${reference.size} bytes)`
   : `(reference micro-hnsw-wasm 2.3: ${reference.error})`);
