@@ -289,6 +289,13 @@ impl WasmFederatedCoordinator {
         self.coordinator.engine().apply_lora(input).map_err(err)
     }
 
+    /// The coordinator's MicroLoRA and BaseLoRA adapters as a SafeTensors file with PEFT's tensor
+    /// names; the same format as `WasmSonaEngine.exportLora(prefix)` (see there).
+    #[wasm_bindgen(js_name = exportLora)]
+    pub fn export_lora(&self, prefix: Option<String>) -> Result<Vec<u8>, JsError> {
+        crate::lora_export::export_lora(self.coordinator.engine(), prefix.as_deref().unwrap_or(crate::lora_export::DEFAULT_PREFIX)).map_err(err)
+    }
+
     /// `hidden_dim` of the coordinator.
     #[wasm_bindgen(getter, js_name = hiddenDim)]
     pub fn hidden_dim(&self) -> u32 {

@@ -47,6 +47,7 @@ pub mod ewc;
 pub mod federated;
 pub mod kernels;
 pub mod lora;
+pub mod lora_export;
 pub mod persist;
 pub mod reasoning_bank;
 pub mod rng;

@@ -849,6 +849,20 @@ impl WasmSonaEngine {
         Ok(Self::wrap(crate::persist::load(bytes).map_err(err)?))
     }
 
+    /// The MicroLoRA and BaseLoRA adapters as a SafeTensors file with PEFT's tensor names, for
+    /// Python (`safetensors.numpy.load_file`, PyTorch, PEFT) or any SafeTensors reader:
+    /// `{prefix}micro_lora.lora_A.weight` (F32 `[micro_lora_rank, hidden_dim]`) and
+    /// `.lora_B.weight` (`[hidden_dim, micro_lora_rank]`), and the same pair for each BaseLoRA layer
+    /// as `{prefix}base_lora.{i}.…`; `applyLora(x)` is `x + (lora_alpha / r) · B (A x)` with the
+    /// micro pair (`applyLoraLayer(i, x)` with layer i's), `lora_alpha` = 1. The header's
+    /// `__metadata__` holds `format` "pt", `lora_alpha`, `hidden_dim`, `micro_lora_rank`,
+    /// `base_lora_rank` and `base_lora_layers` as strings. `prefix` defaults to
+    /// `"base_model.model."`; at most 256 bytes. Pending (not yet flushed) updates are not included.
+    #[wasm_bindgen(js_name = exportLora)]
+    pub fn export_lora(&self, prefix: Option<String>) -> Result<Vec<u8>, JsError> {
+        crate::lora_export::export_lora(&self.engine, prefix.as_deref().unwrap_or(crate::lora_export::DEFAULT_PREFIX)).map_err(err)
+    }
+
     /// `hidden_dim` of this engine.
     #[wasm_bindgen(getter, js_name = hiddenDim)]
     pub fn hidden_dim(&self) -> u32 {

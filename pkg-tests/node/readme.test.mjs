@@ -88,7 +88,8 @@ assert.ok(Array.isArray(patterns));
 assert.ok(bytes instanceof Uint8Array && bytes.length > 0);
 assert.deepEqual(Array.from(again.applyLora(input)), Array.from(adapted), 'the loaded state answers as the saved one');
 assert.deepEqual(again.stats(), engine.stats(), 'the loaded state has the saved counters');
-assert.equal(engine.stats().trajectories_completed, 1);`,
+assert.equal(engine.stats().trajectories_completed, 1);
+assert.ok(adapters instanceof Uint8Array && new TextDecoder().decode(adapters.subarray(8, 8 + 16)) === '{"__metadata__":');`,
   },
   {
     name: 'Federated learning',

@@ -64,13 +64,34 @@ export function sonaScenario({ WasmSonaEngine }) {
   const after = engine.applyLora(query);
   const deltaBefore = Array.from(before, (x, i) => x - query[i]);
   const deltaAfter = Array.from(after, (x, i) => x - query[i]);
+  const exported = microDelta(engine.exportLora(), query);
   engine.free();
   return {
+    exportError: Math.max(...exported.map((d, i) => Math.abs(d - deltaAfter[i]))),
     outputLength: after.length,
     changed: deltaAfter.some((x, i) => Math.abs(x - deltaBefore[i]) > 1e-6),
     deltaNorm: Math.hypot(...deltaAfter),
     cosineWithGood: cosine(deltaAfter, good),
   };
+}
+
+/**
+ * `(alpha / r) · B (A x)` from the MicroLoRA tensors of `exportLora()` bytes (SafeTensors: u64 LE
+ * header length, JSON header, little-endian f32 data at the tensors' data_offsets).
+ */
+function microDelta(bytes, x) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  const tensor = (name) => {
+    const { shape, data_offsets: [begin, end] } = header[`base_model.model.micro_lora.${name}.weight`];
+    return { shape, at: (i) => view.getFloat32(8 + n + begin + 4 * i, true), length: (end - begin) / 4 };
+  };
+  const a = tensor('lora_A'), b = tensor('lora_B');
+  const [r, d] = a.shape;
+  const h = Array.from({ length: r }, (_, k) => x.reduce((s, xi, i) => s + a.at(k * d + i) * xi, 0));
+  const scale = Number(header.__metadata__.lora_alpha) / r;
+  return Array.from({ length: d }, (_, i) => scale * h.reduce((s, hk, k) => s + b.at(i * r + k) * hk, 0));
 }
 
 /** Checks shared by every runtime test; returns a list of failures (empty = pass). */
@@ -86,6 +107,7 @@ export function checkResults({ hnsw, sona }) {
   if (sona.outputLength !== 16) failures.push(`applyLora returned ${sona.outputLength} values, expected 16`);
   if (!sona.changed) failures.push('applyLora output did not change after learning');
   if (!(sona.cosineWithGood > 0.3)) failures.push(`learned delta has cosine ${sona.cosineWithGood} with the rewarded direction, expected > 0.3`);
+  if (!(sona.exportError < 1e-5)) failures.push(`exportLora's MicroLoRA tensors give a delta off by ${sona.exportError} from applyLora's`);
   return failures;
 }
 

@@ -17,6 +17,9 @@ export async function main(): Promise<number> {
   engine.applyLoraInto(new Float32Array(16), out);
   const bytes: Uint8Array = engine.saveState();
   const restored: WasmSonaEngine = WasmSonaEngine.loadState(bytes);
+  const adapters: Uint8Array = restored.exportLora('model.').length > 0 ? restored.exportLora() : bytes;
+  // @ts-expect-error: the tensor-name prefix is a string
+  restored.exportLora(3);
   restored.free();
   // @ts-expect-error: startTrajectory takes a Float32Array embedding, not a string
   engine.startTrajectory('not an embedding');
@@ -47,5 +50,5 @@ export async function main(): Promise<number> {
   void initFederated;
   void initSync;
   void initRouter;
-  return agg.trajectories_accepted + vid + hits.length + out.length + metrics.epochs + decision.route + (p ?? 0) + size;
+  return agg.trajectories_accepted + vid + hits.length + out.length + metrics.epochs + decision.route + (p ?? 0) + size + adapters.length;
 }

@@ -158,6 +158,7 @@ export function guardSonaEngine(Engine) {
     findPatterns: 'v:query n:k',
     tickAt: 'n:nowMs',
     setEnabled: 'b:enabled',
+    exportLora: 's?:prefix',
   });
 }
 
@@ -173,6 +174,7 @@ export function guardFederated({ WasmEphemeralAgent, WasmFederatedCoordinator })
     aggregate: 'u:exportBytes',
     applyLora: 'v:input',
     exportInitialPatterns: 'n:k',
+    exportLora: 's?:prefix',
     findPatterns: 'v:query n:k',
     getInitialPatterns: 'n:k',
     setConsolidationInterval: 'n:agents',
