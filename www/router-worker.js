@@ -89,6 +89,12 @@ onmessage = async ({ data }) => {
         postMessage({ type: 'saved', bytes, stats: statsOf(engine) }, [bytes.buffer]);
         break;
       }
+      case 'export': {
+        if (!engine) throw new Error('nothing to export: run the router or load a state first');
+        const bytes = engine.exportLora();
+        postMessage({ type: 'exported', bytes }, [bytes.buffer]);
+        break;
+      }
       case 'load': {
         const loaded = WasmSonaEngine.loadState(data.bytes);
         engine?.free?.();

@@ -20,6 +20,7 @@ export function setupRouter({ WasmSonaEngine }) {
   const stopButton = $('router-stop');
   const saveButton = $('state-save');
   const loadButton = $('state-load');
+  const exportButton = $('lora-export');
   let last = { curve: [], baseline: [], patterns: [], patternQuality: [] };
 
   const setStatus = (state, text) => {
@@ -81,6 +82,14 @@ export function setupRouter({ WasmSonaEngine }) {
     runButton.disabled = b;
     stopButton.disabled = !b;
     loadButton.disabled = b;
+    if (b) exportButton.disabled = true;
+  };
+  /** An engine exists in the worker (after a run or a load): it can be saved and exported. */
+  let engineReady = false;
+  const haveEngine = () => {
+    engineReady = true;
+    saveButton.disabled = false;
+    exportButton.disabled = false;
   };
 
   worker.onerror = (e) => setStatus('error', `worker failed: ${e.message ?? 'unknown error'}`);
@@ -99,7 +108,7 @@ export function setupRouter({ WasmSonaEngine }) {
         progress.value = data.done / data.total;
         draw();
         setBusy(false);
-        saveButton.disabled = false;
+        haveEngine();
         setStatus('done', `${data.stopped ? 'stopped after' : 'done:'} ${data.done.toLocaleString('en-US')} requests `
           + `(×2 engines) in ${(data.ms / 1000).toFixed(1)} s`);
         showStats(data.stats, `after the run (preset ${select.value})`);
@@ -113,15 +122,30 @@ export function setupRouter({ WasmSonaEngine }) {
           setStatus('error', `save failed: ${err.message}`);
         }
         setBusy(false);
+        haveEngine();
         break;
+      case 'exported': {
+        // exportLora()'s SafeTensors bytes, offered as a download.
+        const url = URL.createObjectURL(new Blob([data.bytes], { type: 'application/octet-stream' }));
+        const link = document.createElement('a');
+        link.href = url;
+        link.download = 'sona-lora.safetensors';
+        link.click();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+        setBusy(false);
+        haveEngine();
+        setStatus('exported', `exported the LoRA adapters: ${data.bytes.length.toLocaleString('en-US')} bytes of SafeTensors`);
+        break;
+      }
       case 'loaded':
         setBusy(false);
-        saveButton.disabled = false;
+        haveEngine();
         setStatus('loaded', 'state loaded from IndexedDB');
         showStats(data.stats, 'loaded state (loadState)');
         break;
       case 'error':
         setBusy(false);
+        if (engineReady) haveEngine();
         setStatus('error', data.message);
         break;
       default:
@@ -145,6 +169,11 @@ export function setupRouter({ WasmSonaEngine }) {
     if (busy) return;
     setBusy(true);
     worker.postMessage({ type: 'save' });
+  });
+  exportButton.addEventListener('click', () => {
+    if (busy) return;
+    setBusy(true);
+    worker.postMessage({ type: 'export' });
   });
   loadButton.addEventListener('click', async () => {
     try {

@@ -252,6 +252,32 @@ describe('demo page in headless Chromium', () => {
     assert.deepEqual(loaded, saved);
     noProblems();
   });
+
+  test('Export adapters downloads the loaded engine\'s LoRA adapters as SafeTensors', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.click('#lora-export')]);
+    assert.equal(download.suggestedFilename(), 'sona-lora.safetensors');
+    const bytes = readFileSync(await download.path());
+    await page.waitForSelector('#router-status[data-state="exported"], #router-status[data-state="error"]', { timeout: 10_000 });
+    assert.equal(await page.getAttribute('#router-status', 'data-state'), 'exported', await page.textContent('#router-status'));
+    // SafeTensors: u64 LE header length, JSON header, then exactly the tensors' bytes.
+    const n = Number(bytes.readBigUInt64LE(0));
+    const { __metadata__: meta, ...tensors } = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+    const stats = JSON.parse(await page.getAttribute('#sona-stats', 'data-stats'));
+    assert.equal(meta.lora_alpha, '1');
+    const dim = Number(meta.hidden_dim);
+    const rank = Number(meta.micro_lora_rank);
+    assert.ok(dim > 0 && rank >= 1 && rank <= 2, JSON.stringify(meta));
+    assert.deepEqual(tensors['base_model.model.micro_lora.lora_A.weight'].shape, [rank, dim]);
+    assert.deepEqual(tensors['base_model.model.micro_lora.lora_B.weight'].shape, [dim, rank]);
+    assert.equal(Object.keys(tensors).length, 2 + 2 * Number(meta.base_lora_layers));
+    const end = Math.max(...Object.values(tensors).map((t) => t.data_offsets[1]));
+    assert.equal(8 + n + end, bytes.length);
+    // The MicroLoRA learned during the run: its B matrix is not all zeros.
+    const [b0, b1] = tensors['base_model.model.micro_lora.lora_B.weight'].data_offsets;
+    const b = new Float32Array(bytes.buffer.slice(bytes.byteOffset + 8 + n + b0, bytes.byteOffset + 8 + n + b1));
+    assert.ok(b.some((x) => x !== 0), `micro_lora_norm ${stats.micro_lora_norm}, but B is all zeros`);
+    noProblems();
+  });
 });
 
 describe('demo page without a built package', () => {
