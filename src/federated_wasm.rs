@@ -7,10 +7,10 @@
 use crate::engine::SonaEngine;
 use crate::federated::{AgentExport, EphemeralAgent, FederatedCoordinator};
 use crate::types::LearnedPattern;
-use crate::wasm::{err, flag, integer, num, number_arg, pattern_object, plain, random_seed, report_object, stats_object, PATTERN_KEYS};
+use crate::wasm::{err, flag, integer, num, number_arg, pattern_array, plain, random_seed, report_object, stats_object, PATTERN_KEYS};
 use alloc::string::String;
 use alloc::vec::Vec;
-use js_sys::{Array, Float32Array};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -66,24 +66,12 @@ export interface SonaCoordinatorStats {
 
 "#;
 
-/// Pattern objects for `findPatterns`/`getInitialPatterns` (vectors share one buffer per call).
-fn pattern_array(keys: &[JsValue], hits: &[(&LearnedPattern, f32)]) -> Array {
-    let dim = hits.first().map_or(0, |(p, _)| p.centroid.len());
-    let mut flat = Vec::with_capacity(hits.len() * 2 * dim);
-    for (p, _) in hits {
-        flat.extend_from_slice(&p.centroid);
-        flat.extend_from_slice(&p.direction);
-    }
-    let vectors = Float32Array::from(&flat[..]);
-    hits.iter().enumerate().map(|(j, (p, s))| pattern_object(keys, p, *s, &vectors, (j * 2 * dim) as u32)).collect()
-}
-
 fn find_in(keys: &[JsValue], engine: &mut SonaEngine, query: &[f32], k: f64) -> Result<Array, JsValue> {
     let k = integer("k", k, 4_294_967_295.0)? as usize;
     let now = crate::js_read::now_ms()?;
     let hits = engine.find_pattern_indices(query, k, now).map_err(err)?;
     let patterns = engine.patterns();
-    let refs: Vec<(&LearnedPattern, f32)> = hits.iter().map(|&(i, s)| (&patterns[i], s)).collect();
+    let refs: Vec<(&LearnedPattern, Option<f32>)> = hits.iter().map(|&(i, s)| (&patterns[i], Some(s))).collect();
     Ok(pattern_array(keys, &refs))
 }
 
@@ -246,7 +234,7 @@ impl WasmFederatedCoordinator {
     pub fn get_initial_patterns(&self, k: f64) -> Result<Array, JsError> {
         let k = integer("k", k, 4_294_967_295.0)? as usize;
         let best = self.coordinator.get_initial_patterns(k).map_err(err)?;
-        let refs: Vec<(&LearnedPattern, f32)> = best.iter().map(|p| (p, 0.0)).collect();
+        let refs: Vec<(&LearnedPattern, Option<f32>)> = best.iter().map(|p| (p, Some(0.0))).collect();
         Ok(pattern_array(&self.pattern_keys, &refs))
     }
 

@@ -131,6 +131,9 @@ export interface SonaPattern {
   /** Cosine similarity to the query. */
   similarity: number;
 }
+
+/** A stored pattern as `getPatterns()` lists it: a `SonaPattern` without a query, so no `similarity`. */
+export type SonaStoredPattern = Omit<SonaPattern, 'similarity'>;
 "#;
 
 #[wasm_bindgen]
@@ -304,7 +307,7 @@ pub(crate) const PATTERN_KEYS: [&str; 17] = [
 /// One pattern object; `vectors` holds this pattern's centroid then direction (views into one
 /// buffer shared by all results of a call: allocating one ArrayBuffer per call instead of two per
 /// pattern is most of `findPatterns`' cost).
-pub(crate) fn pattern_object(keys: &[JsValue], p: &LearnedPattern, similarity: f32, vectors: &Float32Array, at: u32) -> JsValue {
+fn pattern_object(keys: &[JsValue], p: &LearnedPattern, similarity: Option<f32>, vectors: &Float32Array, at: u32) -> JsValue {
     let dim = p.centroid.len() as u32;
     let o = plain();
     o.put_num(&keys[0], p.id as f64);
@@ -317,8 +320,22 @@ pub(crate) fn pattern_object(keys: &[JsValue], p: &LearnedPattern, similarity: f
     o.put_num(&keys[7], p.last_accessed as f64);
     o.put_num(&keys[8], p.access_count as f64);
     o.put_val(&keys[9], &keys[11 + p.pattern_type.index() as usize]);
-    o.put_num(&keys[10], similarity as f64);
+    if let Some(similarity) = similarity {
+        o.put_num(&keys[10], similarity as f64);
+    }
     o.into()
+}
+
+/// Pattern objects (with `similarity` where given), their vectors sharing one buffer.
+pub(crate) fn pattern_array(keys: &[JsValue], hits: &[(&LearnedPattern, Option<f32>)]) -> Array {
+    let dim = hits.first().map_or(0, |(p, _)| p.centroid.len());
+    let mut flat = Vec::with_capacity(hits.len() * 2 * dim);
+    for (p, _) in hits {
+        flat.extend_from_slice(&p.centroid);
+        flat.extend_from_slice(&p.direction);
+    }
+    let vectors = Float32Array::from(&flat[..]);
+    hits.iter().enumerate().map(|(j, (p, s))| pattern_object(keys, p, *s, &vectors, (j * 2 * dim) as u32)).collect()
 }
 
 /// Reads the `withConfig` object (undefined/null = defaults): preset first, then every other field
@@ -820,19 +837,18 @@ impl WasmSonaEngine {
         let k = integer("k", k, 4_294_967_295.0)? as usize;
         let now = crate::js_read::now_ms()?;
         let hits = self.engine.find_pattern_indices(query, k, now).map_err(err)?;
-        let dim = self.engine.config().hidden_dim;
         let patterns = self.engine.patterns();
-        let mut flat = Vec::with_capacity(hits.len() * 2 * dim);
-        for &(i, _) in &hits {
-            flat.extend_from_slice(&patterns[i].centroid);
-            flat.extend_from_slice(&patterns[i].direction);
-        }
-        let vectors = Float32Array::from(&flat[..]);
-        let out = Array::new_with_length(hits.len() as u32);
-        for (j, &(i, s)) in hits.iter().enumerate() {
-            out.set(j as u32, pattern_object(&self.pattern_keys, &patterns[i], s, &vectors, (j * 2 * dim) as u32));
-        }
-        Ok(out)
+        let refs: Vec<(&LearnedPattern, Option<f32>)> = hits.iter().map(|&(i, s)| (&patterns[i], Some(s))).collect();
+        Ok(pattern_array(&self.pattern_keys, &refs))
+    }
+
+    /// Every stored pattern (the ReasoningBank's contents, in storage order) as plain objects with
+    /// `findPatterns`' fields except `similarity`; reading them changes no access statistics
+    /// (for inspection, or an export such as `JSON.stringify` per line).
+    #[wasm_bindgen(js_name = getPatterns, unchecked_return_type = "SonaStoredPattern[]")]
+    pub fn get_patterns(&self) -> Array {
+        let refs: Vec<(&LearnedPattern, Option<f32>)> = self.engine.patterns().iter().map(|p| (p, None)).collect();
+        pattern_array(&self.pattern_keys, &refs)
     }
 
     /// Serialises the whole engine state (versioned binary format with magic, version, length and

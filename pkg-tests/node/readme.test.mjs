@@ -85,6 +85,7 @@ assert.ok(typeof id === 'number' && Number.isInteger(id));
 assert.ok(adapted instanceof Float32Array && adapted.length === 256);
 assert.deepEqual(Array.from(out), Array.from(adapted), 'applyLoraInto writes what applyLora returns');
 assert.ok(Array.isArray(patterns));
+assert.ok(Array.isArray(stored) && stored.length === engine.stats().patterns_stored);
 assert.ok(bytes instanceof Uint8Array && bytes.length > 0);
 assert.deepEqual(Array.from(again.applyLora(input)), Array.from(adapted), 'the loaded state answers as the saved one');
 assert.deepEqual(again.stats(), engine.stats(), 'the loaded state has the saved counters');

@@ -105,3 +105,38 @@ test('learnFromFeedback revises the last trajectory and feeds the instant loop',
   assert.deepEqual([s.feedback_count, s.micro_pending, s.trajectories_buffered], [1, 1, 1]);
   e.free();
 });
+
+test('getPatterns lists every stored pattern as findPatterns does, without a similarity, and reads nothing into the access stats', async () => {
+  const { rng, runTopic, topics, unit } = await import('./helpers.mjs');
+  const dim = 24;
+  const r = rng(13);
+  const tp = topics(r, 4, dim);
+  const e = WasmSonaEngine.withConfig({ hidden_dim: dim, pattern_clusters: 6, seed: 2 });
+  assert.deepEqual(e.getPatterns(), [], 'no patterns before learning');
+  for (let i = 0; i < 80; i++) runTopic(e, r, tp, i % 4, dim);
+  e.forceLearn();
+  const before = e.saveState();
+  const listed = e.getPatterns();
+  assert.deepEqual(e.saveState(), before, 'listing changes nothing (no access counts, no clock)');
+  assert.equal(listed.length, e.stats().patterns_stored);
+  assert.ok(listed.length >= 2);
+  assert.equal(new Set(listed.map((p) => p.id)).size, listed.length, 'distinct ids');
+  // findPatterns over all of them: the same patterns (its hits then count an access each).
+  const found = e.findPatterns(unit(r, dim), 1000);
+  assert.equal(found.length, listed.length);
+  const byId = new Map(found.map((p) => [p.id, p]));
+  for (const p of listed) {
+    assert.ok(isPlain(p));
+    assert.ok(!('similarity' in p));
+    const { similarity, access_count: fa, last_accessed: fl, ...rest } = byId.get(p.id);
+    const { access_count: la, last_accessed: ll, ...mine } = p;
+    assert.ok(Number.isFinite(similarity));
+    assert.deepEqual({ ...mine, centroid: Array.from(mine.centroid), direction: Array.from(mine.direction) },
+      { ...rest, centroid: Array.from(rest.centroid), direction: Array.from(rest.direction) });
+    assert.equal(fa, la + 1, 'findPatterns counted one access');
+    assert.ok(fl >= ll);
+  }
+  assert.deepEqual(e.getPatterns().map((p) => p.access_count), listed.map((p) => p.access_count + 1));
+  e.free();
+  assert.throws(() => e.getPatterns(), /freed/);
+});

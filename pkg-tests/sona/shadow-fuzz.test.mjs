@@ -68,6 +68,7 @@ function operations(dim) {
     [1, 'setEnabled', (r) => [r.pick([true, false, 1, 0, undefined])]],
     [3, 'findPatterns', (r) => [v(r), r.pick([1, 3, 0, -1, 2.5, NaN, 1000, 2 ** 32, '2'])]],
     [1, 'applyLoraBuffers', () => []],
+    [1, 'getPatterns', () => []],
     [1, 'exportLora', (r) => [r.pick([undefined, null, '', 'm.', '"\\\n', 'x'.repeat(300), 5, {}])]],
   ].flatMap(([w, name, args]) => Array(w).fill({ name, args }));
 }

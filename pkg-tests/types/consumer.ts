@@ -1,6 +1,6 @@
 // A TypeScript consumer of every entry point, type-checked with `tsc --noEmit` against the packed
 // package's .d.ts files. It must compile without errors (and `@ts-expect-error` lines must be errors).
-import init, { initSync, WasmSonaEngine } from 'sona-wasm';
+import init, { initSync, WasmSonaEngine, type SonaStoredPattern } from 'sona-wasm';
 import { init as initHnsw, MicroHnsw, MicroHnswCluster } from 'sona-wasm/micro-hnsw';
 import initFederated, { WasmEphemeralAgent, WasmFederatedCoordinator, type SonaAggregationResult } from 'sona-wasm/federated';
 import initRouter, { FastGrnnRouter, RouterTrainer, type RouteResult, type RouterTrainingMetrics } from 'sona-wasm/router';
@@ -17,6 +17,9 @@ export async function main(): Promise<number> {
   engine.applyLoraInto(new Float32Array(16), out);
   const bytes: Uint8Array = engine.saveState();
   const restored: WasmSonaEngine = WasmSonaEngine.loadState(bytes);
+  const stored: SonaStoredPattern[] = restored.getPatterns();
+  // @ts-expect-error: stored patterns carry no similarity (there is no query)
+  stored.map((p) => p.similarity);
   const adapters: Uint8Array = restored.exportLora('model.').length > 0 ? restored.exportLora() : bytes;
   // @ts-expect-error: the tensor-name prefix is a string
   restored.exportLora(3);
@@ -50,5 +53,5 @@ export async function main(): Promise<number> {
   void initFederated;
   void initSync;
   void initRouter;
-  return agg.trajectories_accepted + vid + hits.length + out.length + metrics.epochs + decision.route + (p ?? 0) + size + adapters.length;
+  return agg.trajectories_accepted + vid + hits.length + out.length + metrics.epochs + decision.route + (p ?? 0) + size + adapters.length + stored.length;
 }
