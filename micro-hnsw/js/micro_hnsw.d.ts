@@ -245,6 +245,20 @@ export declare class MicroHnsw {
   neuromorphicSearch(query: VectorLike, k?: number, options?: { dt?: number; iterations?: number }): Hit[];
   /** Sum of the spike-rate estimates (spikes/ms). */
   readonly networkActivity: number;
+  /**
+   * The index as bytes for `MicroHnsw.fromBytes` (magic, format version, length, CRC-32): dims,
+   * metric, core id, vectors, node types, edge weights, adapted thresholds, links with their STDP
+   * weights. The network's moment-to-moment state (membranes, traces, rates, time, phase, dendrites,
+   * pattern registers) is not kept: a restored network starts at rest.
+   */
+  toBytes(): Uint8Array;
+  /**
+   * A new core holding what `toBytes()` saved. The graph is rebuilt by inserting the vectors in id
+   * order (the saved links, unless `updateVector` moved vectors before later inserts); each rebuilt
+   * link gets its saved STDP weight. Throws an Error naming the problem for truncated, corrupted,
+   * foreign, wrong-version or inconsistent bytes, a TypeError for a non-bytes argument.
+   */
+  static fromBytes(bytes: ArrayBufferView | ArrayBufferLike): MicroHnsw;
 }
 
 /** Options of `new MicroHnswCluster`; any other key throws a TypeError naming it. */
@@ -278,4 +292,8 @@ export declare class MicroHnswCluster {
   vector(id: number): Float32Array;
   /** Exact k (1..16, default 10) nearest over all cores, nearest first. */
   search(query: VectorLike, k?: number): Hit[];
+  /** The whole cluster as bytes for `MicroHnswCluster.fromBytes`: options, round-robin position, every core's `toBytes()`. */
+  toBytes(): Uint8Array;
+  /** A new cluster holding what `toBytes()` saved: same search answers, inserts continue where it left off. Bad bytes throw an Error naming the problem. */
+  static fromBytes(bytes: ArrayBufferView | ArrayBufferLike): MicroHnswCluster;
 }

@@ -210,6 +210,99 @@ function checkVector(name, v, dims) {
  *  target u8[32][6] at +0, count u8[32] at +192, weight u8[32][6] at +224. */
 const SYNAPSE_TABLE = Object.freeze({ count: 192, weight: 224, bytes: 416 });
 
+// ---- Saved state (toBytes / fromBytes) -------------------------------------------------------------
+// A frame: magic (8 ASCII bytes), format version (u32 LE), payload length (u32 LE), CRC-32 of the
+// payload (u32 LE, IEEE as in zlib), then the payload; little-endian throughout. Core payload:
+// dims, metric, coreId, count (u8 each); count × dims f32 vectors; count node types (u8); count
+// edge weights (u8); count thresholds (f32); per node its degree (u8) and degree × {target, STDP
+// weight} (u8, u8). Cluster payload: dims, metric (u8), cores, next core, core count (u16), then
+// per core a u32 length and that core's frame.
+const CORE_MAGIC = 'MHNSWCOR';
+const CLUSTER_MAGIC = 'MHNSWCLU';
+const FORMAT_VERSION = 1;
+const FRAME_HEADER = 20;
+
+const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+
+/** CRC-32 (IEEE 802.3, as zlib and PNG compute it). */
+function crc32(bytes) {
+  let c = -1;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+/** `payload` framed with `magic`, the version, its length and its CRC-32. */
+function frame(magic, payload) {
+  const out = new Uint8Array(FRAME_HEADER + payload.length);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < 8; i++) out[i] = magic.charCodeAt(i);
+  view.setUint32(8, FORMAT_VERSION, true);
+  view.setUint32(12, payload.length, true);
+  view.setUint32(16, crc32(payload), true);
+  out.set(payload, FRAME_HEADER);
+  return out;
+}
+
+/** A copy of the bytes argument of `fromBytes` (Uint8Array, other view, ArrayBuffer or SharedArrayBuffer). */
+function bytesArgument(what, bytes) {
+  if (bytes instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && bytes instanceof SharedArrayBuffer)) return new Uint8Array(bytes.slice(0));
+  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  throw new TypeError(`${what}.fromBytes takes a Uint8Array (or another view or an ArrayBuffer), got ${bytes === null ? 'null' : typeof bytes}`);
+}
+
+/** The checked payload of a frame: magic, version, length and checksum, each named when wrong. */
+function unframe(what, magic, bytes) {
+  if (bytes.length < FRAME_HEADER) throw new Error(`${what} bytes are truncated: ${bytes.length} bytes, the header alone is ${FRAME_HEADER}`);
+  const found = String.fromCharCode(...bytes.subarray(0, 8));
+  if (found !== magic) throw new Error(`not ${what} bytes: they start with ${JSON.stringify(found)}, expected ${JSON.stringify(magic)}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== FORMAT_VERSION) throw new Error(`${what} bytes of format version ${version}; this build reads version ${FORMAT_VERSION}`);
+  const length = view.getUint32(12, true);
+  if (length !== bytes.length - FRAME_HEADER) {
+    throw new Error(`${what} bytes are truncated or padded: the header declares a ${length}-byte payload, ${bytes.length - FRAME_HEADER} bytes follow`);
+  }
+  const payload = bytes.subarray(FRAME_HEADER);
+  const stored = view.getUint32(16, true);
+  const computed = crc32(payload);
+  if (stored !== computed) {
+    throw new Error(`${what} bytes are corrupted: checksum ${computed.toString(16).padStart(8, '0')}, the header says ${stored.toString(16).padStart(8, '0')}`);
+  }
+  return payload;
+}
+
+/** Sequential little-endian reads of a payload; running past its end or a value out of range is an Error naming the field. */
+class PayloadReader {
+  constructor(what, payload) {
+    this.what = what;
+    this.bytes = payload;
+    this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    this.at = 0;
+  }
+  #need(n, field) {
+    if (this.at + n > this.bytes.length) throw new Error(`malformed ${this.what} bytes: the payload ends inside ${field}`);
+    const at = this.at;
+    this.at += n;
+    return at;
+  }
+  u8(field, lo = 0, hi = 255) { return this.#check(field, this.bytes[this.#need(1, field)], lo, hi); }
+  u16(field, lo, hi) { return this.#check(field, this.view.getUint16(this.#need(2, field), true), lo, hi); }
+  u32(field) { return this.view.getUint32(this.#need(4, field), true); }
+  f32(field) { return this.view.getFloat32(this.#need(4, field), true); }
+  take(n, field) { const at = this.#need(n, field); return this.bytes.subarray(at, at + n); }
+  #check(field, v, lo, hi) {
+    if (v < lo || v > hi) throw new Error(`malformed ${this.what} bytes: ${field} is ${v}, expected ${lo}..${hi}`);
+    return v;
+  }
+  end() {
+    if (this.at !== this.bytes.length) throw new Error(`malformed ${this.what} bytes: ${this.bytes.length - this.at} bytes after the last field`);
+  }
+}
+
 /**
  * The instance `MicroHnsw.create` instantiated, handed to the constructor it calls next (set and
  * consumed synchronously). Not a constructor parameter: an instance passed in by a caller could
@@ -516,6 +609,80 @@ export class MicroHnsw {
   }
   /** Sum of the spike-rate estimates (spikes/ms). */
   get networkActivity() { return this.#x.get_network_activity(); }
+
+  /**
+   * The index as bytes for `MicroHnsw.fromBytes` (versioned, checksummed): dims, metric, core id,
+   * the vectors, node types, edge weights, the thresholds homeostasis adapted, and every link with
+   * its STDP weight. The spiking network's moment-to-moment state (membranes, currents, refractory
+   * counters, traces, rates, time, phase, dendrites, pattern registers) is not kept: a restored
+   * core's network starts at rest with these thresholds and weights.
+   */
+  toBytes() {
+    const n = this.size;
+    const dims = this.#dims;
+    const payload = new Uint8Array(4 + n * (4 * dims + 2 + 4 + 1 + 2 * ABI.MAX_NEIGHBORS));
+    const view = new DataView(payload.buffer);
+    payload.set([dims, this.#x.get_metric(), this.coreId, n]);
+    let at = 4;
+    for (let i = 0; i < n; i++) {
+      for (const x of this.vector(i)) { view.setFloat32(at, x, true); at += 4; }
+    }
+    for (let i = 0; i < n; i++) payload[at++] = this.nodeType(i);
+    for (let i = 0; i < n; i++) payload[at++] = this.edgeWeight(i);
+    for (let i = 0; i < n; i++) { view.setFloat32(at, this.threshold(i), true); at += 4; }
+    for (let i = 0; i < n; i++) {
+      const links = this.synapses(i);
+      payload[at++] = links.length;
+      for (const { target, weight } of links) { payload[at++] = target; payload[at++] = weight; }
+    }
+    return frame(CORE_MAGIC, payload.subarray(0, at));
+  }
+
+  /**
+   * A new core holding what `toBytes()` saved (in a new instance of the compiled module). The
+   * graph is rebuilt by inserting the saved vectors in id order, which gives the saved links
+   * unless vectors were moved with `updateVector` before later inserts; each rebuilt link gets
+   * its saved STDP weight (a link the save does not hold keeps the initial 128). Truncated,
+   * corrupted, foreign, wrong-version or inconsistent bytes throw an Error that says which.
+   */
+  static fromBytes(bytes) {
+    const r = new PayloadReader('micro-HNSW core', unframe('micro-HNSW core', CORE_MAGIC, bytesArgument('MicroHnsw', bytes)));
+    const dims = r.u8('dims', 1, ABI.MAX_DIMS);
+    const metric = r.u8('metric', 0, 2);
+    const coreId = r.u8('coreId');
+    const n = r.u8('count', 0, ABI.CAPACITY);
+    const vectors = Array.from({ length: n }, (_, i) => Float32Array.from({ length: dims }, (_, d) => {
+      const x = r.f32(`vector ${i}`);
+      if (!(Math.abs(x) <= MAX_MAGNITUDE)) throw new Error(`malformed micro-HNSW core bytes: component ${d} of vector ${i} is ${x}`);
+      return x;
+    }));
+    const types = Array.from({ length: n }, (_, i) => r.u8(`node type ${i}`, 0, 15));
+    const weights = Array.from(r.take(n, 'edge weights'));
+    const thresholds = Array.from({ length: n }, (_, i) => {
+      const t = r.f32(`threshold ${i}`);
+      if (!(t >= 1 / 16 && t <= 64)) throw new Error(`malformed micro-HNSW core bytes: threshold ${i} is ${t}, expected 1/16..64`);
+      return t;
+    });
+    const links = Array.from({ length: n }, (_, i) => Array.from({ length: r.u8(`degree of node ${i}`, 0, ABI.MAX_NEIGHBORS) },
+      () => ({ target: r.u8(`a link target of node ${i}`, 0, n - 1), weight: r.u8(`a link weight of node ${i}`) })));
+    r.end();
+    const core = new MicroHnsw({ dims, metric, coreId });
+    for (const v of vectors) core.insert(v);
+    for (let i = 0; i < n; i++) {
+      core.setNodeType(i, types[i]);
+      core.setEdgeWeight(i, weights[i]);
+      core.setThreshold(i, thresholds[i]);
+    }
+    const table = new Uint8Array(core.#mem.buffer, core.#x.snn_get_synapse_ptr(), SYNAPSE_TABLE.bytes);
+    for (let i = 0; i < n; i++) {
+      const saved = links[i].slice();
+      core.synapses(i).forEach(({ target }, j) => {
+        const k = saved.findIndex((l) => l.target === target);
+        if (k >= 0) table[SYNAPSE_TABLE.weight + i * ABI.MAX_NEIGHBORS + j] = saved.splice(k, 1)[0].weight;
+      });
+    }
+    return core;
+  }
 }
 
 /**
@@ -640,5 +807,58 @@ export class MicroHnswCluster {
     const out = new Array(len);
     for (let i = 0; i < len; i++) out[i] = { id: ids[i], distance: dist[i] };
     return out;
+  }
+
+  /**
+   * The whole cluster as bytes for `MicroHnswCluster.fromBytes`: its options, the round-robin
+   * position and every core's `toBytes()` (see there for what a core keeps).
+   */
+  toBytes() {
+    const cores = this.#cores.map((core) => core.toBytes());
+    const payload = new Uint8Array(8 + cores.reduce((s, c) => s + 4 + c.length, 0));
+    const view = new DataView(payload.buffer);
+    payload[0] = this.#dims;
+    payload[1] = this.#metric;
+    view.setUint16(2, this.#maxCores, true);
+    view.setUint16(4, this.#next, true);
+    view.setUint16(6, cores.length, true);
+    let at = 8;
+    for (const c of cores) {
+      view.setUint32(at, c.length, true);
+      payload.set(c, at + 4);
+      at += 4 + c.length;
+    }
+    return frame(CLUSTER_MAGIC, payload);
+  }
+
+  /**
+   * A new cluster holding what `toBytes()` saved; it answers searches as the saved one did and
+   * goes on inserting where it left off. Bad bytes throw an Error that says what is wrong.
+   */
+  static fromBytes(bytes) {
+    const what = 'micro-HNSW cluster';
+    const r = new PayloadReader(what, unframe(what, CLUSTER_MAGIC, bytesArgument('MicroHnswCluster', bytes)));
+    const dims = r.u8('dims', 1, ABI.MAX_DIMS);
+    const metric = r.u8('metric', 0, 2);
+    const maxCores = r.u16('cores', 1, ABI.MAX_CORES);
+    const next = r.u16('the next core', 0, maxCores - 1);
+    const count = r.u16('the number of cores', next, maxCores);
+    const cluster = new MicroHnswCluster({ dims, metric, cores: maxCores });
+    for (let c = 0; c < count; c++) {
+      let core;
+      try {
+        core = MicroHnsw.fromBytes(r.take(r.u32(`the length of core ${c}`), `core ${c}`));
+      } catch (e) {
+        throw new Error(`malformed ${what} bytes: core ${c}: ${e.message}`);
+      }
+      if (core.dims !== dims || core.exports.get_metric() !== metric || core.coreId !== c) {
+        throw new Error(`malformed ${what} bytes: core ${c} has dims ${core.dims}, metric ${core.metric}, id ${core.coreId}; the cluster has dims ${dims}, metric ${METRICS[metric]}`);
+      }
+      cluster.#cores.push(core);
+      cluster.#lanes.push(cluster.#laneOf(core));
+    }
+    r.end();
+    cluster.#next = next;
+    return cluster;
   }
 }

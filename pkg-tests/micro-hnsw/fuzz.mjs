@@ -12,6 +12,7 @@
 // `fuzzRaw(seed, steps)` / `fuzzWrapper(api, seed, steps)` return the number of calls checked and
 // throw an Error describing the first violation together with the call that caused it.
 //   node pkg-tests/micro-hnsw/fuzz.mjs [steps] [seeds]   (a long run from the command line)
+import { crc32 } from './helpers.mjs';
 
 const STACK_BYTES = 16384; // build.rs: a 16 KiB stack below the static core
 const CAPACITY = 32;
@@ -375,6 +376,28 @@ function refDistance(metric, q, v) {
 const closeTo = (a, { d, scale }) => Math.abs(a - d) <= 1e-4 * (1 + scale);
 
 /**
+ * Saved-state bytes damaged at random: cut short, a byte changed with the checksum repaired (so
+ * the contents are checked), a byte changed as is, or a foreign length field, or left intact.
+ */
+function mutatedBytes(r, bytes) {
+  const out = Uint8Array.from(bytes);
+  const view = new DataView(out.buffer);
+  switch (r.int(5)) {
+    case 0: return out.subarray(0, r.int(out.length));
+    case 1: {
+      const payload = out.subarray(20);
+      const edits = 1 + r.int(3);
+      for (let i = 0; i < edits && payload.length > 0; i++) payload[r.int(payload.length)] = r.chance(0.5) ? r.int(256) : payload[r.int(payload.length)] ^ (1 << r.int(8));
+      view.setUint32(16, crc32(payload), true);
+      return out;
+    }
+    case 2: out[r.int(out.length)] ^= 1 << r.int(8); return out;
+    case 3: view.setUint32(12, r.u32(), true); return out;
+    default: return out;
+  }
+}
+
+/**
  * Fuzzes one MicroHnsw and one small MicroHnswCluster of the wrapper module `api` (the package's
  * 'sona-wasm/micro-hnsw' exports, initialised).
  */
@@ -497,10 +520,27 @@ export function fuzzWrapper(api, seed, steps) {
     ['patternMatch', 'core', () => [r.chance(0.8) ? r.u32() : hostile(r)], null],
     ['patternCorrelate', 'core', () => [idArg(r, h.size), r.chance(0.8) ? r.int(33) : hostile(r)], null],
     ['snnReset', 'core', () => [], null],
+    ['toBytes', 'core', () => [], (a, res) => {
+      const copy = MicroHnsw.fromBytes(res);
+      if (copy.size !== h.size || copy.dims !== dims || copy.metric !== metric) return `restored size ${copy.size}, dims ${copy.dims}, ${copy.metric}`;
+      for (let i = 0; i < h.size; i++) {
+        const [a1, b1] = [copy.vector(i), h.vector(i)];
+        if (a1.some((x, j) => !Object.is(x, b1[j]))) return `restored vector ${i} differs`;
+      }
+      return rawInvariants(copy.exports);
+    }],
+    ['restore', 'core', () => [mutatedBytes(r, h.toBytes())], (a, res) => rawInvariants(res.exports)],
     ['cluster.insert', 'cluster', () => [vecOf(r)], (a, res, pre) => (cluster.size === pre.size + 1 && Number.isInteger(res) ? null : 'cluster size did not grow')],
     ['cluster.search', 'cluster', () => [vecOf(r), kArg(r)], ([, k], res, pre) => searchCheck(cluster, k, pre, res, true)],
     ['cluster.vector', 'cluster', () => [idArg(r, cluster.capacity)], null],
+    ['cluster.toBytes', 'cluster', () => [], (a, res) => {
+      const copy = MicroHnswCluster.fromBytes(res);
+      return copy.size === cluster.size ? null : `restored cluster size ${copy.size}, saved ${cluster.size}`;
+    }],
   ];
+  const clusterInsert = ops.find(([name]) => name === 'cluster.insert');
+  // Static calls: a new object from bytes (nothing of h or the cluster may change either way).
+  const statics = { restore: (bytes) => MicroHnsw.fromBytes(bytes) };
 
   // Calls that must be accepted by the raw ABI when the wrapper accepts them: their f32
   // arguments must be finite f32s (and a dt in (0, 1000] as an f32), or the wasm silently
@@ -514,7 +554,7 @@ export function fuzzWrapper(api, seed, steps) {
   for (let step = 0; step < steps; step++) {
     let op = r.pick(ops);
     // Fill up often enough that full cores and a full cluster are reached.
-    if (r.chance(0.2)) op = r.chance(0.5) ? ops[0] : ops[ops.length - 3];
+    if (r.chance(0.2)) op = r.chance(0.5) ? ops[0] : clusterInsert;
     const [name, target, make, check] = op;
     const args = make();
     const call = `${name}(${args.map(describe).join(', ')})`;
@@ -534,7 +574,7 @@ export function fuzzWrapper(api, seed, steps) {
       pre.delta = new Float32Array(h.exports.memory.buffer, h.exports.get_delta_ptr(), dims).slice();
       if (Number.isInteger(args[0]) && args[0] >= 0 && args[0] < h.size) pre.vector = h.vector(args[0]);
     }
-    const fn = target === 'core' ? h[name] : cluster[name.slice('cluster.'.length)];
+    const fn = statics[name] ?? (target === 'core' ? h[name] : cluster[name.slice('cluster.'.length)]);
     const self = target === 'core' ? h : cluster;
     let res, err = null;
     try {

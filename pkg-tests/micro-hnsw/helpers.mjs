@@ -64,3 +64,14 @@ export function readRecords(memory, ptr, n) {
     idx: view.getUint8(i * 8), core: view.getUint8(i * 8 + 1), distance: view.getFloat32(i * 8 + 4, true),
   }));
 }
+
+/** CRC-32 (IEEE: polynomial 0xEDB88320 reflected, init and final xor all ones), bit by bit —
+ * written from its definition, independent of the wrapper's table-driven one. */
+export function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (c & 1 ? 0xedb88320 : 0);
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}

@@ -111,7 +111,9 @@ const assert = (await import('node:assert/strict')).default;
 assert.equal(id, 0);
 assert.equal(hits.length, 1);
 assert.equal(hits[0].id, 0);
-assert.ok(Number.isFinite(hits[0].distance));`,
+assert.ok(Number.isFinite(hits[0].distance));
+assert.ok(saved instanceof Uint8Array);
+assert.deepEqual(same.search(query, 5), hits);`,
   },
   {
     name: 'Router (FastGRNN)',

@@ -41,7 +41,10 @@ export function microHnswScenario({ MicroHnsw }) {
     const d = Math.hypot(...v.map((x, j) => x - query[j]));
     if (d < bestDist) { bestDist = d; bestId = id; }
   });
-  return { count: vectors.length, foundId: found[0]?.id, foundDistance: found[0]?.distance, resultCount: found.length, expectedId: bestId, expectedDistance: bestDist };
+  // Saved and restored: the same answer.
+  const restored = MicroHnsw.fromBytes(index.toBytes()).search(query, 3);
+  const restoredSame = JSON.stringify(restored) === JSON.stringify(found);
+  return { count: vectors.length, foundId: found[0]?.id, foundDistance: found[0]?.distance, resultCount: found.length, expectedId: bestId, expectedDistance: bestDist, restoredSame };
 }
 
 /** SONA: trajectories whose high-reward steps point along `good` must bend applyLora(query) toward it. */
@@ -104,6 +107,7 @@ export function checkResults({ hnsw, sona }) {
   if (!(Math.abs(hnsw.foundDistance - squared) < 1e-4 * Math.max(1, squared))) {
     failures.push(`micro-HNSW distance ${hnsw.foundDistance}, brute-force squared L2 ${squared}`);
   }
+  if (hnsw.restoredSame !== true) failures.push('micro-HNSW restored with fromBytes(toBytes()) answered differently');
   if (sona.outputLength !== 16) failures.push(`applyLora returned ${sona.outputLength} values, expected 16`);
   if (!sona.changed) failures.push('applyLora output did not change after learning');
   if (!(sona.cosineWithGood > 0.3)) failures.push(`learned delta has cosine ${sona.cosineWithGood} with the rewarded direction, expected > 0.3`);

@@ -32,6 +32,10 @@ export async function main(): Promise<number> {
   const hits: { id: number; distance: number }[] = index.search(new Float32Array(8), 1);
   const cluster = new MicroHnswCluster({ dims: 8, metric: 'cosine', cores: 4 });
   cluster.insert(new Float32Array(8));
+  const restoredIndex: MicroHnsw = MicroHnsw.fromBytes(index.toBytes());
+  const restoredCluster: MicroHnswCluster = MicroHnswCluster.fromBytes(cluster.toBytes().buffer);
+  // @ts-expect-error: fromBytes takes bytes, not a string
+  MicroHnsw.fromBytes('saved');
   const trainer = new RouterTrainer({ input_dim: 5, hidden_dim: 8, rank: null, epochs: 2, early_stopping_patience: null });
   trainer.addSample(new Float32Array(5), 1);
   trainer.addSample([0, 0, 0, 0, 1], 0, 0.2);
@@ -53,5 +57,5 @@ export async function main(): Promise<number> {
   void initFederated;
   void initSync;
   void initRouter;
-  return agg.trajectories_accepted + vid + hits.length + out.length + metrics.epochs + decision.route + (p ?? 0) + size + adapters.length + stored.length;
+  return agg.trajectories_accepted + vid + hits.length + out.length + metrics.epochs + decision.route + (p ?? 0) + size + adapters.length + stored.length + restoredIndex.size + restoredCluster.size;
 }
