@@ -618,22 +618,32 @@ export class MicroHnsw {
    * core's network starts at rest with these thresholds and weights.
    */
   toBytes() {
-    const n = this.size;
+    const x = this.#x;
+    const n = x.count();
     const dims = this.#dims;
     const payload = new Uint8Array(4 + n * (4 * dims + 2 + 4 + 1 + 2 * ABI.MAX_NEIGHBORS));
     const view = new DataView(payload.buffer);
-    payload.set([dims, this.#x.get_metric(), this.coreId, n]);
+    payload.set([dims, x.get_metric(), x.get_core_id(), n]);
+    // Read in place, through one view each (the layouts documented at the pointer exports).
+    const buf = this.#mem.buffer;
+    const vectors = new Float32Array(buf, x.get_vectors_ptr(), 4 * 16 * 8);
+    const thresholds = new Int32Array(buf, x.snn_get_threshold_ptr(), ABI.CAPACITY);
+    const table = new Uint8Array(buf, x.snn_get_synapse_ptr(), SYNAPSE_TABLE.bytes);
     let at = 4;
     for (let i = 0; i < n; i++) {
-      for (const x of this.vector(i)) { view.setFloat32(at, x, true); at += 4; }
+      const base = (i >> 2) * 64 + (i & 3);
+      for (let d = 0; d < dims; d++, at += 4) view.setFloat32(at, vectors[base + 4 * d], true);
     }
-    for (let i = 0; i < n; i++) payload[at++] = this.nodeType(i);
-    for (let i = 0; i < n; i++) payload[at++] = this.edgeWeight(i);
-    for (let i = 0; i < n; i++) { view.setFloat32(at, this.threshold(i), true); at += 4; }
+    for (let i = 0; i < n; i++) payload[at++] = x.get_node_type(i);
+    for (let i = 0; i < n; i++) payload[at++] = x.get_edge_weight(i);
+    for (let i = 0; i < n; i++, at += 4) view.setFloat32(at, thresholds[i] / 65536, true);
     for (let i = 0; i < n; i++) {
-      const links = this.synapses(i);
-      payload[at++] = links.length;
-      for (const { target, weight } of links) { payload[at++] = target; payload[at++] = weight; }
+      const degree = Math.min(table[SYNAPSE_TABLE.count + i], ABI.MAX_NEIGHBORS);
+      payload[at++] = degree;
+      for (let j = 0; j < degree; j++) {
+        payload[at++] = table[i * ABI.MAX_NEIGHBORS + j];
+        payload[at++] = table[SYNAPSE_TABLE.weight + i * ABI.MAX_NEIGHBORS + j];
+      }
     }
     return frame(CORE_MAGIC, payload.subarray(0, at));
   }
