@@ -174,6 +174,41 @@ test('findPatterns: the fast route builds the same pattern objects as the wasm-b
   for (const x of [e, a, b, big]) x.free();
 });
 
+test('findPatterns vectors are independent regions of shared slabs; a transferred slab is replaced', () => {
+  const dim = 64;
+  const { e, r } = trainedEngine(dim, 29, 120);
+  e.forceLearn();
+  const k = Math.min(4, e.stats().patterns_stored);
+  // Each call's vectors (k × 2 × 64 floats, ≤ 2 KiB) in one region: 60 calls span several 32 KiB slabs.
+  const calls = Array.from({ length: 60 }, () => e.findPatterns(unit(r, dim), k));
+  const copies = calls.map((hits) => hits.map((p) => [Array.from(p.centroid), Array.from(p.direction)]));
+  const byBuffer = new Map();
+  for (const hits of calls) {
+    for (const p of hits) {
+      for (const v of [p.centroid, p.direction]) {
+        if (!byBuffer.has(v.buffer)) byBuffer.set(v.buffer, []);
+        byBuffer.get(v.buffer).push([v.byteOffset, v.byteOffset + v.byteLength]);
+      }
+    }
+  }
+  assert.ok(byBuffer.size > 1 && byBuffer.size < 60, `pooled in several slabs (${byBuffer.size})`);
+  for (const ranges of byBuffer.values()) {
+    ranges.sort((p, q) => p[0] - q[0]);
+    for (let i = 1; i < ranges.length; i++) assert.ok(ranges[i][0] >= ranges[i - 1][1], 'vectors overlap');
+  }
+  // Writing into one hit's vectors changes no other hit's.
+  for (const hits of calls) for (const p of hits) { p.centroid.fill(5); }
+  calls.forEach((hits, c) => hits.forEach((p, j) => assert.deepEqual(Array.from(p.direction), copies[c][j][1])));
+  // Transferring a slab detaches those vectors only; later calls carve a new slab.
+  const last = e.findPatterns(unit(r, dim), k);
+  structuredClone(last[0].centroid.buffer, { transfer: [last[0].centroid.buffer] });
+  assert.equal(last[0].centroid.length, 0, 'transferred');
+  const q = unit(r, dim);
+  const want = e.findPatterns(f64(q), k).map((p) => Array.from(p.centroid));
+  assert.deepEqual(e.findPatterns(q, k).map((p) => Array.from(p.centroid)), want);
+  e.free();
+});
+
 test('bad input through the fast route: the same named Errors, state unchanged', () => {
   const dim = 12;
   const { e, r } = trainedEngine(dim, 23, 60);

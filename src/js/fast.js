@@ -24,28 +24,40 @@ const STAGE = Symbol('sona-wasm staging view');
 const STAGE_OUT = Symbol('sona-wasm staging output');
 
 /**
- * Result arrays of `applyLora` are carved out of shared 8 KiB slabs, as Node's `Buffer` pool does:
- * creating a view on an existing ArrayBuffer costs a fraction of allocating a new backing store
- * (which alone takes longer than the whole MicroLoRA forward at 256-d). Each result is its own
- * region — writing one never changes another — but its `.buffer` is the slab: to transfer a result
- * to a worker (or to hand `.buffer` to an API that reads all of it), copy it first with `.slice()`.
- * Results larger than half a slab get their own ArrayBuffer. A slab that was transferred anyway
- * (detached, byteLength 0) is simply replaced.
+ * Result arrays are carved out of shared slabs, as Node's `Buffer` pool does: creating a view on an
+ * existing ArrayBuffer costs a fraction of allocating a new backing store (which alone takes longer
+ * than the whole MicroLoRA forward at 256-d, and a quarter of a findPatterns call). Each result is
+ * its own region — writing one never changes another — but its `.buffer` is the slab: to transfer
+ * a result to a worker (or to hand `.buffer` to an API that reads all of it), copy it first with
+ * `.slice()`. Results larger than half a slab get their own ArrayBuffer. A slab that was
+ * transferred anyway (detached, byteLength 0) is simply replaced.
+ * @param {number} slabBytes
+ * @returns {(length: number) => Float32Array} a new region of `length` floats (contents unspecified)
  */
-const SLAB_BYTES = 8192;
-let slab = new ArrayBuffer(0);
-let slabUsed = 0;
+function slabAllocator(slabBytes) {
+  let slab = new ArrayBuffer(0);
+  let used = 0;
+  return (length) => {
+    const bytes = length << 2;
+    if (bytes > slabBytes >> 1) return new Float32Array(length);
+    if (used + bytes > slab.byteLength) {
+      slab = new ArrayBuffer(slabBytes);
+      used = 0;
+    }
+    const out = new Float32Array(slab, used, length);
+    used += (bytes + 15) & ~15; // 16-byte aligned regions
+    return out;
+  };
+}
 
-/** A new Float32Array holding a copy of `src` (see SLAB_BYTES). */
+/** `applyLora` results: 8 KiB slabs (a 256-d result is 1 KiB). */
+const loraRegion = slabAllocator(8192);
+/** `findPatterns` vectors, one region per call (k = 5 at 256-d: 10 KiB): 32 KiB slabs. */
+const patternRegion = slabAllocator(32768);
+
+/** A new Float32Array holding a copy of `src` (see slabAllocator). */
 function resultArray(src) {
-  const bytes = src.length << 2;
-  if (bytes > SLAB_BYTES >> 1) return src.slice();
-  if (slabUsed + bytes > slab.byteLength) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const out = new Float32Array(slab, slabUsed, src.length);
-  slabUsed += (bytes + 15) & ~15; // 16-byte aligned regions
+  const out = loraRegion(src.length);
   out.set(src);
   return out;
 }
@@ -155,7 +167,7 @@ export function installFastPaths(Engine) {
       let header = this[HEADER];
       if (header === undefined || header.length === 0) header = this[HEADER] = this._patternHeader();
       // One copy of all hits' vectors (each object gets views of it) and the numbers read in place.
-      const vectors = new Float32Array(n * 2 * dim);
+      const vectors = patternRegion(n * 2 * dim);
       vectors.set(new Float32Array(header.buffer, header[0], n * 2 * dim));
       const meta = new Float64Array(header.buffer, header[1], n * RECORD);
       for (let j = 0, m = 0, v = 0; j < n; j++, m += RECORD, v += 2 * dim) {
