@@ -844,7 +844,7 @@ impl WasmSonaEngine {
 
     /// Every stored pattern (the ReasoningBank's contents, in storage order) as plain objects with
     /// `findPatterns`' fields except `similarity`; reading them changes no access statistics
-    /// (for inspection, or an export such as `JSON.stringify` per line).
+    /// (for inspection, or an export: e.g. JSON lines with `Array.from` of the two vectors).
     #[wasm_bindgen(js_name = getPatterns, unchecked_return_type = "SonaStoredPattern[]")]
     pub fn get_patterns(&self) -> Array {
         let refs: Vec<(&LearnedPattern, Option<f32>)> = self.engine.patterns().iter().map(|p| (p, None)).collect();
