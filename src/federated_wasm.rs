@@ -281,7 +281,7 @@ impl WasmFederatedCoordinator {
     /// names; the same format as `WasmSonaEngine.exportLora(prefix)` (see there).
     #[wasm_bindgen(js_name = exportLora)]
     pub fn export_lora(&self, prefix: Option<String>) -> Result<Vec<u8>, JsError> {
-        crate::lora_export::export_lora(self.coordinator.engine(), prefix.as_deref().unwrap_or(crate::lora_export::DEFAULT_PREFIX)).map_err(err)
+        crate::lora_export::export_lora(self.coordinator.engine(), prefix.as_deref()).map_err(err)
     }
 
     /// `hidden_dim` of the coordinator.

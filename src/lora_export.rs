@@ -27,10 +27,12 @@ use alloc::vec::Vec;
 /// Prefix of every tensor name unless the caller gives another.
 pub const DEFAULT_PREFIX: &str = "base_model.model.";
 
-/// The SafeTensors bytes of `engine`'s MicroLoRA and BaseLoRA adapters (see the module docs).
-/// Fails only for a prefix longer than [`MAX_STRING_LEN`] bytes; any characters are allowed (the
-/// header escapes them as JSON requires).
-pub fn export_lora(engine: &SonaEngine, prefix: &str) -> Result<Vec<u8>> {
+/// The SafeTensors bytes of `engine`'s MicroLoRA and BaseLoRA adapters (see the module docs),
+/// tensor names prefixed by `prefix` ([`DEFAULT_PREFIX`] when `None`). Fails only for a prefix
+/// longer than [`MAX_STRING_LEN`] bytes; any characters are allowed (the header escapes them as
+/// JSON requires).
+pub fn export_lora(engine: &SonaEngine, prefix: Option<&str>) -> Result<Vec<u8>> {
+    let prefix = prefix.unwrap_or(DEFAULT_PREFIX);
     if prefix.len() > MAX_STRING_LEN {
         return Err(SonaError::StringTooLong { what: "prefix", len: prefix.len(), limit: MAX_STRING_LEN });
     }
@@ -180,7 +182,7 @@ mod tests {
     #[test]
     fn the_reference_safetensors_reader_reads_every_adapter_as_the_engine_applies_it() {
         let engine = trained_engine();
-        let bytes = export_lora(&engine, DEFAULT_PREFIX).unwrap();
+        let bytes = export_lora(&engine, None).unwrap();
         let (n, meta) = ::safetensors::SafeTensors::read_metadata(&bytes).unwrap();
         assert_eq!((8 + n) % 8, 0, "data starts 8-byte aligned");
         let m = meta.metadata().as_ref().unwrap();
@@ -217,13 +219,13 @@ mod tests {
     fn names_carry_the_prefix_json_escaped() {
         let engine = SonaEngine::new(SonaConfig { hidden_dim: 8, embedding_dim: 8, base_lora_layers: 1, ..SonaConfig::default() }, 1).unwrap();
         let prefix = "my \"model\"\\\u{1}.é.";
-        let bytes = export_lora(&engine, prefix).unwrap();
+        let bytes = export_lora(&engine, Some(prefix)).unwrap();
         let st = ::safetensors::SafeTensors::deserialize(&bytes).unwrap();
         let mut names: Vec<String> = st.names().into_iter().cloned().collect();
         names.sort();
         let want = ["base_lora.0.lora_A.weight", "base_lora.0.lora_B.weight", "micro_lora.lora_A.weight", "micro_lora.lora_B.weight"];
         assert_eq!(names, want.map(|n| alloc::format!("{prefix}{n}")));
-        let plain = export_lora(&engine, "").unwrap();
+        let plain = export_lora(&engine, Some("")).unwrap();
         let st = ::safetensors::SafeTensors::deserialize(&plain).unwrap();
         assert!(st.tensor("micro_lora.lora_A.weight").is_ok());
     }
@@ -232,9 +234,9 @@ mod tests {
     fn an_overlong_prefix_is_refused_by_name() {
         let engine = SonaEngine::new(SonaConfig { hidden_dim: 8, embedding_dim: 8, ..SonaConfig::default() }, 1).unwrap();
         let long = "p".repeat(MAX_STRING_LEN + 1);
-        let err = export_lora(&engine, &long).unwrap_err();
+        let err = export_lora(&engine, Some(&long)).unwrap_err();
         assert_eq!(err, SonaError::StringTooLong { what: "prefix", len: MAX_STRING_LEN + 1, limit: MAX_STRING_LEN });
-        assert!(export_lora(&engine, &long[1..]).is_ok());
+        assert!(export_lora(&engine, Some(&long[1..])).is_ok());
     }
 
     #[test]

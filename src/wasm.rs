@@ -876,7 +876,7 @@ impl WasmSonaEngine {
     /// `"base_model.model."`; at most 256 bytes. Pending (not yet flushed) updates are not included.
     #[wasm_bindgen(js_name = exportLora)]
     pub fn export_lora(&self, prefix: Option<String>) -> Result<Vec<u8>, JsError> {
-        crate::lora_export::export_lora(&self.engine, prefix.as_deref().unwrap_or(crate::lora_export::DEFAULT_PREFIX)).map_err(err)
+        crate::lora_export::export_lora(&self.engine, prefix.as_deref()).map_err(err)
     }
 
     /// `hidden_dim` of this engine.

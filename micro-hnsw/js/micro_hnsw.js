@@ -210,6 +210,9 @@ function checkVector(name, v, dims) {
  *  target u8[32][6] at +0, count u8[32] at +192, weight u8[32][6] at +224. */
 const SYNAPSE_TABLE = Object.freeze({ count: 192, weight: 224, bytes: 416 });
 
+/** Index of component `d` of vector `i` in the stored vectors at `get_vectors_ptr()` (blocks of four). */
+const vectorAt = (i, d) => (i >> 2) * 64 + d * 4 + (i & 3);
+
 // ---- Saved state (toBytes / fromBytes) -------------------------------------------------------------
 // A frame: magic (8 ASCII bytes), format version (u32 LE), payload length (u32 LE), CRC-32 of the
 // payload (u32 LE, IEEE as in zlib), then the payload; little-endian throughout. Core payload:
@@ -369,6 +372,13 @@ export class MicroHnsw {
     if (this.#insert.length === 0) this.#views();
   }
 
+  /** The stored vectors in place (blocks of four: component d of vector i at `vectorAt(i, d)`). */
+  #vectorView() { return new Float32Array(this.#mem.buffer, this.#x.get_vectors_ptr(), 4 * 16 * 8); }
+  /** The 32 thresholds in place, Q16.16. */
+  #thresholdView() { return new Int32Array(this.#mem.buffer, this.#x.snn_get_threshold_ptr(), ABI.CAPACITY); }
+  /** The synapse table in place (layout: SYNAPSE_TABLE). */
+  #synapseView() { return new Uint8Array(this.#mem.buffer, this.#x.snn_get_synapse_ptr(), SYNAPSE_TABLE.bytes); }
+
   #id(name, id) {
     const n = this.size;
     if (n === 0) throw new RangeError(`${name} ${shown(id)} does not exist: this core holds no vectors`);
@@ -451,9 +461,8 @@ export class MicroHnsw {
   /** A copy of the stored vector `id` (`dims` components, read through `get_vectors_ptr`). */
   vector(id) {
     this.#id('id', id);
-    const all = new Float32Array(this.#mem.buffer, this.#x.get_vectors_ptr(), 4 * 16 * 8);
-    const base = (id >> 2) * 64 + (id & 3);
-    return Float32Array.from({ length: this.#dims }, (_, d) => all[base + 4 * d]);
+    const all = this.#vectorView();
+    return Float32Array.from({ length: this.#dims }, (_, d) => all[vectorAt(id, d)]);
   }
   /**
    * v[id] += alpha · delta. `delta` defaults to the buffer left by `aggregateNeighbors`.
@@ -497,7 +506,7 @@ export class MicroHnsw {
   /** A firing threshold as homeostasis has adapted it (read through `snn_get_threshold_ptr`). */
   threshold(id) {
     this.#id('id', id);
-    return new Int32Array(this.#mem.buffer, this.#x.snn_get_threshold_ptr(), ABI.CAPACITY)[id] / 65536;
+    return this.#thresholdView()[id] / 65536;
   }
   /**
    * The neuron's synapses = its graph links, in slot order: `{target, weight}` with the STDP weight
@@ -505,7 +514,7 @@ export class MicroHnsw {
    */
   synapses(id) {
     this.#id('id', id);
-    const table = new Uint8Array(this.#mem.buffer, this.#x.snn_get_synapse_ptr(), SYNAPSE_TABLE.bytes);
+    const table = this.#synapseView();
     const n = Math.min(table[SYNAPSE_TABLE.count + id], ABI.MAX_NEIGHBORS);
     const out = new Array(n);
     for (let j = 0; j < n; j++) {
@@ -625,14 +634,12 @@ export class MicroHnsw {
     const view = new DataView(payload.buffer);
     payload.set([dims, x.get_metric(), x.get_core_id(), n]);
     // Read in place, through one view each (the layouts documented at the pointer exports).
-    const buf = this.#mem.buffer;
-    const vectors = new Float32Array(buf, x.get_vectors_ptr(), 4 * 16 * 8);
-    const thresholds = new Int32Array(buf, x.snn_get_threshold_ptr(), ABI.CAPACITY);
-    const table = new Uint8Array(buf, x.snn_get_synapse_ptr(), SYNAPSE_TABLE.bytes);
+    const vectors = this.#vectorView();
+    const thresholds = this.#thresholdView();
+    const table = this.#synapseView();
     let at = 4;
     for (let i = 0; i < n; i++) {
-      const base = (i >> 2) * 64 + (i & 3);
-      for (let d = 0; d < dims; d++, at += 4) view.setFloat32(at, vectors[base + 4 * d], true);
+      for (let d = 0; d < dims; d++, at += 4) view.setFloat32(at, vectors[vectorAt(i, d)], true);
     }
     for (let i = 0; i < n; i++) payload[at++] = x.get_node_type(i);
     for (let i = 0; i < n; i++) payload[at++] = x.get_edge_weight(i);
@@ -683,7 +690,7 @@ export class MicroHnsw {
       core.setEdgeWeight(i, weights[i]);
       core.setThreshold(i, thresholds[i]);
     }
-    const table = new Uint8Array(core.#mem.buffer, core.#x.snn_get_synapse_ptr(), SYNAPSE_TABLE.bytes);
+    const table = core.#synapseView();
     for (let i = 0; i < n; i++) {
       const saved = links[i].slice();
       core.synapses(i).forEach(({ target }, j) => {
@@ -763,7 +770,11 @@ export class MicroHnswCluster {
   }
 
   #addCore(c) {
-    const core = new MicroHnsw({ dims: this.#dims, metric: this.#metric, coreId: c });
+    this.#adopt(new MicroHnsw({ dims: this.#dims, metric: this.#metric, coreId: c }));
+  }
+
+  /** Appends `core` (whose id is its index) with its lane. */
+  #adopt(core) {
     this.#cores.push(core);
     this.#lanes.push(this.#laneOf(core));
   }
@@ -864,8 +875,7 @@ export class MicroHnswCluster {
       if (core.dims !== dims || core.exports.get_metric() !== metric || core.coreId !== c) {
         throw new Error(`malformed ${what} bytes: core ${c} has dims ${core.dims}, metric ${core.metric}, id ${core.coreId}; the cluster has dims ${dims}, metric ${METRICS[metric]}`);
       }
-      cluster.#cores.push(core);
-      cluster.#lanes.push(cluster.#laneOf(core));
+      cluster.#adopt(core);
     }
     r.end();
     cluster.#next = next;

@@ -55,6 +55,12 @@ function coreLoops(e) {
     const ins = new Float32Array(e.memory.buffer, e.get_insert_ptr(), 16);
     const qry = new Float32Array(e.memory.buffer, e.get_query_ptr(), 16);
     const activity = { tick: { spikes: 0, ticks: 0 }, tickQuiet: { spikes: 0, ticks: 0 } };
+    const ticks = (input, count) => (n) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) { e.snn_inject(i & 31, input); s += e.snn_tick(1, 0.5, 1); }
+      count.spikes += s;
+      count.ticks += n;
+    };
     const fill = () => {
       e.init(DIMS, 0, 0);
       for (let i = 0; i < 32; i++) { ins.set(data.subarray(i * DIMS, i * DIMS + DIMS)); e.insert(); }
@@ -67,8 +73,8 @@ function coreLoops(e) {
       // snn_tick driven: 0.6 into one neuron per tick, so (once homeostasis has lowered the
       // thresholds) ours keeps spiking, propagating and learning; and quiet: 0.02 per tick, which
       // stays below every threshold in both modules. Each counts the spikes its ticks return.
-      tick: (n) => { let s = 0; for (let i = 0; i < n; i++) { e.snn_inject(i & 31, 0.6); s += e.snn_tick(1, 0.5, 1); } activity.tick.spikes += s; activity.tick.ticks += n; },
-      tickQuiet: (n) => { let s = 0; for (let i = 0; i < n; i++) { e.snn_inject(i & 31, 0.02); s += e.snn_tick(1, 0.5, 1); } activity.tickQuiet.spikes += s; activity.tickQuiet.ticks += n; },
+      tick: ticks(0.6, activity.tick),
+      tickQuiet: ticks(0.02, activity.tickQuiet),
       neuro: (n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.neuromorphic_search(5, 1, 10); } },
       /** Mean spikes per tick of a tick loop over all its ticks so far. */
       spikesPerTick: (op) => activity[op].spikes / activity[op].ticks,
@@ -211,7 +217,7 @@ if (theirs) {
 const activityOf = (loops, op) => loops.spikesPerTick(op).toFixed(2);
 console.log(`(snn_tick spikes per tick in these runs, ours${theirs ? ' | reference' : ''}: driven ${activityOf(ourLoops, 'tick')}`
   + `${theirs ? ` | ${activityOf(theirLoops, 'tick')}` : ''}, quiet ${activityOf(ourLoops, 'tickQuiet')}${theirs ? ` | ${activityOf(theirLoops, 'tickQuiet')}` : ''};`
-  + ' ours runs LIF + propagation + STDP + homeostasis + oscillator per tick, the reference LIF + propagation + STDP.)');
+  + ` ours runs LIF + propagation + STDP + homeostasis + oscillator per tick${theirs ? ', the reference LIF + propagation + STDP' : ''}.)`);
 console.log(theirs
   ? `(reference: micro-hnsw-wasm ${reference.version} from crates.io, built here as published (no simd128), wasm-opt -Oz, ${reference.size} bytes)`
   : `(reference micro-hnsw-wasm 2.3: ${reference.error})`);
