@@ -879,6 +879,7 @@ pub fn train_stack(
             ewc.observe_update(&update);
             if ewc.task_count() > 0 {
                 ewc.proximal(&mut now, lr);
+                crate::lora::flush_tiny(&mut now);
                 let mut o = 0;
                 for l in layers.iter_mut() {
                     let (d, u) = l.params_mut();

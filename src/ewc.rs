@@ -20,6 +20,8 @@ use alloc::vec::Vec;
 pub const FISHER_DECAY: f32 = 0.999;
 /// Number of remembered tasks.
 pub const MAX_TASKS: usize = 10;
+/// Fisher values below this become zero (far below any that matters, above the subnormals).
+pub const FISHER_FLUSH_BELOW: f32 = 1e-30;
 /// Fisher-weighted mean-square drift above which λ grows.
 pub const DRIFT_TOLERANCE: f32 = 1e-3;
 
@@ -83,7 +85,10 @@ impl EwcPlusPlus {
     /// Folds one parameter update into the online Fisher estimate.
     pub fn observe_update(&mut self, update: &[f32]) {
         for (f, u) in self.fisher.iter_mut().zip(update) {
-            *f = FISHER_DECAY * *f + (1.0 - FISHER_DECAY) * u * u;
+            let v = FISHER_DECAY * *f + (1.0 - FISHER_DECAY) * u * u;
+            // An unused parameter's Fisher decays geometrically: zeroed before it turns subnormal
+            // (see [`crate::lora::flush_tiny`]); Fisher values only matter relative to the largest.
+            *f = if v < FISHER_FLUSH_BELOW { 0.0 } else { v };
         }
     }
 
@@ -170,6 +175,23 @@ impl EwcPlusPlus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An unused parameter's Fisher decays to exactly zero, never through the subnormals.
+    #[test]
+    fn idle_fisher_reaches_zero_without_subnormals() {
+        let mut e = EwcPlusPlus::new(2, 2000.0);
+        e.observe_update(&[1.0, 0.5]);
+        let mut steps = 0;
+        while e.fisher[0] != 0.0 {
+            e.observe_update(&[0.0, 0.5]);
+            let f = e.fisher[0];
+            assert!(f == 0.0 || (f >= FISHER_FLUSH_BELOW && f.is_normal()), "{f:e}");
+            steps += 1;
+            assert!(steps < 100_000, "never reached zero");
+        }
+        assert!(steps > 60_000, "decayed at 0.999 per update ({steps} steps)");
+        assert!((e.fisher[1] - 0.25).abs() < 1e-3, "a used parameter keeps its Fisher");
+    }
 
     #[test]
     fn fisher_is_an_ema_of_squared_updates() {

@@ -132,3 +132,33 @@ test('the federated coordinator exports its adapters in the same format', async 
   assert.throws(() => coordinator.exportLora(7), /prefix/);
   coordinator.free();
 });
+
+test('trajectories without signal shrink MicroLoRA to exact zeros, never to subnormal weights, and it learns again', () => {
+  // Ended without steps, a trajectory has no advantage: its target is zero and the up rows decay
+  // geometrically. Subnormal weights would make every later call several times slower on x86.
+  const dim = 32;
+  const r = rng(61);
+  const tp = topics(r, 2, dim);
+  const e = WasmSonaEngine.withConfig({ hidden_dim: dim, micro_lora_lr: 0.03, seed: 6 });
+  const weights = () => {
+    const { tensors } = readSafetensors(e.exportLora());
+    return [tensors['base_model.model.micro_lora.lora_A.weight'].values, tensors['base_model.model.micro_lora.lora_B.weight'].values];
+  };
+  for (let i = 0; i < 200; i++) runTopic(e, r, tp, i % 2, dim);
+  e.runInstantCycle();
+  assert.ok(weights()[1].some((v) => Math.abs(v) > 1e-3), 'learned first');
+  let smallest = Infinity;
+  for (let round = 0; round < 30; round++) {
+    for (let i = 0; i < 200; i++) e.endTrajectory(e.startTrajectory(unit(r, dim)), 0.8);
+    for (const v of [...weights()[0], ...weights()[1]]) {
+      assert.ok(v === 0 || Math.abs(v) >= 1e-15, `weight ${v} below 1e-15 (round ${round})`);
+      if (v !== 0) smallest = Math.min(smallest, Math.abs(v));
+    }
+  }
+  assert.ok(weights()[1].every((v) => v === 0), 'lora_B (up) reached exact zeros');
+  assert.ok(smallest < 1e-12, `the decay passed through tiny weights (${smallest})`);
+  for (let i = 0; i < 200; i++) runTopic(e, r, tp, i % 2, dim);
+  e.runInstantCycle();
+  assert.ok(weights()[1].some((v) => Math.abs(v) > 1e-3), 'real signal regrows the zeroed weights');
+  e.free();
+});

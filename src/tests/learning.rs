@@ -41,6 +41,45 @@ fn fresh_engine_is_identity() {
     assert_eq!(e.apply_lora_layer(1, &x).unwrap(), x);
 }
 
+/// Trajectories without learning signal (no steps: a zero gradient) train the up rows toward zero,
+/// geometrically. They must reach zero exactly instead of lingering at subnormal magnitudes (which
+/// make every later forward and accumulate several times slower on x86), and real signal must
+/// still regrow them afterwards.
+#[test]
+fn micro_lora_decays_to_exact_zero_not_subnormals_and_regrows() {
+    let dim = 32;
+    let mut rng = Rng::new(61);
+    let topics = Topics::new(&mut rng, 2, dim);
+    let config = SonaConfig { hidden_dim: dim, embedding_dim: dim, micro_lora_lr: 0.03, ..SonaConfig::default() };
+    let mut e = engine(config, 6);
+    for i in 0..200 {
+        topics.run(&mut e, &mut rng, i % 2);
+    }
+    e.run_instant_cycle();
+    let up_norm = |e: &SonaEngine| e.micro.params().1.iter().map(|v| v * v).sum::<f32>();
+    assert!(up_norm(&e) > 1e-3, "learned something first");
+    let mut smallest_seen = f32::INFINITY;
+    for _ in 0..6000 {
+        let id = e.start_trajectory(&unit(&mut rng, dim)).unwrap();
+        e.end_trajectory(id, 0.8).unwrap();
+        let (down, up) = e.micro.params();
+        for &v in down.iter().chain(up) {
+            assert!(v == 0.0 || v.abs() >= crate::lora::FLUSH_BELOW, "weight {v:e} below the flush bound");
+            if v != 0.0 {
+                smallest_seen = smallest_seen.min(v.abs());
+            }
+        }
+    }
+    let max_up = e.micro.params().1.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(max_up == 0.0, "up rows decayed to exactly zero (largest {max_up:e})");
+    assert!(smallest_seen < 1e-12, "the decay passed through tiny magnitudes ({smallest_seen:e})");
+    for i in 0..200 {
+        topics.run(&mut e, &mut rng, i % 2);
+    }
+    e.run_instant_cycle();
+    assert!(up_norm(&e) > 1e-3, "real signal regrows the zeroed rows");
+}
+
 /// ReasoningBank: eight planted topics; after force_learn, find_patterns(q, 1) returns a pattern
 /// whose centroid has cosine ≥ 0.95 with the right topic for ≥ 95% of held-out queries.
 #[test]
