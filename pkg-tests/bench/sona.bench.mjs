@@ -2,8 +2,9 @@
 //   ours (pkg/, SIMD128)  vs  @ruvector/learning-wasm and @ruvector/sona (same run)  vs  ours built
 //   without simd128.
 // "target here": the issue's targets were set on its author's machine, where it also measured the
-// reference packages. Each target is rescaled by (reference here ÷ reference as the issue measured
-// it), using the reference measured for that row; rows without an issue measurement get "—".
+// reference packages. Each target becomes a ratio to the reference of its row (target ÷ reference
+// as the issue measured it), checked against ours ÷ that reference measured here in batches timed
+// back to back; rows without an issue measurement get "—".
 // The scalar build is compiled here: cargo with RUSTFLAGS="-C target-feature=-simd128" (the env var
 // replaces .cargo/config.toml's +simd128) into its own target dir, then wasm-bindgen into a temp dir.
 import { spawnSync } from 'node:child_process';
@@ -63,6 +64,32 @@ function paired(a, b, { batch = 1000, samples = 31 } = {}) {
   }
   return [median(ta), median(tb)];
 }
+/**
+ * Median of the per-pair ratios a ÷ b of ns per call, a's batch and b's timed back to back
+ * (order alternating) in each of `samples` pairs: a change of this machine's speed between pairs
+ * (it can halve for seconds at a time) cancels out of every ratio. The batches may differ in size.
+ */
+function ratioPaired(a, b, { batchA, batchB, samples = 15 }) {
+  for (let i = 0; i < batchA; i++) a(i);
+  for (let i = 0; i < batchB; i++) b(i);
+  const time = (fn, batch) => {
+    collectGarbage();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) fn(i);
+    return Number(process.hrtime.bigint() - t0) / batch;
+  };
+  const ratios = [];
+  for (let s = 0; s < samples; s++) {
+    if (s & 1) {
+      const tb = time(b, batchB);
+      ratios.push(time(a, batchA) / tb);
+    } else {
+      const ta = time(a, batchA);
+      ratios.push(ta / time(b, batchB));
+    }
+  }
+  return median(ratios);
+}
 
 // ---------- deterministic data ----------
 let state = 12345;
@@ -121,14 +148,72 @@ function trained(Engine, trajectories) {
 }
 
 const rows = [];
-function row(name, ours, scalar, theirs, target, scale, ref) {
-  rows.push({ name, ours, scalar, theirs, target, scale, ref });
+/** `vs`: ours ÷ the reference `ref` (paired, see ratioPaired); `issueRef`: the issue's time for it. */
+function row(name, ours, scalar, theirs, target, issueRef, ref, vs) {
+  rows.push({ name, ours, scalar, theirs, target, issueRef, ref, vs });
 }
 
 for (const [label, Engine] of [['simd', WasmSonaEngine], ['scalar', ScalarEngine]]) {
   const e = trained(Engine, 300);
   e.runInstantCycle();
   if (e.stats().simd !== (label === 'simd')) throw new Error(`${label} build reports simd=${e.stats().simd}`);
+}
+
+// Theirs: WasmMicroLoRA(dim 256, rank 2 fixed).
+const lora = new WasmMicroLoRA(DIM, 0.1, 0.01);
+for (let i = 0; i < 50; i++) {
+  lora.adapt_array(inputs[i & 63]);
+  lora.adapt_with_reward(0.5);
+}
+const inPtr = lora.get_input_ptr() >>> 2;
+const outPtr = lora.get_output_ptr() >>> 2;
+const theirZeroCall = (i) => {
+  const mem = new Float32Array(ruvWasm.memory.buffer);
+  mem.set(inputs[i & 63], inPtr);
+  lora.forward();
+  return mem.subarray(outPtr, outPtr + DIM);
+};
+const theirArrayCall = (i) => lora.forward_array(inputs[i & 63]);
+const theirZero = bench(theirZeroCall, { batch: 20000 });
+const theirArray = bench(theirArrayCall, { batch: 20000 });
+
+// @ruvector/sona: applyMicroLora, begin + 3 steps + end, forceLearn over 1,000 trajectories (its
+// API takes plain arrays of numbers; the conversion is done before timing).
+const sona = {};
+let sonaTrajectoryCall = null;
+let sonaForceLearnOnce = null;
+if (RuvSona) {
+  const arr = inputs.map((v) => Array.from(v));
+  const topicArr = Array.from({ length: 1000 }, (_, i) => Array.from(noisy(topics[i % topics.length])));
+  const fill = (e, n) => {
+    for (let i = 0; i < n; i++) {
+      const id = e.beginTrajectory(topicArr[i % topicArr.length]);
+      for (let st = 0; st < 3; st++) e.addTrajectoryStep(id, arr[(i + st) & 63], [], st === 0 ? 0.9 : 0.2);
+      e.endTrajectory(id, 0.8);
+    }
+  };
+  const e = new RuvSona(DIM);
+  fill(e, 300);
+  sona.apply = bench((i) => e.applyMicroLora(arr[i & 63]), { batch: 50, samples: 11 });
+  sonaTrajectoryCall = (i) => {
+    const id = e.beginTrajectory(arr[i & 63]);
+    e.addTrajectoryStep(id, arr[(i + 1) & 63], [], 0.9);
+    e.addTrajectoryStep(id, arr[(i + 2) & 63], [], 0.1);
+    e.addTrajectoryStep(id, arr[(i + 3) & 63], [], 0.4);
+    e.endTrajectory(id, 0.8);
+  };
+  sona.trajectory = bench(sonaTrajectoryCall, { batch: 50, samples: 11 });
+  /** ns of one forceLearn over 1,000 fresh trajectories (only forceLearn timed). */
+  sonaForceLearnOnce = () => {
+    const g = new RuvSona(DIM);
+    fill(g, 1000);
+    const t0 = process.hrtime.bigint();
+    g.forceLearn();
+    return Number(process.hrtime.bigint() - t0);
+  };
+  const fl = [];
+  for (let s = 0; s < 3; s++) fl.push(sonaForceLearnOnce());
+  sona.forceLearn = median(fl);
 }
 
 const results = {};
@@ -149,18 +234,38 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
   const empty = new Float32Array(0);
   const oneWeight = new Float32Array([0.5]);
   // start + 3 × addStep + end with the given attention weights on every step.
-  const trajectoryWith = (weights) => bench((i) => {
+  const trajectoryCall = (weights) => (i) => {
     const id = e.startTrajectory(inputs[i & 63]);
     e.addStep(id, inputs[(i + 1) & 63], weights, 0.9);
     e.addStep(id, inputs[(i + 2) & 63], weights, 0.1);
     e.addStep(id, inputs[(i + 3) & 63], weights, 0.4);
     e.endTrajectory(id, 0.8);
-  }, { batch: 5000 });
-  r.trajectoryGated = trajectoryWith(oneWeight);
+  };
+  r.trajectoryGated = bench(trajectoryCall(oneWeight), { batch: 5000 });
   // One attention weight per feature, softmax-like (all in [0, 1], summing to 1).
   const exps = Float32Array.from({ length: DIM }, (_, j) => Math.exp(Math.sin(j * 0.37)));
   const sum = exps.reduce((a, b) => a + b, 0);
-  r.trajectoryPerFeature = trajectoryWith(exps.map((v) => v / sum));
+  const perFeature = exps.map((v) => v / sum);
+  r.trajectoryPerFeature = bench(trajectoryCall(perFeature), { batch: 5000 });
+  // Ours ÷ the reference of each row with a scaled target, from batches timed back to back.
+  if (label === 'ours') {
+    const zeroCopy = (i) => {
+      if (inBuf.length === 0) [inBuf, outBuf] = [e.inputBuffer(), e.outputBuffer()];
+      inBuf.set(inputs[i & 63]);
+      e.applyLoraBuffers();
+      return outBuf;
+    };
+    r.vs = {
+      applyLoraBuffers: ratioPaired(zeroCopy, theirZeroCall, { batchA: 20000, batchB: 20000 }),
+      applyLoraInto: ratioPaired((i) => e.applyLoraInto(inputs[i & 63], out), theirZeroCall, { batchA: 20000, batchB: 20000 }),
+      applyLora: ratioPaired((i) => e.applyLora(inputs[i & 63]), theirArrayCall, { batchA: 20000, batchB: 20000 }),
+    };
+    if (sonaTrajectoryCall) {
+      for (const [key, weights] of [['trajectory', empty], ['trajectoryGated', oneWeight], ['trajectoryPerFeature', perFeature]]) {
+        r.vs[key] = ratioPaired(trajectoryCall(weights), sonaTrajectoryCall, { batchA: 5000, batchB: 100 });
+      }
+    }
+  }
   // Each fast path (src/js/fast.js) interleaved with the wasm-bindgen method it replaced
   // (per-argument malloc + copy + free; findPatterns' objects built from Rust): the "before".
   const bg = bindgenMethodsOf(Engine);
@@ -192,101 +297,68 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
     (i) => bg.findPatterns.call(f, inputs[i & 63], 5), { batch: 2000 });
   r.patterns = stored;
   // forceLearn over 1,000 trajectories into 100 patterns (fresh engine each sample; only forceLearn timed).
-  const fl = [];
-  for (let s = 0; s < 9; s++) {
+  const forceLearnOnce = () => {
     const g = trained(Engine, 1000);
     const t0 = process.hrtime.bigint();
     g.forceLearn();
-    fl.push(Number(process.hrtime.bigint() - t0));
+    const ns = Number(process.hrtime.bigint() - t0);
     g.free();
-  }
-  r.forceLearn = median(fl);
-  results[label] = r;
-}
-
-// Theirs: WasmMicroLoRA(dim 256, rank 2 fixed).
-const lora = new WasmMicroLoRA(DIM, 0.1, 0.01);
-for (let i = 0; i < 50; i++) {
-  lora.adapt_array(inputs[i & 63]);
-  lora.adapt_with_reward(0.5);
-}
-const inPtr = lora.get_input_ptr() >>> 2;
-const outPtr = lora.get_output_ptr() >>> 2;
-const theirZero = bench((i) => {
-  const mem = new Float32Array(ruvWasm.memory.buffer);
-  mem.set(inputs[i & 63], inPtr);
-  lora.forward();
-  return mem.subarray(outPtr, outPtr + DIM);
-}, { batch: 20000 });
-const theirArray = bench((i) => lora.forward_array(inputs[i & 63]), { batch: 20000 });
-
-// @ruvector/sona: applyMicroLora, begin + 3 steps + end, forceLearn over 1,000 trajectories (its
-// API takes plain arrays of numbers; the conversion is done before timing).
-const sona = {};
-if (RuvSona) {
-  const arr = inputs.map((v) => Array.from(v));
-  const topicArr = Array.from({ length: 1000 }, (_, i) => Array.from(noisy(topics[i % topics.length])));
-  const fill = (e, n) => {
-    for (let i = 0; i < n; i++) {
-      const id = e.beginTrajectory(topicArr[i % topicArr.length]);
-      for (let st = 0; st < 3; st++) e.addTrajectoryStep(id, arr[(i + st) & 63], [], st === 0 ? 0.9 : 0.2);
-      e.endTrajectory(id, 0.8);
-    }
+    return ns;
   };
-  const e = new RuvSona(DIM);
-  fill(e, 300);
-  sona.apply = bench((i) => e.applyMicroLora(arr[i & 63]), { batch: 50, samples: 11 });
-  sona.trajectory = bench((i) => {
-    const id = e.beginTrajectory(arr[i & 63]);
-    e.addTrajectoryStep(id, arr[(i + 1) & 63], [], 0.9);
-    e.addTrajectoryStep(id, arr[(i + 2) & 63], [], 0.1);
-    e.addTrajectoryStep(id, arr[(i + 3) & 63], [], 0.4);
-    e.endTrajectory(id, 0.8);
-  }, { batch: 50, samples: 11 });
   const fl = [];
-  for (let s = 0; s < 3; s++) {
-    const g = new RuvSona(DIM);
-    fill(g, 1000);
-    const t0 = process.hrtime.bigint();
-    g.forceLearn();
-    fl.push(Number(process.hrtime.bigint() - t0));
+  for (let s = 0; s < 9; s++) fl.push(forceLearnOnce());
+  r.forceLearn = median(fl);
+  if (label === 'ours' && sonaForceLearnOnce) {
+    // Five pairs, order alternating (theirs takes about a second each).
+    const ratios = [];
+    for (let s = 0; s < 5; s++) {
+      if (s & 1) {
+        const theirs = sonaForceLearnOnce();
+        ratios.push(forceLearnOnce() / theirs);
+      } else {
+        const ours = forceLearnOnce();
+        ratios.push(ours / sonaForceLearnOnce());
+      }
+    }
+    r.vs.forceLearn = median(ratios);
   }
-  sona.forceLearn = median(fl);
+  results[label] = r;
 }
 
 const o = results.ours;
 const s = results.scalar;
-// Scale factor of a row: its reference measured here ÷ the issue's measurement of it.
-const factor = (here, issue) => (here ? { f: here / issue } : null);
-row('applyLoraBuffers (zero-copy views)', o.applyLoraBuffers, s.applyLoraBuffers, theirZero, 150, factor(theirZero, ISSUE.ruvZero), 'lw0');
-row('applyLoraInto (caller\'s array)', o.applyLoraInto, s.applyLoraInto, theirZero, 150, factor(theirZero, ISSUE.ruvZero), 'lw0');
-row('applyLora (new array)', o.applyLora, s.applyLora, theirArray, 1000, factor(theirArray, ISSUE.ruvArray), 'lwA');
-row('start + 3×addStep + end', o.trajectory, s.trajectory, sona.trajectory, 1000, factor(sona.trajectory, ISSUE.sonaTrajectory), 'sT');
-row('  same, 1 attention weight per step', o.trajectoryGated, s.trajectoryGated, null, 1000, factor(sona.trajectory, ISSUE.sonaTrajectory), 'sT');
-row(`  same, ${DIM} attention weights per step`, o.trajectoryPerFeature, s.trajectoryPerFeature, null, 1000, factor(sona.trajectory, ISSUE.sonaTrajectory), 'sT');
-row(`findPatterns k=5 / ${o.patterns} patterns`, o.findPatterns, s.findPatterns, null, 10000, null, null);
-row('forceLearn 1,000 traj → 100 clusters', o.forceLearn, s.forceLearn, sona.forceLearn, 20e6, factor(sona.forceLearn, ISSUE.sonaForceLearn), 'sF');
+const vs = o.vs;
+row('applyLoraBuffers (zero-copy views)', o.applyLoraBuffers, s.applyLoraBuffers, theirZero, 150, ISSUE.ruvZero, 'lw0', vs.applyLoraBuffers);
+row('applyLoraInto (caller\'s array)', o.applyLoraInto, s.applyLoraInto, theirZero, 150, ISSUE.ruvZero, 'lw0', vs.applyLoraInto);
+row('applyLora (new array)', o.applyLora, s.applyLora, theirArray, 1000, ISSUE.ruvArray, 'lwA', vs.applyLora);
+row('start + 3×addStep + end', o.trajectory, s.trajectory, sona.trajectory, 1000, ISSUE.sonaTrajectory, 'sT', vs.trajectory);
+row('  same, 1 attention weight per step', o.trajectoryGated, s.trajectoryGated, null, 1000, ISSUE.sonaTrajectory, 'sT', vs.trajectoryGated);
+row(`  same, ${DIM} attention weights per step`, o.trajectoryPerFeature, s.trajectoryPerFeature, null, 1000, ISSUE.sonaTrajectory, 'sT', vs.trajectoryPerFeature);
+row(`findPatterns k=5 / ${o.patterns} patterns`, o.findPatterns, s.findPatterns, null, 10000, null, null, undefined);
+row('forceLearn 1,000 traj → 100 clusters', o.forceLearn, s.forceLearn, sona.forceLearn, 20e6, ISSUE.sonaForceLearn, 'sF', vs.forceLearn);
 
 console.log(`SONA, ${DIM}-d, rank 2, medians (this run). "theirs": applyLora rows = @ruvector/learning-wasm 0.1.29 WasmMicroLoRA (zero-copy forward / forward_array);`);
 console.log(`  trajectory and forceLearn rows = ${RuvSona ? `@ruvector/sona ${ruvSonaVersion} (native addon)` : '@ruvector/sona (not installed: skipped)'}.`);
-console.log('  "target" = the issue\'s absolute target; "target here" = target × (reference here ÷ reference in the issue), reference named in "ref".');
+console.log('  "target" = the issue\'s absolute target. "ours÷ref" = ours ÷ the reference named in "ref", the median of ratios of batches timed back to back');
+console.log('  (immune to this machine\'s speed changing between rounds); "target here" = target ÷ that reference as the issue measured it: the same ratio here.');
 const mark = (ok) => (ok ? '✓' : '✗');
-console.log('operation'.padEnd(40), 'ours'.padStart(10), 'target'.padStart(11), 'target here'.padStart(12), 'ref'.padStart(5), 'scalar'.padStart(10), 'simd×'.padStart(7), 'theirs'.padStart(10), 'theirs/ours'.padStart(12));
+console.log('operation'.padEnd(40), 'ours'.padStart(10), 'target'.padStart(11), 'ours÷ref'.padStart(9), 'target here'.padStart(12), 'ref'.padStart(5), 'scalar'.padStart(10), 'simd×'.padStart(7), 'theirs'.padStart(10), 'theirs/ours'.padStart(12));
 for (const r of rows) {
-  const here = r.scale ? r.target * r.scale.f : null;
+  const limit = r.vs !== undefined && r.issueRef ? r.target / r.issueRef : null;
   console.log(
     r.name.padEnd(40),
     fmt(r.ours).padStart(10),
     `${mark(r.ours <= r.target)} ${fmt(r.target)}`.padStart(11),
-    (here ? `${mark(r.ours <= here)} ${fmt(here)}` : '—').padStart(12),
-    (r.scale ? r.ref : '—').padStart(5),
+    (limit ? `${r.vs.toFixed(3)}×` : '—').padStart(9),
+    (limit ? `${mark(r.vs <= limit)} ≤ ${limit.toFixed(3)}×` : '—').padStart(12),
+    (limit ? r.ref : '—').padStart(5),
     fmt(r.scalar).padStart(10),
     `${(r.scalar / r.ours).toFixed(2)}`.padStart(7),
     (r.theirs ? fmt(r.theirs) : '—').padStart(10),
-    (r.theirs ? `${(r.theirs / r.ours).toFixed(2)}×` : '—').padStart(12),
+    (r.theirs ? `${(r.vs !== undefined ? 1 / r.vs : r.theirs / r.ours).toFixed(2)}×` : '—').padStart(12),
   );
 }
-console.log('ref (reference here ÷ issue):');
+console.log('ref (reference here ÷ issue, how much slower or faster this machine runs it):');
 console.log(`  lw0 = learning-wasm zero-copy forward ${fmt(theirZero)} ÷ ${fmt(ISSUE.ruvZero)} = ${(theirZero / ISSUE.ruvZero).toFixed(2)}`);
 console.log(`  lwA = learning-wasm forward_array ${fmt(theirArray)} ÷ ${fmt(ISSUE.ruvArray)} = ${(theirArray / ISSUE.ruvArray).toFixed(2)}`);
 if (RuvSona) {
