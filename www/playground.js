@@ -369,8 +369,10 @@ export function setupPlayground({ MicroHnsw }) {
   }
 
   function runNetwork() {
-    if (snn.running || state.points.length === 0) {
+    if (snn.running || state.points.length === 0 || !state.query) {
+      // Without a query nothing injects current, and the run would show an empty raster.
       if (state.points.length === 0) $('snn-status').textContent = 'add points first';
+      else if (!state.query) $('snn-status').textContent = 'set a query first';
       return;
     }
     const iterations = Math.round(num('snn-iterations', 200, 1, 5000));

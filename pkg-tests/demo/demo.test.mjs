@@ -108,7 +108,7 @@ describe('demo page in headless Chromium', () => {
 
   test('canvas clicks add points and query; the highlighted neighbours are the brute-force ones', async () => {
     const canvas = await page.$('#points-canvas');
-    const box = await canvas.boundingBox();
+    let box = await canvas.boundingBox();
     const clicks = [
       [0.12, 0.2], [0.3, 0.75], [0.55, 0.4], [0.81, 0.15], [0.9, 0.88], [0.2, 0.55], [0.67, 0.62],
       [0.41, 0.12], [0.05, 0.93], [0.74, 0.33], [0.36, 0.47], [0.6, 0.9],
@@ -126,6 +126,13 @@ describe('demo page in headless Chromium', () => {
       assert.ok(Math.abs(points[i][0] - (2 * fx - 1)) * box.width / 2 < 1.5, `point ${i} x`);
       assert.ok(Math.abs(points[i][1] - (1 - 2 * fy)) * box.height / 2 < 1.5, `point ${i} y`);
     });
+
+    // Without a query nothing would stimulate the network: Run says so and runs nothing.
+    await page.click('#snn-run');
+    assert.match(await page.textContent('#snn-status'), /set a query first/);
+    assert.equal(await page.textContent('#snn-steps'), '0');
+    await canvas.scrollIntoViewIfNeeded(); // clicking Run may have scrolled the page
+    box = await canvas.boundingBox();
 
     await page.check('#mode-query');
     await page.fill('#knn-k', '4');
