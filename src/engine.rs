@@ -212,7 +212,7 @@ pub fn clock_ms(now_ms: f64) -> Result<u64> {
 }
 
 fn frob(v: &[f32]) -> f32 {
-    libm::sqrtf(v.iter().map(|x| x * x).sum())
+    crate::kernels::sqrtf(v.iter().map(|x| x * x).sum())
 }
 
 impl SonaEngine {
@@ -527,7 +527,7 @@ impl SonaEngine {
         let dim = self.dim();
         // Input: the unit query, target: quality·gradient; folded into the adapter's
         // coefficients when possible (no copies), else normalised and scaled copies.
-        let qn = libm::sqrtf(self.kernels.dot(query, query));
+        let qn = crate::kernels::sqrtf(self.kernels.dot(query, query));
         if qn > 1e-12 && self.micro.accumulate_scaled(self.kernels, query, 1.0 / qn, gradient, quality, quality, &mut self.micro_grad) {
             return;
         }
@@ -781,7 +781,7 @@ impl SonaEngine {
             patterns_stored: self.bank.len(),
             micro_pending: self.micro_grad.samples(),
             micro_lora_norm: frob(self.micro.params().1),
-            base_lora_norm: libm::sqrtf(self.base.iter().map(|l| { let f = frob(l.params().1); f * f }).sum()),
+            base_lora_norm: crate::kernels::sqrtf(self.base.iter().map(|l| { let f = frob(l.params().1); f * f }).sum()),
             base_lora_loss: self.base_loss,
             ewc_tasks: self.ewc.task_count(),
             ewc_lambda: self.ewc_lambda(),

@@ -98,7 +98,7 @@ impl EwcPlusPlus {
             return false;
         }
         let jump = self.loss_count >= 3
-            && loss > self.loss_mean + 3.0 * libm::sqrtf(self.loss_var) + 0.05 * self.loss_mean + 1e-4;
+            && loss > self.loss_mean + 3.0 * crate::kernels::sqrtf(self.loss_var) + 0.05 * self.loss_mean + 1e-4;
         if jump {
             self.boundaries += 1;
             self.loss_mean = loss;

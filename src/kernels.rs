@@ -12,6 +12,37 @@ pub struct Kernels {
     simd: bool,
 }
 
+/// √x, correctly rounded. On wasm32 with simd128 one lane of `f32x4.sqrt` (the scalar
+/// `f32.sqrt` intrinsic is unstable in Rust, and libm's `sqrtf` is a software routine there,
+/// several times slower and larger); libm elsewhere. Both round the same, so results are
+/// bit-identical across targets.
+#[inline(always)]
+pub fn sqrtf(x: f32) -> f32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::*;
+        f32x4_extract_lane::<0>(f32x4_sqrt(f32x4_splat(x)))
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        libm::sqrtf(x)
+    }
+}
+
+/// [`sqrtf`] for f64 (one lane of `f64x2.sqrt`).
+#[inline(always)]
+pub fn sqrt(x: f64) -> f64 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::*;
+        f64x2_extract_lane::<0>(f64x2_sqrt(f64x2_splat(x)))
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        libm::sqrt(x)
+    }
+}
+
 /// `true` when this build contains the SIMD128 kernels.
 pub const SIMD_COMPILED: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
 
@@ -101,7 +132,7 @@ impl Kernels {
     /// Scales `v` to unit L2 norm (a (near) zero vector becomes zero); returns the old norm.
     #[inline]
     pub fn normalize(self, v: &mut [f32]) -> f32 {
-        let n = libm::sqrtf(self.dot(v, v));
+        let n = sqrtf(self.dot(v, v));
         self.scale(v, if n > 1e-12 { 1.0 / n } else { 0.0 });
         n
     }
@@ -163,7 +194,7 @@ impl Kernels {
 /// Cosine from the three dot products.
 #[inline]
 pub fn cosine_from(ab: f32, aa: f32, bb: f32) -> f32 {
-    let denom = libm::sqrtf(aa * bb);
+    let denom = sqrtf(aa * bb);
     if denom > 1e-20 {
         ab / denom
     } else {

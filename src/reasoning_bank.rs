@@ -236,7 +236,7 @@ impl ReasoningBank {
     /// Recomputes the cached centroid norms with the given kernels (so that a loaded engine
     /// computes bit-identical similarities) and the contiguous centroid matrix.
     pub(crate) fn refresh_norms(&mut self, k: Kernels) {
-        self.norms = self.patterns.iter().map(|p| libm::sqrtf(k.dot(&p.centroid, &p.centroid))).collect();
+        self.norms = self.patterns.iter().map(|p| crate::kernels::sqrtf(k.dot(&p.centroid, &p.centroid))).collect();
         self.centroids.clear();
         for p in &self.patterns {
             self.centroids.extend_from_slice(&p.centroid);
@@ -356,7 +356,7 @@ impl ReasoningBank {
     /// Indices and cosines of the `top_k` patterns most similar to `query`, best first; records an
     /// access (count and time) on each returned pattern. `query` must be `dim` long.
     pub fn find(&mut self, k: Kernels, query: &[f32], top_k: usize, now_ms: u64) -> Vec<(usize, f32)> {
-        let qn = libm::sqrtf(k.dot(query, query));
+        let qn = crate::kernels::sqrtf(k.dot(query, query));
         let mut best: Vec<(usize, f32)> = Vec::with_capacity(top_k + 1);
         let mut dots = vec![0.0f32; self.patterns.len()];
         k.dots(query, &self.centroids, &mut dots);
@@ -597,7 +597,7 @@ mod tests {
         let r = bank.extract(k, &[&a, &b], 1, 0, 0.1, &mut Rng::new(1));
         assert_eq!((r.clusters_formed, bank.len()), (1, 1));
         let p = &bank.patterns()[0];
-        let n = libm::sqrtf(0.9 * 0.9 + 0.3 * 0.3);
+        let n = crate::kernels::sqrtf(0.9 * 0.9 + 0.3 * 0.3);
         assert!((p.direction[0] - 0.9 / n).abs() < 1e-5 && (p.direction[1] - 0.3 / n).abs() < 1e-5, "{:?}", p.direction);
         assert!((p.centroid[0] - 0.6).abs() < 1e-6 && (p.centroid[1] - 0.8).abs() < 1e-6, "mean of the unit queries");
         assert!((p.total_weight - 1.2).abs() < 1e-6 && (p.avg_quality - 0.6).abs() < 1e-6);

@@ -399,7 +399,7 @@ impl FastGrnn {
         let mut rng = Rng::new(seed);
         let (d, h, o, r) = (layout.input_dim, layout.hidden_dim, layout.output_dim, layout.rank);
         let mut fill = |start: usize, len: usize, fan_in: usize, fan_out: usize| {
-            let limit = libm::sqrtf(6.0 / (fan_in + fan_out) as f32);
+            let limit = crate::kernels::sqrtf(6.0 / (fan_in + fan_out) as f32);
             for p in &mut params[start..start + len] {
                 *p = (rng.next_f32() * 2.0 - 1.0) * limit;
             }

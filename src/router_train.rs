@@ -451,7 +451,7 @@ impl RouterTrainer {
             let m = mean[k] / count as f64;
             let var = (sq[k] / count as f64 - m * m).max(0.0);
             mean32[k] = m as f32;
-            let s = libm::sqrt(var) as f32;
+            let s = crate::kernels::sqrt(var) as f32;
             std32[k] = if s > 1e-6 { s } else { 1.0 };
         }
         model.set_normalization(&mean32, &std32)?;
@@ -580,7 +580,7 @@ impl Adam {
             let g = g.max(-cfg.grad_clip).min(cfg.grad_clip); // element-wise clip (no clamp: its panic path links float formatting)
             self.m1[j] = b1 * self.m1[j] + (1.0 - b1) * g;
             self.m2[j] = b2 * self.m2[j] + (1.0 - b2) * g * g;
-            *p -= lr * (self.m1[j] / c1) / (libm::sqrtf(self.m2[j] / c2) + cfg.adam_epsilon);
+            *p -= lr * (self.m1[j] / c1) / (crate::kernels::sqrtf(self.m2[j] / c2) + cfg.adam_epsilon);
         }
     }
 }

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 /// Scales `v` to unit L2 norm; leaves a (near) zero vector at zero. Returns the original norm.
 pub fn normalize(v: &mut [f32]) -> f32 {
-    let n = libm::sqrtf(v.iter().map(|x| x * x).sum::<f32>());
+    let n = crate::kernels::sqrtf(v.iter().map(|x| x * x).sum::<f32>());
     if n > 1e-12 {
         let inv = 1.0 / n;
         v.iter_mut().for_each(|x| *x *= inv);
@@ -93,7 +93,7 @@ pub fn reinforce_gradient(k: Kernels, t: &mut QueryTrajectory, fallback_baseline
     }
     // Normalise with the squared norm already at hand (as `Kernels::normalize`). A norm that is
     // still not finite (not reachable with inputs in range) gives a zero gradient, never NaN.
-    let n = libm::sqrtf(gg);
+    let n = crate::kernels::sqrtf(gg);
     if n > 1e-12 && n.is_finite() {
         k.scale(&mut g, 1.0 / n);
     } else {

@@ -242,7 +242,7 @@ mod tests {
         assert!((a.avg_quality - 0.7).abs() < 1e-6);
         assert!((a.total_weight - (30.0 * 0.8 + 10.0 * 0.4)).abs() < 1e-5, "weights add up (the seed's merge)");
         assert_eq!((a.created_at, a.last_accessed, a.access_count), (100, 400, 3));
-        let n = libm::sqrtf(a.direction[0] * a.direction[0] + a.direction[1] * a.direction[1]);
+        let n = crate::kernels::sqrtf(a.direction[0] * a.direction[0] + a.direction[1] * a.direction[1]);
         assert!((n - 1.0).abs() < 1e-5);
     }
 

@@ -377,7 +377,7 @@ fn base_lora_target_is_quality_times_direction() {
             *d += a - b;
         }
     }
-    let norm = libm::sqrtf(delta.iter().map(|v| v * v).sum());
+    let norm = crate::kernels::sqrtf(delta.iter().map(|v| v * v).sum());
     assert!((norm - 0.5).abs() < 0.05, "|delta| {norm}");
     assert!(cosine(&delta, &direction) > 0.99, "cosine {}", cosine(&delta, &direction));
 }

@@ -17,7 +17,7 @@ pub(crate) fn unit(rng: &mut Rng, dim: usize) -> Vec<f32> {
 
 /// `centre + noise` where the noise has L2 norm about `rel`.
 pub(crate) fn noisy(rng: &mut Rng, centre: &[f32], rel: f32) -> Vec<f32> {
-    let s = rel / libm::sqrtf(centre.len() as f32);
+    let s = rel / crate::kernels::sqrtf(centre.len() as f32);
     centre.iter().map(|c| c + s * rng.normal()).collect()
 }
 
