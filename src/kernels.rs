@@ -864,6 +864,21 @@ mod simd_vs_scalar {
         (a - b).abs() <= 1e-4 * (1.0 + scale)
     }
 
+    /// The one-lane `f32x4.sqrt` / `f64x2.sqrt` roots are libm's, bit for bit (both correctly
+    /// rounded), including zeros, subnormals, infinities and NaN for negative or NaN inputs.
+    #[wasm_bindgen_test]
+    fn lane_square_roots_equal_libm() {
+        let mut r = Rng::new(11);
+        let mut xs: Vec<f32> = alloc::vec![0.0, -0.0, 1.0, 2.0, 1e-40, f32::MIN_POSITIVE, f32::MAX, f32::INFINITY, -1.0, f32::NAN];
+        xs.extend((0..2000).map(|i| libm::expf(r.normal() * 20.0) * if i % 97 == 0 { -1.0 } else { 1.0 }));
+        for &x in &xs {
+            let (ours, theirs) = (sqrtf(x), libm::sqrtf(x));
+            assert!(ours.to_bits() == theirs.to_bits() || (ours.is_nan() && theirs.is_nan()), "sqrtf({x:e}): {ours:e} vs {theirs:e}");
+            let (ours, theirs) = (sqrt(x as f64 * 1.7), libm::sqrt(x as f64 * 1.7));
+            assert!(ours.to_bits() == theirs.to_bits() || (ours.is_nan() && theirs.is_nan()), "sqrt({x:e} × 1.7)");
+        }
+    }
+
     #[wasm_bindgen_test]
     fn simd_kernels_agree_with_scalar() {
         let mut r = Rng::new(11);
