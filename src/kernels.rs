@@ -507,12 +507,25 @@ pub mod simd {
         let r0 = &rows[..dim];
         let r1 = if two { &rows[dim..2 * dim] } else { r0 };
         let (mut a0, mut a1) = (f32x4_splat(0.0), f32x4_splat(0.0));
+        // Second accumulators for the odd 4-float groups: two add chains per row.
+        let (mut b0, mut b1) = (f32x4_splat(0.0), f32x4_splat(0.0));
         let abs = i32x4_splat(0x7fff_ffff);
         let mut m = i32x4_splat(0);
         let mut i = 0;
-        // SAFETY: i+4 <= dim <= every slice length.
+        // SAFETY: i+8 or i+4 <= dim <= every slice length.
         unsafe {
-            while i + 4 <= dim {
+            while i + 8 <= dim {
+                let (v, w) = (load(x, i), load(x, i + 4));
+                m = i32x4_max(m, i32x4_max(v128_and(v, abs), v128_and(w, abs)));
+                a0 = f32x4_add(a0, f32x4_mul(v, load(r0, i)));
+                b0 = f32x4_add(b0, f32x4_mul(w, load(r0, i + 4)));
+                if two {
+                    a1 = f32x4_add(a1, f32x4_mul(v, load(r1, i)));
+                    b1 = f32x4_add(b1, f32x4_mul(w, load(r1, i + 4)));
+                }
+                i += 8;
+            }
+            if i + 4 <= dim {
                 let v = load(x, i);
                 m = i32x4_max(m, v128_and(v, abs));
                 a0 = f32x4_add(a0, f32x4_mul(v, load(r0, i)));
@@ -522,7 +535,7 @@ pub mod simd {
                 i += 4;
             }
         }
-        let (mut s0, mut s1) = (hsum(a0), hsum(a1));
+        let (mut s0, mut s1) = (hsum(f32x4_add(a0, b0)), hsum(f32x4_add(a1, b1)));
         let mut in_range = !over_range(m);
         while i < dim {
             s0 += x[i] * r0[i];
@@ -746,9 +759,20 @@ pub mod simd {
                 let c1 = f32x4_splat(if two { coeff[1] } else { 0.0 });
                 let (r0, r1) = (&rows[..dim], if two { &rows[dim..2 * dim] } else { &rows[..dim] });
                 let mut i = 0;
-                // SAFETY: i+4 <= dim <= every slice length.
+                // SAFETY: i+8 or i+4 <= dim <= every slice length.
                 unsafe {
-                    while i + 4 <= dim {
+                    while i + 8 <= dim {
+                        let mut v = f32x4_add(load(x, i), f32x4_mul(c0, load(r0, i)));
+                        let mut u = f32x4_add(load(x, i + 4), f32x4_mul(c0, load(r0, i + 4)));
+                        if two {
+                            v = f32x4_add(v, f32x4_mul(c1, load(r1, i)));
+                            u = f32x4_add(u, f32x4_mul(c1, load(r1, i + 4)));
+                        }
+                        store(out, i, v);
+                        store(out, i + 4, u);
+                        i += 8;
+                    }
+                    if i + 4 <= dim {
                         let mut v = f32x4_add(load(x, i), f32x4_mul(c0, load(r0, i)));
                         if two {
                             v = f32x4_add(v, f32x4_mul(c1, load(r1, i)));
