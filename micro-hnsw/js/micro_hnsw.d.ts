@@ -61,6 +61,13 @@ export type Metric = 'l2' | 'cosine' | 'dot' | 0 | 1 | 2;
  */
 export type VectorLike = Float32Array | ArrayLike<number>;
 
+/**
+ * Where `searchInto` writes hit ids: an integer typed array wide enough for every id of the index
+ * (any of them for one core's 0..31; a cluster of more than 8 cores needs Uint16Array or wider)
+ * or a Float64Array.
+ */
+export type IdArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float64Array;
+
 /** One search hit. */
 export interface Hit {
   /** Id returned by `insert` (for a cluster: core × 32 + local id). */
@@ -143,6 +150,12 @@ export declare class MicroHnsw {
   insert(vector: VectorLike): number;
   /** Exact k (1..16, default 5) nearest neighbours, nearest first; min(k, size) hits. */
   search(query: VectorLike, k?: number): Hit[];
+  /**
+   * `search` without allocating: writes the hits, nearest first, to `ids[0..n)` and
+   * `distances[0..n)` and returns n = min(k, size); later entries keep their values. Each array
+   * needs room for `k` hits; arguments are checked (TypeError/RangeError) before anything is written.
+   */
+  searchInto(query: VectorLike, k: number, ids: IdArray, distances: Float32Array | Float64Array): number;
 
   /** Sets a node's type, 0..15. */
   setNodeType(id: number, type: number): void;
@@ -292,6 +305,12 @@ export declare class MicroHnswCluster {
   vector(id: number): Float32Array;
   /** Exact k (1..16, default 10) nearest over all cores, nearest first. */
   search(query: VectorLike, k?: number): Hit[];
+  /**
+   * `search` without allocating: global ids to `ids[0..n)`, distances to `distances[0..n)`,
+   * returns n = min(k, size). `ids` must hold ids up to `capacity − 1` (a RangeError names a type
+   * too narrow); each array needs room for `k` hits; nothing is written when an argument is bad.
+   */
+  searchInto(query: VectorLike, k: number, ids: IdArray, distances: Float32Array | Float64Array): number;
   /** The whole cluster as bytes for `MicroHnswCluster.fromBytes`: options, round-robin position, every core's `toBytes()`. */
   toBytes(): Uint8Array;
   /** A new cluster holding what `toBytes()` saved: same search answers, inserts continue where it left off. Bad bytes throw an Error naming the problem. */

@@ -231,6 +231,39 @@ const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
   return c;
 });
 
+/** The largest id `ids` can hold when it is an array `searchInto` accepts, else -1. */
+function idLimit(ids) {
+  // instanceof checks in order of likely use (each a fast inline-cached test); a Proxy posing as a
+  // typed array passes instanceof but is no view.
+  if (!ArrayBuffer.isView(ids)) return -1;
+  if (ids instanceof Uint8Array) return 0xff;
+  if (ids instanceof Int32Array) return 0x7fffffff;
+  if (ids instanceof Uint16Array) return 0xffff;
+  if (ids instanceof Uint32Array) return 0xffffffff;
+  if (ids instanceof Float64Array) return Number.MAX_SAFE_INTEGER;
+  if (ids instanceof Int16Array) return 0x7fff;
+  if (ids instanceof Int8Array) return 0x7f;
+  return -1;
+}
+
+/** Checks `searchInto`'s output arrays: room for `k` hits, ids up to `maxId` representable. */
+function checkHitArrays(ids, distances, k, maxId) {
+  const limit = idLimit(ids);
+  if (limit < maxId) {
+    if (limit < 0) throw new TypeError('ids must be an integer typed array (Uint8Array … Int32Array) or a Float64Array');
+    throw new RangeError(`ids is a ${ids.constructor.name}, which cannot hold ids up to ${maxId}`);
+  }
+  if (!((distances instanceof Float32Array || distances instanceof Float64Array) && ArrayBuffer.isView(distances))) {
+    throw new TypeError('distances must be a Float32Array or a Float64Array');
+  }
+  if (ids.length < k) throw new RangeError(`ids has room for ${ids.length} hits, fewer than k = ${k}`);
+  if (distances.length < k) throw new RangeError(`distances has room for ${distances.length} hits, fewer than k = ${k}`);
+}
+
+/** One core's hits, read out of its result buffer before any is written to the caller's arrays. */
+const hitIds = new Uint8Array(ABI.MAX_K);
+const hitDistances = new Float32Array(ABI.MAX_K);
+
 /** CRC-32 (IEEE 802.3, as zlib and PNG compute it). */
 function crc32(bytes) {
   let c = -1;
@@ -440,6 +473,33 @@ export class MicroHnsw {
     this.#k(k);
     this.#setQuery(query);
     return this.#records(this.#x.search(k));
+  }
+
+  /**
+   * `search` without allocating: writes the hits, nearest first, to `ids[0..n)` and
+   * `distances[0..n)` and returns n = min(k, size); later entries are left as they were. `ids`: an
+   * integer typed array or a Float64Array, `distances`: a Float32Array or Float64Array, each with
+   * room for k hits. Arguments are checked before anything is written.
+   * @returns {number} the number of hits written
+   */
+  searchInto(query, k, ids, distances) {
+    this.#k(k);
+    checkHitArrays(ids, distances, k, ABI.CAPACITY - 1);
+    this.#setQuery(query);
+    const n = this.#x.search(k);
+    this.#live();
+    const bytes = this.#resultBytes;
+    const floats = this.#resultFloats;
+    // Read first: the caller's arrays may be views of any memory, this core's included.
+    for (let i = 0; i < n; i++) {
+      hitIds[i] = bytes[8 * i];
+      hitDistances[i] = floats[2 * i + 1];
+    }
+    for (let i = 0; i < n; i++) {
+      ids[i] = hitIds[i];
+      distances[i] = hitDistances[i];
+    }
+    return n;
   }
 
   /** Sets a node's type (0..15). */
@@ -801,7 +861,33 @@ export class MicroHnswCluster {
   /** Exact k nearest over every core, nearest first: [{id (global), distance}]. */
   search(query, k = 10) {
     intIn('k', k, 1, ABI.MAX_K);
-    const q = checkVector('query', query, this.#dims);
+    const len = this.#nearest(checkVector('query', query, this.#dims), k);
+    const out = new Array(len);
+    for (let i = 0; i < len; i++) out[i] = { id: this.#bestId[i], distance: this.#bestDistance[i] };
+    return out;
+  }
+
+  /**
+   * `search` without allocating: writes the hits, nearest first, to `ids[0..n)` (global ids) and
+   * `distances[0..n)` and returns n = min(k, size); later entries are left as they were. `ids`: an
+   * integer typed array that holds ids up to `capacity − 1` (Uint16Array and wider for more than 8
+   * cores) or a Float64Array, `distances`: a Float32Array or Float64Array, each with room for k
+   * hits. Arguments are checked before anything is written.
+   * @returns {number} the number of hits written
+   */
+  searchInto(query, k, ids, distances) {
+    intIn('k', k, 1, ABI.MAX_K);
+    checkHitArrays(ids, distances, k, this.capacity - 1);
+    const len = this.#nearest(checkVector('query', query, this.#dims), k);
+    for (let i = 0; i < len; i++) {
+      ids[i] = this.#bestId[i];
+      distances[i] = this.#bestDistance[i];
+    }
+    return len;
+  }
+
+  /** The k nearest of the checked query `q` into #bestId / #bestDistance; returns how many. */
+  #nearest(q, k) {
     const dist = this.#bestDistance;
     const ids = this.#bestId;
     let len = 0;
@@ -825,9 +911,7 @@ export class MicroHnswCluster {
         ids[p] = c * ABI.CAPACITY + bytes[8 * r];
       }
     }
-    const out = new Array(len);
-    for (let i = 0; i < len; i++) out[i] = { id: ids[i], distance: dist[i] };
-    return out;
+    return len;
   }
 
   /**

@@ -180,6 +180,10 @@ const wrapped = new MicroHnsw({ dims: DIMS });
 for (let i = 0; i < 32; i++) wrapped.insert(data.subarray(i * DIMS, i * DIMS + DIMS));
 const wrapNs = measure((n) => { for (let i = 0; i < n; i++) wrapped.search(queries[i & 63], 5); }, 20000);
 row('MicroHnsw.search k=5 (wrapper, objects)', wrapNs, jsSearchNs, 'JS brute force');
+const intoIds = new Uint8Array(16);
+const intoDistances = new Float32Array(16);
+const intoNs = measure((n) => { for (let i = 0; i < n; i++) wrapped.searchInto(queries[i & 63], 5, intoIds, intoDistances); }, 20000);
+row('MicroHnsw.searchInto k=5 (caller\'s arrays)', intoNs, jsSearchNs, 'JS brute force');
 
 // JS baseline: the same LIF update (leak, integrate, threshold, reset) over 32 float neurons.
 const jsV = new Float64Array(32), jsI = new Float64Array(32), jsR = new Float64Array(32);

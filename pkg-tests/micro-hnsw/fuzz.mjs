@@ -447,6 +447,17 @@ export function fuzzWrapper(api, seed, steps) {
     }
     return null;
   };
+  // searchInto's output arrays: mostly fitting ones, sometimes too short, of a wrong type or hostile.
+  const hitArrays = () => {
+    const n = r.chance(0.85) ? 16 : r.int(17);
+    const ids = r.chance(0.9) ? new (r.pick([Uint8Array, Uint16Array, Int32Array, Float64Array]))(n) : r.pick([[], new Float32Array(n), hostile(r)]);
+    const distances = r.chance(0.9) ? new (r.pick([Float32Array, Float64Array]))(n) : r.pick([new Int32Array(n), [], hostile(r)]);
+    return [ids, distances];
+  };
+  const intoCheck = (target) => ([, k, ids, distances], n, pre) => {
+    if (!Number.isInteger(n)) return `searchInto returned ${n}`;
+    return searchCheck(target, k, pre, Array.from({ length: n }, (_, i) => ({ id: ids[i], distance: distances[i] })), true);
+  };
   const spikeCount = (res) => (Number.isInteger(res) && res >= 0 && res <= 32 ? null : `spike count ${res}`);
 
   const ops = [
@@ -458,6 +469,7 @@ export function fuzzWrapper(api, seed, steps) {
       return null;
     }],
     ['search', 'core', () => [vecOf(r), kArg(r)], ([, k], res, pre) => searchCheck(h, k, pre, res, true)],
+    ['searchInto', 'core', () => [vecOf(r), kArg(r), ...hitArrays()], intoCheck(h)],
     ['vector', 'core', () => [idArg(r, h.size)], ([id], res) => (res.length === dims ? null : `vector length ${res.length}`)],
     ['hnswToSnn', 'core', () => [vecOf(r), kArg(r), numArg(r, -2, 2)], ([, k], res, pre) => searchCheck(h, k, pre, res, true)],
     ['resonanceSearch', 'core', () => [vecOf(r), kArg(r), numArg(r, -1, 1)], ([, k], res, pre) => searchCheck(h, k, pre, res, false)],
@@ -532,6 +544,7 @@ export function fuzzWrapper(api, seed, steps) {
     ['restore', 'core', () => [mutatedBytes(r, h.toBytes())], (a, res) => rawInvariants(res.exports)],
     ['cluster.insert', 'cluster', () => [vecOf(r)], (a, res, pre) => (cluster.size === pre.size + 1 && Number.isInteger(res) ? null : 'cluster size did not grow')],
     ['cluster.search', 'cluster', () => [vecOf(r), kArg(r)], ([, k], res, pre) => searchCheck(cluster, k, pre, res, true)],
+    ['cluster.searchInto', 'cluster', () => [vecOf(r), kArg(r), ...hitArrays()], intoCheck(cluster)],
     ['cluster.vector', 'cluster', () => [idArg(r, cluster.capacity)], null],
     ['cluster.toBytes', 'cluster', () => [], (a, res) => {
       const copy = MicroHnswCluster.fromBytes(res);

@@ -477,3 +477,64 @@ test('memory grown by the caller: the cached views are made again, answers uncha
   cg.cores[1].memory.grow(1);
   for (const q of queries) assert.deepEqual(cg.search(q, 7), cp.search(q, 7));
 });
+
+test('searchInto writes exactly what search returns into the caller\'s arrays, for one core and a cluster', () => {
+  const r = rng(2024);
+  for (const metric of ['l2', 'cosine', 'dot']) {
+    const index = new MicroHnsw({ dims: 16, metric });
+    const cluster = new MicroHnswCluster({ dims: 16, metric, cores: 12 });
+    const vectors = randomVectors(r, 29, 16);
+    for (const [i, v] of vectors.entries()) {
+      index.insert(v);
+      cluster.insert(v);
+      cluster.insert(randomVectors(r, 1, 16)[0]);
+      if (i % 7 !== 0) continue;
+      // Partly filled too: fewer stored vectors than k.
+      for (const k of [1, 5, 16]) {
+        const q = randomVectors(r, 1, 16)[0];
+        for (const [target, IdArray, DistArray] of [[index, Uint8Array, Float32Array], [index, Float64Array, Float64Array], [cluster, Int32Array, Float32Array], [cluster, Uint16Array, Float64Array]]) {
+          const want = target.search(q, k);
+          const ids = new IdArray(k + 2).fill(77);
+          const distances = new DistArray(k + 2).fill(-5);
+          const n = target.searchInto(q, k, ids, distances);
+          assert.equal(n, want.length, `${metric} k=${k} ${IdArray.name}`);
+          assert.deepEqual(Array.from(ids.subarray(0, n)), want.map((h) => h.id));
+          assert.deepEqual(Array.from(distances.subarray(0, n)), want.map((h) => h.distance));
+          assert.ok(ids.subarray(n).every((v) => v === 77) && distances.subarray(n).every((v) => v === -5), 'later entries untouched');
+        }
+      }
+    }
+  }
+});
+
+test('searchInto: bad arguments throw a named error and write nothing; aliasing the core\'s memory is safe', () => {
+  const index = new MicroHnsw({ dims: 4 });
+  const cluster = new MicroHnswCluster({ dims: 4, cores: 9 }); // capacity 288: ids past 255
+  for (const v of randomVectors(rng(5), 20, 4)) { index.insert(v); cluster.insert(v); }
+  const q = [0.1, 0.2, 0.3, 0.4];
+  const ids = new Int32Array(4).fill(9);
+  const dist = new Float32Array(4).fill(9);
+  const untouched = () => assert.ok(ids.every((v) => v === 9) && dist.every((v) => v === 9), 'nothing written');
+  for (const target of [index, cluster]) {
+    assert.throws(() => target.searchInto(q, 0, ids, dist), message(/k must be an integer in 1\.\.16, got 0/));
+    assert.throws(() => target.searchInto(q, 5, ids, dist), message(/ids has room for 4 hits, fewer than k = 5/));
+    assert.throws(() => target.searchInto(q, 3, ids, new Float32Array(2)), message(/distances has room for 2 hits, fewer than k = 3/));
+    assert.throws(() => target.searchInto(q, 3, [0, 0, 0], dist), (e) => e instanceof TypeError && /ids must be an integer typed array/.test(e.message));
+    assert.throws(() => target.searchInto(q, 3, new Float32Array(3), dist), TypeError);
+    assert.throws(() => target.searchInto(q, 3, ids, new Int32Array(3)), message(/distances must be a Float32Array or a Float64Array/));
+    assert.throws(() => target.searchInto([1, 2], 3, ids, dist), message(/4 dimensions/));
+    assert.throws(() => target.searchInto([1, NaN, 2, 3], 3, ids, dist), message(/finite/));
+    untouched();
+  }
+  assert.throws(() => cluster.searchInto(q, 3, new Uint8Array(3), dist), message(/Uint8Array, which cannot hold ids up to 287/));
+  assert.equal(index.searchInto(q, 3, new Uint8Array(3), dist.subarray(0, 3)), 3, 'a Uint8Array holds one core\'s ids');
+  // The caller's arrays may even be views of the core's own result buffer, placed so that each
+  // write lands on a record not read yet (record 1's id, record 2's onward): every hit is read first.
+  const want = index.search(q, 4);
+  const results = index.exports.get_result_ptr();
+  const aliasedIds = new Uint8Array(index.memory.buffer, results + 8, 4);
+  const aliasedDist = new Float32Array(index.memory.buffer, results + 16, 4);
+  assert.equal(index.searchInto(q, 4, aliasedIds, aliasedDist), 4);
+  assert.deepEqual(Array.from(aliasedIds), want.map((h) => h.id));
+  assert.deepEqual(Array.from(aliasedDist), want.map((h) => h.distance));
+});

@@ -44,7 +44,12 @@ export function microHnswScenario({ MicroHnsw }) {
   // Saved and restored: the same answer.
   const restored = MicroHnsw.fromBytes(index.toBytes()).search(query, 3);
   const restoredSame = JSON.stringify(restored) === JSON.stringify(found);
-  return { count: vectors.length, foundId: found[0]?.id, foundDistance: found[0]?.distance, resultCount: found.length, expectedId: bestId, expectedDistance: bestDist, restoredSame };
+  // The allocation-free variant writes the same hits into the caller's arrays.
+  const ids = new Uint8Array(3);
+  const distances = new Float32Array(3);
+  const n = index.searchInto(query, 3, ids, distances);
+  const intoSame = n === found.length && found.every((h, i) => h.id === ids[i] && h.distance === distances[i]);
+  return { count: vectors.length, foundId: found[0]?.id, foundDistance: found[0]?.distance, resultCount: found.length, expectedId: bestId, expectedDistance: bestDist, restoredSame, intoSame };
 }
 
 /** SONA: trajectories whose high-reward steps point along `good` must bend applyLora(query) toward it. */
@@ -108,6 +113,7 @@ export function checkResults({ hnsw, sona }) {
     failures.push(`micro-HNSW distance ${hnsw.foundDistance}, brute-force squared L2 ${squared}`);
   }
   if (hnsw.restoredSame !== true) failures.push('micro-HNSW restored with fromBytes(toBytes()) answered differently');
+  if (hnsw.intoSame !== true) failures.push('micro-HNSW searchInto wrote other hits than search returned');
   if (sona.outputLength !== 16) failures.push(`applyLora returned ${sona.outputLength} values, expected 16`);
   if (!sona.changed) failures.push('applyLora output did not change after learning');
   if (!(sona.cosineWithGood > 0.3)) failures.push(`learned delta has cosine ${sona.cosineWithGood} with the rewarded direction, expected > 0.3`);

@@ -30,8 +30,12 @@ export async function main(): Promise<number> {
   const index = new MicroHnsw({ dims: 8, metric: 'l2' });
   const vid: number = index.insert(new Float32Array(8));
   const hits: { id: number; distance: number }[] = index.search(new Float32Array(8), 1);
+  const hitCount: number = index.searchInto(new Float32Array(8), 2, new Uint8Array(2), new Float32Array(2));
+  // @ts-expect-error: distances go to a float array
+  index.searchInto(new Float32Array(8), 2, new Uint8Array(2), new Int32Array(2));
   const cluster = new MicroHnswCluster({ dims: 8, metric: 'cosine', cores: 4 });
   cluster.insert(new Float32Array(8));
+  cluster.searchInto([0, 0, 0, 0, 0, 0, 0, 1], 1, new Uint16Array(1), new Float64Array(1));
   const restoredIndex: MicroHnsw = MicroHnsw.fromBytes(index.toBytes());
   const restoredCluster: MicroHnswCluster = MicroHnswCluster.fromBytes(cluster.toBytes().buffer);
   // @ts-expect-error: fromBytes takes bytes, not a string
@@ -57,5 +61,5 @@ export async function main(): Promise<number> {
   void initFederated;
   void initSync;
   void initRouter;
-  return agg.trajectories_accepted + vid + hits.length + out.length + metrics.epochs + decision.route + (p ?? 0) + size + adapters.length + stored.length + restoredIndex.size + restoredCluster.size;
+  return agg.trajectories_accepted + vid + hits.length + hitCount + out.length + metrics.epochs + decision.route + (p ?? 0) + size + adapters.length + stored.length + restoredIndex.size + restoredCluster.size;
 }
