@@ -33,62 +33,53 @@ function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1];
 }
+/** A timer of one batch: runs `fn(0..batch)` after a full collection, returns ns per call. */
+const batchTimer = (fn, batch) => () => {
+  collectGarbage();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < batch; i++) fn(i);
+  return Number(process.hrtime.bigint() - t0) / batch;
+};
+/**
+ * `samples` pairs of `timeA()` and `timeB()` (each returns one measurement), back to back, the order
+ * alternating (a, b, b, a, …) so that load changes on this shared machine hit both alike; returns
+ * the two lists of measurements, pair by pair.
+ */
+function alternate(timeA, timeB, samples) {
+  const ta = [];
+  const tb = [];
+  for (let s = 0; s < samples; s++) {
+    if (s & 1) { tb.push(timeB()); ta.push(timeA()); } else { ta.push(timeA()); tb.push(timeB()); }
+  }
+  return [ta, tb];
+}
+/** Median of the per-pair ratios a ÷ b of `alternate`'s measurements. */
+const pairRatio = ([ta, tb]) => median(ta.map((t, i) => t / tb[i]));
+
 /** Median ns per call of `fn` over `samples` batches of `batch` calls (after a warm-up). */
 function bench(fn, { batch = 1000, samples = 31 } = {}) {
-  for (let i = 0; i < batch; i++) fn(i);
-  const per = [];
-  for (let s = 0; s < samples; s++) {
-    collectGarbage();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) fn(i);
-    per.push(Number(process.hrtime.bigint() - t0) / batch);
-  }
-  return median(per);
+  const time = batchTimer(fn, batch);
+  time();
+  return median(Array.from({ length: samples }, time));
 }
 /**
- * Median ns per call of `a` and of `b`, their batches interleaved (a, b, b, a, …) so that load
- * changes on this shared machine hit both alike: for before/after comparisons in one run.
+ * Median ns per call of `a` and of `b`, their batches interleaved (see `alternate`): for
+ * before/after comparisons in one run.
  */
 function paired(a, b, { batch = 1000, samples = 31 } = {}) {
   for (let i = 0; i < batch; i++) { a(i); b(i); }
-  const ta = [];
-  const tb = [];
-  const time = (fn, into) => {
-    collectGarbage();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) fn(i);
-    into.push(Number(process.hrtime.bigint() - t0) / batch);
-  };
-  for (let s = 0; s < samples; s++) {
-    if (s & 1) { time(b, tb); time(a, ta); } else { time(a, ta); time(b, tb); }
-  }
+  const [ta, tb] = alternate(batchTimer(a, batch), batchTimer(b, batch), samples);
   return [median(ta), median(tb)];
 }
 /**
- * Median of the per-pair ratios a ÷ b of ns per call, a's batch and b's timed back to back
- * (order alternating) in each of `samples` pairs: a change of this machine's speed between pairs
- * (it can halve for seconds at a time) cancels out of every ratio. The batches may differ in size.
+ * Median of the per-pair ratios a ÷ b of ns per call, a's batch and b's timed back to back (see
+ * `alternate`): a change of this machine's speed between pairs (it can halve for seconds at a
+ * time) cancels out of every ratio. The batches may differ in size.
  */
 function ratioPaired(a, b, { batchA, batchB, samples = 15 }) {
   for (let i = 0; i < batchA; i++) a(i);
   for (let i = 0; i < batchB; i++) b(i);
-  const time = (fn, batch) => {
-    collectGarbage();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) fn(i);
-    return Number(process.hrtime.bigint() - t0) / batch;
-  };
-  const ratios = [];
-  for (let s = 0; s < samples; s++) {
-    if (s & 1) {
-      const tb = time(b, batchB);
-      ratios.push(time(a, batchA) / tb);
-    } else {
-      const ta = time(a, batchA);
-      ratios.push(ta / time(b, batchB));
-    }
-  }
-  return median(ratios);
+  return pairRatio(alternate(batchTimer(a, batchA), batchTimer(b, batchB), samples));
 }
 
 // ---------- deterministic data ----------
@@ -211,9 +202,7 @@ if (RuvSona) {
     g.forceLearn();
     return Number(process.hrtime.bigint() - t0);
   };
-  const fl = [];
-  for (let s = 0; s < 3; s++) fl.push(sonaForceLearnOnce());
-  sona.forceLearn = median(fl);
+  sona.forceLearn = median(Array.from({ length: 3 }, sonaForceLearnOnce));
 }
 
 const results = {};
@@ -225,12 +214,13 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
   // Zero-copy views, measured like theirs below: write the input into wasm memory, call, read the view.
   let inBuf = e.inputBuffer();
   let outBuf = e.outputBuffer();
-  r.applyLoraBuffers = bench((i) => {
+  const zeroCopy = (i) => {
     if (inBuf.length === 0) [inBuf, outBuf] = [e.inputBuffer(), e.outputBuffer()];
     inBuf.set(inputs[i & 63]);
     e.applyLoraBuffers();
     return outBuf;
-  }, { batch: 20000 });
+  };
+  r.applyLoraBuffers = bench(zeroCopy, { batch: 20000 });
   const empty = new Float32Array(0);
   const oneWeight = new Float32Array([0.5]);
   // start + 3 × addStep + end with the given attention weights on every step.
@@ -249,12 +239,6 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
   r.trajectoryPerFeature = bench(trajectoryCall(perFeature), { batch: 5000 });
   // Ours ÷ the reference of each row with a scaled target, from batches timed back to back.
   if (label === 'ours') {
-    const zeroCopy = (i) => {
-      if (inBuf.length === 0) [inBuf, outBuf] = [e.inputBuffer(), e.outputBuffer()];
-      inBuf.set(inputs[i & 63]);
-      e.applyLoraBuffers();
-      return outBuf;
-    };
     r.vs = {
       applyLoraBuffers: ratioPaired(zeroCopy, theirZeroCall, { batchA: 20000, batchB: 20000 }),
       applyLoraInto: ratioPaired((i) => e.applyLoraInto(inputs[i & 63], out), theirZeroCall, { batchA: 20000, batchB: 20000 }),
@@ -305,22 +289,10 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
     g.free();
     return ns;
   };
-  const fl = [];
-  for (let s = 0; s < 9; s++) fl.push(forceLearnOnce());
-  r.forceLearn = median(fl);
+  r.forceLearn = median(Array.from({ length: 9 }, forceLearnOnce));
   if (label === 'ours' && sonaForceLearnOnce) {
-    // Five pairs, order alternating (theirs takes about a second each).
-    const ratios = [];
-    for (let s = 0; s < 5; s++) {
-      if (s & 1) {
-        const theirs = sonaForceLearnOnce();
-        ratios.push(forceLearnOnce() / theirs);
-      } else {
-        const ours = forceLearnOnce();
-        ratios.push(ours / sonaForceLearnOnce());
-      }
-    }
-    r.vs.forceLearn = median(ratios);
+    // Five pairs (theirs takes about a second each).
+    r.vs.forceLearn = pairRatio(alternate(forceLearnOnce, sonaForceLearnOnce, 5));
   }
   results[label] = r;
 }
