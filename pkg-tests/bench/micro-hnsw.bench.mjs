@@ -221,7 +221,7 @@ if (theirs) {
   console.log('(target (issue): the absolute targets of issue 4, set on its author\'s machine. target here: each target ÷ the reference'
     + ` as issue 4 measured it (insert ${ISSUE_REFERENCE_NS.insert} ns, search ${ISSUE_REFERENCE_NS.search} ns,`
     + ` snn_tick ${ISSUE_REFERENCE_NS.tick} ns, neuromorphic_search ${fmt(ISSUE_REFERENCE_NS.neuro)}), i.e. the same ratio to the reference on this machine.`
-    + ' ours ÷ ref: the median of 25 ratios of batches timed back to back, immune to the machine\'s speed changing between rounds.)');
+    + ' ours ÷ ref: the median of 25 ratios of batches timed back to back, which cancels the machine\'s speed changing between rounds.)');
 }
 // The two modules' ticks do different work (ours: LIF, propagation, STDP, homeostasis and the
 // oscillator; the reference's: LIF, propagation and STDP) and their networks answer the same input

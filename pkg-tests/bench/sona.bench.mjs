@@ -312,7 +312,7 @@ row('forceLearn 1,000 traj → 100 clusters', o.forceLearn, s.forceLearn, sona.f
 console.log(`SONA, ${DIM}-d, rank 2, medians (this run). "theirs": applyLora rows = @ruvector/learning-wasm 0.1.29 WasmMicroLoRA (zero-copy forward / forward_array);`);
 console.log(`  trajectory and forceLearn rows = ${RuvSona ? `@ruvector/sona ${ruvSonaVersion} (native addon)` : '@ruvector/sona (not installed: skipped)'}.`);
 console.log('  "target" = the issue\'s absolute target. "ours÷ref" = ours ÷ the reference named in "ref", the median of ratios of batches timed back to back');
-console.log('  (immune to this machine\'s speed changing between rounds); "target here" = target ÷ that reference as the issue measured it: the same ratio here.');
+console.log('  (cancels this machine\'s speed changing between rounds, not the extra slowdown of wasm and JS against the native reference under load: see README); "target here" = target ÷ that reference as the issue measured it: the same ratio here.');
 const mark = (ok) => (ok ? '✓' : '✗');
 console.log('operation'.padEnd(40), 'ours'.padStart(10), 'target'.padStart(11), 'ours÷ref'.padStart(9), 'target here'.padStart(12), 'ref'.padStart(5), 'scalar'.padStart(10), 'simd×'.padStart(7), 'theirs'.padStart(10), 'theirs/ours'.padStart(12));
 for (const r of rows) {
