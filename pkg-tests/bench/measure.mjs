@@ -17,7 +17,8 @@ function timings(runs, n) {
   }
   return samples;
 }
-const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+/** The middle value of `xs` (the upper one of the two for an even count). */
+export const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 function medians(runs, n) {
   return timings(runs, n).map(median);
 }

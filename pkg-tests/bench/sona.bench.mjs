@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { WasmSonaEngine } from 'sona-wasm';
 import { bindgenMethodsOf, installFastPaths } from '../../pkg/fast.js';
 import { initSync as initRuvector, WasmMicroLoRA } from '@ruvector/learning-wasm';
-import { fmt } from './measure.mjs';
+import { fmt, median } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DIM = 256;
@@ -29,10 +29,6 @@ const DIM = 256;
  * comparison) is collected on the time of the next.
  */
 const collectGarbage = globalThis.gc ?? (() => {});
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 /** A timer of one batch: runs `fn(0..batch)` after a full collection, returns ns per call. */
 const batchTimer = (fn, batch) => () => {
   collectGarbage();
@@ -74,7 +70,9 @@ function paired(a, b, { batch = 1000, samples = 31 } = {}) {
 /**
  * Median of the per-pair ratios a ÷ b of ns per call, a's batch and b's timed back to back (see
  * `alternate`): a change of this machine's speed between pairs (it can halve for seconds at a
- * time) cancels out of every ratio. The batches may differ in size.
+ * time) cancels out of every ratio, except that under load wasm and JS slow down more than native
+ * code, so a ratio to a native reference still moves with the load (README). The batches may
+ * differ in size.
  */
 function ratioPaired(a, b, { batchA, batchB, samples = 15 }) {
   for (let i = 0; i < batchA; i++) a(i);
