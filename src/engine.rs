@@ -172,6 +172,7 @@ pub struct SonaEngine {
     pub(crate) base_loss: f32,
     pub(crate) enabled: bool,
     pub(crate) counters: Counters,
+    /// A step's gated activations while it is folded (`hidden_dim` long; not state).
     scratch: Vec<f32>,
     /// Recycled `hidden_dim`-long vectors (not state): trajectories reuse them instead of allocating.
     spare: Vec<Vec<f32>>,
@@ -239,7 +240,7 @@ impl SonaEngine {
             base_loss: 0.0,
             enabled: true,
             counters: Counters::default(),
-            scratch: vec![0.0; 4 * dim],
+            scratch: vec![0.0; dim],
             spare: Vec::new(),
             node_cache: Vec::new(),
             micro,
@@ -253,7 +254,7 @@ impl SonaEngine {
     /// Rebuilds the non-persisted parts after loading.
     pub(crate) fn finish_load(mut self) -> Self {
         self.kernels = Kernels::new(self.config.enable_simd);
-        self.scratch = vec![0.0; 4 * self.config.hidden_dim];
+        self.scratch = vec![0.0; self.config.hidden_dim];
         self.bank.refresh_norms(self.kernels);
         self
     }
@@ -524,22 +525,11 @@ impl SonaEngine {
     }
 
     fn accumulate_micro(&mut self, query: &[f32], gradient: &[f32], quality: f32) {
-        let dim = self.dim();
-        // Input: the unit query, target: quality·gradient; folded into the adapter's
-        // coefficients when possible (no copies), else normalised and scaled copies.
-        let qn = crate::kernels::sqrtf(self.kernels.dot(query, query));
-        if qn > 1e-12 && self.micro.accumulate_scaled(self.kernels, query, 1.0 / qn, gradient, quality, quality, &mut self.micro_grad) {
-            return;
-        }
-        let mut buf = core::mem::take(&mut self.scratch);
-        let (scratch, xt) = buf.split_at_mut(2 * dim);
-        let (x_hat, target) = xt.split_at_mut(dim);
-        x_hat.copy_from_slice(query);
-        self.kernels.normalize(x_hat);
-        target.copy_from_slice(gradient);
-        self.kernels.scale(target, quality);
-        self.micro.accumulate(self.kernels, x_hat, target, quality, &mut self.micro_grad, scratch);
-        self.scratch = buf;
+        // Input: the unit query, target: quality·gradient, weight: quality (the scales folded into
+        // the sample's coefficients, no copies). MicroLoRA's rank is 1 or 2 (a validated config),
+        // the ranks this path takes.
+        let rank12 = self.micro.accumulate_unit(self.kernels, query, gradient, quality, quality, &mut self.micro_grad);
+        debug_assert!(rank12);
     }
 
     fn maybe_auto_flush(&mut self) {
@@ -604,7 +594,7 @@ impl SonaEngine {
             return 0;
         }
         let step = flush_step(self.config.micro_lora_lr, n);
-        self.micro.apply_gradient(self.kernels, &self.micro_grad, step);
+        self.micro.apply_gradient(self.kernels, &mut self.micro_grad, step);
         self.micro_grad.clear();
         self.counters.instant_cycles += 1;
         self.counters.micro_samples_applied += n as u64;
@@ -864,7 +854,7 @@ pub fn train_stack(
             for s in 0..n {
                 layer.accumulate(k, &inputs[s * dim..(s + 1) * dim], &residual[s * dim..(s + 1) * dim], weights[s], &mut g, &mut scratch);
             }
-            layer.apply_gradient(k, &g, flush_step(lr, n as u32));
+            layer.apply_gradient(k, &mut g, flush_step(lr, n as u32));
             for s in 0..n {
                 // residual ← residual − delta_l(x̂)
                 let r = &mut residual[s * dim..(s + 1) * dim];

@@ -81,6 +81,13 @@ impl Kernels {
         dispatch!(self, axpy(y, alpha, x))
     }
 
+    /// y ← y + α·x over the common length, in one pass that also returns
+    /// `[Σ y², Σ y_before², Σ x²]` (the squared norms of the result and of both inputs).
+    #[inline]
+    pub fn axpy_norms(self, y: &mut [f32], alpha: f32, x: &[f32]) -> [f32; 3] {
+        dispatch!(self, axpy_norms(y, alpha, x))
+    }
+
     /// With g = β·x (rounded to f32): y ← y + α·g and z ← z + g, in one pass over `x` (a trajectory
     /// step's two running sums, g its gated activations); bit-identical to scaling a copy of `x` by
     /// β, then `axpy(y, α, g)` and `axpy(z, 1, g)` (β = 1: g = x). Over the common length of all three.
@@ -166,6 +173,13 @@ impl Kernels {
         }
     }
 
+    /// LoRA down projection for ranks 1–2 (`h.len()` rows) fused with `x`'s squared norm: fills
+    /// `h` and returns `x · x`, in one pass over `x`.
+    #[inline]
+    pub fn lora_down_norm(self, rows: &[f32], x: &[f32], h: &mut [f32]) -> f32 {
+        dispatch!(self, lora_down_norm(rows, x, h))
+    }
+
     /// LoRA down projection fused with the range probe of `x`: fills `h` and returns
     /// `range_probe(x)` (0 iff every value is finite with |x| ≤ [`MAX_MAGNITUDE`]). One pass over
     /// `x` for ranks 1–2.
@@ -174,14 +188,13 @@ impl Kernels {
         dispatch!(self, lora_down_probe(rows, x, h))
     }
 
-    /// One fused pass of the LoRA learning rule for rank 1–2 (see `lora::LoraAdapter::accumulate`).
-    /// `c = [s·h₀, s·h₁, h₀, h₁, a₀, a₁, b₀, b₁]`; per feature `i`:
-    /// `e = Σ_r c[r]·up_r[i] − t[i]`, `q = x[i] − Σ_r c[2+r]·down_r[i]`,
-    /// `g_up_r[i] += c[4+r]·e`, `g_down_r[i] += c[6+r]·q`. Returns `½Σe²`.
+    /// The per-sample pass of the rank-1/2 learning rule (see `lora::LoraAdapter::accumulate_unit`):
+    /// `g_up_r += c[r]·t` and `g_down_r += c[2+r]·x` for each row `r` of the gradients (one or two
+    /// rows of `x.len()` floats: the rank is `g_down.len() / x.len()`). Each product is rounded, then
+    /// added (no fused multiply-add), so the SIMD and scalar kernels agree bit for bit.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    pub fn lora_accumulate12(self, x: &[f32], t: &[f32], down: &[f32], up: &[f32], c: &[f32; 8], g_down: &mut [f32], g_up: &mut [f32]) -> f32 {
-        dispatch!(self, lora_accumulate12(x, t, down, up, c, g_down, g_up))
+    pub fn lora_outer12(self, x: &[f32], t: &[f32], c: &[f32; 4], g_down: &mut [f32], g_up: &mut [f32]) {
+        dispatch!(self, lora_outer12(x, t, c, g_down, g_up))
     }
 
     /// LoRA up projection fused with the residual: `out = x + Σ_r coeff[r]·rows[r]`.
@@ -225,6 +238,20 @@ pub mod scalar {
         for (yi, xi) in y.iter_mut().zip(x) {
             *yi += alpha * xi;
         }
+    }
+
+    /// y ← y + α·x, returning `[Σ y², Σ y_before², Σ x²]`.
+    #[inline(never)]
+    pub fn axpy_norms(y: &mut [f32], alpha: f32, x: &[f32]) -> [f32; 3] {
+        let mut s = [0.0f32; 3];
+        for (yi, &xi) in y.iter_mut().zip(x) {
+            let old = *yi;
+            *yi = old + alpha * xi;
+            s[0] += *yi * *yi;
+            s[1] += old * old;
+            s[2] += xi * xi;
+        }
+        s
     }
 
     /// g = β·x; y ← y + α·g, z ← z + g.
@@ -296,26 +323,26 @@ pub mod scalar {
         v.iter_mut().for_each(|x| *x *= alpha);
     }
 
-    /// Fused rank-1/2 LoRA update (see [`super::Kernels::lora_accumulate12`]); the rank is
-    /// `down.len() / x.len()`.
+    /// Rank-1/2 gradient rows (see [`super::Kernels::lora_outer12`]).
     #[inline(never)]
-    pub fn lora_accumulate12(x: &[f32], t: &[f32], down: &[f32], up: &[f32], c: &[f32; 8], g_down: &mut [f32], g_up: &mut [f32]) -> f32 {
+    pub fn lora_outer12(x: &[f32], t: &[f32], c: &[f32; 4], g_down: &mut [f32], g_up: &mut [f32]) {
         let dim = x.len();
-        let rank = down.len() / dim;
-        let mut loss = 0.0f32;
-        for i in 0..dim {
-            let (mut e, mut q) = (-t[i], x[i]);
-            for r in 0..rank {
-                e += c[r] * up[r * dim + i];
-                q -= c[2 + r] * down[r * dim + i];
+        for r in 0..g_down.len() / dim {
+            for i in 0..dim {
+                g_up[r * dim + i] += c[r] * t[i];
+                g_down[r * dim + i] += c[2 + r] * x[i];
             }
-            for r in 0..rank {
-                g_up[r * dim + i] += c[4 + r] * e;
-                g_down[r * dim + i] += c[6 + r] * q;
-            }
-            loss += e * e;
         }
-        0.5 * loss
+    }
+
+    /// `h[r] = rows[r] · x` (1–2 rows), returning `x · x`.
+    #[inline(never)]
+    pub fn lora_down_norm(rows: &[f32], x: &[f32], h: &mut [f32]) -> f32 {
+        let dim = x.len();
+        for (r, hr) in h.iter_mut().enumerate() {
+            *hr = dot(&rows[r * dim..(r + 1) * dim], x);
+        }
+        dot(x, x)
     }
 
     /// `h[r] = rows[r] · x`, returning `range_probe(x)`.
@@ -493,6 +520,38 @@ pub mod simd {
         f32::from_bits(bits)
     }
 
+    /// y ← y + α·x, returning `[Σ y², Σ y_before², Σ x²]` (see
+    /// [`super::Kernels::axpy_norms`]); the three sums are three independent add chains.
+    #[inline(never)]
+    pub fn axpy_norms(y: &mut [f32], alpha: f32, x: &[f32]) -> [f32; 3] {
+        let n = y.len().min(x.len());
+        let va = f32x4_splat(alpha);
+        let (mut new_sq, mut old_sq, mut x_sq) = (f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0));
+        let mut i = 0;
+        // SAFETY: i+4 <= n <= both lengths.
+        unsafe {
+            while i + 4 <= n {
+                let (old, xv) = (load(y, i), load(x, i));
+                let new = f32x4_add(old, f32x4_mul(va, xv));
+                store(y, i, new);
+                new_sq = f32x4_add(new_sq, f32x4_mul(new, new));
+                old_sq = f32x4_add(old_sq, f32x4_mul(old, old));
+                x_sq = f32x4_add(x_sq, f32x4_mul(xv, xv));
+                i += 4;
+            }
+        }
+        let mut s = [hsum(new_sq), hsum(old_sq), hsum(x_sq)];
+        while i < n {
+            let old = y[i];
+            y[i] = old + alpha * x[i];
+            s[0] += y[i] * y[i];
+            s[1] += old * old;
+            s[2] += x[i] * x[i];
+            i += 1;
+        }
+        s
+    }
+
     /// `h[r] = rows[r] · x`, returning `range_probe(x)`; ranks 1–2 in a single pass.
     #[inline(never)]
     pub fn lora_down_probe(rows: &[f32], x: &[f32], h: &mut [f32]) -> f32 {
@@ -554,52 +613,73 @@ pub mod simd {
         }
     }
 
-    /// Fused rank-1/2 LoRA update (see [`super::Kernels::lora_accumulate12`]).
+    /// `h[r] = rows[r] · x` for 1–2 rows, returning `x · x` (see
+    /// [`super::Kernels::lora_down_norm`]); the three sums are three independent add chains.
     #[inline(never)]
-    pub fn lora_accumulate12(x: &[f32], t: &[f32], down: &[f32], up: &[f32], c: &[f32; 8], g_down: &mut [f32], g_up: &mut [f32]) -> f32 {
+    pub fn lora_down_norm(rows: &[f32], x: &[f32], h: &mut [f32]) -> f32 {
         let dim = x.len();
-        let two = down.len() >= 2 * dim;
-        let (d0, d1) = (&down[..dim], if two { &down[dim..2 * dim] } else { &down[..dim] });
-        let (u0, u1) = (&up[..dim], if two { &up[dim..2 * dim] } else { &up[..dim] });
-        let (gd0, gd1) = g_down.split_at_mut(dim);
-        let (gu0, gu1) = g_up.split_at_mut(dim);
-        let k: [v128; 8] = core::array::from_fn(|j| f32x4_splat(if two || j % 2 == 0 { c[j] } else { 0.0 }));
-        let mut acc = f32x4_splat(0.0);
+        let two = h.len() >= 2;
+        let r0 = &rows[..dim];
+        // Rank 1 runs the second row over the first again (a product more per group, no branch).
+        let r1 = if two { &rows[dim..2 * dim] } else { r0 };
+        let (mut s0, mut s1, mut sx) = (f32x4_splat(0.0), f32x4_splat(0.0), f32x4_splat(0.0));
         let mut i = 0;
-        // SAFETY: i+4 <= dim; every row slice and the first-row gradients are dim long; the second
-        // rows are used only when `two`, where they are dim long as well.
+        // SAFETY: i+4 <= dim <= every slice length.
         unsafe {
             while i + 4 <= dim {
-                let mut e = f32x4_sub(f32x4_mul(k[0], load(u0, i)), load(t, i));
-                let mut q = f32x4_sub(load(x, i), f32x4_mul(k[2], load(d0, i)));
-                if two {
-                    e = f32x4_add(e, f32x4_mul(k[1], load(u1, i)));
-                    q = f32x4_sub(q, f32x4_mul(k[3], load(d1, i)));
-                    store(gu1, i, f32x4_add(load(gu1, i), f32x4_mul(k[5], e)));
-                    store(gd1, i, f32x4_add(load(gd1, i), f32x4_mul(k[7], q)));
-                }
-                store(gu0, i, f32x4_add(load(gu0, i), f32x4_mul(k[4], e)));
-                store(gd0, i, f32x4_add(load(gd0, i), f32x4_mul(k[6], q)));
-                acc = f32x4_add(acc, f32x4_mul(e, e));
+                let v = load(x, i);
+                s0 = f32x4_add(s0, f32x4_mul(v, load(r0, i)));
+                s1 = f32x4_add(s1, f32x4_mul(v, load(r1, i)));
+                sx = f32x4_add(sx, f32x4_mul(v, v));
                 i += 4;
             }
         }
-        let mut loss = hsum(acc);
+        let mut s = [hsum(s0), hsum(s1), hsum(sx)];
         while i < dim {
-            let mut e = c[0] * u0[i] - t[i];
-            let mut q = x[i] - c[2] * d0[i];
-            if two {
-                e += c[1] * u1[i];
-                q -= c[3] * d1[i];
-                gu1[i] += c[5] * e;
-                gd1[i] += c[7] * q;
-            }
-            gu0[i] += c[4] * e;
-            gd0[i] += c[6] * q;
-            loss += e * e;
+            s[0] += x[i] * r0[i];
+            s[1] += x[i] * r1[i];
+            s[2] += x[i] * x[i];
             i += 1;
         }
-        0.5 * loss
+        h[0] = s[0];
+        if two {
+            h[1] = s[1];
+        }
+        s[2]
+    }
+
+    /// Rank-1/2 gradient rows (see [`super::Kernels::lora_outer12`]).
+    #[inline(never)]
+    pub fn lora_outer12(x: &[f32], t: &[f32], c: &[f32; 4], g_down: &mut [f32], g_up: &mut [f32]) {
+        let dim = x.len();
+        let two = g_down.len() >= 2 * dim;
+        let (gd0, gd1) = g_down.split_at_mut(dim);
+        let (gu0, gu1) = g_up.split_at_mut(dim);
+        let k: [v128; 4] = core::array::from_fn(|j| f32x4_splat(c[j]));
+        let mut i = 0;
+        // SAFETY: i+4 <= dim; x, t and the first gradient rows are dim long, the second rows are
+        // used only when `two`, where they are dim long as well.
+        unsafe {
+            while i + 4 <= dim {
+                let (tv, xv) = (load(t, i), load(x, i));
+                store(gu0, i, f32x4_add(load(gu0, i), f32x4_mul(k[0], tv)));
+                store(gd0, i, f32x4_add(load(gd0, i), f32x4_mul(k[2], xv)));
+                if two {
+                    store(gu1, i, f32x4_add(load(gu1, i), f32x4_mul(k[1], tv)));
+                    store(gd1, i, f32x4_add(load(gd1, i), f32x4_mul(k[3], xv)));
+                }
+                i += 4;
+            }
+        }
+        while i < dim {
+            gu0[i] += c[0] * t[i];
+            gd0[i] += c[2] * x[i];
+            if two {
+                gu1[i] += c[1] * t[i];
+                gd1[i] += c[3] * x[i];
+            }
+            i += 1;
+        }
     }
 
     /// v ← α·v.
@@ -1023,14 +1103,33 @@ mod simd_vs_scalar {
         for n in [1usize, 5, 8, 64, 256, 257] {
             for rank in 1..=2 {
                 let (x, t) = (random(&mut r, n), random(&mut r, n));
-                let (down, up) = (random(&mut r, rank * n), random(&mut r, rank * n));
-                let c: [f32; 8] = core::array::from_fn(|_| r.normal());
+                let c: [f32; 4] = core::array::from_fn(|_| r.normal());
                 let (mut gd1, mut gu1) = (random(&mut r, rank * n), random(&mut r, rank * n));
                 let (mut gd2, mut gu2) = (gd1.clone(), gu1.clone());
-                let l1 = simd::lora_accumulate12(&x, &t, &down, &up, &c, &mut gd1, &mut gu1);
-                let l2 = scalar::lora_accumulate12(&x, &t, &down, &up, &c, &mut gd2, &mut gu2);
-                assert!(close(l1, l2, l2), "loss n={n} rank={rank}");
-                assert!(gd1.iter().zip(&gd2).chain(gu1.iter().zip(&gu2)).all(|(p, q)| close(*p, *q, 16.0)), "grads n={n} rank={rank}");
+                simd::lora_outer12(&x, &t, &c, &mut gd1, &mut gu1);
+                scalar::lora_outer12(&x, &t, &c, &mut gd2, &mut gu2);
+                assert!(gd1 == gd2 && gu1 == gu2, "lora_outer12 n={n} rank={rank}");
+            }
+        }
+        for n in [0usize, 1, 3, 4, 7, 8, 12, 64, 256, 259] {
+            let (x, y0) = (random(&mut r, n), random(&mut r, n));
+            let (mut y1, mut y2) = (y0.clone(), y0.clone());
+            let s1 = simd::axpy_norms(&mut y1, -0.7, &x);
+            let s2 = scalar::axpy_norms(&mut y2, -0.7, &x);
+            assert_eq!(y1, y2, "axpy_norms result n={n}");
+            let scale = n as f32 * 4.0;
+            assert!(s1.iter().zip(&s2).all(|(a, b)| close(*a, *b, scale)), "axpy_norms sums n={n}: {s1:?} vs {s2:?}");
+            assert!(close(s2[0], scalar::dot(&y2, &y2), scale) && close(s2[1], scalar::dot(&y0, &y0), scale) && close(s2[2], scalar::dot(&x, &x), scale));
+            for rank in 1..=2 {
+                let rows = random(&mut r, rank * n);
+                let (mut h1, mut h2) = ([0.0f32; 2], [0.0f32; 2]);
+                let xx1 = simd::lora_down_norm(&rows, &x, &mut h1[..rank]);
+                let xx2 = scalar::lora_down_norm(&rows, &x, &mut h2[..rank]);
+                assert!(close(xx1, xx2, scale) && close(xx2, scalar::dot(&x, &x), scale), "lora_down_norm x·x n={n}");
+                for j in 0..rank {
+                    assert!(close(h1[j], h2[j], scale) && close(h2[j], scalar::dot(&rows[j * n..(j + 1) * n], &x), scale), "lora_down_norm h n={n} rank={rank}");
+                }
+                assert_eq!((h1[rank..].to_vec(), h2[rank..].to_vec()), (alloc::vec![0.0; 2 - rank], alloc::vec![0.0; 2 - rank]), "rows beyond the rank untouched");
             }
         }
         assert!(Kernels::new(true).is_simd());

@@ -3,7 +3,7 @@
 //! ```text
 //! offset  size  field
 //! 0       8     magic  "SONAWASM"
-//! 8       4     format version (u32 LE), currently 1
+//! 8       4     format version (u32 LE), currently 2
 //! 12      8     payload length in bytes (u64 LE)
 //! 20      4     CRC-32 (IEEE) of the payload (u32 LE)
 //! 24      n     payload: config, seed, rng, counters, MicroLoRA (+ pending update), BaseLoRA layers,
@@ -29,7 +29,7 @@ use alloc::vec::Vec;
 /// Magic bytes at offset 0.
 pub const MAGIC: [u8; 8] = *b"SONAWASM";
 /// Current format version.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Header size in bytes.
 pub const HEADER_LEN: usize = 24;
 
@@ -366,10 +366,14 @@ pub fn save(e: &SonaEngine) -> Vec<u8> {
     w.bool(e.enabled);
     // MicroLoRA and its pending update.
     write_adapter(&mut w, &e.micro);
-    w.f32s(&e.micro_grad.down);
-    w.f32s(&e.micro_grad.up);
-    w.u32(e.micro_grad.samples);
-    w.f32(e.micro_grad.loss_sum);
+    // As kept (vector rows and row mixes, see `LoraGradient`): a loaded engine continues bit for bit.
+    let g = &e.micro_grad;
+    w.f32s(&g.down);
+    w.f32s(&g.up);
+    for m in g.down_mix.iter().chain(&g.up_mix) {
+        w.f32(*m);
+    }
+    w.u32(g.samples);
     // BaseLoRA.
     for l in &e.base {
         write_adapter(&mut w, l);
@@ -511,8 +515,10 @@ pub fn load(bytes: &[u8]) -> Result<SonaEngine> {
     let mut micro_grad = LoraGradient::zeros(dim, config.micro_lora_rank);
     micro_grad.down = r.f32s(dim * config.micro_lora_rank, "MicroLoRA pending update")?;
     micro_grad.up = r.f32s(dim * config.micro_lora_rank, "MicroLoRA pending update")?;
+    for m in micro_grad.down_mix.iter_mut().chain(&mut micro_grad.up_mix) {
+        *m = r.f32("MicroLoRA pending update")?;
+    }
     micro_grad.samples = r.u32("MicroLoRA pending update")?;
-    micro_grad.loss_sum = r.f32("MicroLoRA pending update")?;
     let base = (0..config.base_lora_layers)
         .map(|_| read_adapter(&mut r, dim, config.base_lora_rank, "BaseLoRA weights"))
         .collect::<R<Vec<_>>>()?;

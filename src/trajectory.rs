@@ -80,16 +80,16 @@ pub fn reinforce_gradient(k: Kernels, t: &mut QueryTrajectory, fallback_baseline
         return g;
     }
     let mean = (t.reward_sum / t.step_count as f64) as f32;
-    let mut scale = k.dot(&g, &g) + mean * mean * k.dot(&t.activation_sum, &t.activation_sum);
-    if !scale.is_finite() {
-        scale = to_unit_scale(k, &mut g, &mut t.activation_sum, mean);
+    // One pass: g ← Σ rᵢ·aᵢ − mean·Σ aᵢ, with the squared norms of the result and of both sums
+    // (cancellation is judged against the latter two).
+    let [mut gg, sum_sq, act_sq] = k.axpy_norms(&mut g, -mean, &t.activation_sum);
+    let mut scale = sum_sq + mean * mean * act_sq;
+    if !(scale.is_finite() && gg.is_finite()) {
+        (gg, scale) = to_unit_scale(k, &mut g, &mut t.activation_sum, mean);
     }
-    k.axpy(&mut g, -mean, &t.activation_sum);
-    let mut gg = k.dot(&g, &g);
     if gg <= 1e-10 * scale + 1e-24 {
         // All rewards equal: Σ (r − b)·a with b = running mean = current g + (mean − b)·Σ a.
-        k.axpy(&mut g, mean - fallback_baseline, &t.activation_sum);
-        gg = k.dot(&g, &g);
+        [gg, _, _] = k.axpy_norms(&mut g, mean - fallback_baseline, &t.activation_sum);
     }
     // Normalise with the squared norm already at hand (as `Kernels::normalize`). A norm that is
     // still not finite (not reachable with inputs in range) gives a zero gradient, never NaN.
@@ -103,16 +103,20 @@ pub fn reinforce_gradient(k: Kernels, t: &mut QueryTrajectory, fallback_baseline
 }
 
 /// Inputs within ±MAX_MAGNITUDE keep the running sums finite, but their squares can overflow f32:
-/// this brings both sums to unit scale (the gradient is normalised at the end, so a common factor
-/// changes nothing; the activation sum is not used afterwards) and returns the recomputed scale.
+/// this brings the centred sum `g = Σ rᵢ·aᵢ − mean·Σ aᵢ` and the activation sum to unit scale
+/// (the gradient is normalised at the end, so a common factor changes nothing; the activation sum
+/// is not used afterwards) and returns `(‖g‖², scale)` recomputed, the scale from the reward sum
+/// rebuilt as `g + mean·Σ aᵢ`.
 #[cold]
 #[inline(never)]
-fn to_unit_scale(k: Kernels, g: &mut [f32], activation_sum: &mut [f32], mean: f32) -> f32 {
+fn to_unit_scale(k: Kernels, g: &mut [f32], activation_sum: &mut [f32], mean: f32) -> (f32, f32) {
     let big = activation_sum.iter().chain(g.iter()).fold(0.0f32, |m, x| m.max(x.abs()));
     let s = 1.0 / big;
     k.scale(g, s);
     k.scale(activation_sum, s);
-    k.dot(g, g) + mean * mean * k.dot(activation_sum, activation_sum)
+    let mut reward_sum = g.to_vec();
+    let [_, gg, act_sq] = k.axpy_norms(&mut reward_sum, mean, activation_sum);
+    (gg, k.dot(&reward_sum, &reward_sum) + mean * mean * act_sq)
 }
 
 /// Bounded FIFO of finished trajectories. When full, the oldest is dropped and counted.
