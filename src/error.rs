@@ -11,7 +11,7 @@ pub enum PersistError {
     /// The first bytes are not the SONA magic: these are not SONA state bytes.
     BadMagic,
     /// A format version this build cannot read.
-    UnsupportedVersion { found: u32, supported: u32 },
+    UnsupportedVersion { found: u32, oldest: u32, supported: u32 },
     /// The header's payload length disagrees with the number of bytes given.
     LengthMismatch { declared: u64, actual: u64 },
     /// The payload's CRC-32 does not match the header (corrupted bytes).
@@ -62,8 +62,11 @@ impl fmt::Display for PersistError {
                 write!(f, "state is truncated: need at least {needed} bytes, got {got}")
             }
             PersistError::BadMagic => write!(f, "not a SONA state: bad magic bytes"),
-            PersistError::UnsupportedVersion { found, supported } => {
+            PersistError::UnsupportedVersion { found, oldest, supported } if oldest == supported => {
                 write!(f, "unsupported state version {found} (this build reads version {supported})")
+            }
+            PersistError::UnsupportedVersion { found, oldest, supported } => {
+                write!(f, "unsupported state version {found} (this build reads versions {oldest} to {supported})")
             }
             PersistError::LengthMismatch { declared, actual } => write!(
                 f,

@@ -924,7 +924,7 @@ mod tests {
         // Another version.
         let mut b = bytes.clone();
         b[8] = 2;
-        assert_eq!(format_err(&b), PersistError::UnsupportedVersion { found: 2, supported: 1 });
+        assert_eq!(format_err(&b), PersistError::UnsupportedVersion { found: 2, oldest: 1, supported: 1 });
         // A consistent checksum over a malformed payload (trailing byte).
         let mut payload = bytes[24..].to_vec();
         payload.push(0);

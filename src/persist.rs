@@ -3,7 +3,7 @@
 //! ```text
 //! offset  size  field
 //! 0       8     magic  "SONAWASM"
-//! 8       4     format version (u32 LE), currently 2
+//! 8       4     format version (u32 LE), currently 2 (version 1 is still read)
 //! 12      8     payload length in bytes (u64 LE)
 //! 20      4     CRC-32 (IEEE) of the payload (u32 LE)
 //! 24      n     payload: config, seed, rng, counters, MicroLoRA (+ pending update), BaseLoRA layers,
@@ -28,8 +28,11 @@ use alloc::vec::Vec;
 
 /// Magic bytes at offset 0.
 pub const MAGIC: [u8; 8] = *b"SONAWASM";
-/// Current format version.
+/// Current format version (written by [`save`]).
 pub const VERSION: u32 = 2;
+/// Oldest version [`load`] reads: version 1 differs only in the MicroLoRA pending update (rows
+/// folded whole, then a loss sum), and loads into the same state.
+pub const OLDEST_VERSION: u32 = 1;
 /// Header size in bytes.
 pub const HEADER_LEN: usize = 24;
 
@@ -337,6 +340,11 @@ pub(crate) fn read_pattern(r: &mut Reader, dim: usize) -> R<LearnedPattern> {
 
 /// Serialises the whole engine (see the module docs for the layout).
 pub fn save(e: &SonaEngine) -> Vec<u8> {
+    save_version(e, VERSION)
+}
+
+/// [`save`] in format `version`: [`VERSION`], or (tests only) version 1.
+pub(crate) fn save_version(e: &SonaEngine, version: u32) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(4096));
     write_config(&mut w, &e.config);
     w.u64(e.seed);
@@ -368,12 +376,22 @@ pub fn save(e: &SonaEngine) -> Vec<u8> {
     write_adapter(&mut w, &e.micro);
     // As kept (vector rows and row mixes, see `LoraGradient`): a loaded engine continues bit for bit.
     let g = &e.micro_grad;
-    w.f32s(&g.down);
-    w.f32s(&g.up);
-    for m in g.down_mix.iter().chain(&g.up_mix) {
-        w.f32(*m);
+    #[cfg(test)]
+    if version == 1 {
+        let g = g.materialized(e.kernels, &e.micro);
+        w.f32s(&g.down);
+        w.f32s(&g.up);
+        w.u32(g.samples);
+        w.f32(0.0);
     }
-    w.u32(g.samples);
+    if version >= 2 {
+        w.f32s(&g.down);
+        w.f32s(&g.up);
+        for m in g.down_mix.iter().chain(&g.up_mix) {
+            w.f32(*m);
+        }
+        w.u32(g.samples);
+    }
     // BaseLoRA.
     for l in &e.base {
         write_adapter(&mut w, l);
@@ -430,7 +448,7 @@ pub fn save(e: &SonaEngine) -> Vec<u8> {
     w.f32s(&e.last.gradient);
     w.f32(e.last.quality);
 
-    seal(&MAGIC, VERSION, &w.0)
+    seal(&MAGIC, version, &w.0)
 }
 
 /// Frames a payload: `magic`, `version`, payload length, CRC-32, payload (the layout of the
@@ -445,13 +463,15 @@ pub(crate) fn seal(magic: &[u8; 8], version: u32, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Checks the header, length and checksum and returns the payload.
-fn open_envelope(bytes: &[u8]) -> R<&[u8]> {
-    open_sealed(&MAGIC, VERSION, bytes)
+/// Checks a [`seal`]ed frame's magic, version (exactly `supported`), length and checksum and
+/// returns the payload.
+pub(crate) fn open_sealed<'a>(magic: &[u8; 8], supported: u32, bytes: &'a [u8]) -> R<&'a [u8]> {
+    open_sealed_from(magic, supported, supported, bytes).map(|(_, payload)| payload)
 }
 
-/// Checks a [`seal`]ed frame's magic, version, length and checksum and returns the payload.
-pub(crate) fn open_sealed<'a>(magic: &[u8; 8], supported: u32, bytes: &'a [u8]) -> R<&'a [u8]> {
+/// [`open_sealed`] for a reader of versions `oldest..=supported`: returns the frame's version and
+/// its payload.
+fn open_sealed_from<'a>(magic: &[u8; 8], oldest: u32, supported: u32, bytes: &'a [u8]) -> R<(u32, &'a [u8])> {
     if bytes.len() < magic.len() || bytes[..magic.len()] != magic[..] {
         // Too short to hold the magic, or a different magic: either way not our bytes unless a
         // prefix of the magic matches (then it is a truncated state).
@@ -464,8 +484,8 @@ pub(crate) fn open_sealed<'a>(magic: &[u8; 8], supported: u32, bytes: &'a [u8]) 
         return Err(PersistError::Truncated { needed: HEADER_LEN, got: bytes.len() });
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or([0; 4]));
-    if version != supported {
-        return Err(PersistError::UnsupportedVersion { found: version, supported });
+    if !(oldest..=supported).contains(&version) {
+        return Err(PersistError::UnsupportedVersion { found: version, oldest, supported });
     }
     let declared = u64::from_le_bytes(bytes[12..20].try_into().unwrap_or([0; 8]));
     let actual = (bytes.len() - HEADER_LEN) as u64;
@@ -478,12 +498,12 @@ pub(crate) fn open_sealed<'a>(magic: &[u8; 8], supported: u32, bytes: &'a [u8]) 
     if stored != computed {
         return Err(PersistError::ChecksumMismatch { stored, computed });
     }
-    Ok(payload)
+    Ok((version, payload))
 }
 
 /// Parses and validates state bytes into an engine.
 pub fn load(bytes: &[u8]) -> Result<SonaEngine> {
-    let payload = open_envelope(bytes)?;
+    let (version, payload) = open_sealed_from(&MAGIC, OLDEST_VERSION, VERSION, bytes)?;
     let mut r = Reader { b: payload, at: 0 };
     let config = read_config(&mut r)?;
     config.validate().map_err(|_| SonaError::Persist(bad("config fails validation")))?;
@@ -515,10 +535,16 @@ pub fn load(bytes: &[u8]) -> Result<SonaEngine> {
     let mut micro_grad = LoraGradient::zeros(dim, config.micro_lora_rank);
     micro_grad.down = r.f32s(dim * config.micro_lora_rank, "MicroLoRA pending update")?;
     micro_grad.up = r.f32s(dim * config.micro_lora_rank, "MicroLoRA pending update")?;
-    for m in micro_grad.down_mix.iter_mut().chain(&mut micro_grad.up_mix) {
-        *m = r.f32("MicroLoRA pending update")?;
+    // Version 1 kept the rows whole (no mixes) and a loss sum that nothing read.
+    if version >= 2 {
+        for m in micro_grad.down_mix.iter_mut().chain(&mut micro_grad.up_mix) {
+            *m = r.f32("MicroLoRA pending update")?;
+        }
     }
     micro_grad.samples = r.u32("MicroLoRA pending update")?;
+    if version == 1 {
+        r.f32("MicroLoRA pending update")?;
+    }
     let base = (0..config.base_lora_layers)
         .map(|_| read_adapter(&mut r, dim, config.base_lora_rank, "BaseLoRA weights"))
         .collect::<R<Vec<_>>>()?;

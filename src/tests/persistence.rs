@@ -1,7 +1,7 @@
 //! Persistence: round trips and every kind of rejected bytes.
 
 use super::*;
-use crate::persist::{crc32, load, save, HEADER_LEN};
+use crate::persist::{crc32, load, save, save_version, HEADER_LEN};
 use crate::{PersistError, SonaError};
 
 fn busy_engine() -> SonaEngine {
@@ -141,13 +141,32 @@ fn flipped_bits_are_rejected() {
 fn wrong_version_and_foreign_bytes_are_rejected() {
     let bytes = save(&busy_engine());
     let mut b = bytes.clone();
-    // Version 1 (before the MicroLoRA pending update kept its row mixes) is no longer read.
-    b[8..12].copy_from_slice(&1u32.to_le_bytes());
-    assert_eq!(persist_err(&b), PersistError::UnsupportedVersion { found: 1, supported: 2 });
+    for version in [0u32, 3, 7] {
+        b[8..12].copy_from_slice(&version.to_le_bytes());
+        assert_eq!(persist_err(&b), PersistError::UnsupportedVersion { found: version, oldest: 1, supported: 2 });
+    }
     assert_eq!(persist_err(b"\0asm\x01\0\0\0 some other module bytes"), PersistError::BadMagic);
     assert_eq!(persist_err(br#"{"hidden_dim":256}"#), PersistError::BadMagic);
     let msg = alloc::format!("{}", SonaError::from(persist_err(&b)));
-    assert!(msg.contains("version 1"), "{msg}");
+    assert!(msg.contains("unsupported state version 7 (this build reads versions 1 to 2)"), "{msg}");
+}
+
+/// Version 1 (the MicroLoRA pending update as whole rows, then a loss sum nothing read) still
+/// loads, into the same learning state: the same pending update, and the same engine after it is
+/// applied.
+#[test]
+fn version_1_state_loads_into_the_same_state() {
+    let mut a = busy_engine();
+    let g = &a.micro_grad;
+    assert!(g.samples > 0 && g.up_mix.iter().chain(&g.down_mix).any(|m| *m != 0.0), "a pending update with row mixes");
+    let v1 = save_version(&a, 1);
+    assert_eq!(v1[8..12], 1u32.to_le_bytes());
+    assert_eq!(v1.len(), save(&a).len() - 4 * 8 + 4, "8 mixes fewer, a loss sum more");
+    let mut b = load(&v1).unwrap();
+    assert_eq!(b.micro_grad, a.micro_grad.materialized(a.kernels, &a.micro));
+    assert!(a.run_instant_cycle() > 0);
+    b.run_instant_cycle();
+    assert_eq!(save(&a), save(&b));
 }
 
 /// A payload with a valid checksum but inconsistent contents is still rejected.
