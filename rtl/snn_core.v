@@ -71,7 +71,7 @@ module snn_core (
   reg signed [31:0] dt_q;         // clamped to [0, DT_MAX]
   reg signed [31:0] gain_q;
   reg        [31:0] active_q;
-  reg               tick_q;       // running a full tick
+  reg               tick_q;       // running a tick (step, propagate, STDP if learning)
   reg               learn_q;      // tick with STDP
   reg               soft_q;       // WTA kind
   reg        [5:0]  best_q;       // WTA leader {none, index}
@@ -354,10 +354,11 @@ module snn_core (
             slot_q <= 3'd0;
             n_q    <= n_q + 5'd1;
             if (last_n_w) begin
-              if (tick_q) stage_q <= learn_q ? ST_STDP : ST_HOMEO;
+              if (tick_q && learn_q) stage_q <= ST_STDP;
               else begin
                 stage_q     <= ST_IDLE;
                 rsp_valid_o <= 1'b1;
+                if (tick_q) rsp_data_o <= spikes_q;
               end
             end
           end
@@ -370,11 +371,9 @@ module snn_core (
             slot_q <= 3'd0;
             n_q    <= n_q + 5'd1;
             if (last_n_w) begin
-              if (tick_q) stage_q <= ST_HOMEO;
-              else begin
-                stage_q     <= ST_IDLE;
-                rsp_valid_o <= 1'b1;
-              end
+              stage_q     <= ST_IDLE;
+              rsp_valid_o <= 1'b1;
+              if (tick_q) rsp_data_o <= spikes_q;
             end
           end
         end
@@ -386,11 +385,8 @@ module snn_core (
           end
           n_q <= n_q + 5'd1;
           if (last_n_w) begin
-            if (tick_q) stage_q <= ST_OSC;
-            else begin
-              stage_q     <= ST_IDLE;
-              rsp_valid_o <= 1'b1;
-            end
+            stage_q     <= ST_IDLE;
+            rsp_valid_o <= 1'b1;
           end
         end
 
@@ -398,7 +394,6 @@ module snn_core (
           phase_q     <= phase_q + phase_inc_w;
           stage_q     <= ST_IDLE;
           rsp_valid_o <= 1'b1;
-          rsp_data_o  <= tick_q ? spikes_q : 32'd0;
         end
 
         ST_SCAN: begin

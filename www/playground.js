@@ -349,10 +349,13 @@ export function setupPlayground({ MicroHnsw }) {
     if (!ids.length) legend.textContent = '—';
   }
 
-  /** One timestep: stimulus from the query's neighbours, then the core's full tick. */
+  /** One timestep: stimulus from the query's neighbours, the core's tick (LIF, propagation, STDP),
+   * then homeostasis and the gamma oscillator, each once per step. */
   function stepNetwork(dt, gain, learn, wta) {
     if (state.query) index.hnswToSnn(state.query, Math.min(k(), state.points.length), gain);
     index.tick(dt, gain, learn);
+    index.homeostaticUpdate(dt);
+    index.oscillatorStep(dt);
     if (wta) snn.winner = index.wtaCompete();
     const spikes = index.spikes() >>> 0;
     snn.raster[snn.head] = spikes;

@@ -9,9 +9,10 @@
 //! * end record, 4 words: `[3, steps, neuron_updates_lo, neuron_updates_hi]`.
 //!
 //! Every step issues a few host writes (currents, membranes, thresholds, synapses), one read, and one
-//! compute command (mostly a full tick), then a state record. The random choices are biased toward
-//! the corners: saturated currents and potentials, threshold equality, refractory boundaries, dt of 0,
-//! negative and beyond DT_MAX, weights at 0 and 255, WTA ties, empty and full active masks.
+//! compute command (mostly a tick, then mostly homeostasis and the oscillator as a caller of the 2.3
+//! ABI runs them), then a state record. The random choices are biased toward the corners: saturated
+//! currents and potentials, threshold equality, refractory boundaries, dt of 0, negative and beyond
+//! DT_MAX, weights at 0 and 255, WTA ties, empty and full active masks.
 use micro_hnsw::snn::*;
 use std::io::{BufWriter, Write};
 
@@ -469,7 +470,15 @@ impl<W: Write> Cosim<W> {
             match self.rng.below(100) {
                 0..=71 => {
                     let learn = self.rng.chance(70) as usize;
-                    self.apply(OP_TICK, 0, learn, dt, gain, active)
+                    self.apply(OP_TICK, 0, learn, dt, gain, active);
+                    // Most ticks are followed by the per-timestep homeostasis and oscillator commands,
+                    // as a caller of micro-hnsw-wasm 2.3's ABI runs them (a tick is steps 1-3 only).
+                    if self.rng.chance(75) {
+                        self.apply(OP_HOMEOSTASIS, 0, 0, dt, 0, active);
+                    }
+                    if self.rng.chance(75) {
+                        self.apply(OP_OSCILLATOR, 0, 0, dt, 0, 0);
+                    }
                 }
                 72..=76 => self.apply(OP_STEP, 0, 0, dt, 0, active),
                 77..=79 => self.apply(OP_PROPAGATE, 0, 0, 0, gain, 0),

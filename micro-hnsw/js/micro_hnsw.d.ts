@@ -204,7 +204,11 @@ export declare class MicroHnsw {
   propagate(gain: number): void;
   /** One pair-based STDP update of the synaptic weights (A+ 0.01, A− 0.012, τ 20 ms). */
   stdp(): void;
-  /** The full timestep: step, propagate, STDP when `learn` (a boolean, default false), homeostasis, oscillator. Spike count. */
+  /**
+   * The timestep, as micro-hnsw-wasm 2.3's `snn_tick`: step, propagate, STDP when `learn` (a boolean,
+   * default false). Spike count. Homeostasis and the oscillator are `homeostaticUpdate(dt)` and
+   * `oscillatorStep(dt)`, run at the caller's rate (e.g. after each tick).
+   */
   tick(dt: number, gain: number, learn?: boolean): number;
   /** Simulated time in ms. */
   readonly time: number;

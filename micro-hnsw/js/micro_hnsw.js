@@ -596,7 +596,7 @@ export class MicroHnsw {
   propagate(gain) { this.#x.snn_propagate(finite('gain', gain)); }
   /** One STDP update of the synaptic weights. */
   stdp() { this.#x.snn_stdp(); }
-  /** Full timestep: step, propagate, STDP if `learn`, homeostasis, oscillator; returns the spike count. */
+  /** Timestep (as micro-hnsw-wasm 2.3): step, propagate, STDP if `learn`; returns the spike count. */
   tick(dt, gain, learn = false) {
     if (typeof learn !== 'boolean') throw new TypeError(`learn must be a boolean, got ${typeof learn} ${String(learn)}`);
     return this.#x.snn_tick(timestep(dt), finite('gain', gain), learn ? 1 : 0);

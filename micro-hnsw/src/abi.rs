@@ -239,7 +239,8 @@ pub extern "C" fn snn_propagate(gain: f32) {
 pub extern "C" fn snn_stdp() {
     core().snn_stdp();
 }
-/// The full SNN timestep; returns the spike count.
+/// The SNN timestep: step, propagate, STDP if `learn` (as micro-hnsw-wasm 2.3); returns the spike
+/// count.
 #[no_mangle]
 pub extern "C" fn snn_tick(dt: f32, gain: f32, learn: u8) -> u8 {
     core().snn_tick(dt, gain, learn)

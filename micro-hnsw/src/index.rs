@@ -426,8 +426,9 @@ impl MicroHnsw {
         self.snn.stdp(&mut self.graph.synapses);
     }
 
-    /// The SNN's full timestep; returns how many neurons spiked (0, changing nothing, for a bad
-    /// `dt` or a NaN/∞ gain).
+    /// The SNN's timestep, as micro-hnsw-wasm 2.3's: step, propagate, STDP when `learn` (homeostasis
+    /// and the oscillator are `homeostatic_update` and `oscillator_step`). Returns how many neurons
+    /// spiked (0, changing nothing, for a bad `dt` or a NaN/∞ gain).
     pub fn snn_tick(&mut self, dt: f32, gain: f32, learn: u8) -> u8 {
         let dt = Self::dt(dt);
         if dt < 0 || !finite(gain) {

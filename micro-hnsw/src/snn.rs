@@ -22,7 +22,11 @@
 //! Weights clamp to 0..=255, thresholds to [`THRESHOLD_MIN`, `THRESHOLD_MAX`], dt to [0, [`DT_MAX`]].
 //! Nothing else can overflow (each such place is noted in the code).
 //!
-//! # The timestep ([`SnnCore::tick`])
+//! # The timestep ([`SnnCore::tick`]) and the other operations
+//! A tick is steps 1–3, in order, as micro-hnsw-wasm 2.3's `snn_tick`: step, propagate, STDP when
+//! learning. Homeostasis (4) and the oscillator (5) are operations of their own, which the caller
+//! runs at its own rate (`homeostatic_update`, `oscillator_step`), again as in 2.3: a caller that
+//! runs all three per timestep adapts its thresholds and advances the phase once per timestep.
 //! 1. `step(dt, active)` — for n = 0..32 in order (dt clamped to [0, DT_MAX]):
 //!    * if n is active: if `refractory[n] > 0`: `refractory[n] = max(refractory[n] - dt, 0)`, the
 //!      membrane is held and the input current is discarded; otherwise
@@ -361,17 +365,17 @@ impl SnnCore {
         self.advance(dt, active, true, false)
     }
 
-    /// Steps 1 (LIF, when `step`) and 4 (homeostasis, when `homeo`) of the timestep in one pass over
-    /// the neurons, four at a time ([`lanes`]: SIMD128 on wasm32, plain arrays elsewhere, so the RTL
+    /// Step 1 (LIF, when `step`) and operation 4 (homeostasis, when `homeo`) in one pass over the
+    /// neurons, four at a time ([`lanes`]: SIMD128 on wasm32, plain arrays elsewhere, so the RTL
     /// co-simulation checks this very code). Returns the spike bitmap (the last step's when `!step`).
+    /// [`SnnCore::step`] (hence `snn_tick`, `snn_step` and each iteration of `neuromorphic_search`)
+    /// passes `step` alone, [`SnnCore::homeostasis`] `homeo` alone.
     ///
-    /// Fusing the two is exact: homeostasis reads only the step's spikes, `rate` and `threshold`, and
-    /// writes only `rate` and `threshold`; propagation and STDP, which come between them in the
-    /// timestep, neither read nor write those; and the step reads a neuron's threshold before its
-    /// homeostatic update in the same iteration. With `step` false nothing of step 1 changes (no
-    /// neuron is stepped, the trace factor is 0, no spike); with `homeo` false no lane is adapted
-    /// and step 4 is skipped (what `step`, hence `snn_step` and each iteration of
-    /// `neuromorphic_search`, runs).
+    /// Both at once equal the step followed by homeostasis (tested): homeostasis reads only the
+    /// step's spikes, `rate` and `threshold`, and writes only `rate` and `threshold`, and the step
+    /// reads a neuron's threshold before its homeostatic update in the same iteration. With `step`
+    /// false nothing of step 1 changes (no neuron is stepped, the trace factor is 0, no spike); with
+    /// `homeo` false no lane is adapted and operation 4 is skipped.
     ///
     /// Exact 32-bit forms of the scalar arithmetic:
     /// * leak: with `v = vh * 2^16 + vl` (`vh = v >> 16`, `0 ≤ vl < 2^16`) and `0 ≤ alpha ≤ 2^16`,
@@ -672,8 +676,8 @@ impl SnnCore {
         }
     }
 
-    /// The full timestep (module docs): step, propagate, STDP when `learn`, homeostasis, oscillator.
-    /// Returns this step's spike bitmap.
+    /// The timestep (module docs): step, propagate, STDP when `learn`. Returns this step's spike
+    /// bitmap.
     pub fn tick(
         &mut self,
         syn: &mut Synapses,
@@ -683,14 +687,11 @@ impl SnnCore {
         learn: bool,
         active: u32,
     ) -> u32 {
-        // Steps 1 and 4 in one pass over the neurons ([`SnnCore::advance`] shows why that equals the
-        // documented order).
-        let spikes = self.advance(dt, active, true, true);
+        let spikes = self.step(dt, active);
         self.propagate(syn, node_weight, gain);
         if learn {
             self.stdp(syn);
         }
-        self.oscillator_step(dt);
         spikes
     }
 }
@@ -1301,13 +1302,9 @@ mod tests {
             b.homeostasis_scalar(dt, active);
             assert_eq!(a, b, "homeostasis, round {round}");
             let (mut a, mut b) = (c.clone(), c);
-            let mut s = Synapses::new();
-            let nw = [0u8; NEURONS];
-            a.tick(&mut s, &nw, dt, 0, false, active);
-            b.step_scalar(dt, active);
+            assert_eq!(a.advance(dt, active, true, true), b.step_scalar(dt, active));
             b.homeostasis_scalar(dt, active);
-            b.oscillator_step(dt);
-            assert_eq!(a, b, "fused tick, round {round}");
+            assert_eq!(a, b, "step and homeostasis in one pass, round {round}");
         }
     }
 
@@ -1425,13 +1422,14 @@ mod tests {
             if learn {
                 b.stdp(&mut sb);
             }
-            b.homeostasis(FX_ONE / 2, active);
-            b.oscillator_step(FX_ONE / 2);
             assert_eq!(ra, rb);
         }
         assert_eq!(a, b);
         assert_eq!(sa, sb);
         assert_ne!(sa.weight, s.weight, "learning changed some weights");
+        // Homeostasis and the oscillator are not part of it (micro-hnsw-wasm 2.3's tick).
+        assert_eq!(a.phase(), 0);
+        assert!((0..NEURONS).all(|n| a.threshold(n) == THRESHOLD_DEFAULT && a.rate_raw(n) == 0));
     }
 
     #[test]

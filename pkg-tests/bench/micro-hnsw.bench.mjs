@@ -70,10 +70,10 @@ function coreLoops(e) {
       insert: (n) => { for (let r = 0; r < n / 32; r++) fill(); },
       fill,
       search: (n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.search(5); } },
-      // snn_tick driven: 0.6 into one neuron per tick, so (once homeostasis has lowered the
-      // thresholds) ours keeps spiking, propagating and learning; and quiet: 0.02 per tick, which
-      // stays below every threshold in both modules. Each counts the spikes its ticks return.
-      tick: ticks(0.6, activity.tick),
+      // snn_tick driven: 1.2 into one neuron per tick, above the threshold, so every tick spikes,
+      // propagates and learns in both modules; and quiet: 0.02 per tick, which stays below every
+      // threshold in both. Each counts the spikes its ticks return.
+      tick: ticks(1.2, activity.tick),
       tickQuiet: ticks(0.02, activity.tickQuiet),
       neuro: (n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.neuromorphic_search(5, 1, 10); } },
       /** Mean spikes per tick of a tick loop over all its ticks so far. */
@@ -198,7 +198,7 @@ const jsTickNs = measure((n) => {
     }
   }
 }, 20000);
-row('snn_tick, driven (input 0.6 per tick)', ours.tick, jsTickNs, 'JS LIF step only', 100, ref('tick'), ISSUE_REFERENCE_NS.tick);
+row('snn_tick, driven (input 1.2 per tick)', ours.tick, jsTickNs, 'JS LIF step only', 100, ref('tick'), ISSUE_REFERENCE_NS.tick);
 row('snn_tick, quiet (input 0.02 per tick)', ours.tickQuiet, jsTickNs, 'JS LIF step only', 100, ref('tickQuiet'), ISSUE_REFERENCE_NS.tick);
 row('neuromorphic_search k=5, 10 iterations', ours.neuro, jsSearchNs, 'JS brute force', 2000, ref('neuro'), ISSUE_REFERENCE_NS.neuro);
 
@@ -223,13 +223,12 @@ if (theirs) {
     + ` snn_tick ${ISSUE_REFERENCE_NS.tick} ns, neuromorphic_search ${fmt(ISSUE_REFERENCE_NS.neuro)}), i.e. the same ratio to the reference on this machine.`
     + ' ours ÷ ref: the median of 25 ratios of batches timed back to back, which cancels the machine\'s speed changing between rounds.)');
 }
-// The two modules' ticks do different work (ours: LIF, propagation, STDP, homeostasis and the
-// oscillator; the reference's: LIF, propagation and STDP) and their networks answer the same input
-// with different activity, which the spike work follows: print it beside the times.
+// Both modules' ticks run LIF, propagation and STDP, but their networks answer the same input with
+// different activity (the spike work follows it): print it beside the times.
 const activityOf = (loops, op) => loops.spikesPerTick(op).toFixed(2);
 console.log(`(snn_tick spikes per tick in these runs, ours${theirs ? ' | reference' : ''}: driven ${activityOf(ourLoops, 'tick')}`
   + `${theirs ? ` | ${activityOf(theirLoops, 'tick')}` : ''}, quiet ${activityOf(ourLoops, 'tickQuiet')}${theirs ? ` | ${activityOf(theirLoops, 'tickQuiet')}` : ''};`
-  + ` ours runs LIF + propagation + STDP + homeostasis + oscillator per tick${theirs ? ', the reference LIF + propagation + STDP' : ''}.)`);
+  + ' each tick runs LIF + propagation + STDP, as in micro-hnsw-wasm 2.3.)');
 console.log(theirs
   ? `(reference: micro-hnsw-wasm ${reference.version} from crates.io, built here as published (no simd128), wasm-opt -Oz, ${reference.size} bytes)`
   : `(reference micro-hnsw-wasm 2.3: ${reference.error})`);

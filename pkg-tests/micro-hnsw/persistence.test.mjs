@@ -40,6 +40,7 @@ function busyCore(seed, { dims = 12, metric = 'cosine', n = 32, coreId = 3 } = {
   for (let t = 0; t < 300; t++) {
     core.inject(t % n, 0.9);
     core.tick(1, 0.7, true);
+    core.homeostaticUpdate(1);
   }
   return { core, rand };
 }

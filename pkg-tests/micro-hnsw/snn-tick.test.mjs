@@ -2,6 +2,9 @@
 // documented fixed-point timestep (micro-hnsw/src/snn.rs module docs), bit for bit, over random and
 // corner stimulus: random synapse tables (also invalid targets and counts > 6), node weights, dense
 // and sparse spiking, saturating currents, dt up to its 1000 ms limit, negative gains, learning on/off.
+// As in micro-hnsw-wasm 2.3, a tick is step, propagate and STDP; most steps are followed by
+// homeostatic_update and oscillator_step, as a caller of that ABI runs them, and those too are
+// checked against the model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rawCore, randomVectors, rng, wasmBytes } from './helpers.mjs';
@@ -91,7 +94,11 @@ class Model {
         }
       }
     }
-    // homeostasis
+    return this.spikes;
+  }
+  /** homeostatic_update: threshold adaptation of the active neurons from the last step's spikes. */
+  homeostasis(dt) {
+    dt = Math.min(Math.max(dt, 0), DT_MAX);
     let h = (BigInt(dt) * INV_TAU_HOMEO) >> 16n;
     if (h > 1n << 32n) h = 1n << 32n;
     for (let n = 0; n < N; n++) {
@@ -103,8 +110,15 @@ class Model {
       const d = Number((err * h) >> 32n);
       this.threshold[n] = Math.min(TH_MAX, Math.max(TH_MIN, this.threshold[n] + d));
     }
+  }
+  /** oscillator_step. */
+  oscillator(dt) {
+    dt = Math.min(Math.max(dt, 0), DT_MAX);
     this.phase = (this.phase + ((BigInt(dt) * PHASE_PER_MS) >> 16n)) & 0xffffffffn;
-    return this.spikes;
+  }
+  /** oscillator_get_phase: the top 24 bits of the phase as an f32 turn fraction times 2π (f32). */
+  radians() {
+    return Math.fround(Number(this.phase >> 8n) * Math.fround(Math.fround(2 * Math.PI) / 16777216));
   }
 }
 
@@ -162,6 +176,15 @@ function run(seed, count, steps) {
     const learn = ri(4) !== 0 ? 1 : 0;
     const n = x.snn_tick(dtUnits / 256, gainUnits / 256, learn);
     const spikes = model.tick(dtUnits * 256, gainUnits * 256, learn);
+    // A 2.3-style caller: homeostasis and the oscillator after most ticks (each its own call).
+    if (ri(4) !== 0) {
+      x.homeostatic_update(dtUnits / 256);
+      model.homeostasis(dtUnits * 256);
+    }
+    if (ri(4) !== 0) {
+      x.oscillator_step(dtUnits / 256);
+      model.oscillator(dtUnits * 256);
+    }
     spikesSeen += popcount(spikes);
     if (popcount(spikes) >= 4) denseSteps++;
     const where = `seed ${seed}, count ${count}, step ${step}`;
@@ -174,11 +197,12 @@ function run(seed, count, steps) {
       assert.equal(x.get_spike_rate(i), toF32(Number(model.rate[i] >> 8n)), `rate ${i}, ${where}`);
     }
     assert.equal(x.snn_get_time(), Math.fround(Number(model.time)) / 65536, `time, ${where}`);
+    assert.equal(x.oscillator_get_phase(), model.radians(), `oscillator phase, ${where}`);
   }
   return { spikesSeen, denseSteps };
 }
 
-test('snn_tick equals a JS model of the documented fixed-point timestep, bit for bit, over random and corner stimulus', () => {
+test('snn_tick (with the homeostasis and oscillator calls of a 2.3-style caller) equals a JS model of the documented fixed-point operations, bit for bit, over random and corner stimulus', () => {
   let spikes = 0;
   let dense = 0;
   for (const [seed, count] of [[1, 32], [2, 32], [3, 20], [4, 7], [5, 32], [6, 32]]) {
