@@ -136,14 +136,6 @@ impl Kernels {
         dispatch!(self, scale(v, alpha))
     }
 
-    /// Scales `v` to unit L2 norm (a (near) zero vector becomes zero); returns the old norm.
-    #[inline]
-    pub fn normalize(self, v: &mut [f32]) -> f32 {
-        let n = sqrtf(self.dot(v, v));
-        self.scale(v, if n > 1e-12 { 1.0 / n } else { 0.0 });
-        n
-    }
-
     /// 0 when every value is finite with |x| ≤ [`MAX_MAGNITUDE`], NaN otherwise.
     #[inline]
     pub fn range_probe(self, x: &[f32]) -> f32 {

@@ -91,8 +91,8 @@ impl LoraGradient {
         self.up_mix = [0.0; 4];
     }
 
-    /// A copy with the mixes folded in (see [`LoraGradient::materialize`]): the canonical form,
-    /// for persistence and comparisons.
+    /// A copy with the mixes folded in (see [`LoraGradient::materialize`]): the whole update as
+    /// rows, to compare with one accumulated another way (and to write a version-1 state).
     pub fn materialized(&self, k: Kernels, a: &LoraAdapter) -> LoraGradient {
         let mut g = self.clone();
         g.materialize(k, a);

@@ -91,8 +91,8 @@ pub fn reinforce_gradient(k: Kernels, t: &mut QueryTrajectory, fallback_baseline
         // All rewards equal: Σ (r − b)·a with b = running mean = current g + (mean − b)·Σ a.
         [gg, _, _] = k.axpy_norms(&mut g, mean - fallback_baseline, &t.activation_sum);
     }
-    // Normalise with the squared norm already at hand (as `Kernels::normalize`). A norm that is
-    // still not finite (not reachable with inputs in range) gives a zero gradient, never NaN.
+    // Normalise with the squared norm already at hand (a (near) zero sum gives a zero gradient). A
+    // norm that is still not finite (not reachable with inputs in range) gives a zero gradient, never NaN.
     let n = crate::kernels::sqrtf(gg);
     if n > 1e-12 && n.is_finite() {
         k.scale(&mut g, 1.0 / n);
@@ -115,8 +115,8 @@ fn to_unit_scale(k: Kernels, g: &mut [f32], activation_sum: &mut [f32], mean: f3
     k.scale(g, s);
     k.scale(activation_sum, s);
     let mut reward_sum = g.to_vec();
-    let [_, gg, act_sq] = k.axpy_norms(&mut reward_sum, mean, activation_sum);
-    (gg, k.dot(&reward_sum, &reward_sum) + mean * mean * act_sq)
+    let [reward_sq, gg, act_sq] = k.axpy_norms(&mut reward_sum, mean, activation_sum);
+    (gg, reward_sq + mean * mean * act_sq)
 }
 
 /// Bounded FIFO of finished trajectories. When full, the oldest is dropped and counted.
