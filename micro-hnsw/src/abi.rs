@@ -39,7 +39,8 @@ fn core() -> &'static mut MicroHnsw {
     // this reference, so it is the only live reference to CORE.
     let c = unsafe { &mut *core::ptr::addr_of_mut!(CORE) };
     if c.graph.dims == 0 {
-        c.init(crate::MAX_DIMS as u8, 0, 0);
+        // = init(16, L2, core 0): reset leaves exactly those.
+        c.reset();
     }
     c
 }

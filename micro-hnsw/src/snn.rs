@@ -239,8 +239,15 @@ impl SnnCore {
     }
 
     /// Back to the state of [`SnnCore::new`]. (The synapse table is not part of the core.)
+    /// Every field is an integer, so all-zero bytes are a valid `SnnCore`: this zero-fills it in
+    /// place and then sets the two fields whose initial value is not zero (smaller in the wasm
+    /// than building a `new()` value and copying it over).
     pub fn reset(&mut self) {
-        *self = Self::new();
+        // SAFETY: every field of SnnCore is an integer or an array of integers, valid as all-zero
+        // bytes; `self` is a valid, exclusive reference to one SnnCore.
+        unsafe { core::ptr::write_bytes(self as *mut SnnCore, 0, 1) };
+        self.threshold = [THRESHOLD_DEFAULT; NEURONS];
+        self.winner = NONE;
     }
 
     /// Sets the membrane potential of neuron `n` (ignored for n ≥ 32).
@@ -1087,6 +1094,29 @@ mod tests {
             }
             assert_eq!(a.current, b.current, "round {round}");
         }
+    }
+
+    #[test]
+    fn reset_restores_the_initial_state() {
+        let mut c = SnnCore::new();
+        let mut syn = Synapses::new();
+        for n in 0..NEURONS {
+            c.set_membrane(n, (n as Fx - 7) * FX_ONE / 3);
+            c.set_threshold(n, FX_ONE / 2 + n as Fx * 997);
+            c.inject(n, FX_ONE + n as Fx);
+            syn.target[n][0] = ((n + 1) % NEURONS) as u8;
+            syn.count[n] = 1;
+            syn.weight[n][0] = INITIAL_WEIGHT;
+        }
+        for _ in 0..5 {
+            c.tick(&mut syn, &[255; NEURONS], 3 * FX_ONE, FX_ONE, true, ALL);
+            c.homeostasis(FX_ONE, ALL);
+            c.oscillator_step(FX_ONE);
+        }
+        c.wta_compete(ALL);
+        assert_ne!(c, SnnCore::new());
+        c.reset();
+        assert_eq!(c, SnnCore::new());
     }
 
     #[test]
