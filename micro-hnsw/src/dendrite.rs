@@ -47,7 +47,7 @@ impl Dendrites {
     /// Adds `current` to branch `b` (< 6) of neuron `n` (< 32) (saturating).
     pub fn inject(&mut self, n: usize, b: usize, current: Fx) {
         let (n, b) = (n & (NEURONS - 1), b.min(MAX_EDGES - 1));
-        self.branch[n][b] = self.branch[n][b].saturating_add(current);
+        crate::snn::add_saturating(&mut self.branch[n][b], current);
     }
 
     /// Sum of `f(branch)` over the `branches` connected branches of `n`; empties all of `n`'s
@@ -57,7 +57,7 @@ impl Dendrites {
         let mut total: Fx = 0;
         for b in 0..MAX_EDGES {
             if b < branches {
-                total = total.saturating_add(nonlinearity(self.branch[n][b]));
+                total = crate::snn::sat_add(total, nonlinearity(self.branch[n][b]));
             }
             self.branch[n][b] = 0;
         }

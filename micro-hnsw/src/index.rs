@@ -585,7 +585,7 @@ impl MicroHnsw {
     pub fn network_activity(&self) -> f32 {
         let mut total: Fx = 0;
         for n in 0..self.graph.len() {
-            total = total.saturating_add(self.snn.spike_rate(n));
+            total = crate::snn::sat_add(total, self.snn.spike_rate(n));
         }
         fx_to_f32(total)
     }

@@ -211,6 +211,18 @@ pub fn phase_increment(dt: Fx) -> u32 {
     (((clamp_dt(dt) as u64) * (PHASE_PER_MS as u64)) >> 16) as u32
 }
 
+/// `x.saturating_add(y)`, out of line: one copy serves the cold injections and sums (size budget).
+#[inline(never)]
+pub fn sat_add(x: Fx, y: Fx) -> Fx {
+    x.saturating_add(y)
+}
+
+/// `*x = x.saturating_add(y)` through [`sat_add`].
+#[inline(always)]
+pub fn add_saturating(x: &mut Fx, y: Fx) {
+    *x = sat_add(*x, y);
+}
+
 fn sat32(x: i64) -> Fx {
     x.clamp(i32::MIN as i64, i32::MAX as i64) as Fx
 }
@@ -284,10 +296,12 @@ impl SnnCore {
         }
     }
     /// Adds `i` to the input current of neuron `n` (saturating; ignored for n ≥ 32). The current is
-    /// consumed by the neuron's next active step.
+    /// consumed by the neuron's next active step. Out of line: its callers are the cold ABI
+    /// injections (`snn_inject`, `hnsw_to_snn`, `dendrite_integrate`), one copy serves them.
+    #[inline(never)]
     pub fn inject(&mut self, n: usize, i: Fx) {
         if n < NEURONS {
-            self.current[n] = self.current[n].saturating_add(i);
+            add_saturating(&mut self.current[n], i);
         }
     }
     /// Adds `drive[n]` to the input current of every neuron `n`, four at a time ([`lanes`]);
