@@ -154,18 +154,19 @@ impl Graph {
         (self.synapses.count[node(i)] as usize).min(MAX_NEIGHBORS)
     }
 
-    /// Stores `v` (finite, zero beyond `dims`) and links it. Returns its index, or `None` when full.
-    pub fn insert(&mut self, v: &Vector) -> Option<u8> {
+    /// Stores `v` (finite, zero beyond `dims`) and links it. Returns its index, or [`NONE`] when
+    /// full (a plain `u8`: an `Option` was returned through memory in the wasm).
+    pub fn insert(&mut self, v: &Vector) -> u8 {
         let x = self.count as usize;
         if x >= MAX_VECTORS {
-            return None;
+            return NONE;
         }
         self.store(x, v);
         self.synapses.count[x] = 0;
         self.parent[x] = NONE;
         self.count += 1;
         if x == 0 {
-            return Some(0);
+            return 0;
         }
         let mut dist = [0.0f32; MAX_VECTORS];
         self.distances(v, self.norms[x], x, &mut dist);
@@ -209,7 +210,7 @@ impl Graph {
             }
             self.link(x, c, dist[node(c)]);
         }
-        Some(x as u8)
+        x as u8
     }
 
     fn is_tree_link(&self, a: usize, b: usize) -> bool {
@@ -336,7 +337,7 @@ pub(crate) mod tests {
         g.dims = dims as u8;
         let mut rng = Rng(seed);
         for i in 0..MAX_VECTORS {
-            assert_eq!(g.insert(&rng.vector(dims)), Some(i as u8));
+            assert_eq!(g.insert(&rng.vector(dims)), i as u8);
         }
         g
     }
@@ -370,10 +371,10 @@ pub(crate) mod tests {
                 g.metric = metric;
                 let mut rng = Rng(seed * 7919);
                 for _ in 0..MAX_VECTORS {
-                    g.insert(&rng.vector(16)).unwrap();
+                    assert_ne!(g.insert(&rng.vector(16)), NONE);
                     check_invariants(&g);
                 }
-                assert_eq!(g.insert(&rng.vector(16)), None, "a full core refuses");
+                assert_eq!(g.insert(&rng.vector(16)), NONE, "a full core refuses");
                 assert_eq!(g.count as usize, MAX_VECTORS);
             }
         }
@@ -384,7 +385,7 @@ pub(crate) mod tests {
         let mut g = Graph::new();
         let v = [0.5f32; MAX_DIMS];
         for _ in 0..MAX_VECTORS {
-            g.insert(&v).unwrap();
+            assert_ne!(g.insert(&v), NONE);
         }
         check_invariants(&g);
     }
@@ -416,7 +417,7 @@ pub(crate) mod tests {
         for x in [0.0f32, 100.0, 101.0, 102.0, 103.0, 104.0, 105.0, -2.0, -1.5] {
             let mut v = [0.0; MAX_DIMS];
             v[0] = x;
-            g.insert(&v).unwrap();
+            assert_ne!(g.insert(&v), NONE);
         }
         assert_eq!(g.parent[7], 0);
         assert_eq!(g.parent[8], 7);

@@ -208,7 +208,7 @@ impl MicroHnsw {
     /// vector holds NaN/∞.
     pub fn insert(&mut self) -> u8 {
         match self.read(&self.insert_buf) {
-            Some(v) => self.graph.insert(&v).unwrap_or(NONE),
+            Some(v) => self.graph.insert(&v),
             None => NONE,
         }
     }
@@ -300,7 +300,9 @@ impl MicroHnsw {
         }
         let g = &self.graph;
         let nb = g.neighbors(idx as usize);
-        let mut acc = [0.0f32; MAX_DIMS];
+        // Accumulated in the delta buffer itself.
+        let acc = &mut self.delta;
+        *acc = [0.0; MAX_DIMS];
         for &m in nb {
             let w = self.node_weight[node(m as usize)] as f32 / 255.0;
             for (a, x) in acc.iter_mut().zip(g.vector(m as usize).iter()) {
@@ -308,8 +310,8 @@ impl MicroHnsw {
             }
         }
         let scale = if nb.is_empty() { 0.0 } else { 1.0 / nb.len() as f32 };
-        for (d, a) in self.delta.iter_mut().zip(acc.iter()) {
-            *d = a * scale;
+        for a in acc.iter_mut() {
+            *a *= scale;
         }
     }
 
