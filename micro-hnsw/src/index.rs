@@ -204,6 +204,25 @@ impl MicroHnsw {
         k != 0 && k as usize <= MAX_RESULTS && self.graph.count != 0
     }
 
+    /// The common start of the searches ranking by a key derived from the distances: unless `k`
+    /// is bad, `ok` (the caller's own argument check) is false or the query is NaN/∞, prepares
+    /// the query (see [`query`](Self::query)), writes the distances to the stored vectors into
+    /// `out` and returns how many (≥ 1); 0, changing nothing, otherwise. Out of line: one copy
+    /// serves both callers (size budget).
+    #[inline(never)]
+    fn query_distances(&mut self, k: u8, ok: bool, out: &mut [f32; NEURONS]) -> usize {
+        if !self.valid_k(k) || !ok {
+            return 0;
+        }
+        let qn = self.query();
+        if qn.is_nan() {
+            return 0;
+        }
+        let n = self.graph.len();
+        self.graph.distances(&self.query_buf, qn, n, out);
+        n
+    }
+
     /// Stores the insert buffer. Returns the new index, or 255 when the core is full or the
     /// vector holds NaN/∞.
     pub fn insert(&mut self) -> u8 {
@@ -499,16 +518,11 @@ impl MicroHnsw {
     /// distance reported. Returns `min(k, count)`; 0 (results untouched) for a bad k, a NaN/∞
     /// weight or a NaN/∞ query.
     pub fn resonance_search(&mut self, k: u8, phase_weight: f32) -> u8 {
-        if !self.valid_k(k) || !finite(phase_weight) {
-            return 0;
-        }
-        let qn = self.query();
-        if qn.is_nan() {
-            return 0;
-        }
-        let n = self.graph.len();
         let mut key = [0.0f32; NEURONS];
-        self.graph.distances(&self.query_buf, qn, n, &mut key);
+        let n = self.query_distances(k, finite(phase_weight), &mut key);
+        if n == 0 {
+            return 0;
+        }
         for (i, d) in key.iter_mut().enumerate().take(n) {
             *d -= phase_weight * fx_to_f32(self.snn.resonance(i));
         }
@@ -602,20 +616,12 @@ impl MicroHnsw {
     /// distance is the metric distance. Returns `min(k, count)`; 0 (results untouched) for a bad
     /// k, `dt` or query.
     pub fn neuromorphic_search(&mut self, k: u8, dt: f32, iterations: u8) -> u8 {
-        if !self.valid_k(k) {
-            return 0;
-        }
         let dtx = Self::dt(dt);
-        if dtx < 0 {
-            return 0;
-        }
-        let qn = self.query();
-        if qn.is_nan() {
-            return 0;
-        }
-        let n = self.graph.len();
         let mut dist = [0.0f32; NEURONS];
-        self.graph.distances(&self.query_buf, qn, n, &mut dist);
+        let n = self.query_distances(k, dtx >= 0, &mut dist);
+        if n == 0 {
+            return 0;
+        }
         let mut d0 = f32::INFINITY;
         for &d in &dist[..n] {
             if d < d0 {
