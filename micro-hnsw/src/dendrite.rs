@@ -76,7 +76,9 @@ impl Dendrites {
                 let t = syn.target[i][j] as usize & (NEURONS - 1);
                 let w = syn.weight[i][j] as i64 * node_weight[i] as i64;
                 let current = ((gain as i64 * w) >> 16) as Fx;
-                if let Some(b) = syn.target[t][..syn.edges(t)].iter().position(|&u| u as usize == i) {
+                // The branch of t that faces i, if t links back to i.
+                let b = syn.slot_of(t, i);
+                if b < syn.edges(t) && syn.target[t][b] as usize == i {
                     self.inject(t, b, current);
                 }
             }

@@ -231,9 +231,8 @@ impl Graph {
     }
 
     /// Slot of `b` in `a`'s list (the link exists whenever this is called).
-    #[inline(never)]
     fn slot_of(&self, a: usize, b: usize) -> usize {
-        edge(self.neighbors(a).iter().position(|&t| t as usize == b).unwrap_or(0))
+        self.synapses.slot_of(a, b)
     }
 
     fn length(&self, a: usize, b: usize) -> f32 {

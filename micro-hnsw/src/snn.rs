@@ -160,6 +160,15 @@ impl Synapses {
             0
         }
     }
+    /// Slot of the first synapse of neuron `n` (< 32) to `t` among the slots in use; 0 when there
+    /// is none (check `target[n][slot]`). Out of line: the graph's link bookkeeping and the
+    /// dendrites share it (size budget).
+    #[inline(never)]
+    pub fn slot_of(&self, n: usize, t: usize) -> usize {
+        let n = n & (NEURONS - 1);
+        let p = self.target[n][..self.edges(n)].iter().position(|&u| u as usize == t).unwrap_or(0);
+        p.min(MAX_EDGES - 1)
+    }
 }
 
 impl Default for Synapses {
