@@ -298,7 +298,7 @@ pub extern "C" fn get_spike_rate(idx: u32) -> f32 {
     let c = core();
     let idx = low_byte(idx);
     if idx < c.count() {
-        crate::snn::fx_to_f32(c.snn.spike_rate(idx as usize))
+        crate::snn::fx_to_f32(c.snn.spike_rate(crate::node(idx as usize)))
     } else {
         0.0
     }

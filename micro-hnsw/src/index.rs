@@ -377,14 +377,14 @@ impl MicroHnsw {
     /// Sets a membrane potential; ignored for a bad index or NaN/∞.
     pub fn snn_set_membrane(&mut self, idx: u8, v: f32) {
         if self.valid_finite(idx, v) {
-            self.snn.set_membrane(idx as usize, fx_from_f32(v));
+            self.snn.set_membrane(node(idx as usize), fx_from_f32(v));
         }
     }
 
     /// Membrane potential, 0.0 for a bad index.
     pub fn snn_membrane(&self, idx: u8) -> f32 {
         if self.valid(idx) {
-            fx_to_f32(self.snn.membrane(idx as usize))
+            fx_to_f32(self.snn.membrane(node(idx as usize)))
         } else {
             0.0
         }
@@ -393,7 +393,7 @@ impl MicroHnsw {
     /// Sets a firing threshold; ignored for a bad index or NaN/∞.
     pub fn snn_set_threshold(&mut self, idx: u8, t: f32) {
         if self.valid_finite(idx, t) {
-            self.snn.set_threshold(idx as usize, fx_from_f32(t));
+            self.snn.set_threshold(node(idx as usize), fx_from_f32(t));
         }
     }
 
@@ -508,7 +508,7 @@ impl MicroHnsw {
     /// phase at the neuron's last spike, −1 half a turn away (0.0 for a bad index).
     pub fn resonance(&self, idx: u8) -> f32 {
         if self.valid(idx) {
-            fx_to_f32(self.snn.resonance(idx as usize))
+            fx_to_f32(self.snn.resonance(node(idx as usize)))
         } else {
             0.0
         }
