@@ -139,8 +139,16 @@ impl Graph {
         }
     }
 
-    /// Number of stored vectors, as a slot bound.
+    /// Number of stored vectors, as a slot bound. Out of line (the cold callers share one copy);
+    /// the scan inlines [`len_inline`](Self::len_inline).
+    #[inline(never)]
     pub fn len(&self) -> usize {
+        self.len_inline()
+    }
+
+    /// [`len`](Self::len), inlined.
+    #[inline(always)]
+    pub fn len_inline(&self) -> usize {
         (self.count as usize).min(MAX_VECTORS)
     }
 

@@ -211,7 +211,7 @@ fn slot(p: usize) -> usize {
 /// every stored vector.
 pub fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
     let mut dist = zeroed_keys();
-    let n = g.len();
+    let n = g.len_inline();
     g.distances(q, qn, n, &mut dist);
     top_k(&dist, n, k, core_id, out, bound)
 }
