@@ -157,8 +157,16 @@ impl Graph {
         self.count == 0
     }
 
-    /// Number of links of node `i`.
+    /// Number of links of node `i`. Out of line: one copy serves the cold callers (size budget);
+    /// insertion's candidate loop inlines [`degree_inline`](Self::degree_inline).
+    #[inline(never)]
     pub fn degree(&self, i: usize) -> usize {
+        self.degree_inline(i)
+    }
+
+    /// [`degree`](Self::degree), inlined.
+    #[inline(always)]
+    pub fn degree_inline(&self, i: usize) -> usize {
         (self.synapses.count[node(i)] as usize).min(MAX_NEIGHBORS)
     }
 
@@ -202,7 +210,7 @@ impl Graph {
             }
             untried &= !(1 << c);
             rank += 1;
-            let full = self.degree(c) == MAX_NEIGHBORS;
+            let full = self.degree_inline(c) == MAX_NEIGHBORS;
             let f = if full { self.farthest_prunable(c) } else { MAX_VECTORS };
             if parent == NONE {
                 if full && f == MAX_VECTORS {
@@ -229,7 +237,8 @@ impl Graph {
     fn farthest_prunable(&self, i: usize) -> usize {
         let mut best = MAX_VECTORS;
         let mut best_d = f32::NEG_INFINITY;
-        for (&t, &d) in self.neighbors(i).iter().zip(self.edge_length[node(i)].iter()) {
+        // Called for a full node only: all MAX_NEIGHBORS slots are its links.
+        for (&t, &d) in self.synapses.target[node(i)].iter().zip(self.edge_length[node(i)].iter()) {
             if d >= best_d && !self.is_tree_link(i, t as usize) {
                 best = t as usize;
                 best_d = d;
@@ -256,7 +265,7 @@ impl Graph {
     #[inline(never)]
     fn add_synapse(&mut self, from: usize, to: usize, d: f32) {
         let from = node(from);
-        let s = edge(self.degree(from));
+        let s = edge(self.degree_inline(from));
         self.synapses.target[from][s] = to as u8;
         self.synapses.weight[from][s] = INITIAL_WEIGHT;
         self.edge_length[from][s] = d;
@@ -272,7 +281,7 @@ impl Graph {
     fn remove_synapse(&mut self, from: usize, to: usize) {
         let from = node(from);
         let s = self.slot_of(from, to);
-        let last = edge(self.degree(from).wrapping_sub(1));
+        let last = edge(self.degree_inline(from).wrapping_sub(1));
         self.synapses.target[from][s] = self.synapses.target[from][last];
         self.synapses.weight[from][s] = self.synapses.weight[from][last];
         self.edge_length[from][s] = self.edge_length[from][last];
