@@ -463,10 +463,17 @@ impl MicroHnsw {
     /// Spike-timing code of a stored vector (0 for a bad index).
     pub fn encode(&self, idx: u8) -> u32 {
         if self.valid(idx) {
-            temporal::encode(&self.graph.vector(idx as usize), self.dims())
+            self.code(idx as usize)
         } else {
             0
         }
+    }
+
+    /// Spike-timing code of stored vector `i` (out of line: [`encode`](Self::encode) and
+    /// [`spike_search`](Self::spike_search) share it).
+    #[inline(never)]
+    fn code(&self, i: usize) -> u32 {
+        temporal::encode(&self.graph.vector(i), self.dims())
     }
 
     /// The k stored vectors whose spike-timing codes are most similar to `pattern`; distance =
@@ -478,7 +485,7 @@ impl MicroHnsw {
         let n = self.graph.len();
         let mut key = [0.0f32; NEURONS];
         for (i, d) in key.iter_mut().enumerate().take(n) {
-            *d = 1.0 - temporal::similarity(pattern, temporal::encode(&self.graph.vector(i), self.dims()));
+            *d = 1.0 - temporal::similarity(pattern, self.code(i));
         }
         search::top_k(&key, n, k as usize, self.core_id, &mut self.results, f32::INFINITY)
     }
