@@ -102,13 +102,17 @@ pub extern "C" fn merge(ptr: *const ResultRecord, cnt: u32) -> u8 {
     if n > MAX_RESULTS || start > size || size - start < n * 8 {
         return 0;
     }
-    // Zeroed rather than filled with empty records (a smaller loop): only the n copied are read.
-    let mut records = [ResultRecord { idx: 0, core_id: 0, pad: 0, distance: 0.0 }; MAX_RESULTS];
+    // Left uninitialised: only the n records copied in are read.
+    let mut records = core::mem::MaybeUninit::<[ResultRecord; MAX_RESULTS]>::uninit();
     // SAFETY: the n ≤ 16 records (8 bytes each) lie inside linear memory (checked above) and the
     // local buffer holds 16; a byte copy has no alignment requirement and tolerates `ptr`
-    // pointing into this core's own buffers.
-    unsafe { core::ptr::copy(ptr as *const u8, records.as_mut_ptr() as *mut u8, n * 8) };
-    core().merge(&records[..n.min(MAX_RESULTS)])
+    // pointing into this core's own buffers. The slice covers exactly the n records the copy
+    // initialised, and every bit pattern is a valid ResultRecord (integers and an f32).
+    let records = unsafe {
+        core::ptr::copy(ptr as *const u8, records.as_mut_ptr() as *mut u8, n * 8);
+        core::slice::from_raw_parts(records.as_ptr() as *const ResultRecord, n)
+    };
+    core().merge(records)
 }
 /// Empties the global buffer.
 #[no_mangle]
