@@ -362,7 +362,8 @@ impl MicroHnsw {
         }
         let n = self.search(k);
         let d0 = self.results[0].distance;
-        for r in self.results.iter().take(n as usize) {
+        for i in 0..n as usize {
+            let r = self.results[i & (MAX_RESULTS - 1)]; // i < n ≤ 16
             let current = gain / (1.0 + (r.distance - d0));
             self.snn.inject(node(r.idx as usize), fx_from_f32(current));
         }
@@ -660,7 +661,8 @@ impl MicroHnsw {
             key[i] = (dist[i] - d0) / (1.0 + spikes[i] as f32);
         }
         let out = search::top_k(&key, n, k as usize, self.core_id, &mut self.results, f32::INFINITY);
-        for r in self.results.iter_mut().take(out as usize) {
+        for i in 0..out as usize {
+            let r = &mut self.results[i & (MAX_RESULTS - 1)]; // i < out ≤ 16
             r.distance = dist[node(r.idx as usize)];
         }
         out
