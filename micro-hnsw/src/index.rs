@@ -53,6 +53,13 @@ pub fn finite_prefix(v: &Vector, dims: usize) -> bool {
     v.iter().take(dims).all(|&x| finite(x))
 }
 
+/// Fills a result buffer with empty records (out of line: one copy serves `reset` and
+/// `clear_global`; the searches' own fill stays inline).
+#[inline(never)]
+fn empty(r: &mut Results) {
+    *r = [ResultRecord::EMPTY; MAX_RESULTS];
+}
+
 /// One micro-HNSW core.
 pub struct MicroHnsw {
     /// Vectors and the proximity graph (= synapse table).
@@ -133,10 +140,8 @@ impl MicroHnsw {
         self.graph.dims = MAX_DIMS as u8;
         self.reset_network();
         self.node_weight = [DEFAULT_NODE_WEIGHT; NEURONS];
-        for i in 0..MAX_RESULTS {
-            self.results[i] = ResultRecord::EMPTY;
-            self.global[i] = ResultRecord::EMPTY;
-        }
+        empty(&mut self.results);
+        empty(&mut self.global);
     }
 
     /// The spiking network back to its initial state (kept out of line: one copy in the binary
@@ -266,7 +271,7 @@ impl MicroHnsw {
 
     /// Empties the global buffer.
     pub fn clear_global(&mut self) {
-        self.global = [ResultRecord::EMPTY; MAX_RESULTS];
+        empty(&mut self.global);
     }
 
     /// Sets the type (0..=15) of a stored node; ignored for a bad index or type.
