@@ -683,9 +683,12 @@ impl SnnCore {
         // With no winner no neuron is active, so the loop changes nothing.
         let vw = self.membrane[best as usize & (NEURONS - 1)].max(0) as i64;
         let inhibition = (vw * WTA_INHIBITION as i64) >> 16;
+        // 0 ≤ inhibition < 2^31, so −inhibition is an i32 and the saturating i32 sum equals
+        // sat32(membrane − inhibition) computed in i64 (through the shared out-of-line helper).
+        let minus = -(inhibition as Fx);
         for n in 0..NEURONS {
             if bit(active, n) && n != best as usize {
-                self.membrane[n] = sat32(self.membrane[n] as i64 - inhibition);
+                add_saturating(&mut self.membrane[n], minus);
             }
         }
         best
