@@ -406,7 +406,7 @@ impl MicroHnsw {
     /// Adds current to a membrane; ignored for a bad index or NaN/∞.
     pub fn snn_inject(&mut self, idx: u8, i: f32) {
         if self.valid_finite(idx, i) {
-            self.snn.inject(idx as usize, fx_from_f32(i));
+            self.snn.inject_inline(node(idx as usize), fx_from_f32(i));
         }
     }
 

@@ -313,6 +313,13 @@ impl SnnCore {
             add_saturating(&mut self.current[n], i);
         }
     }
+    /// [`SnnCore::inject`] inlined, for the `snn_inject` export (a tick loop's input path).
+    #[inline(always)]
+    pub fn inject_inline(&mut self, n: usize, i: Fx) {
+        if n < NEURONS {
+            self.current[n] = self.current[n].saturating_add(i);
+        }
+    }
     /// Adds `drive[n]` to the input current of every neuron `n`, four at a time ([`lanes`]);
     /// bit-exact with [`SnnCore::inject`] for each (the tests check it).
     pub fn inject_all(&mut self, drive: &[Fx; NEURONS]) {
