@@ -305,8 +305,9 @@ impl SnnCore {
         }
     }
     /// Adds `i` to the input current of neuron `n` (saturating; ignored for n ≥ 32). The current is
-    /// consumed by the neuron's next active step. Out of line: its callers are the cold ABI
-    /// injections (`snn_inject`, `hnsw_to_snn`, `dendrite_integrate`), one copy serves them.
+    /// consumed by the neuron's next active step. Out of line: one copy serves the cold callers
+    /// (`hnsw_to_snn`, `dendrite_integrate`); the `snn_inject` export, which a caller's tick loop
+    /// may run every step, uses [`SnnCore::inject_inline`].
     #[inline(never)]
     pub fn inject(&mut self, n: usize, i: Fx) {
         if n < NEURONS {
