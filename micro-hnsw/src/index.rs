@@ -479,7 +479,9 @@ impl MicroHnsw {
     /// [`spike_search`](Self::spike_search) share it).
     #[inline(never)]
     fn code(&self, i: usize) -> u32 {
-        temporal::encode(&self.graph.vector(i), self.dims())
+        // Component d of vector i is lane i % 4 of row d of block i / 4 (see `Graph::blocks`).
+        let block = &self.graph.blocks[node(i) / 4];
+        temporal::encode_components(self.dims(), |d| block[d & (MAX_DIMS - 1)][i % 4])
     }
 
     /// The k stored vectors whose spike-timing codes are most similar to `pattern`; distance =

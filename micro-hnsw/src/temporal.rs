@@ -11,15 +11,24 @@
 //! bit 0 when the neuron spiked in the last step, so bit `t` is "spiked `t` recordings ago".
 use crate::distance::Vector;
 use crate::snn::NEURONS;
+use crate::MAX_DIMS;
 
 /// Time slots of the spike-timing code.
 pub const SLOTS: u32 = 8;
 
 /// Spike-timing code of the first `dims` components of `v` (finite).
 pub fn encode(v: &Vector, dims: usize) -> u32 {
-    let dims = dims.min(v.len());
+    encode_components(dims.min(v.len()), |i| v[i & (MAX_DIMS - 1)])
+}
+
+/// [`encode`] of the `dims` (≤ 16) components `x(0), x(1), …` (component `i` on line `i mod 4`).
+/// The index passes a stored vector's components straight from its block, without gathering them
+/// into a [`Vector`] first (size budget).
+#[inline(always)]
+pub fn encode_components(dims: usize, x: impl Fn(usize) -> f32) -> u32 {
     let mut max = 0.0f32;
-    for &x in &v[..dims] {
+    for i in 0..dims {
+        let x = x(i);
         let a = if x < 0.0 { -x } else { x };
         if a > max {
             max = a;
@@ -29,7 +38,8 @@ pub fn encode(v: &Vector, dims: usize) -> u32 {
         return 0;
     }
     let mut code = 0u32;
-    for (i, &x) in v[..dims].iter().enumerate() {
+    for i in 0..dims {
+        let x = x(i);
         // level in 0..=7 (round half up of 3.5 × (x/max + 1) ∈ [0, 7]).
         let level = (3.5 * (x / max + 1.0) + 0.5) as u32;
         let slot = (SLOTS - 1) - level.min(SLOTS - 1);
@@ -129,7 +139,6 @@ impl Patterns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::MAX_DIMS;
 
     fn v(xs: &[f32]) -> Vector {
         let mut out = [0.0; MAX_DIMS];
