@@ -1065,7 +1065,9 @@ pub fn fx_from_f32_inline(x: f32) -> Fx {
     (if y < 0.0 { y - 0.5 } else { y + 0.5 }) as i32
 }
 
-/// Q16.16 → f32 (exact for |x| < 2^24, else rounded).
+/// Q16.16 → f32 (exact for |x| < 2^24, else rounded). Out of line: its callers are all cold
+/// (getters and the dendrite, resonance and activity paths) and share one copy (size budget).
+#[inline(never)]
 pub fn fx_to_f32(x: Fx) -> f32 {
     x as f32 * (1.0 / 65536.0)
 }
