@@ -136,10 +136,11 @@ impl MicroHnsw {
     pub fn reset(&mut self) {
         // SAFETY: every field of MicroHnsw is valid as all-zero bytes (see above); `self` is a
         // valid, exclusive reference to one MicroHnsw.
-        unsafe { core::ptr::write_bytes(self as *mut MicroHnsw, 0, 1) };
+        unsafe { crate::fill_bytes(self as *mut MicroHnsw as *mut u8, 0, core::mem::size_of::<MicroHnsw>()) };
         self.graph.dims = MAX_DIMS as u8;
         self.reset_network();
-        self.node_weight = [DEFAULT_NODE_WEIGHT; NEURONS];
+        // SAFETY: the 32 bytes of `node_weight`, exclusively borrowed.
+        unsafe { crate::fill_bytes(self.node_weight.as_mut_ptr(), DEFAULT_NODE_WEIGHT, NEURONS) };
         empty(&mut self.results);
         empty(&mut self.global);
     }

@@ -54,6 +54,17 @@ pub(crate) fn node(i: usize) -> usize {
     i & (MAX_VECTORS - 1)
 }
 
+/// `core::ptr::write_bytes(p, v, n)`, out of line: one `memory.fill` that the resets share (inlined,
+/// the fill of the 32 node weights became four 8-byte stores). Size budget.
+///
+/// # Safety
+/// `p..p + n` must be valid for writes, and `v` repeated must be a valid value of what it covers.
+#[inline(never)]
+pub(crate) unsafe fn fill_bytes(p: *mut u8, v: u8, n: usize) {
+    // SAFETY: the caller's contract.
+    unsafe { core::ptr::write_bytes(p, v, n) }
+}
+
 /// `j` as a synapse slot (`j < 6` is always held by callers; see [`node`]).
 #[inline(always)]
 pub(crate) fn edge(j: usize) -> usize {

@@ -266,7 +266,7 @@ impl SnnCore {
     pub fn reset(&mut self) {
         // SAFETY: every field of SnnCore is an integer or an array of integers, valid as all-zero
         // bytes; `self` is a valid, exclusive reference to one SnnCore.
-        unsafe { core::ptr::write_bytes(self as *mut SnnCore, 0, 1) };
+        unsafe { crate::fill_bytes(self as *mut SnnCore as *mut u8, 0, core::mem::size_of::<SnnCore>()) };
         self.threshold = [THRESHOLD_DEFAULT; NEURONS];
         self.winner = NONE;
     }
