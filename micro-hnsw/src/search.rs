@@ -155,9 +155,10 @@ macro_rules! each_row {
 #[inline(always)]
 pub fn load_keys(key: &[f32; MAX_VECTORS], n: usize) -> Keys {
     use core::arch::wasm32::*;
-    // Built once and kept in locals rather than repeated as 18-byte constants (size budget).
-    let inf = core::hint::black_box(f32x4_splat(f32::INFINITY));
-    let sign = core::hint::black_box(u32x4_splat(0x8000_0000));
+    // Plain constants: with the loop below kept rolled, each appears once in the wasm (routing
+    // them through `black_box` to build them once cost 49 bytes of stack stores and reloads).
+    let inf = f32x4_splat(f32::INFINITY);
+    let sign = u32x4_splat(0x8000_0000);
     // slot − n, lane-wise: negative exactly for the slots < n.
     let first = i32x4_sub(i32x4(0, 1, 2, 3), i32x4_splat(n as i32));
     let rows = core::array::from_fn(|j| {
