@@ -10,6 +10,7 @@
 use crate::distance::{norm, quad_distances, Block, Metric, Quad, Vector};
 use crate::snn::{Synapses, INITIAL_WEIGHT};
 use crate::{edge, node, MAX_DIMS, MAX_NEIGHBORS, MAX_VECTORS, NONE};
+use core::mem::MaybeUninit;
 
 /// Vectors, norms and links of one core.
 #[repr(C, align(16))]
@@ -102,15 +103,27 @@ impl Graph {
         unsafe { &*(self.blocks.as_ptr() as *const [Quad; MAX_VECTORS / 16]) }
     }
 
-    /// Stored vector `i`, gathered from its block.
-    #[inline(never)]
+    /// Stored vector `i`, gathered from its block (by [`gather`](Self::gather), straight into
+    /// the caller's local).
+    #[inline(always)]
     pub fn vector(&self, i: usize) -> Vector {
-        let i = node(i);
-        let mut v = [0.0; MAX_DIMS];
-        for (x, row) in v.iter_mut().zip(self.blocks[i / 4].iter()) {
-            *x = row[i % 4];
+        let mut v = MaybeUninit::uninit();
+        self.gather(i, &mut v);
+        // SAFETY: `gather` wrote all 16 components.
+        unsafe { v.assume_init() }
+    }
+
+    /// Writes stored vector `i` to `out`, every component. Out of line and writing through the
+    /// pointer: returning the array built it in a zero-filled local and copied it out (size
+    /// budget).
+    #[inline(never)]
+    fn gather(&self, i: usize, out: &mut MaybeUninit<Vector>) {
+        let block = &self.blocks[node(i) / 4];
+        let out = out.as_mut_ptr() as *mut f32;
+        for (d, row) in block.iter().enumerate() {
+            // SAFETY: d < 16, inside the 16-f32 array `out` points to.
+            unsafe { out.add(d).write(row[i % 4]) };
         }
-        v
     }
 
     /// Writes vector `i` into its block and records its norm.
