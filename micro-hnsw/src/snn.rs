@@ -431,10 +431,12 @@ impl SnnCore {
         use lanes::*;
         let dt = clamp_dt(dt);
         // All-ones lanes when the step runs: the step's lanes are the active lanes ANDed with it.
-        let stepping = splat(if step { -1 } else { 0 });
-        let old_spikes = if step { 0 } else { self.spikes };
+        let step_mask = -(step as i32);
+        let stepping = splat(step_mask);
+        // The last step's spikes of the active neurons (read by homeostasis when `!step`).
+        let old_spikes = self.spikes & active;
         let alpha_m = splat(decay_factor(dt, INV_TAU_M));
-        let alpha_stdp = splat(if step { decay_factor(dt, INV_TAU_STDP) } else { 0 });
+        let alpha_stdp = splat(decay_factor(dt, INV_TAU_STDP) & step_mask);
         let dt_lanes = splat(dt);
         let phase = splat(self.phase as i32);
         let h = homeo_factor(dt);
@@ -489,8 +491,9 @@ impl SnnCore {
             // unchanged without a select: the rate loses nothing and gains nothing, and the
             // threshold moves by 0 and is clamped to the range it already lies in.
             let act = active_lanes;
-            // The step's spikes when it ran (then `old_spikes` is 0), else the last step's.
-            let spiked = and(act, if step { spike } else { lane_mask(old_spikes >> (4 * k), lane_bits) });
+            // The step's spikes when it ran (a spiking lane is an active one), else the last
+            // step's on the active lanes.
+            let spiked = if step { spike } else { lane_mask(old_spikes >> (4 * k), lane_bits) };
             let rate = load_u32(&self.rate, k);
             // Re-read each iteration (volatile): with a loop-invariant h LLVM hoists its 64-bit
             // extension and emits a generic i64x2.mul (slow in engines) instead of the extmul of
@@ -828,11 +831,14 @@ pub mod lanes {
         pub fn splat_hidden(x: &'static i32) -> V {
             i32x4_splat(hidden(x))
         }
-        /// `[1, 2, 4, 8]` for [`lane_mask`], hidden from the compiler as in [`splat_hidden`].
+        /// `[1, 2, 4, 8]` for [`lane_mask`], hidden from the compiler as in [`splat_hidden`]: one
+        /// `v128.load` through a pointer the compiler cannot see (`black_box`), so it cannot fold
+        /// the load into a constant either.
         #[inline(always)]
         pub fn lane_bits() -> V {
             static BITS: [i32; 4] = [1, 2, 4, 8];
-            i32x4(hidden(&BITS[0]), hidden(&BITS[1]), hidden(&BITS[2]), hidden(&BITS[3]))
+            // SAFETY: the 16 bytes of a static; `v128_load` needs no alignment.
+            unsafe { v128_load(core::hint::black_box(&BITS).as_ptr() as *const V) }
         }
         /// Lane i is all ones iff bit i of `bits` is set; `lane_bits = [1, 2, 4, 8]`. (`eq` with the
         /// lane's bit rather than `ne` with zero: `ne` is two instructions on x64.)
