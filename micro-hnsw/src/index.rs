@@ -633,8 +633,19 @@ impl MicroHnsw {
     /// k, `dt` or query.
     pub fn neuromorphic_search(&mut self, k: u8, dt: f32, iterations: u8) -> u8 {
         let dtx = Self::dt(dt);
-        let mut dist = [0.0f32; NEURONS];
-        let n = self.query_distances(k, dtx >= 0, &mut dist);
+        // The four local arrays zeroed together: one fill instead of three fills and two vector
+        // stores (size budget).
+        #[repr(C)]
+        struct Scratch {
+            dist: [f32; NEURONS],
+            drive: [Fx; NEURONS],
+            key: [f32; NEURONS],
+            spikes: [u8; NEURONS],
+        }
+        // SAFETY: all-zero bytes are 0.0 / 0 for every field (plain numbers).
+        let mut scratch: Scratch = unsafe { core::mem::zeroed() };
+        let Scratch { dist, drive, key, spikes } = &mut scratch;
+        let n = self.query_distances(k, dtx >= 0, dist);
         if n == 0 {
             return 0;
         }
@@ -644,17 +655,15 @@ impl MicroHnsw {
                 d0 = d;
             }
         }
-        let mut drive = [0 as Fx; NEURONS];
         for i in 0..n {
             drive[i] = fx_from_f32_inline(NEUROMORPHIC_DRIVE * dt / (1.0 + (dist[i] - d0)));
         }
         self.reset_network();
         let active = self.active();
         let gain = fx_from_f32(NEUROMORPHIC_GAIN);
-        let mut spikes = [0u8; NEURONS];
         for _ in 0..iterations {
             self.snn.oscillator_step(dtx);
-            self.snn.inject_all(&drive); // drive[n..] = 0
+            self.snn.inject_all(drive); // drive[n..] = 0
             let fired = self.snn.step(dtx, active);
             self.snn.propagate(&self.graph.synapses, &self.node_weight, gain);
             self.patterns.record(fired);
@@ -664,11 +673,10 @@ impl MicroHnsw {
                 s &= s - 1;
             }
         }
-        let mut key = [0.0f32; NEURONS];
         for i in 0..n {
             key[i] = (dist[i] - d0) / (1.0 + spikes[i] as f32);
         }
-        let out = search::top_k(&key, n, k as usize, self.core_id, &mut self.results, f32::INFINITY);
+        let out = search::top_k(key, n, k as usize, self.core_id, &mut self.results, f32::INFINITY);
         for i in 0..out as usize {
             let r = &mut self.results[i & (MAX_RESULTS - 1)]; // i < out ≤ 16
             r.distance = dist[node(r.idx as usize)];
