@@ -223,19 +223,18 @@ impl Graph {
             }
             untried &= !(1 << c);
             rank += 1;
-            let full = self.degree_inline(c) == MAX_NEIGHBORS;
-            let f = if full { self.farthest_prunable(c) } else { MAX_VECTORS };
-            if parent == NONE {
-                if full && f == MAX_VECTORS {
+            if self.degree_inline(c) == MAX_NEIGHBORS {
+                // Full: skipped when it has no prunable link, or (unless it is to become the
+                // parent) when the newcomer is not closer than that link.
+                let f = self.farthest_prunable(c);
+                if f == MAX_VECTORS || (parent != NONE && self.length(c, f) <= dist[node(c)]) {
                     continue;
                 }
+                self.unlink(c, f);
+            }
+            if parent == NONE {
                 parent = c as u8;
                 self.parent[x] = parent;
-            } else if full && (f == MAX_VECTORS || self.length(c, f) <= dist[node(c)]) {
-                continue;
-            }
-            if full {
-                self.unlink(c, f);
             }
             self.link(x, c, dist[node(c)]);
         }
