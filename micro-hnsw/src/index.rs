@@ -420,11 +420,22 @@ impl MicroHnsw {
         }
     }
 
-    /// A timestep in Q16.16 ms (≥ 0), or −1 unless `0 < dt ≤ MAX_DT_MS`. Out of line and with a
-    /// sentinel rather than an `Option` (returned through memory in wasm): one small copy serves
-    /// the five functions that take a `dt` (size budget).
-    #[inline(never)]
+    /// A timestep in Q16.16 ms (at most [`DT_MAX`](crate::snn::DT_MAX)), or −1 unless
+    /// `0 < dt ≤ MAX_DT_MS`. The check is out of line and returns a sentinel rather than an
+    /// `Option` (returned through memory in wasm): one small copy serves the five functions that
+    /// take a `dt` (size budget). The inlined bound tells the callers that the SNN's clamp of
+    /// dt to DT_MAX is a no-op, so their inlined copies of it are dropped.
+    #[inline(always)]
     fn dt(dt: f32) -> Fx {
+        let x = Self::dt_checked(dt);
+        // SAFETY: `dt_checked` returns −1 or fx_from_f32(dt) for dt ≤ MAX_DT_MS = DT_MAX_MS,
+        // which rounds to at most DT_MAX (tested: `dt_never_exceeds_dt_max`).
+        unsafe { core::hint::assert_unchecked(x <= crate::snn::DT_MAX) };
+        x
+    }
+
+    #[inline(never)]
+    fn dt_checked(dt: f32) -> Fx {
         if dt > 0.0 && dt <= MAX_DT_MS {
             fx_from_f32(dt)
         } else {
@@ -847,6 +858,20 @@ mod tests {
         assert_eq!(c.snn.current(2), fx_from_f32(2.0 / 10.0));
         assert_eq!(c.hnsw_to_snn(3, f32::INFINITY), 0);
         assert_eq!(c.snn.current(0), fx_from_f32(2.0), "unchanged");
+    }
+
+    #[test]
+    fn dt_never_exceeds_dt_max() {
+        // fx_from_f32 is monotone, so the largest accepted dt gives the largest timestep.
+        assert_eq!(MicroHnsw::dt_checked(MAX_DT_MS), crate::snn::DT_MAX);
+        let mut x = MAX_DT_MS;
+        for _ in 0..1000 {
+            x = f32::from_bits(x.to_bits() - 1);
+            assert!(MicroHnsw::dt_checked(x) <= crate::snn::DT_MAX);
+        }
+        for bad in [0.0, -1.0, f32::NAN, f32::INFINITY, f32::from_bits(MAX_DT_MS.to_bits() + 1)] {
+            assert_eq!(MicroHnsw::dt_checked(bad), -1);
+        }
     }
 
     #[test]
