@@ -175,8 +175,8 @@ pub mod simd {
             // SAFETY: `b[j][d]` is 16 readable bytes (bounds-checked index); no alignment needed.
             unsafe { v128_load(b[j][d].as_ptr() as *const v128) }
         };
-        // Built once and kept in a local rather than repeated as 18-byte constants (size budget).
-        let zero = core::hint::black_box(f32x4_splat(0.0));
+        // +0.0 in every lane (the bits of four zero i32), kept in a local (size budget).
+        let zero = crate::snn::lanes::zero();
         let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
         if l2 {
             for (d, &x) in q.iter().enumerate().take(dims) {

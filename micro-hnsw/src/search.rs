@@ -223,7 +223,7 @@ pub fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Res
 fn zeroed_keys() -> [f32; MAX_VECTORS] {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        let z = core::hint::black_box(core::arch::wasm32::f32x4_splat(0.0));
+        let z = crate::snn::lanes::zero();
         // SAFETY: eight v128 and 32 f32 are the same 128 bytes of plain data.
         unsafe { core::mem::transmute::<[core::arch::wasm32::v128; 8], [f32; MAX_VECTORS]>([z; 8]) }
     }
