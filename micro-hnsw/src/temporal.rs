@@ -82,8 +82,8 @@ impl Patterns {
         let mut bits = u32x4(1, 2, 4, 8);
         let p = self.history.as_mut_ptr() as *mut v128;
         for c in 0..NEURONS / 4 {
-            // −1 in the lanes whose neuron spiked, 0 elsewhere.
-            let fired = i32x4_ne(v128_and(s, bits), u32x4_splat(0));
+            // −1 in the lanes whose neuron spiked, 0 elsewhere (`bits` has one bit per lane).
+            let fired = i32x4_eq(v128_and(s, bits), bits);
             // SAFETY: c < 8, so the 16 bytes at p + c lie inside the 128-byte `history`.
             unsafe {
                 let h = v128_load(p.add(c));
