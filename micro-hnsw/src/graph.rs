@@ -83,13 +83,12 @@ impl Graph {
             // A sum of squares of finite differences is never NaN (at worst +∞): done.
             return;
         }
-        for (i, d) in out.iter_mut().enumerate().take(n) {
-            let nn = qn * self.norms[i];
-            *d = match self.metric {
-                Metric::Dot => -*d,
-                _ if nn == 0.0 => 1.0,
-                _ => 1.0 - *d / nn,
-            };
+        let dot = self.metric == Metric::Dot;
+        for (d, &m) in out.iter_mut().zip(&self.norms).take(n) {
+            let nn = qn * m;
+            let q = *d / nn;
+            // Cosine: 1 when nn is zero (1 − 0 is exactly 1), else 1 − d / nn.
+            *d = if dot { -*d } else { 1.0 - if nn == 0.0 { 0.0 } else { q } };
             if d.is_nan() {
                 *d = f32::INFINITY;
             }
