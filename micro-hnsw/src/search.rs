@@ -159,17 +159,19 @@ pub fn load_keys(key: &[f32; MAX_VECTORS], n: usize) -> Keys {
     // them through `black_box` to build them once cost 49 bytes of stack stores and reloads).
     let inf = f32x4_splat(f32::INFINITY);
     let sign = u32x4_splat(0x8000_0000);
-    // slot − n, lane-wise: negative exactly for the slots < n.
-    let first = i32x4_sub(i32x4(0, 1, 2, 3), i32x4_splat(n as i32));
+    // +0.0 in a local rather than a second 18-byte constant.
+    let zero = crate::snn::lanes::zero();
+    // n − 1 − slot, lane-wise: negative exactly for the slots ≥ n.
+    let first = i32x4_sub(i32x4_splat(n as i32 - 1), i32x4(0, 1, 2, 3));
     let rows = core::array::from_fn(|j| {
         // SAFETY: j < 8, so the 16 bytes read lie inside the 128-byte array; no alignment needed.
         let d = unsafe { v128_load(key.as_ptr().add(4 * (j & 7)) as *const v128) };
         // pmin(∞, d) = d < ∞ ? d : ∞ maps NaN to +∞; adding +0 turns −0 into +0.
-        let b = f32x4_add(f32x4_pmin(inf, d), f32x4_splat(0.0));
+        let b = f32x4_add(f32x4_pmin(inf, d), zero);
         let b = v128_xor(b, v128_or(i32x4_shr(b, 31), sign));
-        let slot = i32x4_add(first, i32x4_splat(4 * j as i32));
+        let rest = i32x4_sub(first, i32x4_splat(4 * j as i32));
         // Slots ≥ n read u32::MAX.
-        v128_or(b, v128_not(i32x4_shr(slot, 31)))
+        v128_or(b, i32x4_shr(rest, 31))
     });
     // Copied whole into `Keys`, whose rows are only ever indexed by constants: registers.
     Keys { rows }
