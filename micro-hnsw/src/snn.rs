@@ -442,10 +442,11 @@ impl SnnCore {
         let h = homeo_factor(dt);
         debug_assert!(h < 1 << 32);
         let h_lanes = splat(h as u32 as i32);
-        let h_high = splat(if h >= 1 << 31 { -1 } else { 0 });
         let c = &LANE_CONSTANTS;
         let (zero, low16, i32_max, refractory_max) =
             (splat_hidden(&c[0]), splat_hidden(&c[1]), splat_hidden(&c[2]), splat_hidden(&c[3]));
+        // All-ones lanes iff h ≥ 2^31 (the zero lanes from the local above, not a second constant).
+        let h_high = if h >= 1 << 31 { splat(-1) } else { zero };
         let (rate_inc, target_half, threshold_min, threshold_max) =
             (splat_hidden(&c[4]), splat_hidden(&c[5]), splat_hidden(&c[6]), splat_hidden(&c[7]));
         let rate_cap = splat_hidden(&c[8]);
