@@ -28,23 +28,23 @@ pub fn finite(x: f32) -> bool {
 }
 
 /// Whether the first `dims` (≤ 16) components of `v` are all finite. On wasm32 four `v128`
-/// lanes at once: the largest |x| bit pattern among the live lanes is below that of +∞ exactly
-/// when none is ±∞ or NaN (sign bits cleared, the patterns order as i32).
+/// lanes at once: each bit pattern shifted left by one (the sign bit dropped, the rest in the
+/// order of |x|) is below that of +∞ shifted, 0xFF00_0000 unsigned, exactly when x is neither
+/// ±∞ nor NaN; the largest among the live lanes decides.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(never)]
 pub fn finite_prefix(v: &Vector, dims: usize) -> bool {
     use core::arch::wasm32::*;
-    let abs = i32x4_splat(0x7fff_ffff);
-    let live_end = i32x4_splat(dims as i32);
-    let mut lane = i32x4(0, 1, 2, 3);
-    let mut m = i32x4_splat(0);
+    let mut m = u32x4_splat(0);
     for j in 0..MAX_DIMS / 4 {
         // SAFETY: j < 4, so the 16 bytes read lie inside the 64-byte array; no alignment needed.
         let x = unsafe { v128_load(v.as_ptr().add(4 * j) as *const v128) };
-        m = i32x4_max(m, v128_and(v128_and(x, abs), i32x4_lt(lane, live_end)));
-        lane = i32x4_add(lane, i32x4_splat(4));
+        // Lane l holds component 4j + l, live iff dims − 4j > l (dims ≤ 16: no overflow).
+        let live = i32x4_gt(i32x4_splat(dims as i32 - 4 * j as i32), i32x4(0, 1, 2, 3));
+        m = u32x4_max(m, v128_and(i32x4_shl(x, 1), live));
     }
-    !v128_any_true(i32x4_ge(m, i32x4_splat(0x7f80_0000)))
+    // m ≥ 0xFF00_0000 ⇔ its top byte is all ones ⇔ m >> 24 (arithmetic) is −1 ⇔ !(m >> 24) is 0.
+    i32x4_all_true(v128_not(i32x4_shr(m, 24)))
 }
 
 /// Whether the first `dims` (≤ 16) components of `v` are all finite (scalar twin).
