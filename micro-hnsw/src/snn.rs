@@ -775,9 +775,10 @@ pub mod lanes {
         select(overflow, xor(shr_s(a, 31), i32_max), sum)
     }
 
-    /// All-zero lanes read through [`splat_hidden`] (the first of [`LANE_CONSTANTS`]): the
-    /// compiler cannot see the value, so a caller keeps it in a local; as a constant it is an
-    /// 18-byte `v128.const` at every use, through `black_box` a store to the stack and a reload.
+    /// All-zero lanes read through [`splat_hidden`] (the first of
+    /// [`LANE_CONSTANTS`](super::LANE_CONSTANTS)): the compiler cannot see the value, so a caller
+    /// keeps it in a local; as a constant it is an 18-byte `v128.const` at every use, through
+    /// `black_box` a store to the stack and a reload.
     #[inline(always)]
     pub fn zero() -> V {
         splat_hidden(&super::LANE_CONSTANTS[0])
