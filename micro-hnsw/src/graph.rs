@@ -102,7 +102,7 @@ impl Graph {
         unsafe { &*(self.blocks.as_ptr() as *const [Quad; MAX_VECTORS / 16]) }
     }
 
-    /// Stored vector `i`, gathered from its block (by [`gather`](Self::gather), straight into
+    /// Stored vector `i`, gathered from its block (by the out-of-line `gather`, straight into
     /// the caller's local).
     #[inline(always)]
     pub fn vector(&self, i: usize) -> Vector {

@@ -776,7 +776,7 @@ pub mod lanes {
     }
 
     /// All-zero lanes read through [`splat_hidden`] (the first of
-    /// [`LANE_CONSTANTS`](super::LANE_CONSTANTS)): the compiler cannot see the value, so a caller
+    /// `LANE_CONSTANTS`): the compiler cannot see the value, so a caller
     /// keeps it in a local; as a constant it is an 18-byte `v128.const` at every use, through
     /// `black_box` a store to the stack and a reload.
     #[inline(always)]
