@@ -842,13 +842,12 @@ pub mod lanes {
             i32x4_splat(hidden(x))
         }
         /// `[1, 2, 4, 8]` for [`lane_mask`], hidden from the compiler as in [`splat_hidden`]: one
-        /// `v128.load` through a pointer the compiler cannot see (`black_box`), so it cannot fold
-        /// the load into a constant either.
+        /// volatile `v128.load` of a static, which the compiler cannot fold into a constant.
         #[inline(always)]
         pub fn lane_bits() -> V {
-            static BITS: [i32; 4] = [1, 2, 4, 8];
-            // SAFETY: the 16 bytes of a static; `v128_load` needs no alignment.
-            unsafe { v128_load(core::hint::black_box(&BITS).as_ptr() as *const V) }
+            static BITS: V = u32x4(1, 2, 4, 8);
+            // SAFETY: a valid, aligned reference to a static.
+            unsafe { core::ptr::read_volatile(&BITS) }
         }
         /// Lane i is all ones iff bit i of `bits` is set; `lane_bits = [1, 2, 4, 8]`. (`eq` with the
         /// lane's bit rather than `ne` with zero: `ne` is two instructions on x64.)

@@ -78,8 +78,9 @@ impl Patterns {
     pub fn record(&mut self, spikes: u32) {
         use core::arch::wasm32::*;
         let s = u32x4_splat(spikes);
-        // Lane l of step c tests bit 4c + l of `spikes`.
-        let mut bits = u32x4(1, 2, 4, 8);
+        // Lane l of step c tests bit 4c + l of `spikes`: [1, 2, 4, 8] loaded from the static
+        // SnnCore::advance uses (one v128.load, where a constant was an 18-byte v128.const).
+        let mut bits = crate::snn::lanes::lane_bits();
         let p = self.history.as_mut_ptr() as *mut v128;
         for c in 0..NEURONS / 4 {
             // −1 in the lanes whose neuron spiked, 0 elsewhere (`bits` has one bit per lane).
