@@ -44,13 +44,13 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
         return len;
     }
     // Shift the worse records up by one (the k-th best, if the prefix is full, falls off).
-    let mut p = if len < k { len } else { k - 1 };
+    let mut p = len.min(k - 1);
     while p > 0 && out[slot(p - 1)].distance > rec.distance {
         out[slot(p)] = out[slot(p - 1)];
         p -= 1;
     }
     out[slot(p)] = rec;
-    len + (len < k) as usize
+    (len + 1).min(k)
 }
 
 /// The `k` smallest of `key[..n]` that do not exceed `bound` (ties: lower index first; NaN counts
