@@ -29,12 +29,13 @@ pub fn encode_components(dims: usize, x: impl Fn(usize) -> f32) -> u32 {
     let mut max = 0.0f32;
     for i in 0..dims {
         let x = x(i);
-        let a = if x < 0.0 { -x } else { x };
+        // |x| (for −0 and NaN too: neither beats max ≥ +0), so max is never NaN.
+        let a = x.abs();
         if a > max {
             max = a;
         }
     }
-    if max.is_nan() || max == 0.0 {
+    if max == 0.0 {
         return 0;
     }
     let mut code = 0u32;
