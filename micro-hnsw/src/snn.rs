@@ -676,13 +676,21 @@ impl SnnCore {
     /// The active neuron with the highest membrane (ties → lowest index), [`NONE`] if none is active.
     #[inline(never)]
     fn leader(&self, active: u32) -> u8 {
-        let mut best = NONE;
-        for n in 0..NEURONS {
-            if bit(active, n) && (best == NONE || self.membrane[n] > self.membrane[best as usize & (NEURONS - 1)]) {
-                best = n as u8;
+        if active == 0 {
+            return NONE;
+        }
+        // The lowest active neuron first, then the others in ascending order, each taking the lead
+        // only with a strictly higher membrane.
+        let mut best = active.trailing_zeros() as usize;
+        let mut rest = active & (active - 1);
+        while rest != 0 {
+            let n = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if self.membrane[n & (NEURONS - 1)] > self.membrane[best & (NEURONS - 1)] {
+                best = n;
             }
         }
-        best
+        best as u8
     }
 
     /// Hard winner-take-all among `active`: the winner is the active neuron with the highest membrane
