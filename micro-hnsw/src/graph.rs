@@ -349,6 +349,13 @@ pub(crate) mod tests {
             self.0 ^= self.0 << 5;
             (self.0 >> 8) as f32 / (1u32 << 23) as f32 - 1.0
         }
+        /// Uniform in 0..n (n ≥ 1; slightly biased, fine for tests).
+        pub fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 17;
+            self.0 ^= self.0 << 5;
+            self.0 as usize % n
+        }
         pub fn vector(&mut self, dims: usize) -> Vector {
             let mut v = [0.0; MAX_DIMS];
             for x in v.iter_mut().take(dims) {

@@ -54,153 +54,212 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
 }
 
 /// The `k` smallest of `key[..n]` that do not exceed `bound` (ties: lower index first; NaN counts
-/// as +∞), written to `out` as records of `core_id` carrying `key` as their distance (the rest
-/// emptied). `k` must be in 1..=16. Returns how many were written: `min(k, n)` for `bound` = +∞.
-/// Selection stops at the first key above `bound`, so a tight bound costs one round.
+/// as +∞, and −0 ties with +0), written to `out` as records of `core_id` carrying `key` as their
+/// distance (the rest emptied). `k` must be in 1..=16. Returns how many were written: `min(k, n)`
+/// for `bound` = +∞.
 ///
-/// Selection by repeated minimum rather than an insertion sort, so no branch depends on the
-/// data: each round [`take_min`] finds the smallest live key (on wasm32 a few `u32x4` ops over
-/// eight registers) and the slots holding it, which are emitted in index order and retired.
+/// Selection by repeated minimum over *tagged* keys (see [`Tagged`]): each key becomes an integer
+/// with the same order whose low 5 bits are replaced by its slot, so all 32 are distinct, a round
+/// is one minimum over eight registers (no compare, bitmask or rewrite: the slot is in the
+/// minimum itself), and the rounds stop at the first key above `bound`. Replacing the low bits
+/// merges keys that differ only there (relative difference below 2⁻¹⁸) into one *group*, ordered
+/// by slot instead of by value; that can only matter inside the last group reached. So the fast
+/// path checks that every emitted key is ≥ the one before it and not NaN, that no key left out
+/// belongs to the group of the k-th (one extra round), and, when it stops at the bound, that the
+/// bound does not fall in the group of the first key above it; when a check fails, an exact scan
+/// answers instead (rare: distances within 2⁻¹⁸ of each other at the k-th place, NaN or +∞).
 #[inline(never)]
 pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
     let m = k.clamp(1, MAX_RESULTS).min(n);
-    let mut keys = load_keys(key, n);
-    // Every record emptied first (straight-line stores), the first r overwritten below.
+    // Every record emptied first, the first r overwritten below.
     *out = [ResultRecord::EMPTY; MAX_RESULTS];
+    match tagged_top_k(key, n, m, core_id, out, bound) {
+        Some(r) => r,
+        None => exact_top_k(key, n, m, core_id, out, bound),
+    }
+}
+
+/// `key[i]` as a reported distance: NaN reads as +∞.
+#[inline(always)]
+fn distance_of(key: &[f32; MAX_VECTORS], i: usize) -> f32 {
+    let x = key[node(i)];
+    if x.is_nan() {
+        f32::INFINITY
+    } else {
+        x
+    }
+}
+
+/// The group of a tagged key: the key without its slot bits.
+#[inline(always)]
+fn group(tagged: u32) -> u32 {
+    tagged >> 5
+}
+
+/// [`top_k`]'s fast path over `m` ≥ 1 records (`out` emptied): `Some(count)` when the tagged
+/// selection is provably the exact one, `None` otherwise (then `out` must be rebuilt).
+#[inline(always)]
+fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: &mut Results, bound: f32) -> Option<u8> {
+    let mut keys = Tagged::load(key, n);
+    // The distance of the last key emitted.
+    let mut prev = f32::NEG_INFINITY;
+    // The last key emitted (tagged), and whether m are: then the next key, the first one left
+    // out, must not share its group, or keys of that group may have been left out that rank
+    // before the ones taken (one more round; a single call site of `take_min` keeps the code small).
+    let (mut last, mut over) = (0, false);
+    let mut r = 0;
+    loop {
+        let c = keys.take_min();
+        if over {
+            return if group(c) != group(last) { Some(r as u8) } else { None };
+        }
+        let d = key[node((c & 31) as usize)];
+        // Within [prev, bound], the common case, in one test. Otherwise d is above the bound
+        // (the selection is over), below the key before it (its group was reached out of value
+        // order) or NaN (which counts as +∞: reported as +∞, kept out by a finite bound); the
+        // exact path answers the last two.
+        if !(d >= prev && d <= bound) {
+            // Above the bound (else NaN or out of order): keys of c's group not reached yet can
+            // be within the bound only if the bound falls in that group.
+            return if d > bound && group(order_bits(bound)) != group(c) { Some(r as u8) } else { None };
+        }
+        out[slot(r)] = ResultRecord { idx: (c & 31) as u8, core_id, pad: 0, distance: d };
+        (last, prev) = (c, d);
+        r += 1;
+        over = r == m;
+    }
+}
+
+/// The exact `top_k` by repeated scalar minimum over all `n` keys, `m` ≥ 1 records: [`top_k`]'s
+/// answer when the tagged selection cannot vouch for its own (rare: near-ties at the k-th place,
+/// NaN or +∞ distances). It writes at least as many records as the tagged selection did (every
+/// record that one wrote is a key within the bound), so no stale record is left behind.
+#[inline(never)]
+fn exact_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
+    let mut taken = 0u32;
     let mut r = 0;
     while r < m {
-        let (mut hits, d) = take_min(&mut keys);
-        // Keys come in ascending order: past the bound, the rest exceed it too. (hits == 0 is
-        // unreachable: fewer than n slots were retired, so a live one is left.)
-        if hits == 0 || d > bound {
+        // The first key not taken (bd starts as NaN, which no d is ≥), then any strictly smaller
+        // one: ties go to the lower index. (d is never NaN.)
+        let (mut best, mut bd) = (0, f32::NAN);
+        for i in 0..n.min(MAX_VECTORS) {
+            let d = distance_of(key, i);
+            #[allow(clippy::neg_cmp_op_on_partial_ord)] // the NaN start is the point
+            if taken & 1 << i == 0 && !(d >= bd) {
+                (best, bd) = (i, d);
+            }
+        }
+        if bd > bound {
             break;
         }
-        while hits != 0 && r < m {
-            let i = node(hits.trailing_zeros() as usize);
-            hits &= hits - 1;
-            // −0 and +0 tie in the selection; a zero distance is reported with its own sign.
-            let d = if d == 0.0 { key[i] } else { d };
-            out[slot(r)] = ResultRecord { idx: i as u8, core_id, pad: 0, distance: d };
-            r += 1;
-        }
+        taken |= 1 << best;
+        out[slot(r)] = ResultRecord { idx: best as u8, core_id, pad: 0, distance: bd };
+        r += 1;
     }
     r as u8
 }
 
-/// The selection state of [`top_k`]: the 32 keys (NaN read as +∞; +∞ in the slots ≥ n and in
-/// retired slots) and the bitmap of the live slots (< n, not yet emitted). A retired slot's +∞
-/// never hides a live one: it can only tie with a live +∞, and hits are masked by `live`.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub struct Keys {
-    key: [f32; MAX_VECTORS],
-    live: u32,
+/// The bits of a distance as an i32 with the same order (as u32 here): NaN reads as +∞ and −0 as
+/// +0 first, then the 31 low bits are flipped on a negative value.
+fn order_bits(d: f32) -> u32 {
+    let d = if d.is_nan() { f32::INFINITY } else { d + 0.0 };
+    let b = d.to_bits();
+    b ^ ((b as i32 >> 31) as u32 >> 1)
 }
 
-/// Builds the [`Keys`] of `key[..n]`.
+/// The selection state of [`top_k`]: 32 tagged keys, each the signed-order bits of its distance
+/// (`order_bits`) with the low 5 bits replaced by its slot, and `above`, the tagged key after the
+/// last one taken. A slot ≥ n holds +∞'s key: it sorts with the +∞ keys, after those of the slots
+/// < n. [`take_min`](Tagged::take_min) takes the smallest key ≥ `above` (signed): `key − above`, read
+/// unsigned (wrapping), keeps the keys not taken in order and sends the taken ones above all
+/// others, so no key is ever rewritten and a round is one minimum. Scalar twin of the wasm32 one,
+/// step for step.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub fn load_keys(key: &[f32; MAX_VECTORS], n: usize) -> Keys {
-    let mut k = Keys { key: [f32::INFINITY; MAX_VECTORS], live: 0 };
-    for (i, (o, &d)) in k.key.iter_mut().zip(key.iter()).enumerate().take(n) {
-        *o = if d.is_nan() { f32::INFINITY } else { d };
-        k.live |= 1 << i;
+pub struct Tagged {
+    keys: [u32; MAX_VECTORS],
+    above: u32,
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+impl Tagged {
+    /// The tagged keys of `key[..n]`.
+    pub fn load(key: &[f32; MAX_VECTORS], n: usize) -> Tagged {
+        let keys = core::array::from_fn(|i| order_bits(if i < n { key[i] } else { f32::NAN }) & !31 | i as u32);
+        // i32::MIN, the bottom of the signed order.
+        Tagged { keys, above: 0x8000_0000 }
     }
-    k
-}
 
-/// Bitmap of the live slots holding the smallest key (−0 and +0 tie), which are then retired, and
-/// that key.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub fn take_min(keys: &mut Keys) -> (u32, f32) {
-    let m = keys.key.iter().fold(f32::INFINITY, |m, &x| if x < m { x } else { m });
-    let mut hits = 0;
-    for (i, x) in keys.key.iter_mut().enumerate() {
-        if *x == m && keys.live & (1 << i) != 0 {
-            hits |= 1 << i;
-            *x = f32::INFINITY;
-        }
+    /// Takes and returns the smallest tagged key not taken yet (a slot ≥ n only once every slot
+    /// < n is taken).
+    pub fn take_min(&mut self) -> u32 {
+        let a = self.above;
+        let c = self.keys.iter().map(|&x| x.wrapping_sub(a)).min().unwrap_or(0).wrapping_add(a);
+        self.above = c.wrapping_add(1);
+        c
     }
-    keys.live &= !hits;
-    (hits, m)
 }
 
-/// The selection state of [`top_k`] on wasm32: the 32 keys as eight `u32x4` rows (slot `i` =
-/// lane `i % 4` of row `i / 4`) kept in registers. Each f32 key is stored as an unsigned integer
-/// with the same order (NaN read as +∞ and −0 as +0 first, then the sign bit set on a positive
-/// value and every bit flipped on a negative one), so a round uses integer minimum and compare
-/// (single-cycle on common CPUs, where the float ones take about four); a retired slot, and every
-/// slot ≥ n, holds `u32::MAX`, above any key.
+/// [`Tagged`] on wasm32: the 32 keys as eight `i32x4` rows (slot `i` = lane `i % 4` of row
+/// `i / 4`) kept in registers, and `above` as a splat. A round is eight subtractions, a tree of
+/// `u32x4.min` and a fold across lanes, which leaves the minimum in every lane (so the next
+/// `above` needs no splat); integer minimum is single-cycle on common CPUs, where the float one
+/// takes about four.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub struct Keys {
+pub struct Tagged {
     rows: [core::arch::wasm32::v128; MAX_VECTORS / 4],
+    above: core::arch::wasm32::v128,
+    /// All-ones lanes (−1), loop-invariant: `above` advances by subtracting it.
+    ones: core::arch::wasm32::v128,
 }
 
-/// `body` once for each row `j` = 0..8 of [`Keys`], written out: constant row indices let the
-/// compiler keep the eight rows in registers (a size-optimised build would not unroll a loop).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-macro_rules! each_row {
-    ($j:ident => $body:block) => {{
-        { const $j: usize = 0; $body }
-        { const $j: usize = 1; $body }
-        { const $j: usize = 2; $body }
-        { const $j: usize = 3; $body }
-        { const $j: usize = 4; $body }
-        { const $j: usize = 5; $body }
-        { const $j: usize = 6; $body }
-        { const $j: usize = 7; $body }
-    }};
-}
+impl Tagged {
+    /// The tagged keys of `key[..n]`.
+    #[inline(always)]
+    pub fn load(key: &[f32; MAX_VECTORS], n: usize) -> Tagged {
+        use core::arch::wasm32::*;
+        // Plain constants: with the loop below kept rolled, each appears once in the wasm.
+        let inf = f32x4_splat(f32::INFINITY);
+        let low = u32x4_splat(31);
+        let lanes = i32x4(0, 1, 2, 3);
+        // +0.0 and all-ones from a hidden zero rather than more 18-byte constants.
+        let zero = crate::snn::lanes::zero();
+        let ones = v128_not(zero);
+        let last = i32x4_splat(n as i32 - 1);
+        let rows = core::array::from_fn(|j| {
+            let slots = i32x4_add(lanes, i32x4_splat(4 * j as i32));
+            // SAFETY: j < 8, so the 16 bytes read lie inside the 128-byte array; no alignment needed.
+            let d = unsafe { v128_load(key.as_ptr().add(4 * (j & 7)) as *const v128) };
+            // A slot ≥ n reads NaN (all ones), which pmin(∞, ·) maps to +∞ as it does every NaN:
+            // it sorts with the +∞ keys, after those of the slots < n. Adding +0 turns −0 into +0.
+            let b = f32x4_add(f32x4_pmin(inf, v128_or(d, i32x4_gt(slots, last))), zero);
+            // Signed order: the 31 low bits flipped on a negative value.
+            let b = v128_xor(b, u32x4_shr(i32x4_shr(b, 31), 1));
+            // The slot in the low 5 bits.
+            v128_or(v128_andnot(b, low), slots)
+        });
+        // Copied whole into `Tagged`, whose rows are only ever indexed by constants: registers.
+        // `above` starts at i32::MIN, the bottom of the signed order.
+        Tagged { rows, above: i32x4_shl(ones, 31), ones }
+    }
 
-/// Builds the [`Keys`] of `key[..n]`.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-#[inline(always)]
-pub fn load_keys(key: &[f32; MAX_VECTORS], n: usize) -> Keys {
-    use core::arch::wasm32::*;
-    // Plain constants: with the loop below kept rolled, each appears once in the wasm (routing
-    // them through `black_box` to build them once cost 49 bytes of stack stores and reloads).
-    let inf = f32x4_splat(f32::INFINITY);
-    let sign = u32x4_splat(0x8000_0000);
-    // +0.0 in a local rather than a second 18-byte constant.
-    let zero = crate::snn::lanes::zero();
-    // n − 1 − slot, lane-wise: negative exactly for the slots ≥ n.
-    let first = i32x4_sub(i32x4_splat(n as i32 - 1), i32x4(0, 1, 2, 3));
-    let rows = core::array::from_fn(|j| {
-        // SAFETY: j < 8, so the 16 bytes read lie inside the 128-byte array; no alignment needed.
-        let d = unsafe { v128_load(key.as_ptr().add(4 * (j & 7)) as *const v128) };
-        // pmin(∞, d) = d < ∞ ? d : ∞ maps NaN to +∞; adding +0 turns −0 into +0.
-        let b = f32x4_add(f32x4_pmin(inf, d), zero);
-        let b = v128_xor(b, v128_or(i32x4_shr(b, 31), sign));
-        let rest = i32x4_sub(first, i32x4_splat(4 * j as i32));
-        // Slots ≥ n read u32::MAX.
-        v128_or(b, i32x4_shr(rest, 31))
-    });
-    // Copied whole into `Keys`, whose rows are only ever indexed by constants: registers.
-    Keys { rows }
-}
-
-/// Bitmap of the slots holding the smallest key (−0 and +0 tie), which are then retired, and
-/// that key: the lane-wise minimum of the eight rows (a tree of `u32x4.min`) folded across lanes,
-/// then one compare per row.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-#[inline(always)]
-pub fn take_min(keys: &mut Keys) -> (u32, f32) {
-    use core::arch::wasm32::*;
-    let k = &keys.rows;
-    let m = u32x4_min(
-        u32x4_min(u32x4_min(k[0], k[1]), u32x4_min(k[2], k[3])),
-        u32x4_min(u32x4_min(k[4], k[5]), u32x4_min(k[6], k[7])),
-    );
-    let m = u32x4_min(m, i32x4_shuffle::<2, 3, 0, 1>(m, m));
-    let m = u32x4_min(m, i32x4_shuffle::<1, 0, 3, 2>(m, m));
-    let mut hits = 0u32;
-    each_row!(J => {
-        let eq = i32x4_eq(keys.rows[J], m);
-        hits |= (i32x4_bitmask(eq) as u32) << (4 * J);
-        keys.rows[J] = v128_or(keys.rows[J], eq);
-    });
-    // Back to the f32 the key encodes.
-    let u = u32x4_extract_lane::<0>(m);
-    let u = if u & 0x8000_0000 != 0 { u ^ 0x8000_0000 } else { !u };
-    (hits, f32::from_bits(u))
+    /// Takes and returns the smallest tagged key not taken yet (a slot ≥ n only once every slot
+    /// < n is taken).
+    #[inline(always)]
+    pub fn take_min(&mut self) -> u32 {
+        use core::arch::wasm32::*;
+        let (k, a) = (&self.rows, self.above);
+        let t = |x: v128| i32x4_sub(x, a);
+        let m = u32x4_min(
+            u32x4_min(u32x4_min(t(k[0]), t(k[1])), u32x4_min(t(k[2]), t(k[3]))),
+            u32x4_min(u32x4_min(t(k[4]), t(k[5])), u32x4_min(t(k[6]), t(k[7]))),
+        );
+        let m = u32x4_min(m, i32x4_shuffle::<2, 3, 0, 1>(m, m));
+        let m = u32x4_min(m, i32x4_shuffle::<1, 0, 3, 2>(m, m));
+        let c = i32x4_add(m, a);
+        self.above = i32x4_sub(c, self.ones);
+        i32x4_extract_lane::<0>(c) as u32
+    }
 }
 
 /// `p` as a result slot: callers hold `p < 16` already; the mask lets the compiler drop the
@@ -381,6 +440,83 @@ mod tests {
         // A bound at −0 keeps both zeros (−0 ≤ +0 ≤ −0 as numbers).
         assert_eq!(top_k(&key, MAX_VECTORS, 16, 2, &mut out, -0.0), 4);
         assert_eq!((out[3].idx, out[3].distance.to_bits()), (4, 0));
+    }
+
+    /// The exact answer of `top_k` by sorting: (distance with NaN as +∞, −0 = +0), then index.
+    fn reference_top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, bound: f32) -> std::vec::Vec<(u8, u32)> {
+        let mut all: std::vec::Vec<(f32, usize)> =
+            (0..n).map(|i| (if key[i].is_nan() { f32::INFINITY } else { key[i] }, i)).collect();
+        all.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then(a.1.cmp(&b.1)));
+        all.into_iter().filter(|&(d, _)| !(d > bound)).take(k).map(|(d, i)| (i as u8, d.to_bits())).collect()
+    }
+
+    fn check_top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, bound: f32) {
+        let mut out = [ResultRecord::EMPTY; MAX_RESULTS];
+        let got = top_k(key, n, k, 7, &mut out, bound) as usize;
+        let want = reference_top_k(key, n, k, bound);
+        let have: std::vec::Vec<(u8, u32)> = out[..got].iter().map(|r| (r.idx, r.distance.to_bits())).collect();
+        assert_eq!(have, want, "n={n} k={k} bound={bound} keys={:?}", &key[..n]);
+        assert!(out[..got].iter().all(|r| r.core_id == 7 && r.pad == 0));
+        assert!(out[got..].iter().all(|r| *r == ResultRecord::EMPTY));
+    }
+
+    #[test]
+    fn top_k_is_exact_where_tagged_keys_collide() {
+        // Keys that differ only in their low bits share a tagged group and reach the selection in
+        // slot order: near-ties around the k-th place, out-of-order groups, duplicates, ±0, NaN,
+        // ±∞ and bounds inside a group all have to come out as the exact sort says.
+        let mut rng = Rng(2024);
+        let bases = [1.0f32, -1.0, 0.0, 1e-30, -3.5, 7.25e6];
+        for round in 0..20_000 {
+            let n = 1 + rng.below(MAX_VECTORS);
+            let mut key = [0.0f32; MAX_VECTORS];
+            let base = bases[rng.below(bases.len())];
+            for x in key.iter_mut() {
+                *x = match rng.below(10) {
+                    // Same group or a neighbouring one: a few ulps apart.
+                    0..=4 => f32::from_bits(base.to_bits().wrapping_add(rng.below(96) as u32)),
+                    5 => -base,
+                    6 => [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.0][rng.below(5)],
+                    _ => rng.below(1000) as f32 / 100.0 - 5.0,
+                };
+            }
+            // Garbage past n must not matter.
+            for x in key[n..].iter_mut() {
+                *x = -1e30;
+            }
+            let k = 1 + rng.below(MAX_RESULTS);
+            let bound = match round % 4 {
+                0 => f32::INFINITY,
+                1 => key[rng.below(n)],
+                2 => f32::from_bits(base.to_bits().wrapping_add(rng.below(96) as u32)),
+                _ => f32::NAN,
+            };
+            check_top_k(&key, n, k, bound);
+        }
+    }
+
+    #[test]
+    fn top_k_takes_the_fast_path_on_distinct_keys() {
+        // Well-separated keys need no fallback: the tagged rounds alone give the exact answer.
+        let mut rng = Rng(99);
+        for _ in 0..2000 {
+            let mut key = [0.0f32; MAX_VECTORS];
+            for x in key.iter_mut() {
+                *x = rng.below(1 << 20) as f32 / 1024.0 - 512.0;
+            }
+            let n = 1 + rng.below(MAX_VECTORS);
+            let k = 1 + rng.below(MAX_RESULTS);
+            let mut out = [ResultRecord::EMPTY; MAX_RESULTS];
+            let m = k.min(n);
+            // Distinct keys on a 1/1024 grid never share a group (they differ above bit 5).
+            let mut sorted: std::vec::Vec<f32> = key[..n].to_vec();
+            sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            if sorted.windows(2).any(|w| w[0] == w[1]) {
+                continue;
+            }
+            assert_eq!(tagged_top_k(&key, n, m, 0, &mut out, f32::INFINITY), Some(m as u8));
+            check_top_k(&key, n, k, f32::INFINITY);
+        }
     }
 
     #[test]

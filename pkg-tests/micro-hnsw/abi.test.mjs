@@ -493,6 +493,50 @@ test('search and search_within select like a JS sort over signed zeros, infiniti
   assert.equal(checked, 2 * 6 * 40 * 8);
 });
 
+test('search selects exactly among distances a few ulps apart (near-ties at the k-th place and at the bound)', () => {
+  // The selection ranks keys whose low 5 bits carry the slot, so distances within 32 ulps of each
+  // other reach it in slot order and the search must notice and fall back to an exact pass: every
+  // stored vector is (1 + a·2⁻²³, b·2⁻¹²) for small a, b and the query is the origin, so the L2
+  // distances 1 + … spread over a few dozen ulps of 1 in random slot order, with exact ties. The
+  // expected order replays the kernel's f32 arithmetic.
+  const f = Math.fround;
+  const kernel = (q, v) => {
+    let a = 0;
+    for (let j = 0; j < 2; j++) a = f(a + f(f(q[j] - v[j]) * f(q[j] - v[j])));
+    return a;
+  };
+  const byKey = (a, b) => (a.d < b.d ? -1 : a.d > b.d ? 1 : a.id - b.id);
+  const rand = rng(4242);
+  const small = (n) => Math.floor((rand() + 1) * 0.5 * n) % n;
+  let checked = 0;
+  for (let trial = 0; trial < 60; trial++) {
+    const count = 1 + small(32);
+    const x = rawCore(module);
+    x.init(2, 0, 0);
+    const vectors = Array.from({ length: count }, () => [f(1 + small(24) * 2 ** -23), f(small(12) * 2 ** -12)]);
+    fill(x, vectors);
+    const query = [0, 0];
+    const all = vectors.map((v, id) => ({ id, d: kernel(query, v) })).sort(byKey);
+    const q = new Float32Array(x.memory.buffer, x.get_query_ptr(), 16);
+    for (let k = 1; k <= 16; k++) {
+      const at = all[Math.min(k, count) - 1].d;
+      // No bound, and bounds at the k-th distance and one ulp either side of it.
+      for (const bound of [Infinity, at, f(at * (1 - 2 ** -24)), f(at * (1 + 2 ** -23))]) {
+        q.fill(0); q.set(query);
+        const n = bound === Infinity ? x.search(k) : x.search_within(k, bound);
+        const want = all.filter((w) => w.d <= bound).slice(0, k);
+        const got = readRecords(x.memory, x.get_result_ptr(), 16);
+        const what = `trial ${trial}, count ${count}, k ${k}, bound ${bound}`;
+        assert.equal(n, want.length, what);
+        assert.deepEqual(got.slice(0, n).map((r) => [r.idx, r.distance]), want.map((w) => [w.id, w.d]), what);
+        assert.ok(got.slice(n).every((r) => r.idx === 255 && r.distance === Infinity), `${what}: the rest emptied`);
+        checked++;
+      }
+    }
+  }
+  assert.equal(checked, 60 * 16 * 4);
+});
+
 test('resonance_search ranks −0 and +0 keys as ties (index order) and reports each with its own sign', () => {
   // Dot distances of vectors orthogonal to the query are −0. Half a gamma cycle after the start
   // the neurons that never spiked resonate at ≈ −1 and those spiking now at ≈ +1, so with a zero
