@@ -96,7 +96,7 @@ fn group(tagged: u32) -> u32 {
     tagged >> 5
 }
 
-/// [`top_k`]'s fast path over `m` ≥ 1 records (`out` emptied): `Some(count)` when the tagged
+/// [`top_k`]'s fast path over `m` records (`out` emptied): `Some(count)` when the tagged
 /// selection is provably the exact one, `None` otherwise (then `out` must be rebuilt).
 #[inline(always)]
 fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: &mut Results, bound: f32) -> Option<u8> {
@@ -106,7 +106,8 @@ fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: 
     // The last key emitted (tagged), and whether m are: then the next key, the first one left
     // out, must not share its group, or keys of that group may have been left out that rank
     // before the ones taken (one more round; a single call site of `take_min` keeps the code small).
-    let (mut last, mut over) = (0, false);
+    // (m = 0, which no caller passes, ends at once too: with 0, or with 0 from the exact path.)
+    let (mut last, mut over) = (0, m == 0);
     let mut r = 0;
     loop {
         let c = keys.take_min();
@@ -130,7 +131,7 @@ fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: 
     }
 }
 
-/// The exact `top_k` by repeated scalar minimum over all `n` keys, `m` ≥ 1 records: [`top_k`]'s
+/// The exact `top_k` by repeated scalar minimum over all `n` keys, `m` records: [`top_k`]'s
 /// answer when the tagged selection cannot vouch for its own (rare: near-ties at the k-th place,
 /// NaN or +∞ distances). It writes at least as many records as the tagged selection did (every
 /// record that one wrote is a key within the bound), so no stale record is left behind.
@@ -493,6 +494,14 @@ mod tests {
             };
             check_top_k(&key, n, k, bound);
         }
+    }
+
+    #[test]
+    fn top_k_of_no_keys_is_empty() {
+        let key = [1.0f32; MAX_VECTORS];
+        let mut out = [ResultRecord { idx: 3, core_id: 1, pad: 0, distance: 2.0 }; MAX_RESULTS];
+        assert_eq!(top_k(&key, 0, 5, 0, &mut out, f32::INFINITY), 0);
+        assert!(out.iter().all(|r| *r == ResultRecord::EMPTY));
     }
 
     #[test]
