@@ -64,10 +64,11 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
 /// minimum itself), and the rounds stop at the first key above `bound`. Replacing the low bits
 /// merges keys that differ only there (relative difference below 2⁻¹⁸) into one *group*, ordered
 /// by slot instead of by value; that can only matter inside the last group reached. So the fast
-/// path checks that every emitted key is ≥ the one before it and not NaN, that no key left out
-/// belongs to the group of the k-th (one extra round), and, when it stops at the bound, that the
-/// bound does not fall in the group of the first key above it; when a check fails, an exact scan
-/// answers instead (rare: distances within 2⁻¹⁸ of each other at the k-th place, NaN or +∞).
+/// path checks that every emitted key is ≥ the one before it within its group, that no key left
+/// out belongs to the group of the k-th (one extra round), and that no key reached shares the
+/// bound's group (the bound is compared by group: a group above it ends the selection); when a
+/// check fails, an exact scan answers instead (rare: distances within 2⁻¹⁸ of each other at the
+/// k-th place or at the bound, or +∞ and NaN ones with no bound).
 #[inline(never)]
 pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
     let m = k.clamp(1, MAX_RESULTS).min(n);
@@ -90,10 +91,10 @@ fn distance_of(key: &[f32; MAX_VECTORS], i: usize) -> f32 {
     }
 }
 
-/// The group of a tagged key: the key without its slot bits.
+/// The group of a tagged key: the key without its slot bits, in the keys' (signed) order.
 #[inline(always)]
-fn group(tagged: u32) -> u32 {
-    tagged >> 5
+fn group(tagged: u32) -> i32 {
+    tagged as i32 >> 5
 }
 
 /// [`top_k`]'s fast path over `m` records (`out` emptied): `Some(count)` when the tagged
@@ -101,31 +102,35 @@ fn group(tagged: u32) -> u32 {
 #[inline(always)]
 fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: &mut Results, bound: f32) -> Option<u8> {
     let mut keys = Tagged::load(key, n);
-    // The distance of the last key emitted.
-    let mut prev = f32::NEG_INFINITY;
+    // The bound's group: keys of lower groups are within the bound, of higher groups above it.
+    let bound_group = group(order_bits(bound));
     // The last key emitted (tagged), and whether m are: then the next key, the first one left
     // out, must not share its group, or keys of that group may have been left out that rank
-    // before the ones taken (one more round; a single call site of `take_min` keeps the code small).
-    // (m = 0, which no caller passes, ends at once too: with 0, or with 0 from the exact path.)
+    // before the ones taken (one more round; a single call site of `take_min` keeps the code
+    // small). (m = 0, which no caller passes, ends at once too: with 0, or with 0 from the exact
+    // path.)
     let (mut last, mut over) = (0, m == 0);
     let mut r = 0;
     loop {
         let c = keys.take_min();
+        let g = group(c);
         if over {
-            return if group(c) != group(last) { Some(r as u8) } else { None };
+            return if g != group(last) { Some(r as u8) } else { None };
+        }
+        // Above the bound's group: c and the keys of its group not reached yet are all above the
+        // bound: done. In it: the bound may split the group (or, with no bound, c is +∞ or NaN,
+        // which counts as +∞ and is reported so): the exact path answers.
+        if g >= bound_group {
+            return if g > bound_group { Some(r as u8) } else { None };
         }
         let d = key[node((c & 31) as usize)];
-        // Within [prev, bound], the common case, in one test. Otherwise d is above the bound
-        // (the selection is over), below the key before it (its group was reached out of value
-        // order) or NaN (which counts as +∞: reported as +∞, kept out by a finite bound); the
-        // exact path answers the last two.
-        if !(d >= prev && d <= bound) {
-            // Above the bound (else NaN or out of order): keys of c's group not reached yet can
-            // be within the bound only if the bound falls in that group.
-            return if d > bound && group(order_bits(bound)) != group(c) { Some(r as u8) } else { None };
+        // Inside a group the slot order decides, not the value: a key below the one before it
+        // means the group was reached out of value order.
+        if g == group(last) && r != 0 && d < out[slot(r - 1)].distance {
+            return None;
         }
         out[slot(r)] = ResultRecord { idx: (c & 31) as u8, core_id, pad: 0, distance: d };
-        (last, prev) = (c, d);
+        last = c;
         r += 1;
         over = r == m;
     }
