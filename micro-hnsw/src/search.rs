@@ -137,9 +137,10 @@ fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: 
 }
 
 /// The exact `top_k` by repeated scalar minimum over all `n` keys, `m` records: [`top_k`]'s
-/// answer when the tagged selection cannot vouch for its own (rare: near-ties at the k-th place,
-/// NaN or +∞ distances). It writes at least as many records as the tagged selection did (every
-/// record that one wrote is a key within the bound), so no stale record is left behind.
+/// answer when the tagged selection cannot vouch for its own (rare: near-ties at the k-th place
+/// or at the bound, NaN or +∞ distances). It writes at least as many records as the tagged
+/// selection did (every record that one wrote is a key within the bound), so no stale record is
+/// left behind.
 #[inline(never)]
 fn exact_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
     let mut taken = 0u32;
