@@ -232,10 +232,6 @@ pub fn add_saturating(x: &mut Fx, y: Fx) {
     *x = sat_add(*x, y);
 }
 
-fn sat32(x: i64) -> Fx {
-    x.clamp(i32::MIN as i64, i32::MAX as i64) as Fx
-}
-
 fn bit(mask: u32, n: usize) -> bool {
     (mask >> n) & 1 != 0
 }
@@ -704,7 +700,8 @@ impl SnnCore {
         let vw = self.membrane[best as usize & (NEURONS - 1)].max(0) as i64;
         let inhibition = (vw * WTA_INHIBITION as i64) >> 16;
         // 0 ≤ inhibition < 2^31, so −inhibition is an i32 and the saturating i32 sum equals
-        // sat32(membrane − inhibition) computed in i64 (through the shared out-of-line helper).
+        // membrane − inhibition computed in i64 and clamped to i32 (through the shared out-of-line
+        // helper).
         let minus = -(inhibition as Fx);
         for n in 0..NEURONS {
             if bit(active, n) && n != best as usize {
@@ -724,7 +721,11 @@ impl SnnCore {
             if bit(active, n) {
                 let v = self.membrane[n] as i64;
                 let gap = m as i64 - v; // 0 ≤ gap < 2^32
-                self.membrane[n] = sat32(v - ((gap * WTA_INHIBITION as i64) >> 16));
+                // The inhibition is ≥ 0 (gap ≥ 0), so the result never exceeds v ≤ i32::MAX: of the
+                // clamp to i32 only the lower end can apply (one select where the full clamp
+                // compiled to two).
+                let lowered = v - ((gap * WTA_INHIBITION as i64) >> 16);
+                self.membrane[n] = lowered.max(i32::MIN as i64) as Fx;
             }
         }
     }
