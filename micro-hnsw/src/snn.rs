@@ -703,8 +703,10 @@ impl SnnCore {
         // membrane − inhibition computed in i64 and clamped to i32 (through the shared out-of-line
         // helper).
         let minus = -(inhibition as Fx);
+        // The active neurons but the winner (with no winner, none: active is 0).
+        let others = active & !(1 << (best as u32 & 31));
         for n in 0..NEURONS {
-            if bit(active, n) && n != best as usize {
+            if bit(others, n) {
                 add_saturating(&mut self.membrane[n], minus);
             }
         }
