@@ -21,9 +21,16 @@ pub const NEUROMORPHIC_GAIN: f32 = 0.5;
 /// Drive of the nearest vector per ms of simulated time in [`MicroHnsw::neuromorphic_search`].
 pub const NEUROMORPHIC_DRIVE: f32 = 0.25;
 
-/// True for a finite `f32` (not NaN, not ±∞).
-#[inline(always)]
+/// True for a finite `f32` (not NaN, not ±∞). Out of line: one copy serves the cold checks
+/// (size budget); `valid_finite` and `snn_tick` inline [`finite_inline`].
+#[inline(never)]
 pub fn finite(x: f32) -> bool {
+    finite_inline(x)
+}
+
+/// [`finite`], inlined.
+#[inline(always)]
+pub fn finite_inline(x: f32) -> bool {
     x.is_finite()
 }
 
@@ -202,7 +209,7 @@ impl MicroHnsw {
     /// A stored index and a finite number (the check of every setter that takes an f32).
     #[inline(never)]
     fn valid_finite(&self, idx: u8, x: f32) -> bool {
-        self.valid(idx) && finite(x)
+        self.valid(idx) && finite_inline(x)
     }
 
     #[inline(never)]
@@ -470,7 +477,7 @@ impl MicroHnsw {
     /// spiked (0, changing nothing, for a bad `dt` or a NaN/∞ gain).
     pub fn snn_tick(&mut self, dt: f32, gain: f32, learn: u8) -> u8 {
         let dt = Self::dt(dt);
-        if dt < 0 || !finite(gain) {
+        if dt < 0 || !finite_inline(gain) {
             return 0;
         }
         let active = self.active();
