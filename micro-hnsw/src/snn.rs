@@ -441,8 +441,9 @@ impl SnnCore {
         let c = &LANE_CONSTANTS;
         let (zero, low16, i32_max, refractory_max) =
             (splat_hidden(&c[0]), splat_hidden(&c[1]), splat_hidden(&c[2]), splat_hidden(&c[3]));
-        // All-ones lanes iff h ≥ 2^31 (the zero lanes from the local above, not a second constant).
-        let h_high = if h >= 1 << 31 { splat(-1) } else { zero };
+        // All-ones lanes iff h ≥ 2^31: h < 2^32, so that is bit 31 of h_lanes, the sign their
+        // arithmetic shift by 31 spreads (no all-ones constant and no select).
+        let h_high = shr_s(h_lanes, 31);
         let (rate_inc, target_half, threshold_min, threshold_max) =
             (splat_hidden(&c[4]), splat_hidden(&c[5]), splat_hidden(&c[6]), splat_hidden(&c[7]));
         let rate_cap = splat_hidden(&c[8]);
