@@ -678,7 +678,7 @@ impl MicroHnsw {
         }
         self.reset_network();
         let active = self.active();
-        let gain = fx_from_f32(NEUROMORPHIC_GAIN);
+        let gain = fx_from_f32_inline(NEUROMORPHIC_GAIN); // folded to a constant
         for _ in 0..iterations {
             self.snn.oscillator_step(dtx);
             self.snn.inject_all(drive); // drive[n..] = 0
