@@ -542,10 +542,18 @@ impl MicroHnsw {
     /// phase at the neuron's last spike, −1 half a turn away (0.0 for a bad index).
     pub fn resonance(&self, idx: u8) -> f32 {
         if self.valid(idx) {
-            fx_to_f32(self.snn.resonance(node(idx as usize)))
+            self.resonance_f32(idx as usize)
         } else {
             0.0
         }
+    }
+
+    /// Resonance of neuron `n` (masked to 0..32) as an f32. Out of line: one copy serves
+    /// [`resonance`](Self::resonance) and [`resonance_search`](Self::resonance_search) (size
+    /// budget).
+    #[inline(never)]
+    fn resonance_f32(&self, n: usize) -> f32 {
+        fx_to_f32(self.snn.resonance(node(n)))
     }
 
     /// The k stored vectors with the smallest `distance − phase_weight × resonance`, which is the
@@ -558,7 +566,7 @@ impl MicroHnsw {
             return 0;
         }
         for (i, d) in key.iter_mut().enumerate().take(n) {
-            *d -= phase_weight * fx_to_f32(self.snn.resonance(i));
+            *d -= phase_weight * self.resonance_f32(i);
         }
         search::top_k(&key, n, k as usize, self.core_id, &mut self.results, f32::INFINITY)
     }
