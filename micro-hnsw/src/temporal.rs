@@ -49,7 +49,9 @@ pub fn encode_components(dims: usize, x: impl Fn(usize) -> f32) -> u32 {
     code
 }
 
-/// Jaccard similarity of two codes.
+/// Jaccard similarity of two codes. Out of line: the `spike_timing_similarity` export and
+/// `spike_search` share one copy (size budget).
+#[inline(never)]
 pub fn similarity(a: u32, b: u32) -> f32 {
     let union = (a | b).count_ones();
     if union == 0 {
