@@ -706,10 +706,12 @@ impl SnnCore {
         let minus = -(inhibition as Fx);
         // The active neurons but the winner (with no winner, none: active is 0).
         let others = active & !(1 << (best as u32 & 31));
-        for n in 0..NEURONS {
-            if bit(others, n) {
-                add_saturating(&mut self.membrane[n], minus);
-            }
+        // Their set bits only, ascending (each neuron is updated independently).
+        let mut rest = others;
+        while rest != 0 {
+            let n = rest.trailing_zeros() as usize & (NEURONS - 1);
+            rest &= rest - 1;
+            add_saturating(&mut self.membrane[n], minus);
         }
         best
     }
@@ -720,16 +722,18 @@ impl SnnCore {
     pub fn wta_soft(&mut self, active: u32) {
         // With no leader no neuron is active, so the loop changes nothing.
         let m = self.membrane[self.leader(active) as usize & (NEURONS - 1)];
-        for n in 0..NEURONS {
-            if bit(active, n) {
-                let v = self.membrane[n] as i64;
-                let gap = m as i64 - v; // 0 ≤ gap < 2^32
-                // The inhibition is ≥ 0 (gap ≥ 0), so the result never exceeds v ≤ i32::MAX: of the
-                // clamp to i32 only the lower end can apply (one select where the full clamp
-                // compiled to two).
-                let lowered = v - ((gap * WTA_INHIBITION as i64) >> 16);
-                self.membrane[n] = lowered.max(i32::MIN as i64) as Fx;
-            }
+        // The active neurons in ascending order, set bits only (each is updated independently).
+        let mut rest = active;
+        while rest != 0 {
+            let n = rest.trailing_zeros() as usize & (NEURONS - 1);
+            rest &= rest - 1;
+            let v = self.membrane[n] as i64;
+            let gap = m as i64 - v; // 0 ≤ gap < 2^32
+            // The inhibition is ≥ 0 (gap ≥ 0), so the result never exceeds v ≤ i32::MAX: of the
+            // clamp to i32 only the lower end can apply (one select where the full clamp compiled
+            // to two).
+            let lowered = v - ((gap * WTA_INHIBITION as i64) >> 16);
+            self.membrane[n] = lowered.max(i32::MIN as i64) as Fx;
         }
     }
 
