@@ -301,7 +301,7 @@ pub extern "C" fn homeostatic_update(dt: f32) {
 pub extern "C" fn get_spike_rate(idx: u32) -> f32 {
     let c = core();
     let idx = low_byte(idx);
-    if idx < c.count() {
+    if c.valid(idx) {
         crate::snn::fx_to_f32(c.snn.spike_rate(crate::node(idx as usize)))
     } else {
         0.0

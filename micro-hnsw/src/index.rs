@@ -202,7 +202,7 @@ impl MicroHnsw {
 
     // `valid` and `valid_k` are out of line: one copy each instead of one per export (size budget).
     #[inline(never)]
-    fn valid(&self, idx: u8) -> bool {
+    pub(crate) fn valid(&self, idx: u8) -> bool {
         idx < self.graph.count
     }
 
