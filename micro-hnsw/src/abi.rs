@@ -281,11 +281,8 @@ pub extern "C" fn snn_get_synapse_ptr() -> *const crate::snn::Synapses {
 pub extern "C" fn encode_vector_to_spikes(idx: u8) -> u32 {
     core().encode(idx)
 }
-/// Jaccard similarity of two spike codes (1.0 for two empty codes).
-#[no_mangle]
-pub extern "C" fn spike_timing_similarity(a: u32, b: u32) -> f32 {
-    crate::temporal::similarity(a, b)
-}
+// `spike_timing_similarity(a: u32, b: u32) -> f32`, the Jaccard similarity of two spike codes
+// (1.0 for two empty codes), is exported by `crate::temporal::similarity` itself.
 /// k-NN by spike-code similarity; distance = 1 − similarity.
 #[no_mangle]
 pub extern "C" fn spike_search(pattern: u32, k: u8) -> u8 {

@@ -49,10 +49,12 @@ pub fn encode_components(dims: usize, x: impl Fn(usize) -> f32) -> u32 {
     code
 }
 
-/// Jaccard similarity of two codes. Out of line: the `spike_timing_similarity` export and
-/// `spike_search` share one copy (size budget).
+/// Jaccard similarity of two codes. On wasm32 this function is itself the
+/// `spike_timing_similarity` export (C ABI), so the export and `spike_search` share one copy
+/// (size budget).
+#[cfg_attr(target_arch = "wasm32", export_name = "spike_timing_similarity")]
 #[inline(never)]
-pub fn similarity(a: u32, b: u32) -> f32 {
+pub extern "C" fn similarity(a: u32, b: u32) -> f32 {
     let union = (a | b).count_ones();
     if union == 0 {
         1.0
