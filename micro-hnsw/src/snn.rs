@@ -616,7 +616,10 @@ impl SnnCore {
                 hits &= hits - 1;
                 let (i, j) = (crate::node(slot / MAX_EDGES), slot % MAX_EDGES);
                 if !bit(spikes, i) && j < syn.count[i] as usize {
-                    let w = &mut syn.weight[i][j];
+                    // weight[i][j], flat: the rows are contiguous, so it is byte `slot`. SAFETY:
+                    // chunk < 12 and hits has bits 0..16 only (a 16-lane mask), so slot < 192, the
+                    // table's length.
+                    let w = unsafe { syn.weight.as_flattened_mut().get_unchecked_mut(slot) };
                     *w = (*w as i32 + ((STDP_A_PLUS * self.trace[i] as i32) >> 24)).min(255) as u8;
                 }
             }
