@@ -226,7 +226,7 @@ impl Graph {
                 // Full: skipped when it has no prunable link, or (unless it is to become the
                 // parent) when the newcomer is not closer than that link.
                 let f = self.farthest_prunable(c);
-                if f == MAX_VECTORS || (parent != NONE && self.length(c, f) <= dist[node(c)]) {
+                if f == MAX_VECTORS || (parent != NONE && self.length(c, f) <= cd) {
                     continue;
                 }
                 self.unlink(c, f);
@@ -235,7 +235,7 @@ impl Graph {
                 parent = c as u8;
                 self.parent[x] = parent;
             }
-            self.link(x, c, dist[node(c)]);
+            self.link(x, c, cd); // cd = dist[c]
         }
         x as u8
     }
