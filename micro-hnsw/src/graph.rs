@@ -205,9 +205,9 @@ impl Graph {
         // which is then removed from both ends.
         // `untried`: bitmap of the earlier nodes not visited yet (x < 32, so the shift is in range).
         let mut untried = (1u32 << x) - 1;
-        let mut parent = NONE;
+        let mut parented = false;
         let mut rank = 0;
-        while untried != 0 && (parent == NONE || rank < MAX_NEIGHBORS) {
+        while untried != 0 && (!parented || rank < MAX_NEIGHBORS) {
             // Nearest untried node, lowest index on ties: walk the set bits only.
             let mut c = untried.trailing_zeros() as usize;
             let mut cd = dist[node(c)];
@@ -226,14 +226,14 @@ impl Graph {
                 // Full: skipped when it has no prunable link, or (unless it is to become the
                 // parent) when the newcomer is not closer than that link.
                 let f = self.farthest_prunable(c);
-                if f == MAX_VECTORS || (parent != NONE && self.length(c, f) <= cd) {
+                if f == MAX_VECTORS || (parented && self.length(c, f) <= cd) {
                     continue;
                 }
                 self.unlink(c, f);
             }
-            if parent == NONE {
-                parent = c as u8;
-                self.parent[x] = parent;
+            if !parented {
+                parented = true;
+                self.parent[x] = c as u8;
             }
             self.link(x, c, cd); // cd = dist[c]
         }
