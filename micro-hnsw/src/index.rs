@@ -687,7 +687,8 @@ impl MicroHnsw {
         self.reset_network();
         let active = self.active();
         let gain = fx_from_f32_inline(NEUROMORPHIC_GAIN); // folded to a constant
-        for _ in 0..iterations {
+        // A u32 count: a u8 one was masked to a byte at every loop test.
+        for _ in 0..iterations as u32 {
             self.snn.oscillator_step(dtx);
             self.snn.inject_all(drive); // drive[n..] = 0
             let fired = self.snn.step(dtx, active);
