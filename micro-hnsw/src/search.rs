@@ -107,9 +107,11 @@ fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: 
     // The last key emitted (tagged), and whether m are: then the next key, the first one left
     // out, must not share its group, or keys of that group may have been left out that rank
     // before the ones taken (one more round; a single call site of `take_min` keeps the code
-    // small). (m = 0, which no caller passes, ends at once too: with 0, or with 0 from the exact
-    // path.)
-    let (mut last, mut over) = (0, m == 0);
+    // small). (m = 0, which no caller passes, ends at once too, with 0.) `last` starts as
+    // i32::MIN, whose group no key has (only a negative NaN's bits would lie in it, and NaN keys
+    // read as +∞): before the first emission no key shares its group, so the group test below
+    // also stands for r ≠ 0.
+    let (mut last, mut over) = (0x8000_0000, m == 0);
     let mut r = 0;
     loop {
         let c = keys.take_min();
@@ -126,7 +128,7 @@ fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: 
         let d = key[node((c & 31) as usize)];
         // Inside a group the slot order decides, not the value: a key below the one before it
         // means the group was reached out of value order.
-        if g == group(last) && r != 0 && d < out[slot(r - 1)].distance {
+        if g == group(last) && d < out[slot(r - 1)].distance {
             return None;
         }
         out[slot(r)] = ResultRecord { idx: (c & 31) as u8, core_id, pad: 0, distance: d };
