@@ -68,10 +68,7 @@ impl Dendrites {
     /// neighbour `t` that faces `i`, where `w = synaptic weight(i→t) × node_weight[i]` (both u8, so
     /// `w/65536` ∈ [0, 0.993]); the product is computed in i64 and floored.
     pub fn propagate(&mut self, syn: &Synapses, node_weight: &[u8; NEURONS], spikes: u32, gain: Fx) {
-        let mut s = spikes;
-        while s != 0 {
-            let i = s.trailing_zeros() as usize & (NEURONS - 1);
-            s &= s - 1;
+        for i in crate::snn::Neurons(spikes) {
             for j in 0..syn.edges(i) {
                 let t = syn.target[i][j] as usize & (NEURONS - 1);
                 let w = syn.weight[i][j] as i64 * node_weight[i] as i64;

@@ -694,10 +694,8 @@ impl MicroHnsw {
             let fired = self.snn.step(dtx, active);
             self.snn.propagate(&self.graph.synapses, &self.node_weight, gain);
             self.patterns.record(fired);
-            let mut s = fired;
-            while s != 0 {
-                spikes[node(s.trailing_zeros() as usize)] += 1; // ≤ iterations ≤ 255
-                s &= s - 1;
+            for i in crate::snn::Neurons(fired) {
+                spikes[i] += 1; // ≤ iterations ≤ 255
             }
         }
         for i in 0..n {

@@ -232,6 +232,25 @@ pub fn add_saturating(x: &mut Fx, y: Fx) {
     *x = sat_add(*x, y);
 }
 
+/// The neurons set in a mask, ascending (each index masked to 0..32, so indexing with it needs
+/// no bounds check): the walk over set bits that propagation, STDP, homeostasis, WTA and the
+/// searches share.
+#[derive(Clone, Copy)]
+pub struct Neurons(pub u32);
+
+impl Iterator for Neurons {
+    type Item = usize;
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let n = self.0.trailing_zeros() as usize & (NEURONS - 1);
+        self.0 &= self.0 - 1;
+        Some(n)
+    }
+}
+
 fn bit(mask: u32, n: usize) -> bool {
     (mask >> n) & 1 != 0
 }
@@ -557,10 +576,7 @@ impl SnnCore {
     /// adds `gain * weight/256 * node_weight[i]/256` to the current of each target.
     pub fn propagate(&mut self, syn: &Synapses, node_weight: &[u8; NEURONS], gain: Fx) {
         let gain = gain as i64;
-        let mut rest = self.spikes;
-        while rest != 0 {
-            let i = rest.trailing_zeros() as usize & (NEURONS - 1);
-            rest &= rest - 1;
+        for i in Neurons(self.spikes) {
             let nw = node_weight[i] as i64;
             let edges = (syn.count[i] as usize).min(MAX_EDGES);
             for (&t, &w) in syn.target[i][..edges].iter().zip(&syn.weight[i][..edges]) {
@@ -589,10 +605,7 @@ impl SnnCore {
             return;
         }
         // A± < 2^10, traces < 2^16: every product below is < 2^26.
-        let mut rest = spikes;
-        while rest != 0 {
-            let i = rest.trailing_zeros() as usize & (NEURONS - 1);
-            rest &= rest - 1;
+        for i in Neurons(spikes) {
             let ltp_pre = STDP_A_PLUS * self.trace[i] as i32;
             let edges = (syn.count[i] as usize).min(MAX_EDGES);
             for (&t, w) in syn.target[i][..edges].iter().zip(&mut syn.weight[i][..edges]) {
@@ -637,10 +650,7 @@ impl SnnCore {
     /// The scalar twin of [`SnnCore::homeostasis`], one active neuron at a time.
     pub fn homeostasis_scalar(&mut self, dt: Fx, active: u32) {
         let h = homeo_factor(dt);
-        let mut rest = active;
-        while rest != 0 {
-            let n = rest.trailing_zeros() as usize & (NEURONS - 1);
-            rest &= rest - 1;
+        for n in Neurons(active) {
             let r = self.rate[n] as u64;
             // r < 2^32 and h ≤ 2^32: the product fits u64; the result is ≤ r.
             let mut r = (r - ((r * h) >> 32)) as u32;
@@ -676,17 +686,14 @@ impl SnnCore {
     /// The active neuron with the highest membrane (ties → lowest index), [`NONE`] if none is active.
     #[inline(never)]
     fn leader(&self, active: u32) -> u8 {
-        if active == 0 {
-            return NONE;
-        }
         // The lowest active neuron first, then the others in ascending order, each taking the lead
         // only with a strictly higher membrane.
-        let mut best = active.trailing_zeros() as usize;
-        let mut rest = active & (active - 1);
-        while rest != 0 {
-            let n = rest.trailing_zeros() as usize;
-            rest &= rest - 1;
-            if self.membrane[n & (NEURONS - 1)] > self.membrane[best & (NEURONS - 1)] {
+        let mut rest = Neurons(active);
+        let Some(mut best) = rest.next() else {
+            return NONE;
+        };
+        for n in rest {
+            if self.membrane[n] > self.membrane[best] {
                 best = n;
             }
         }
@@ -710,10 +717,7 @@ impl SnnCore {
         // The active neurons but the winner (with no winner, none: active is 0).
         let others = active & !(1 << (best as u32 & 31));
         // Their set bits only, ascending (each neuron is updated independently).
-        let mut rest = others;
-        while rest != 0 {
-            let n = rest.trailing_zeros() as usize & (NEURONS - 1);
-            rest &= rest - 1;
+        for n in Neurons(others) {
             add_saturating(&mut self.membrane[n], minus);
         }
         best
@@ -726,10 +730,7 @@ impl SnnCore {
         // With no leader no neuron is active, so the loop changes nothing.
         let m = self.membrane[self.leader(active) as usize & (NEURONS - 1)];
         // The active neurons in ascending order, set bits only (each is updated independently).
-        let mut rest = active;
-        while rest != 0 {
-            let n = rest.trailing_zeros() as usize & (NEURONS - 1);
-            rest &= rest - 1;
+        for n in Neurons(active) {
             let v = self.membrane[n] as i64;
             let gap = m as i64 - v; // 0 ≤ gap < 2^32
             // The inhibition is ≥ 0 (gap ≥ 0), so the result never exceeds v ≤ i32::MAX: of the
