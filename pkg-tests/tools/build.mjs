@@ -90,7 +90,8 @@ async function main() {
   // `load offset=C (p)` for C < 1024 (64 bytes less, and the scan's loads address in one
   // instruction): the two differ only if p + C wraps past 2^32, and no address this module forms
   // does (every pointer is an in-bounds Rust reference; the ABI's merge pointer is range-checked
-  // before any load).
+  // before any load). --generate-global-effects first records what each function may read, write
+  // or trap on, so -Oz can move and drop calls across effect-free ones (20 bytes less).
   const rawHnsw = join(release, 'micro_hnsw.wasm');
   const roots = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(rawHnsw)))
     .filter((e) => e.kind === 'function' || e.kind === 'memory')
@@ -99,8 +100,8 @@ async function main() {
   writeFileSync(graph, JSON.stringify(roots));
   const trimmed = join(release, 'micro_hnsw.metadce.wasm');
   await must(nodeBin('wasm-metadce'), [...WASM_FEATURES, rawHnsw, '--graph-file', graph, '-o', trimmed], { quiet: true });
-  await must(nodeBin('wasm-opt'), ['-Oz', '--converge', '--low-memory-unused', ...WASM_FEATURES, '--strip-debug', '--strip-producers', '--strip-target-features',
-    trimmed, '-o', join(pkg, 'micro_hnsw.wasm')]);
+  await must(nodeBin('wasm-opt'), ['--generate-global-effects', '-Oz', '--converge', '--low-memory-unused', ...WASM_FEATURES, '--strip-debug',
+    '--strip-producers', '--strip-target-features', trimmed, '-o', join(pkg, 'micro_hnsw.wasm')]);
 
   // Its own target dir: a cdylib's file name carries no feature hash, so sharing `target/` would make
   // the two feature sets overwrite each other and relink both crates on every build.
