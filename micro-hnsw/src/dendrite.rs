@@ -73,9 +73,10 @@ impl Dendrites {
                 let t = syn.target[i][j] as usize & (NEURONS - 1);
                 let w = syn.weight[i][j] as i64 * node_weight[i] as i64;
                 let current = ((gain as i64 * w) >> 16) as Fx;
-                // The branch of t that faces i, if t links back to i.
+                // The branch of t that faces i, if t links back to i. (b < 6, so b < count[t] is
+                // b < edges(t).)
                 let b = syn.slot_of(t, i);
-                if b < syn.edges(t) && syn.target[t][b] as usize == i {
+                if b < syn.count[t] as usize && syn.target[t][b] as usize == i {
                     self.inject(t, b, current);
                 }
             }
