@@ -11,6 +11,12 @@ use crate::snn::{Fx, Synapses, MAX_EDGES, NEURONS};
 
 /// 1.0 in Q16.16.
 const ONE: Fx = 1 << 16;
+/// The smallest d whose `d² >> 16` exceeds `i32::MAX` (d² ≥ 2^47; 11_863_283² < 2^47).
+const SQUARE_OVERFLOW: Fx = 11_863_284;
+const _: () = assert!(
+    (SQUARE_OVERFLOW as i64 - 1).pow(2) >> 16 <= i32::MAX as i64
+        && (SQUARE_OVERFLOW as i64).pow(2) >> 16 > i32::MAX as i64
+);
 
 /// Branch potentials of every neuron.
 #[derive(Default)]
@@ -21,15 +27,16 @@ pub struct Dendrites {
 
 /// The supralinear branch nonlinearity on a Q16.16 value.
 pub fn nonlinearity(d: Fx) -> Fx {
+    // d² >> 16 exceeds i32::MAX exactly when d ≥ SQUARE_OVERFLOW: an i32 comparison instead of an
+    // i64 one with a 7-byte constant. The square is formed unconditionally (truncated where it is
+    // not used), so the three cases compile to selects, not branches (size budget).
+    let sq = ((d as i64 * d as i64) >> 16) as i32;
     if d <= ONE {
         d
+    } else if d >= SQUARE_OVERFLOW {
+        i32::MAX
     } else {
-        let sq = (d as i64 * d as i64) >> 16;
-        if sq > i32::MAX as i64 {
-            i32::MAX
-        } else {
-            sq as i32
-        }
+        sq
     }
 }
 
