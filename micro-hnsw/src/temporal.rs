@@ -134,9 +134,9 @@ impl Patterns {
         let own = self.history[n & (NEURONS - 1)];
         let mut out = 0;
         for m in 0..count.min(NEURONS) {
-            if m != n && (self.history[m] ^ own).count_ones() <= threshold {
-                out |= 1 << m;
-            }
+            // Both tests as bits shifted into place, without a branch (size budget).
+            let near = (self.history[m] ^ own).count_ones() <= threshold;
+            out |= ((near & (m != n)) as u32) << m;
         }
         out
     }
