@@ -458,8 +458,7 @@ impl SnnCore {
         debug_assert!(h < 1 << 32);
         let h_lanes = splat(h as u32 as i32);
         let c = &LANE_CONSTANTS;
-        let (zero, low16, i32_max, refractory_max) =
-            (splat_hidden(&c[0]), splat_hidden(&c[1]), splat_hidden(&c[2]), splat_hidden(&c[3]));
+        let (zero, low16, i32_max) = (splat_hidden(&c[0]), splat_hidden(&c[1]), splat_hidden(&c[2]));
         // All-ones lanes iff h ≥ 2^31: h < 2^32, so that is bit 31 of h_lanes, the sign their
         // arithmetic shift by 31 spreads (no all-ones constant and no select).
         let h_high = shr_s(h_lanes, 31);
@@ -486,10 +485,11 @@ impl SnnCore {
             store(&mut self.membrane, k, select(integrating, andnot(v_new, spike), v));
             // Refractory counters lie in [0, REFRACTORY] and dt ≥ 0, so `max(r - dt, 0)` on the
             // active lanes alone (dt masked to 0 elsewhere) is the countdown: an inactive lane keeps
-            // r, a lane at 0 stays at 0. A spiking lane was integrating, hence at 0: OR-ing the
-            // refractory period in sets it.
+            // r, a lane at 0 stays at 0. A spiking lane was integrating, hence at 0: subtracting
+            // its all-ones mask shifted left by 17 (−2^17 = −REFRACTORY) sets the refractory period
+            // (no constant to load, size budget).
             let r = max(sub(refractory, and(act, dt_lanes)), zero);
-            store(&mut self.refractory, k, or(r, and(spike, refractory_max)));
+            store(&mut self.refractory, k, sub(r, shl(spike, 17)));
             store(&mut self.current, k, andnot(current, act));
             // trace * alpha ≤ 65535 * 65536 < 2^32: an unsigned 32-bit product.
             let t = load_u16(&self.trace, k);
@@ -762,8 +762,10 @@ impl SnnCore {
 }
 
 /// The constants of [`SnnCore::advance`], splatted by [`lanes::splat_hidden`]: zero, 0xFFFF (the low-half
-/// mask), i32::MAX, [`REFRACTORY`], [`RATE_SPIKE_INC`], [`HOMEO_TARGET`] / 2, [`THRESHOLD_MIN`],
-/// [`THRESHOLD_MAX`], `u32::MAX - RATE_SPIKE_INC`.
+/// mask), i32::MAX, (unused), [`RATE_SPIKE_INC`], [`HOMEO_TARGET`] / 2, [`THRESHOLD_MIN`],
+/// [`THRESHOLD_MAX`], `u32::MAX - RATE_SPIKE_INC`. Entry 3 ([`REFRACTORY`]) is no longer read (a
+/// spike's refractory period comes from a shift of its mask): it stays so that the static data, and
+/// with it every address the ABI returns, keeps its layout.
 static LANE_CONSTANTS: [i32; 9] = [
     0,
     0xFFFF,
@@ -775,8 +777,9 @@ static LANE_CONSTANTS: [i32; 9] = [
     THRESHOLD_MAX,
     (u32::MAX - RATE_SPIKE_INC) as i32,
 ];
-// `advance` relies on both: a spike's all-ones lane stores TRACE_MAX, and the halved target is exact.
-const _: () = assert!(TRACE_MAX as i32 == 0xFFFF && HOMEO_TARGET.is_multiple_of(2));
+// `advance` relies on all three: a spike's all-ones lane stores TRACE_MAX, shifted left by 17 it is
+// −REFRACTORY, and the halved target is exact.
+const _: () = assert!(TRACE_MAX as i32 == 0xFFFF && REFRACTORY == 1 << 17 && HOMEO_TARGET.is_multiple_of(2));
 
 /// Four i32 lanes, the vector unit of [`SnnCore::step`] and [`SnnCore::homeostasis`]: SIMD128
 /// (`core::arch::wasm32`) on wasm32, a plain `[i32; 4]` everywhere else, with the same operations and
@@ -904,6 +907,10 @@ pub mod lanes {
             i32x4_shuffle::<1, 3, 5, 7>(i64x2_extmul_low_i32x4(a, b), i64x2_extmul_high_i32x4(a, b))
         }
         #[inline(always)]
+        pub fn shl(a: V, n: u32) -> V {
+            i32x4_shl(a, n)
+        }
+        #[inline(always)]
         pub fn shr_s(a: V, n: u32) -> V {
             i32x4_shr(a, n)
         }
@@ -1021,6 +1028,9 @@ pub mod lanes {
         }
         pub fn mulhi_i32(a: V, b: V) -> V {
             zip(a, b, |x, y| ((x as i64 * y as i64) >> 32) as i32)
+        }
+        pub fn shl(a: V, n: u32) -> V {
+            map(a, |x| x << n)
         }
         pub fn shr_s(a: V, n: u32) -> V {
             map(a, |x| x >> n)
