@@ -627,13 +627,20 @@ impl SnnCore {
             while hits != 0 {
                 let slot = chunk * 16 + hits.trailing_zeros() as usize;
                 hits &= hits - 1;
-                let (i, j) = (crate::node(slot / MAX_EDGES), slot % MAX_EDGES);
-                if !bit(spikes, i) && j < syn.count[i] as usize {
+                // chunk < 12 and hits has bits 0..16 only (a 16-lane mask), so slot < 192, the
+                // table's length, and i = slot / 6 < 32: the reads of count[i] and trace[i] need
+                // neither a bounds check nor a mask (size budget).
+                let i = slot / MAX_EDGES;
+                // (slot % 6 written out: with the mask gone LLVM emitted a second division for it)
+                let j = slot - i * MAX_EDGES;
+                // SAFETY: i < 32 (above), the length of `count`.
+                if !bit(spikes, i) && j < unsafe { *syn.count.get_unchecked(i) } as usize {
                     // weight[i][j], flat: the rows are contiguous, so it is byte `slot`. SAFETY:
-                    // chunk < 12 and hits has bits 0..16 only (a 16-lane mask), so slot < 192, the
-                    // table's length.
+                    // slot < 192 (above).
                     let w = unsafe { syn.weight.as_flattened_mut().get_unchecked_mut(slot) };
-                    *w = (*w as i32 + ((STDP_A_PLUS * self.trace[i] as i32) >> 24)).min(255) as u8;
+                    // SAFETY: i < 32 (above), the length of `trace`.
+                    let trace = unsafe { *self.trace.get_unchecked(i) };
+                    *w = (*w as i32 + ((STDP_A_PLUS * trace as i32) >> 24)).min(255) as u8;
                 }
             }
         }
