@@ -693,13 +693,14 @@ impl SnnCore {
     /// The active neuron with the highest membrane (ties → lowest index), [`NONE`] if none is active.
     #[inline(never)]
     fn leader(&self, active: u32) -> u8 {
-        // The lowest active neuron first, then the others in ascending order, each taking the lead
-        // only with a strictly higher membrane.
-        let mut rest = Neurons(active);
-        let Some(mut best) = rest.next() else {
+        if active == 0 {
             return NONE;
-        };
-        for n in rest {
+        }
+        // The lowest active neuron first, then all of them in ascending order (the first against
+        // itself too, which changes nothing), each taking the lead only with a strictly higher
+        // membrane: one loop, without a separate first step (size budget).
+        let mut best = active.trailing_zeros() as usize & (NEURONS - 1);
+        for n in Neurons(active) {
             if self.membrane[n] > self.membrane[best] {
                 best = n;
             }
