@@ -1114,8 +1114,10 @@ pub fn fx_from_f32(x: f32) -> Fx {
 #[inline(always)]
 pub fn fx_from_f32_inline(x: f32) -> Fx {
     let y = x * 65536.0;
-    // `as` saturates and maps NaN to 0.
-    (if y < 0.0 { y - 0.5 } else { y + 0.5 }) as i32
+    // ±0.5 with the sign of y (one `f32.copysign` where `y < 0.0`'s select of two constants was
+    // larger, size budget); it differs from `if y < 0.0 { y - 0.5 } else { y + 0.5 }` only for
+    // y = −0 (−0.5, not 0.5) and NaN, which both truncate to 0. `as` saturates and maps NaN to 0.
+    (y + 0.5f32.copysign(y)) as i32
 }
 
 /// Q16.16 → f32 (exact for |x| < 2^24, else rounded). Out of line: its callers are all cold
