@@ -166,8 +166,12 @@ impl Synapses {
     #[inline(never)]
     pub fn slot_of(&self, n: usize, t: usize) -> usize {
         let n = n & (NEURONS - 1);
-        let p = self.target[n][..self.edges(n)].iter().position(|&u| u as usize == t).unwrap_or(0);
-        p.min(MAX_EDGES - 1)
+        // All six slots with the in-use test inside (j < 6, so j < count is j < edges(n)): a loop of
+        // fixed length, without the empty-list guard and the min(count, 6) of a variable one (size
+        // budget). The final min changes nothing (the slot is < 6); it shows the callers, which
+        // index six-slot rows with it, that no bounds check is needed.
+        let count = self.count[n] as usize;
+        (0..MAX_EDGES).find(|&j| j < count && self.target[n][j] as usize == t).unwrap_or(0).min(MAX_EDGES - 1)
     }
 }
 
