@@ -61,11 +61,10 @@ pub fn encode_components(dims: usize, x: impl Fn(usize) -> f32) -> u32 {
 #[inline(never)]
 pub extern "C" fn similarity(a: u32, b: u32) -> f32 {
     let union = (a | b).count_ones();
-    if union == 0 {
-        1.0
-    } else {
-        (a & b).count_ones() as f32 / union as f32
-    }
+    // Two empty codes give (0 + 1) / (0 + 1) = 1.0; otherwise the quotient is the plain one
+    // (no branch, size budget).
+    let empty = (union == 0) as u32;
+    ((a & b).count_ones() + empty) as f32 / (union + empty) as f32
 }
 
 /// Per-neuron temporal spike-pattern shift registers.
