@@ -514,7 +514,7 @@ impl MicroHnsw {
         for (i, d) in key.iter_mut().enumerate().take(n) {
             *d = 1.0 - temporal::similarity(pattern, self.code(i));
         }
-        search::top_k(&key, n, k as usize, self.core_id, &mut self.results, f32::INFINITY)
+        search::top_k(&key, n, k as usize, self.core_id as u32, &mut self.results, f32::INFINITY)
     }
 
     /// Homeostatic threshold adaptation of the stored neurons; ignored for a bad `dt`.
@@ -568,7 +568,7 @@ impl MicroHnsw {
         for (i, d) in key.iter_mut().enumerate().take(n) {
             *d -= phase_weight * self.resonance_f32(i);
         }
-        search::top_k(&key, n, k as usize, self.core_id, &mut self.results, f32::INFINITY)
+        search::top_k(&key, n, k as usize, self.core_id as u32, &mut self.results, f32::INFINITY)
     }
 
     /// Hard winner-take-all among the stored neurons: the winner's index, 255 if none.
@@ -701,7 +701,7 @@ impl MicroHnsw {
         for i in 0..n {
             key[i] = (dist[i] - d0) / (1.0 + spikes[i] as f32);
         }
-        let out = search::top_k(key, n, k as usize, self.core_id, &mut self.results, f32::INFINITY);
+        let out = search::top_k(key, n, k as usize, self.core_id as u32, &mut self.results, f32::INFINITY);
         for i in 0..out as usize {
             let r = &mut self.results[i & (MAX_RESULTS - 1)]; // i < out ≤ 16
             r.distance = dist[node(r.idx as usize)];

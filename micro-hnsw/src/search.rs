@@ -55,8 +55,9 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
 
 /// The `k` smallest of `key[..n]` that do not exceed `bound` (ties: lower index first; NaN counts
 /// as +∞, and −0 ties with +0), written to `out` as records of `core_id` carrying `key` as their
-/// distance (the rest emptied). `k` must be in 1..=16. Returns how many were written: `min(k, n)`
-/// for `bound` = +∞.
+/// distance (the rest emptied). `k` must be in 1..=16 and `core_id` below 256 (a `u8` widened by
+/// the caller: as a `u8` parameter it was masked again here). Returns how many were written:
+/// `min(k, n)` for `bound` = +∞.
 ///
 /// Selection by repeated minimum over *tagged* keys (see [`Tagged`]): each key becomes an integer
 /// with the same order whose low 5 bits are replaced by its slot, so all 32 are distinct, a round
@@ -70,13 +71,15 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
 /// check fails, an exact scan answers instead (rare: distances within 2⁻¹⁸ of each other at the
 /// k-th place or at the bound, or +∞ and NaN ones with no bound).
 #[inline(never)]
-pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
+pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u32, out: &mut Results, bound: f32) -> u8 {
     let m = k.clamp(1, MAX_RESULTS).min(n);
     // Every record emptied first, the first r overwritten below.
     *out = [ResultRecord::EMPTY; MAX_RESULTS];
-    match tagged_top_k(key, n, m, core_id, out, bound) {
+    // Every record's first four bytes less its index (see `put`), built once for both paths.
+    let head = core_id << 8;
+    match tagged_top_k(key, n, m, head, out, bound) {
         Some(r) => r,
-        None => exact_top_k(key, n, m, core_id, out, bound),
+        None => exact_top_k(key, n, m, head, out, bound),
     }
 }
 
@@ -100,7 +103,7 @@ fn group(tagged: u32) -> i32 {
 /// [`top_k`]'s fast path over `m` records (`out` emptied): `Some(count)` when the tagged
 /// selection is provably the exact one, `None` otherwise (then `out` must be rebuilt).
 #[inline(always)]
-fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: &mut Results, bound: f32) -> Option<u8> {
+fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, head: u32, out: &mut Results, bound: f32) -> Option<u8> {
     let mut keys = Tagged::load(key, n);
     // The bound's group: keys of lower groups are within the bound, of higher groups above it.
     let bound_group = group(order_bits(bound));
@@ -131,7 +134,7 @@ fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: 
         if g == group(last) && d < out[slot(r - 1)].distance {
             return None;
         }
-        out[slot(r)] = ResultRecord { idx: (c & 31) as u8, core_id, pad: 0, distance: d };
+        put(out, r, c & 31 | head, d);
         last = c;
         r += 1;
         over = r == m;
@@ -144,7 +147,7 @@ fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: 
 /// selection did (every record that one wrote is a key within the bound), so no stale record is
 /// left behind.
 #[inline(never)]
-fn exact_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
+fn exact_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, head: u32, out: &mut Results, bound: f32) -> u8 {
     let mut taken = 0u32;
     let mut r = 0;
     while r < m {
@@ -162,7 +165,7 @@ fn exact_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, core_id: u8, out: &
             break;
         }
         taken |= 1 << best;
-        out[slot(r)] = ResultRecord { idx: best as u8, core_id, pad: 0, distance: bd };
+        put(out, r, best as u32 | head, bd);
         r += 1;
     }
     r as u8
@@ -271,6 +274,19 @@ impl Tagged {
     }
 }
 
+/// Writes record `p` (masked to a slot) of `out`: distance `d`, and as one 32-bit store its first
+/// four bytes `idx | core_id << 8` (pad 0), given as `head` (field by field they were three
+/// stores; size budget).
+#[inline(always)]
+fn put(out: &mut Results, p: usize, head: u32, d: f32) {
+    let rec = &mut out[slot(p)];
+    // SAFETY: `ResultRecord` is `repr(C)` and 4-aligned, with `idx`, `core_id` and `pad` (u16)
+    // in its first four bytes in that order, so this is an aligned, in-bounds write of exactly
+    // those fields, whose bytes are `head`'s in little-endian order: idx, core_id, then 0, 0.
+    unsafe { (rec as *mut ResultRecord as *mut u32).write(head.to_le()) };
+    rec.distance = d;
+}
+
 /// `p` as a result slot: callers hold `p < 16` already; the mask lets the compiler drop the
 /// bounds check (see [`crate::node`]).
 #[inline(always)]
@@ -284,7 +300,7 @@ pub fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Res
     let mut dist = zeroed_keys();
     let n = g.len_inline();
     g.distances(q, qn, n, &mut dist);
-    top_k(&dist, n, k, core_id, out, bound)
+    top_k(&dist, n, k, core_id as u32, out, bound)
 }
 
 /// 32 zeros for [`scan`]'s distances. On wasm32 as eight stores of a zero register: a plain
