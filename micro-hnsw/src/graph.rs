@@ -69,22 +69,39 @@ impl Graph {
     }
 
     /// Distances from `q` (norm `qn`) to the first `n` stored vectors, written to `out[..n]`
-    /// (NaN reported as +∞); `out[n..]` may receive the distances of empty slots. This is the one
-    /// hot loop: sixteen vectors per pass over the dimensions.
-    #[inline(never)]
+    /// (NaN reported as +∞); `out[n..]` may receive the distances of empty slots.
+    #[inline(always)]
     pub fn distances(&self, q: &Vector, qn: f32, n: usize, out: &mut [f32; MAX_VECTORS]) {
+        // SAFETY: `out` is 32 writable, initialised f32, and `distances_into` only writes f32.
+        unsafe { self.distances_into(q, qn, n, out.as_mut_ptr()) }
+    }
+
+    /// [`distances`](Self::distances) into `out`, which may be uninitialised: it writes all of
+    /// `out[..16 * ceil(n / 16)]` (n clamped to 32), so the first `n` are initialised after it.
+    /// Insertion reads only those, so its buffer is not zero-filled first (a `memory.fill`, which
+    /// V8 runs as an out-of-line call; size budget). This is the one hot loop: sixteen vectors per
+    /// pass over the dimensions.
+    ///
+    /// # Safety
+    /// `out` must be valid for writes of 32 `f32`.
+    #[inline(never)]
+    pub unsafe fn distances_into(&self, q: &Vector, qn: f32, n: usize, out: *mut f32) {
         let n = n.min(MAX_VECTORS);
         let dims = self.dims as usize;
         let l2 = self.metric == Metric::L2;
-        for (quad, o) in self.quads().iter().zip(out.chunks_exact_mut(16)).take(n.div_ceil(16)) {
-            o.copy_from_slice(quad_distances(q, quad, dims, l2).as_flattened());
+        for (j, quad) in self.quads().iter().enumerate().take(n.div_ceil(16)) {
+            // SAFETY: j < 2, so the 16 f32 at out + 16j lie inside the 32 the caller provides
+            // (f32-aligned, as `[[f32; 4]; 4]` needs).
+            unsafe { (out.add(16 * j) as *mut [[f32; 4]; 4]).write(quad_distances(q, quad, dims, l2)) };
         }
         if l2 {
             // A sum of squares of finite differences is never NaN (at worst +∞): done.
             return;
         }
+        // SAFETY: the loop above initialised out[..16 * ceil(n / 16)] ⊇ out[..n] (n ≤ 32).
+        let out = unsafe { core::slice::from_raw_parts_mut(out, n) };
         let dot = self.metric == Metric::Dot;
-        for (d, &m) in out.iter_mut().zip(&self.norms).take(n) {
+        for (d, &m) in out.iter_mut().zip(&self.norms) {
             let nn = qn * m;
             let q = *d / nn;
             // Cosine: 1 when nn is zero (1 − 0 is exactly 1), else 1 − d / nn.
@@ -196,8 +213,13 @@ impl Graph {
         if x == 0 {
             return 0;
         }
-        let mut dist = [0.0f32; MAX_VECTORS];
-        self.distances(v, self.norms[x], x, &mut dist);
+        // Not zero-filled: only dist[..x] is read, which `distances_into` writes.
+        let mut dist = MaybeUninit::<[f32; MAX_VECTORS]>::uninit();
+        // SAFETY: `dist` holds 32 f32.
+        unsafe { self.distances_into(v, self.norms[x], x, dist.as_mut_ptr() as *mut f32) };
+        // SAFETY (each read): i is a bit of `untried` below, so i < x: one of the x distances
+        // written (x ≤ 31 here).
+        let dist = |i: usize| unsafe { (dist.as_ptr() as *const f32).add(i).read() };
         // Visit the earlier nodes nearest first. The first that can take a link becomes the
         // parent (a tree link, never pruned; one always exists because tree links use fewer than
         // two of the six slots per node on average). Each of the MAX_NEIGHBORS nearest is linked
@@ -210,14 +232,14 @@ impl Graph {
         while untried != 0 && (!parented || rank < MAX_NEIGHBORS) {
             // Nearest untried node, lowest index on ties: walk the set bits only.
             let mut c = untried.trailing_zeros() as usize;
-            let mut cd = dist[node(c)];
+            let mut cd = dist(c);
             let mut rest = untried & (untried - 1);
             while rest != 0 {
                 let j = rest.trailing_zeros() as usize;
                 rest &= rest - 1;
-                if dist[node(j)] < cd {
+                if dist(j) < cd {
                     c = j;
-                    cd = dist[node(j)];
+                    cd = dist(j);
                 }
             }
             untried &= !(1 << c);
@@ -304,6 +326,8 @@ impl Graph {
     pub fn replace(&mut self, i: usize, v: &Vector) {
         let i = node(i);
         self.store(i, v);
+        // Zero-filled: a link target is below count, but the table is writable through
+        // `snn_get_synapse_ptr`, and any slot it names must read a defined distance.
         let mut dist = [0.0f32; MAX_VECTORS];
         self.distances(v, self.norms[i], self.count as usize, &mut dist);
         for s in 0..self.degree(i) {
