@@ -314,7 +314,10 @@ impl Graph {
     fn remove_synapse(&mut self, from: usize, to: usize) {
         let from = node(from);
         let s = self.slot_of(from, to);
-        let last = edge(self.degree_inline(from).wrapping_sub(1));
+        // The raw count less one, clamped by `edge`: the same slot as the degree less one (a count
+        // of 0 wraps to 5 either way, one above 6 gives 5 either way), one clamp fewer (size
+        // budget).
+        let last = edge((self.synapses.count[from] as usize).wrapping_sub(1));
         self.synapses.target[from][s] = self.synapses.target[from][last];
         self.synapses.weight[from][s] = self.synapses.weight[from][last];
         self.edge_length[from][s] = self.edge_length[from][last];
