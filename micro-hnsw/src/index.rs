@@ -184,7 +184,6 @@ impl MicroHnsw {
     /// only for the cosine metric, the only one that uses it (0 otherwise); NaN, changing nothing,
     /// for a NaN/∞ component (a finite query's norm is never NaN: at worst +∞). A plain f32, not an
     /// `Option`: that would be returned through memory.
-    #[inline(never)]
     fn query(&mut self) -> f32 {
         let dims = self.dims();
         if !finite_prefix(&self.query_buf, dims) {
@@ -217,11 +216,12 @@ impl MicroHnsw {
         k != 0 && k as usize <= MAX_RESULTS && self.graph.count != 0
     }
 
-    /// The common start of the searches ranking by a key derived from the distances: unless `k`
-    /// is bad, `ok` (the caller's own argument check) is false or the query is NaN/∞, prepares
-    /// the query (see [`query`](Self::query)), writes the distances to the stored vectors into
-    /// `out` and returns how many (≥ 1); 0, changing nothing, otherwise. Out of line: one copy
-    /// serves both callers (size budget).
+    /// The common start of the searches by distance: unless `k` is bad, `ok` (the caller's own
+    /// argument check) is false or the query is NaN/∞, prepares the query (see
+    /// [`query`](Self::query)), writes the distances to the stored vectors into `out` and returns
+    /// how many (≥ 1); 0, changing nothing, otherwise. Out of line: one copy serves
+    /// [`search_within`](Self::search_within), `resonance_search` and `neuromorphic_search`
+    /// (size budget).
     #[inline(never)]
     fn query_distances(&mut self, k: u8, ok: bool, out: &mut [f32; NEURONS]) -> usize {
         if !self.valid_k(k) || !ok {
@@ -231,7 +231,8 @@ impl MicroHnsw {
         if qn.is_nan() {
             return 0;
         }
-        let n = self.graph.len();
+        // Inlined: the call cost the search about 0.5 % for 15 bytes saved.
+        let n = self.graph.len_inline();
         self.graph.distances(&self.query_buf, qn, n, out);
         n
     }
@@ -257,14 +258,14 @@ impl MicroHnsw {
     /// inputs `search` rejects and for a NaN bound.
     #[inline(never)]
     pub fn search_within(&mut self, k: u8, bound: f32) -> u8 {
-        if !self.valid_k(k) || bound.is_nan() {
+        // The exact scan: every distance, then the k smallest within the bound.
+        let mut keys = core::mem::MaybeUninit::uninit();
+        let dist = search::zeroed_keys(&mut keys);
+        let n = self.query_distances(k, !bound.is_nan(), dist);
+        if n == 0 {
             return 0;
         }
-        let qn = self.query();
-        if qn.is_nan() {
-            return 0;
-        }
-        search::scan(&self.graph, &self.query_buf, qn, k as usize, self.core_id, &mut self.results, bound)
+        search::top_k(dist, n, k as usize, self.core_id as u32, &mut self.results, bound)
     }
 
     /// Merges `records` into the global buffer (16 best by distance; empty records and NaN

@@ -1,13 +1,15 @@
 //! Result records, top-k collection, the exact scan and the graph beam search.
 //!
 //! At 32 vectors × 16 dimensions a SIMD scan of every stored vector costs less than walking the
-//! graph, and it is exact, so the exported `search` uses [`scan`]. [`beam_search`] walks the graph
-//! (entry node 0, beam width ≥ [`BEAM_WIDTH`]); it is kept for native use and tests, where it proves
-//! the graph is navigable: with a beam as wide as the core it visits every node and agrees with
-//! the scan.
+//! graph, and it is exact, so the exported `search` scans as [`scan`] does: every distance, then
+//! [`top_k`] (`MicroHnsw::search_within` shares its query checks with the other searches).
+//! [`beam_search`] walks the graph (entry node 0, beam width ≥ [`BEAM_WIDTH`]); it is kept for
+//! native use and tests, where it proves the graph is navigable: with a beam as wide as the core
+//! it visits every node and agrees with the scan.
 use crate::distance::Vector;
 use crate::graph::Graph;
 use crate::{node, BEAM_WIDTH, MAX_RESULTS, MAX_VECTORS, NONE};
+use core::mem::MaybeUninit;
 
 /// One 8-byte result record of the ABI: `{idx:u8, core_id:u8, pad:u16, distance:f32}`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -297,25 +299,34 @@ fn slot(p: usize) -> usize {
 /// Exact k-nearest neighbours of `q` (norm `qn`) within distance `bound` (+∞: all) by scanning
 /// every stored vector.
 pub fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
-    let mut dist = zeroed_keys();
+    let mut keys = MaybeUninit::uninit();
+    let dist = zeroed_keys(&mut keys);
     let n = g.len_inline();
-    g.distances(q, qn, n, &mut dist);
-    top_k(&dist, n, k, core_id as u32, out, bound)
+    g.distances(q, qn, n, dist);
+    top_k(dist, n, k, core_id as u32, out, bound)
 }
 
-/// 32 zeros for [`scan`]'s distances. On wasm32 as eight stores of a zero register: a plain
-/// `[0.0; 32]` becomes a `memory.fill`, which engines run out of line (a call per search).
+/// `keys` filled with 32 zeros, for a scan's distances. On wasm32 as eight stores of a zero
+/// register in place: a plain `[0.0; 32]` becomes a `memory.fill`, and a returned array was
+/// copied with a `memory.copy`, both of which engines run out of line (a call per search).
 #[inline(always)]
-fn zeroed_keys() -> [f32; MAX_VECTORS] {
+pub(crate) fn zeroed_keys(keys: &mut MaybeUninit<[f32; MAX_VECTORS]>) -> &mut [f32; MAX_VECTORS] {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
+        use core::arch::wasm32::{v128, v128_store};
         let z = crate::snn::lanes::zero();
-        // SAFETY: eight v128 and 32 f32 are the same 128 bytes of plain data.
-        unsafe { core::mem::transmute::<[core::arch::wasm32::v128; 8], [f32; MAX_VECTORS]>([z; 8]) }
+        let p = keys.as_mut_ptr() as *mut f32;
+        for j in 0..MAX_VECTORS / 4 {
+            // SAFETY: j < 8: the 16 bytes at p + 4j lie inside the 128 of `keys`; v128_store has
+            // no alignment requirement.
+            unsafe { v128_store(p.add(4 * j) as *mut v128, z) };
+        }
+        // SAFETY: all 128 bytes were just written with the bits of +0.0.
+        unsafe { keys.assume_init_mut() }
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
-        [0.0; MAX_VECTORS]
+        keys.write([0.0; MAX_VECTORS])
     }
 }
 
