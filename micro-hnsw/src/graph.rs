@@ -142,13 +142,16 @@ impl Graph {
         }
     }
 
-    /// Writes vector `i` into its block and records its norm.
-    fn store(&mut self, i: usize, v: &Vector) {
+    /// Writes vector `i` into its block and records its norm, which it returns (the callers need
+    /// it next: reading it back cost a load each; size budget).
+    fn store(&mut self, i: usize, v: &Vector) -> f32 {
         let i = node(i);
         for (d, &x) in v.iter().enumerate() {
             self.blocks[i / 4][d][i % 4] = x;
         }
-        self.norms[i] = norm(v);
+        let n = norm(v);
+        self.norms[i] = n;
+        n
     }
 
     /// Neighbours of node `i`.
@@ -206,17 +209,18 @@ impl Graph {
         if x >= MAX_VECTORS {
             return NONE;
         }
-        self.store(x, v);
+        let xn = self.store(x, v);
         self.synapses.count[x] = 0;
         self.parent[x] = NONE;
-        self.count += 1;
+        // x + 1, not `count += 1`: the count was x, and this needs no reload after `store`.
+        self.count = x as u8 + 1;
         if x == 0 {
             return 0;
         }
         // Not zero-filled: only dist[..x] is read, which `distances_into` writes.
         let mut dist = MaybeUninit::<[f32; MAX_VECTORS]>::uninit();
         // SAFETY: `dist` holds 32 f32.
-        unsafe { self.distances_into(v, self.norms[x], x, dist.as_mut_ptr() as *mut f32) };
+        unsafe { self.distances_into(v, xn, x, dist.as_mut_ptr() as *mut f32) };
         // SAFETY (each read): i is a bit of `untried` below, so i < x: one of the x distances
         // written (x ≤ 31 here).
         let dist = |i: usize| unsafe { (dist.as_ptr() as *const f32).add(i).read() };
@@ -328,11 +332,11 @@ impl Graph {
     /// kept, so the graph stays connected.
     pub fn replace(&mut self, i: usize, v: &Vector) {
         let i = node(i);
-        self.store(i, v);
+        let n = self.store(i, v);
         // Zero-filled: a link target is below count, but the table is writable through
         // `snn_get_synapse_ptr`, and any slot it names must read a defined distance.
         let mut dist = [0.0f32; MAX_VECTORS];
-        self.distances(v, self.norms[i], self.count as usize, &mut dist);
+        self.distances(v, n, self.count as usize, &mut dist);
         for s in 0..self.degree(i) {
             let t = node(self.synapses.target[i][s] as usize);
             let d = dist[t];
