@@ -500,8 +500,10 @@ impl MicroHnsw {
     #[inline(never)]
     fn code(&self, i: usize) -> u32 {
         // Component d of vector i is lane i % 4 of row d of block i / 4 (see `Graph::blocks`).
-        let block = &self.graph.blocks[node(i) / 4];
-        temporal::encode_components(self.dims(), |d| block[d & (MAX_DIMS - 1)][i % 4])
+        // Its column of the block, flat (component d at 4d): one base address serves both passes
+        // of the encoder, where indexing the block recomputed it (size budget).
+        let column = &self.graph.blocks[node(i) / 4].as_flattened()[i % 4..];
+        temporal::encode_components(self.dims(), |d| column[4 * (d & (MAX_DIMS - 1))])
     }
 
     /// The k stored vectors whose spike-timing codes are most similar to `pattern`; distance =
