@@ -87,7 +87,9 @@ impl Graph {
     #[inline(never)]
     pub unsafe fn distances_into(&self, q: &Vector, qn: f32, n: usize, out: *mut f32) {
         let n = n.min(MAX_VECTORS);
-        let dims = self.dims as usize;
+        // Clamped: the count the kernel's `take(dims)` over 16 components gave anyway, and with it
+        // the scan loops drop their second exit test (size budget, and faster).
+        let dims = (self.dims as usize).min(MAX_DIMS);
         let l2 = self.metric == Metric::L2;
         for (j, quad) in self.quads().iter().enumerate().take(n.div_ceil(16)) {
             // SAFETY: j < 2, so the 16 f32 at out + 16j lie inside the 32 the caller provides
