@@ -57,9 +57,9 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
 
 /// The `k` smallest of `key[..n]` that do not exceed `bound` (ties: lower index first; NaN counts
 /// as +∞, and −0 ties with +0), written to `out` as records of `core_id` carrying `key` as their
-/// distance (the rest emptied). `k` must be in 1..=16 and `core_id` below 256 (a `u8` widened by
-/// the caller: as a `u8` parameter it was masked again here). Returns how many were written:
-/// `min(k, n)` for `bound` = +∞.
+/// distance (the rest emptied). `k` must be in 1..=16 (checked by the callers, not clamped again
+/// here) and `core_id` below 256 (a `u8` widened by the caller: as a `u8` parameter it was masked
+/// again here). Returns how many were written: `min(k, n)` for `bound` = +∞.
 ///
 /// Selection by repeated minimum over *tagged* keys (see [`Tagged`]): each key becomes an integer
 /// with the same order whose low 5 bits are replaced by its slot, so all 32 are distinct, a round
@@ -74,7 +74,8 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
 /// k-th place or at the bound, or +∞ and NaN ones with no bound).
 #[inline(never)]
 pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u32, out: &mut Results, bound: f32) -> u8 {
-    let m = k.clamp(1, MAX_RESULTS).min(n);
+    // k is not clamped again: every caller has checked it (`MicroHnsw::valid_k`, `scan`).
+    let m = k.min(n);
     // Every record emptied first, the first r overwritten below.
     *out = [ResultRecord::EMPTY; MAX_RESULTS];
     // Every record's first four bytes less its index (see `put`), built once for both paths.
@@ -297,13 +298,13 @@ fn slot(p: usize) -> usize {
 }
 
 /// Exact k-nearest neighbours of `q` (norm `qn`) within distance `bound` (+∞: all) by scanning
-/// every stored vector.
+/// every stored vector (`k` clamped to 1..=16).
 pub fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
     let mut keys = MaybeUninit::uninit();
     let dist = zeroed_keys(&mut keys);
     let n = g.len_inline();
     g.distances(q, qn, n, dist);
-    top_k(dist, n, k, core_id as u32, out, bound)
+    top_k(dist, n, k.clamp(1, MAX_RESULTS), core_id as u32, out, bound)
 }
 
 /// `keys` filled with 32 zeros, for a scan's distances. On wasm32 as eight stores of a zero
