@@ -55,11 +55,12 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
     (len + 1).min(k)
 }
 
-/// The `k` smallest of `key[..n]` that do not exceed `bound` (ties: lower index first; NaN counts
-/// as +∞, and −0 ties with +0), written to `out` as records of `core_id` carrying `key` as their
-/// distance (the rest emptied). `k` must be in 1..=16 (checked by the callers, not clamped again
-/// here) and `core_id` below 256 (a `u8` widened by the caller: as a `u8` parameter it was masked
-/// again here). Returns how many were written: `min(k, n)` for `bound` = +∞.
+/// The `k` smallest of `key[..n]` (`n` ≤ 32) that do not exceed `bound` (ties: lower index
+/// first; NaN counts as +∞, and −0 ties with +0), written to `out` as records of `core_id`
+/// carrying `key` as their distance (the rest emptied). `k` must be in 1..=16 (checked by the
+/// callers, not clamped again here) and `core_id` below 256 (a `u8` widened by the caller: as a
+/// `u8` parameter it was masked again here). Returns how many were written: `min(k, n)` for
+/// `bound` = +∞.
 ///
 /// Selection by repeated minimum over *tagged* keys (see [`Tagged`]): each key becomes an integer
 /// with the same order whose low 5 bits are replaced by its slot, so all 32 are distinct, a round
@@ -157,7 +158,8 @@ fn exact_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, head: u32, out: &mu
         // The first key not taken (bd starts as NaN, which no d is ≥), then any strictly smaller
         // one: ties go to the lower index. (d is never NaN.)
         let (mut best, mut bd) = (0, f32::NAN);
-        for i in 0..n.min(MAX_VECTORS) {
+        // n ≤ 32 (`top_k`'s keys are 32), so `1 << i` is in range.
+        for i in 0..n {
             let d = distance_of(key, i);
             #[allow(clippy::neg_cmp_op_on_partial_ord)] // the NaN start is the point
             if taken & 1 << i == 0 && !(d >= bd) {
