@@ -235,8 +235,9 @@ impl Tagged {
     #[inline(always)]
     pub fn load(key: &[f32; MAX_VECTORS], n: usize) -> Tagged {
         use core::arch::wasm32::*;
-        // Plain constants: with the loop below kept rolled, each appears once in the wasm.
-        let inf = f32x4_splat(f32::INFINITY);
+        // Plain constants: with the loop below kept rolled, each appears once in the wasm (+∞ is
+        // read from the SNN's constant table instead, 10 bytes less).
+        let inf = crate::snn::lanes::infinity();
         let low = u32x4_splat(31);
         let lanes = i32x4(0, 1, 2, 3);
         // +0.0 and all-ones from a hidden zero rather than more 18-byte constants.

@@ -773,16 +773,15 @@ impl SnnCore {
     }
 }
 
-/// The constants of [`SnnCore::advance`], splatted by [`lanes::splat_hidden`]: zero, 0xFFFF (the low-half
-/// mask), i32::MAX, (unused), [`RATE_SPIKE_INC`], [`HOMEO_TARGET`] / 2, [`THRESHOLD_MIN`],
-/// [`THRESHOLD_MAX`], `u32::MAX - RATE_SPIKE_INC`. Entry 3 ([`REFRACTORY`]) is no longer read (a
-/// spike's refractory period comes from a shift of its mask): it stays so that the static data, and
-/// with it every address the ABI returns, keeps its layout.
+/// The constants of [`SnnCore::advance`] (and two of `search::Tagged`), splatted by
+/// [`lanes::splat_hidden`]: zero, 0xFFFF (the low-half mask), i32::MAX, the bits of `f32::INFINITY`
+/// (read by [`lanes::infinity`]), [`RATE_SPIKE_INC`], [`HOMEO_TARGET`] / 2, [`THRESHOLD_MIN`],
+/// [`THRESHOLD_MAX`], `u32::MAX - RATE_SPIKE_INC`.
 static LANE_CONSTANTS: [i32; 9] = [
     0,
     0xFFFF,
     i32::MAX,
-    REFRACTORY,
+    f32::INFINITY.to_bits() as i32,
     RATE_SPIKE_INC as i32,
     (HOMEO_TARGET / 2) as i32,
     THRESHOLD_MIN,
@@ -817,6 +816,13 @@ pub mod lanes {
     #[inline(always)]
     pub fn zero() -> V {
         splat_hidden(&super::LANE_CONSTANTS[0])
+    }
+
+    /// Lanes holding the bits of `f32::INFINITY`, read like [`zero`] (an 18-byte `v128.const`
+    /// otherwise, size budget).
+    #[inline(always)]
+    pub fn infinity() -> V {
+        splat_hidden(&super::LANE_CONSTANTS[3])
     }
 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
