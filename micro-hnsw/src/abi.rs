@@ -17,6 +17,10 @@
 //! that happened (`snn_get_membrane(257)` answered 0 instead of neuron 1's membrane), the export
 //! takes a `u32` and truncates it itself ([`low_byte`]). `pkg-tests/micro-hnsw/fuzz.mjs` checks
 //! every export against a twin instance given the reduced arguments.
+//!
+//! The counts and indices the searches, `insert`, `merge`, `snn_step` and `snn_tick` return are
+//! declared `u32` (the same wasm i32, always below 256): their values come from out-of-line
+//! functions, and a `u8` return made the compiler mask each to a byte again (size budget).
 use crate::index::MicroHnsw;
 use crate::search::ResultRecord;
 use crate::{MAX_RESULTS, MAX_VECTORS};
@@ -74,13 +78,13 @@ pub extern "C" fn get_global_ptr() -> *const ResultRecord {
 }
 /// Stores the insert buffer; returns its index, 255 if the core is full or it holds NaN/∞.
 #[no_mangle]
-pub extern "C" fn insert() -> u8 {
+pub extern "C" fn insert() -> u32 {
     core().insert()
 }
 /// Exact k-NN (1 ≤ k ≤ 16) of the query buffer into the result buffer; returns the hit count
 /// (0 for bad k, an empty core or a NaN/∞ query).
 #[no_mangle]
-pub extern "C" fn search(k: u8) -> u8 {
+pub extern "C" fn search(k: u8) -> u32 {
     core().search(k)
 }
 /// Extra (not in micro-hnsw-wasm 2.3): `search(k)` keeping only records at distance ≤ `bound`;
@@ -88,14 +92,14 @@ pub extern "C" fn search(k: u8) -> u8 {
 /// merging cores passes its current k-th best: a core with nothing better stops after one
 /// selection round.
 #[no_mangle]
-pub extern "C" fn search_within(k: u8, bound: f32) -> u8 {
+pub extern "C" fn search_within(k: u8, bound: f32) -> u32 {
     core().search_within(k, bound)
 }
 /// Merges `cnt` (≤ 16) records at `ptr` (e.g. another core's results copied into this core's
 /// result buffer) into the global buffer; returns the global count, 0 (nothing changed) if
 /// `cnt` > 16 or the records lie outside linear memory.
 #[no_mangle]
-pub extern "C" fn merge(ptr: *const ResultRecord, cnt: u32) -> u8 {
+pub extern "C" fn merge(ptr: *const ResultRecord, cnt: u32) -> u32 {
     let n = (cnt & 0xff) as usize; // low_byte(cnt), written so it compiles 12 B smaller
     let size = wasm32::memory_size(0) * 65536;
     let start = ptr as usize;
@@ -191,7 +195,7 @@ pub extern "C" fn update_vector(idx: u8, alpha: f32) {
 }
 /// search(k), then inject gain / (1 + d − d₀) into each hit's neuron; returns the hit count.
 #[no_mangle]
-pub extern "C" fn hnsw_to_snn(k: u8, gain: f32) -> u8 {
+pub extern "C" fn hnsw_to_snn(k: u8, gain: f32) -> u32 {
     core().hnsw_to_snn(k, gain)
 }
 /// Resets the spiking network (membranes, thresholds, refractory, traces, rates, time, phase).
@@ -231,7 +235,7 @@ pub extern "C" fn snn_get_spikes() -> u32 {
 }
 /// One LIF step (0 < dt ≤ 1000 ms); returns the spike count.
 #[no_mangle]
-pub extern "C" fn snn_step(dt: f32) -> u8 {
+pub extern "C" fn snn_step(dt: f32) -> u32 {
     core().snn_step(dt)
 }
 /// Propagates the last spikes along the graph.
@@ -247,7 +251,7 @@ pub extern "C" fn snn_stdp() {
 /// The SNN timestep: step, propagate, STDP if `learn` (as micro-hnsw-wasm 2.3); returns the spike
 /// count.
 #[no_mangle]
-pub extern "C" fn snn_tick(dt: f32, gain: f32, learn: u8) -> u8 {
+pub extern "C" fn snn_tick(dt: f32, gain: f32, learn: u8) -> u32 {
     core().snn_tick(dt, gain, learn)
 }
 /// Simulated time in ms.
@@ -285,7 +289,7 @@ pub extern "C" fn encode_vector_to_spikes(idx: u8) -> u32 {
 // (1.0 for two empty codes), is exported by `crate::temporal::similarity` itself.
 /// k-NN by spike-code similarity; distance = 1 − similarity.
 #[no_mangle]
-pub extern "C" fn spike_search(pattern: u32, k: u8) -> u8 {
+pub extern "C" fn spike_search(pattern: u32, k: u8) -> u32 {
     core().spike_search(pattern, k)
 }
 /// Homeostatic threshold adaptation.
@@ -321,7 +325,7 @@ pub extern "C" fn compute_resonance(idx: u8) -> f32 {
 }
 /// k-NN by distance − phase_weight × resonance.
 #[no_mangle]
-pub extern "C" fn resonance_search(k: u8, phase_weight: f32) -> u8 {
+pub extern "C" fn resonance_search(k: u8, phase_weight: f32) -> u32 {
     core().resonance_search(k, phase_weight)
 }
 /// Resets the winner-take-all state.
@@ -381,7 +385,7 @@ pub extern "C" fn pattern_correlate(idx: u8, threshold: u8) -> u32 {
 }
 /// Neuromorphic k-NN: rate-coded drive, LIF dynamics, propagation; ranks by spikes then distance.
 #[no_mangle]
-pub extern "C" fn neuromorphic_search(k: u8, dt: f32, iterations: u8) -> u8 {
+pub extern "C" fn neuromorphic_search(k: u8, dt: f32, iterations: u8) -> u32 {
     core().neuromorphic_search(k, dt, iterations)
 }
 /// Sum of the spike-rate estimates (spikes/ms).

@@ -205,11 +205,12 @@ impl Graph {
     }
 
     /// Stores `v` (finite, zero beyond `dims`) and links it. Returns its index, or [`NONE`] when
-    /// full (a plain `u8`: an `Option` was returned through memory in the wasm).
-    pub fn insert(&mut self, v: &Vector) -> u8 {
+    /// full (a plain integer: an `Option` was returned through memory in the wasm; a `u32`, as
+    /// the ABI returns it, since a `u8` was masked to a byte again there; size budget).
+    pub fn insert(&mut self, v: &Vector) -> u32 {
         let x = self.count as usize;
         if x >= MAX_VECTORS {
-            return NONE;
+            return NONE as u32;
         }
         let xn = self.store(x, v);
         self.synapses.count[x] = 0;
@@ -265,7 +266,7 @@ impl Graph {
             }
             self.link(x, c, cd); // cd = dist[c]
         }
-        x as u8
+        x as u32
     }
 
     fn is_tree_link(&self, a: usize, b: usize) -> bool {
@@ -404,7 +405,7 @@ pub(crate) mod tests {
         g.dims = dims as u8;
         let mut rng = Rng(seed);
         for i in 0..MAX_VECTORS {
-            assert_eq!(g.insert(&rng.vector(dims)), i as u8);
+            assert_eq!(g.insert(&rng.vector(dims)), i as u32);
         }
         g
     }
@@ -438,10 +439,10 @@ pub(crate) mod tests {
                 g.metric = metric;
                 let mut rng = Rng(seed * 7919);
                 for _ in 0..MAX_VECTORS {
-                    assert_ne!(g.insert(&rng.vector(16)), NONE);
+                    assert_ne!(g.insert(&rng.vector(16)), NONE as u32);
                     check_invariants(&g);
                 }
-                assert_eq!(g.insert(&rng.vector(16)), NONE, "a full core refuses");
+                assert_eq!(g.insert(&rng.vector(16)), NONE as u32, "a full core refuses");
                 assert_eq!(g.count as usize, MAX_VECTORS);
             }
         }
@@ -452,7 +453,7 @@ pub(crate) mod tests {
         let mut g = Graph::new();
         let v = [0.5f32; MAX_DIMS];
         for _ in 0..MAX_VECTORS {
-            assert_ne!(g.insert(&v), NONE);
+            assert_ne!(g.insert(&v), NONE as u32);
         }
         check_invariants(&g);
     }
@@ -484,7 +485,7 @@ pub(crate) mod tests {
         for x in [0.0f32, 100.0, 101.0, 102.0, 103.0, 104.0, 105.0, -2.0, -1.5] {
             let mut v = [0.0; MAX_DIMS];
             v[0] = x;
-            assert_ne!(g.insert(&v), NONE);
+            assert_ne!(g.insert(&v), NONE as u32);
         }
         assert_eq!(g.parent[7], 0);
         assert_eq!(g.parent[8], 7);

@@ -239,16 +239,16 @@ impl MicroHnsw {
 
     /// Stores the insert buffer. Returns the new index, or 255 when the core is full or the
     /// vector holds NaN/∞.
-    pub fn insert(&mut self) -> u8 {
+    pub fn insert(&mut self) -> u32 {
         match self.read(&self.insert_buf) {
             Some(v) => self.graph.insert(&v),
-            None => NONE,
+            None => NONE as u32,
         }
     }
 
     /// Exact k nearest neighbours of the query buffer into the result buffer. Returns
     /// `min(k, count)`; 0 (results untouched) for k = 0 or > 16, an empty core or a NaN/∞ query.
-    pub fn search(&mut self, k: u8) -> u8 {
+    pub fn search(&mut self, k: u8) -> u32 {
         self.search_within(k, f32::INFINITY)
     }
 
@@ -257,7 +257,7 @@ impl MicroHnsw {
     /// a core with nothing better stops after one selection round. 0 (results untouched) for the
     /// inputs `search` rejects and for a NaN bound.
     #[inline(never)]
-    pub fn search_within(&mut self, k: u8, bound: f32) -> u8 {
+    pub fn search_within(&mut self, k: u8, bound: f32) -> u32 {
         // The exact scan: every distance, then the k smallest within the bound.
         let mut keys = core::mem::MaybeUninit::uninit();
         let dist = search::zeroed_keys(&mut keys);
@@ -271,7 +271,7 @@ impl MicroHnsw {
     /// Merges `records` into the global buffer (16 best by distance; empty records and NaN
     /// distances skipped). Returns the number of global records, or 0 (nothing changed) when
     /// more than 16 records are passed.
-    pub fn merge(&mut self, records: &[ResultRecord]) -> u8 {
+    pub fn merge(&mut self, records: &[ResultRecord]) -> u32 {
         if records.len() > MAX_RESULTS {
             return 0;
         }
@@ -370,7 +370,7 @@ impl MicroHnsw {
     /// neuron the current `gain / (1 + d − d₀)`, where `d₀` is the best distance (so the nearest
     /// receives `gain` and farther ones less, for every metric). Returns the number of hits; 0,
     /// changing nothing, for a NaN/∞ gain or a rejected search.
-    pub fn hnsw_to_snn(&mut self, k: u8, gain: f32) -> u8 {
+    pub fn hnsw_to_snn(&mut self, k: u8, gain: f32) -> u32 {
         if !finite(gain) {
             return 0;
         }
@@ -453,12 +453,12 @@ impl MicroHnsw {
 
     /// One LIF step of the stored neurons; returns how many spiked (0, changing nothing, for a
     /// bad `dt`).
-    pub fn snn_step(&mut self, dt: f32) -> u8 {
+    pub fn snn_step(&mut self, dt: f32) -> u32 {
         let dt = Self::dt(dt);
         if dt < 0 {
             return 0;
         }
-        self.snn.step(dt, self.active()).count_ones() as u8
+        self.snn.step(dt, self.active()).count_ones()
     }
 
     /// Propagates the last step's spikes along the graph; ignored for a NaN/∞ gain.
@@ -476,14 +476,14 @@ impl MicroHnsw {
     /// The SNN's timestep, as micro-hnsw-wasm 2.3's: step, propagate, STDP when `learn` (homeostasis
     /// and the oscillator are `homeostatic_update` and `oscillator_step`). Returns how many neurons
     /// spiked (0, changing nothing, for a bad `dt` or a NaN/∞ gain).
-    pub fn snn_tick(&mut self, dt: f32, gain: f32, learn: u8) -> u8 {
+    pub fn snn_tick(&mut self, dt: f32, gain: f32, learn: u8) -> u32 {
         let dt = Self::dt(dt);
         if dt < 0 || !finite_inline(gain) {
             return 0;
         }
         let active = self.active();
         let g = fx_from_f32(gain);
-        self.snn.tick(&mut self.graph.synapses, &self.node_weight, dt, g, learn != 0, active).count_ones() as u8
+        self.snn.tick(&mut self.graph.synapses, &self.node_weight, dt, g, learn != 0, active).count_ones()
     }
 
     /// Spike-timing code of a stored vector (0 for a bad index).
@@ -508,7 +508,7 @@ impl MicroHnsw {
 
     /// The k stored vectors whose spike-timing codes are most similar to `pattern`; distance =
     /// 1 − Jaccard similarity. Returns `min(k, count)`, 0 (results untouched) for a bad k.
-    pub fn spike_search(&mut self, pattern: u32, k: u8) -> u8 {
+    pub fn spike_search(&mut self, pattern: u32, k: u8) -> u32 {
         if !self.valid_k(k) {
             return 0;
         }
@@ -562,7 +562,7 @@ impl MicroHnsw {
     /// The k stored vectors with the smallest `distance − phase_weight × resonance`, which is the
     /// distance reported. Returns `min(k, count)`; 0 (results untouched) for a bad k, a NaN/∞
     /// weight or a NaN/∞ query.
-    pub fn resonance_search(&mut self, k: u8, phase_weight: f32) -> u8 {
+    pub fn resonance_search(&mut self, k: u8, phase_weight: f32) -> u32 {
         let mut key = [0.0f32; NEURONS];
         let n = self.query_distances(k, finite(phase_weight), &mut key);
         if n == 0 {
@@ -660,7 +660,7 @@ impl MicroHnsw {
     /// move up, and among equal spike counts the order is the distance order. The reported
     /// distance is the metric distance. Returns `min(k, count)`; 0 (results untouched) for a bad
     /// k, `dt` or query.
-    pub fn neuromorphic_search(&mut self, k: u8, dt: f32, iterations: u8) -> u8 {
+    pub fn neuromorphic_search(&mut self, k: u8, dt: f32, iterations: u8) -> u32 {
         let dtx = Self::dt(dt);
         // The four local arrays zeroed together: one fill instead of three fills and two vector
         // stores (size budget).
@@ -727,7 +727,7 @@ mod tests {
         for i in 0..n {
             let v = rng.vector(dims);
             c.insert_buf = v;
-            assert_eq!(c.insert(), i as u8);
+            assert_eq!(c.insert(), i as u32);
             vs.push(v);
         }
         (c, vs)
@@ -792,13 +792,13 @@ mod tests {
         for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
             c.insert_buf = [0.0; MAX_DIMS];
             c.insert_buf[3] = bad;
-            assert_eq!(c.insert(), NONE);
+            assert_eq!(c.insert(), NONE as u32);
             assert_eq!(c.count(), 31);
         }
         c.insert_buf = [0.0; MAX_DIMS];
         c.insert_buf[4] = f32::NAN; // beyond dims: ignored
         assert_eq!(c.insert(), 31);
-        assert_eq!(c.insert(), NONE, "full");
+        assert_eq!(c.insert(), NONE as u32, "full");
         assert_eq!(c.count(), 32);
     }
 

@@ -60,7 +60,7 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
 /// carrying `key` as their distance (the rest emptied). `k` must be in 1..=16 (checked by the
 /// callers, not clamped again here) and `core_id` below 256 (a `u8` widened by the caller: as a
 /// `u8` parameter it was masked again here). Returns how many were written: `min(k, n)` for
-/// `bound` = +∞.
+/// `bound` = +∞ (a `u32`, as the ABI returns it: a `u8` was masked to a byte again there).
 ///
 /// Selection by repeated minimum over *tagged* keys (see [`Tagged`]): each key becomes an integer
 /// with the same order whose low 5 bits are replaced by its slot, so all 32 are distinct, a round
@@ -74,7 +74,7 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
 /// check fails, an exact scan answers instead (rare: distances within 2⁻¹⁸ of each other at the
 /// k-th place or at the bound, or +∞ and NaN ones with no bound).
 #[inline(never)]
-pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u32, out: &mut Results, bound: f32) -> u8 {
+pub fn top_k(key: &[f32; MAX_VECTORS], n: usize, k: usize, core_id: u32, out: &mut Results, bound: f32) -> u32 {
     // k is not clamped again: every caller has checked it (`MicroHnsw::valid_k`, `scan`).
     let m = k.min(n);
     // Every record emptied first, the first r overwritten below.
@@ -107,7 +107,7 @@ fn group(tagged: u32) -> i32 {
 /// [`top_k`]'s fast path over `m` records (`out` emptied): `Some(count)` when the tagged
 /// selection is provably the exact one, `None` otherwise (then `out` must be rebuilt).
 #[inline(always)]
-fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, head: u32, out: &mut Results, bound: f32) -> Option<u8> {
+fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, head: u32, out: &mut Results, bound: f32) -> Option<u32> {
     let mut keys = Tagged::load(key, n);
     // The bound's group: keys of lower groups are within the bound, of higher groups above it.
     let bound_group = group(order_bits(bound));
@@ -124,13 +124,13 @@ fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, head: u32, out: &m
         let c = keys.take_min();
         let g = group(c);
         if over {
-            return if g != group(last) { Some(r as u8) } else { None };
+            return if g != group(last) { Some(r as u32) } else { None };
         }
         // Above the bound's group: c and the keys of its group not reached yet are all above the
         // bound: done. In it: the bound may split the group (or, with no bound, c is +∞ or NaN,
         // which counts as +∞ and is reported so): the exact path answers.
         if g >= bound_group {
-            return if g > bound_group { Some(r as u8) } else { None };
+            return if g > bound_group { Some(r as u32) } else { None };
         }
         let d = key[node((c & 31) as usize)];
         // Inside a group the slot order decides, not the value: a key below the one before it
@@ -151,7 +151,7 @@ fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, head: u32, out: &m
 /// selection did (every record that one wrote is a key within the bound), so no stale record is
 /// left behind.
 #[inline(never)]
-fn exact_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, head: u32, out: &mut Results, bound: f32) -> u8 {
+fn exact_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, head: u32, out: &mut Results, bound: f32) -> u32 {
     let mut taken = 0u32;
     let mut r = 0;
     while r < m {
@@ -173,7 +173,7 @@ fn exact_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, head: u32, out: &mu
         put(out, r, best as u32 | head, bd);
         r += 1;
     }
-    r as u8
+    r as u32
 }
 
 /// The bits of a distance as an i32 with the same order (as u32 here): NaN reads as +∞ and −0 as
@@ -302,7 +302,7 @@ fn slot(p: usize) -> usize {
 
 /// Exact k-nearest neighbours of `q` (norm `qn`) within distance `bound` (+∞: all) by scanning
 /// every stored vector (`k` clamped to 1..=16).
-pub fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u8 {
+pub fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u32 {
     let mut keys = MaybeUninit::uninit();
     let dist = zeroed_keys(&mut keys);
     let n = g.len_inline();
@@ -383,14 +383,14 @@ pub fn beam_search(g: &Graph, q: &Vector, qn: f32, k: usize, ef: usize, core_id:
 /// Merges records into the sorted global buffer `global` (whose valid prefix ends at the first
 /// empty record), keeping the 16 best; empty records and NaN distances are skipped. Returns the
 /// number of valid global records.
-pub fn merge(global: &mut Results, records: &[ResultRecord]) -> u8 {
+pub fn merge(global: &mut Results, records: &[ResultRecord]) -> u32 {
     let mut len = global.iter().position(|r| r.idx == NONE).unwrap_or(MAX_RESULTS);
     for r in records {
         if r.idx != NONE && !r.distance.is_nan() {
             len = insert_sorted(global, len, MAX_RESULTS, ResultRecord { pad: 0, ..*r });
         }
     }
-    len as u8
+    len as u32
 }
 
 #[cfg(test)]
@@ -417,7 +417,7 @@ mod tests {
                 let want = brute(&g, &q);
                 for k in 1..=MAX_RESULTS {
                     let mut out = [ResultRecord::EMPTY; MAX_RESULTS];
-                    assert_eq!(scan(&g, &q, norm(&q), k, 3, &mut out, f32::INFINITY), k as u8);
+                    assert_eq!(scan(&g, &q, norm(&q), k, 3, &mut out, f32::INFINITY), k as u32);
                     for i in 0..k {
                         // The scan sums dimension by dimension, distance_to lane-wise: allow rounding.
                         assert!((out[i].distance - want[i].0).abs() <= 1e-5 * (1.0 + want[i].0.abs()));
@@ -441,7 +441,7 @@ mod tests {
                 let q = rng.vector(16);
                 let mut all = [ResultRecord::EMPTY; MAX_RESULTS];
                 let k = 1 + round % MAX_RESULTS;
-                assert_eq!(scan(&g, &q, norm(&q), k, 1, &mut all, f32::INFINITY), k as u8);
+                assert_eq!(scan(&g, &q, norm(&q), k, 1, &mut all, f32::INFINITY), k as u32);
                 // Bounds at a kept distance (ties with it are kept), between two, and below all.
                 let j = round % k;
                 let at = all[j].distance;
@@ -563,7 +563,7 @@ mod tests {
             if sorted.windows(2).any(|w| w[0] == w[1]) {
                 continue;
             }
-            assert_eq!(tagged_top_k(&key, n, m, 0, &mut out, f32::INFINITY), Some(m as u8));
+            assert_eq!(tagged_top_k(&key, n, m, 0, &mut out, f32::INFINITY), Some(m as u32));
             check_top_k(&key, n, k, f32::INFINITY);
         }
     }
