@@ -678,6 +678,10 @@ impl MicroHnsw {
         if n == 0 {
             return 0;
         }
+        // Tells the inlined oscillator step that its clamp of a negative dt is a no-op (size
+        // budget).
+        // SAFETY: `query_distances` returns 0 when its `ok` argument, `dtx >= 0`, is false.
+        unsafe { core::hint::assert_unchecked(dtx >= 0) };
         let mut d0 = f32::INFINITY;
         for &d in &dist[..n] {
             if d < d0 {
