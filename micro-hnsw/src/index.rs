@@ -237,6 +237,15 @@ impl MicroHnsw {
         n
     }
 
+    /// The `k` (checked by the caller) smallest of `key[..n]` into the result buffer, as
+    /// [`search::top_k`] with no bound: the end of the searches that rank by a key of their own
+    /// (`spike_search`, `resonance_search`, `neuromorphic_search`). Out of line: one copy of the
+    /// call's arguments (k's mask, the core id, +∞) serves the three (size budget).
+    #[inline(never)]
+    fn rank(&mut self, key: &[f32; NEURONS], n: usize, k: u8) -> u32 {
+        search::top_k(key, n, k as usize, self.core_id as u32, &mut self.results, f32::INFINITY)
+    }
+
     /// Stores the insert buffer. Returns the new index, or 255 when the core is full or the
     /// vector holds NaN/∞.
     pub fn insert(&mut self) -> u32 {
@@ -517,7 +526,7 @@ impl MicroHnsw {
         for (i, d) in key.iter_mut().enumerate().take(n) {
             *d = 1.0 - temporal::similarity(pattern, self.code(i));
         }
-        search::top_k(&key, n, k as usize, self.core_id as u32, &mut self.results, f32::INFINITY)
+        self.rank(&key, n, k)
     }
 
     /// Homeostatic threshold adaptation of the stored neurons; ignored for a bad `dt`.
@@ -571,7 +580,7 @@ impl MicroHnsw {
         for (i, d) in key.iter_mut().enumerate().take(n) {
             *d -= phase_weight * self.resonance_f32(i);
         }
-        search::top_k(&key, n, k as usize, self.core_id as u32, &mut self.results, f32::INFINITY)
+        self.rank(&key, n, k)
     }
 
     /// Hard winner-take-all among the stored neurons: the winner's index, 255 if none.
@@ -708,7 +717,7 @@ impl MicroHnsw {
         for i in 0..n {
             key[i] = (dist[i] - d0) / (1.0 + spikes[i] as f32);
         }
-        let out = search::top_k(key, n, k as usize, self.core_id as u32, &mut self.results, f32::INFINITY);
+        let out = self.rank(key, n, k);
         for i in 0..out as usize {
             let r = &mut self.results[i & (MAX_RESULTS - 1)]; // i < out ≤ 16
             r.distance = dist[node(r.idx as usize)];
