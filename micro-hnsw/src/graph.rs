@@ -325,10 +325,17 @@ impl Graph {
         // of 0 wraps to 5 either way, one above 6 gives 5 either way), one clamp fewer (size
         // budget).
         let last = edge((self.synapses.count[from] as usize).wrapping_sub(1));
-        self.synapses.target[from][s] = self.synapses.target[from][last];
-        self.synapses.weight[from][s] = self.synapses.weight[from][last];
-        self.edge_length[from][s] = self.edge_length[from][last];
         self.synapses.count[from] = last as u8;
+        // Flat row-major indices (from < 32 and slots < 6, so below 192: no bounds check), which
+        // the three tables share; indexed by row and slot, each table's row address was computed
+        // apart (size budget).
+        let (fs, fl) = (from * MAX_NEIGHBORS + s, from * MAX_NEIGHBORS + last);
+        let target = self.synapses.target.as_flattened_mut();
+        target[fs] = target[fl];
+        let weight = self.synapses.weight.as_flattened_mut();
+        weight[fs] = weight[fl];
+        let length = self.edge_length.as_flattened_mut();
+        length[fs] = length[fl];
     }
 
     /// Replaces vector `i` (already validated) and refreshes its norm and link lengths. Links are
