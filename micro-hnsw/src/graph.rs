@@ -339,7 +339,9 @@ impl Graph {
     }
 
     /// Replaces vector `i` (already validated) and refreshes its norm and link lengths. Links are
-    /// kept, so the graph stays connected.
+    /// kept, so the graph stays connected. Inlined into its one caller, `update_vector`, so the
+    /// two share one stack frame (size budget).
+    #[inline(always)]
     pub fn replace(&mut self, i: usize, v: &Vector) {
         let i = node(i);
         let n = self.store(i, v);
