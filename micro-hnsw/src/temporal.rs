@@ -120,16 +120,15 @@ impl Patterns {
     /// Neuron among the first `count` whose history is nearest to `target` in Hamming distance
     /// (lowest index on ties); [`NONE`](crate::NONE) when `count` is 0.
     pub fn best_match(&self, target: u32, count: usize) -> u8 {
-        let mut best = crate::NONE;
-        let mut best_d = u32::MAX;
+        // The smallest (distance, index) pair as one key `d << 8 | n` (d ≤ 32, n < 32): the lowest
+        // distance, ties to the lowest index, and its low byte is the index; with no neuron the
+        // initial u32::MAX leaves NONE. One min per neuron instead of two selects and a compare
+        // (size budget).
+        let mut best = u32::MAX;
         for n in 0..count.min(NEURONS) {
-            let d = (self.history[n] ^ target).count_ones();
-            if d < best_d {
-                best_d = d;
-                best = n as u8;
-            }
+            best = best.min((self.history[n] ^ target).count_ones() << 8 | n as u32);
         }
-        best
+        best as u8
     }
 
     /// Bitmap of the neurons `m ≠ n` among the first `count` whose history differs from `n`'s in
