@@ -132,9 +132,11 @@ impl Patterns {
     }
 
     /// Bitmap of the neurons `m ≠ n` among the first `count` whose history differs from `n`'s in
-    /// at most `threshold` bits.
+    /// at most `threshold` bits (`n` masked to 0..32; the index passes a valid neuron).
     pub fn correlated(&self, n: usize, threshold: u32, count: usize) -> u32 {
-        let own = self.history[n & (NEURONS - 1)];
+        // n masked once: the history index and the m ≠ n test share it (size budget).
+        let n = n & (NEURONS - 1);
+        let own = self.history[n];
         let mut out = 0;
         for m in 0..count.min(NEURONS) {
             // Both tests as bits shifted into place, without a branch (size budget).
