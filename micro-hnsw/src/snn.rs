@@ -611,10 +611,13 @@ impl SnnCore {
         // A± < 2^10, traces < 2^16: every product below is < 2^26.
         for i in Neurons(spikes) {
             let ltp_pre = STDP_A_PLUS * self.trace[i] as i32;
-            let edges = (syn.count[i] as usize).min(MAX_EDGES);
-            for (&t, w) in syn.target[i][..edges].iter().zip(&mut syn.weight[i][..edges]) {
+            // All six slots with the in-use test inside (j < 6, so j < count is j < edges(i)):
+            // a loop of fixed length, without the empty-list guard and the min(count, 6) of a
+            // variable one (size budget; tick A/B with learning ≈ 1.00).
+            let count = syn.count[i] as usize;
+            for (j, (&t, w)) in syn.target[i].iter().zip(&mut syn.weight[i]).enumerate() {
                 let t = t as usize;
-                if t < NEURONS {
+                if j < count && t < NEURONS {
                     let ltp = if bit(spikes, t) { ltp_pre } else { 0 };
                     let ltd = STDP_A_MINUS * self.trace[t] as i32;
                     *w = (*w as i32 + ((ltp - ltd) >> 24)).clamp(0, 255) as u8;
