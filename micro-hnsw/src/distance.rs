@@ -69,7 +69,7 @@ impl Metric {
 /// Euclidean norm `‖v‖`.
 #[inline(never)]
 pub fn norm(v: &Vector) -> f32 {
-    sqrt(dot(v, v))
+    sqrt(norm_squared(v))
 }
 
 /// Scalar reference kernels (the twins of `simd`, the SIMD128 kernels of wasm32 builds).
@@ -88,6 +88,11 @@ pub mod scalar {
             lanes[i & 3] += x * y;
         }
         reduce(lanes)
+    }
+
+    /// `dot(v, v)` (the twin of the SIMD `norm_squared`, which sums from +0.0 like this).
+    pub fn norm_squared(v: &Vector) -> f32 {
+        dot(v, v)
     }
 
     /// Squared Euclidean distance.
@@ -151,6 +156,20 @@ pub mod simd {
         reduce(acc)
     }
 
+    /// `dot(v, v)` summed from +0.0: for a finite `v` (every caller's: stored vectors and checked
+    /// queries) each `x * x` is +0.0 or more, never −0.0 or NaN, so `0.0 + x * x` is `x * x` bit
+    /// for bit and the result equals `dot(v, v)`; the loop then needs no separate first step
+    /// (size budget).
+    #[inline(always)]
+    pub fn norm_squared(v: &Vector) -> f32 {
+        let mut acc = crate::snn::lanes::zero();
+        for i in 0..4 {
+            let x = lane(v, i);
+            acc = f32x4_add(acc, f32x4_mul(x, x));
+        }
+        reduce(acc)
+    }
+
     /// Squared Euclidean distance in `f32x4`.
     #[inline(always)]
     pub fn l2_squared(a: &Vector, b: &Vector) -> f32 {
@@ -207,9 +226,9 @@ pub mod simd {
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use simd::{dot, l2_squared, quad_distances, sqrt};
+pub use simd::{dot, l2_squared, norm_squared, quad_distances, sqrt};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub use scalar::{dot, l2_squared, quad_distances};
+pub use scalar::{dot, l2_squared, norm_squared, quad_distances};
 #[cfg(not(target_arch = "wasm32"))]
 pub use scalar::sqrt;
 #[cfg(all(target_arch = "wasm32", not(target_feature = "simd128")))]
