@@ -182,7 +182,7 @@ impl<W: Write> Cosim<W> {
                 self.core.wta_reset();
                 0
             }
-            OP_WTA_COMPETE => self.core.wta_compete(c) as u32,
+            OP_WTA_COMPETE => self.core.wta_compete(c),
             OP_WTA_SOFT => {
                 self.core.wta_soft(c);
                 0

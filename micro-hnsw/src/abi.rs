@@ -18,7 +18,7 @@
 //! takes a `u32` and truncates it itself ([`low_byte`]). `pkg-tests/micro-hnsw/fuzz.mjs` checks
 //! every export against a twin instance given the reduced arguments.
 //!
-//! The counts and indices the searches, `insert`, `merge`, `snn_step` and `snn_tick` return are
+//! The counts and indices the searches, `insert`, `merge`, `snn_step`, `snn_tick` and `wta_compete` return are
 //! declared `u32` (the same wasm i32, always below 256): their values come from out-of-line
 //! functions, and a `u8` return made the compiler mask each to a byte again (size budget).
 use crate::index::MicroHnsw;
@@ -335,7 +335,7 @@ pub extern "C" fn wta_reset() {
 }
 /// Hard winner-take-all; the winner, 255 if none.
 #[no_mangle]
-pub extern "C" fn wta_compete() -> u8 {
+pub extern "C" fn wta_compete() -> u32 {
     core().wta_compete()
 }
 /// Soft winner-take-all.

@@ -584,7 +584,7 @@ impl MicroHnsw {
     }
 
     /// Hard winner-take-all among the stored neurons: the winner's index, 255 if none.
-    pub fn wta_compete(&mut self) -> u8 {
+    pub fn wta_compete(&mut self) -> u32 {
         self.snn.wta_compete(self.active())
     }
 

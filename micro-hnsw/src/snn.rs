@@ -699,9 +699,9 @@ impl SnnCore {
 
     /// The active neuron with the highest membrane (ties → lowest index), [`NONE`] if none is active.
     #[inline(never)]
-    fn leader(&self, active: u32) -> u8 {
+    fn leader(&self, active: u32) -> u32 {
         if active == 0 {
-            return NONE;
+            return NONE as u32;
         }
         // The lowest active neuron first, then all of them in ascending order (the first against
         // itself too, which changes nothing), each taking the lead only with a strictly higher
@@ -712,16 +712,16 @@ impl SnnCore {
                 best = n;
             }
         }
-        best as u8
+        best as u32
     }
 
     /// Hard winner-take-all among `active`: the winner is the active neuron with the highest membrane
     /// (ties → lowest index); every other active neuron's membrane is lowered (saturating) by
     /// `(max(v_winner, 0) * WTA_INHIBITION) >> 16`. Returns and records the winner, [`NONE`] if no
     /// neuron is active (then nothing else changes).
-    pub fn wta_compete(&mut self, active: u32) -> u8 {
+    pub fn wta_compete(&mut self, active: u32) -> u32 {
         let best = self.leader(active);
-        self.winner = best;
+        self.winner = best as u8;
         // With no winner no neuron is active, so the loop changes nothing.
         let vw = self.membrane[best as usize & (NEURONS - 1)].max(0) as i64;
         let inhibition = (vw * WTA_INHIBITION as i64) >> 16;
@@ -730,7 +730,7 @@ impl SnnCore {
         // helper).
         let minus = -(inhibition as Fx);
         // The active neurons but the winner (with no winner, none: active is 0).
-        let others = active & !(1 << (best as u32 & 31));
+        let others = active & !(1 << (best & 31));
         // Their set bits only, ascending (each neuron is updated independently).
         for n in Neurons(others) {
             add_saturating(&mut self.membrane[n], minus);
@@ -1509,7 +1509,7 @@ mod tests {
         assert_eq!(c.membrane(9), FX_ONE - 52429);
         assert_eq!(c.membrane(2), 32768 - 52429);
         assert_eq!(c.membrane(20), i32::MIN); // saturates
-        assert_eq!(c.wta_compete(0), NONE);
+        assert_eq!(c.wta_compete(0), NONE as u32);
         assert_eq!(c.membrane(9), FX_ONE - 52429);
         c.wta_reset();
         assert_eq!(c.winner(), NONE);
