@@ -1,11 +1,11 @@
 //! Result records, top-k collection, the exact scan and the graph beam search.
 //!
 //! At 32 vectors × 16 dimensions a SIMD scan of every stored vector costs less than walking the
-//! graph, and it is exact, so the exported `search` scans as [`scan`] does: every distance, then
-//! [`top_k`] (`MicroHnsw::search_within` shares its query checks with the other searches).
-//! [`beam_search`] walks the graph (entry node 0, beam width ≥ [`BEAM_WIDTH`]); it is kept for
-//! native use and tests, where it proves the graph is navigable: with a beam as wide as the core
-//! it visits every node and agrees with the scan.
+//! graph, and it is exact, so the exported `search` scans: every distance
+//! (`Graph::distances`), then [`top_k`] (`MicroHnsw::search_within`, which shares its query checks
+//! with the other searches). [`beam_search`] walks the graph (entry node 0, beam width ≥
+//! [`BEAM_WIDTH`]); it is kept for native use and tests, where it proves the graph is navigable:
+//! with a beam as wide as the core it visits every node and agrees with the scan.
 use crate::distance::Vector;
 use crate::graph::Graph;
 use crate::{node, BEAM_WIDTH, MAX_RESULTS, MAX_VECTORS, NONE};
@@ -300,16 +300,6 @@ fn slot(p: usize) -> usize {
     p & (MAX_RESULTS - 1)
 }
 
-/// Exact k-nearest neighbours of `q` (norm `qn`) within distance `bound` (+∞: all) by scanning
-/// every stored vector (`k` clamped to 1..=16).
-pub fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u32 {
-    let mut keys = MaybeUninit::uninit();
-    let dist = zeroed_keys(&mut keys);
-    let n = g.len_inline();
-    g.distances(q, qn, n, dist);
-    top_k(dist, n, k.clamp(1, MAX_RESULTS), core_id as u32, out, bound)
-}
-
 /// `keys` filled with 32 zeros, for a scan's distances. On wasm32 as eight stores of a zero
 /// register in place: a plain `[0.0; 32]` becomes a `memory.fill`, and a returned array was
 /// copied with a `memory.copy`, both of which engines run out of line (a call per search).
@@ -398,6 +388,17 @@ mod tests {
     use super::*;
     use crate::distance::{norm, Metric};
     use crate::graph::tests::{filled, Rng};
+
+    /// Exact k-nearest neighbours of `q` (norm `qn`) within distance `bound` (+∞: all) by
+    /// scanning every stored vector (`k` clamped to 1..=16): what `MicroHnsw::search_within` does
+    /// after its query checks, on a bare graph.
+    fn scan(g: &Graph, q: &Vector, qn: f32, k: usize, core_id: u8, out: &mut Results, bound: f32) -> u32 {
+        let mut keys = MaybeUninit::uninit();
+        let dist = zeroed_keys(&mut keys);
+        let n = g.len_inline();
+        g.distances(q, qn, n, dist);
+        top_k(dist, n, k.clamp(1, MAX_RESULTS), core_id as u32, out, bound)
+    }
 
     fn brute(g: &Graph, q: &Vector) -> std::vec::Vec<(f32, u8)> {
         let qn = norm(q);
