@@ -610,6 +610,10 @@ pub fn load(bytes: &[u8]) -> Result<SonaEngine> {
         if t.id == 0 || t.id >= next_id {
             return Err(bad("open trajectory id").into());
         }
+        // Every open id names one trajectory (a linear check: it runs once per load).
+        if open.iter().any(|o: &QueryTrajectory| o.id == t.id) {
+            return Err(bad("duplicate open trajectory id").into());
+        }
         open.push(t);
     }
     let w = "last finished trajectory";

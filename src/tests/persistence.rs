@@ -197,3 +197,24 @@ fn consistent_checksum_but_malformed_payload_is_rejected() {
     let p = bytes[HEADER_LEN..bytes.len() - 3].to_vec();
     assert!(matches!(persist_err(&reseal(p)), PersistError::Malformed(_)));
 }
+
+/// Two open trajectories with the same id (a crafted payload with a valid checksum) are rejected:
+/// every open id must name exactly one trajectory.
+#[test]
+fn duplicate_open_trajectory_ids_are_rejected() {
+    let mut e = busy_engine();
+    e.next_id = 0x0123_4567_89ab; // distinctive ids, easy to find in the bytes
+    let mut rng = Rng::new(5);
+    let first = e.start_trajectory(&unit(&mut rng, 32)).unwrap();
+    let second = e.start_trajectory(&unit(&mut rng, 32)).unwrap();
+    let bytes = save(&e);
+    assert!(load(&bytes).is_ok());
+    let mut p = bytes[HEADER_LEN..].to_vec();
+    let find = |p: &[u8], id: u64| p.windows(8).position(|w| w == id.to_le_bytes()).unwrap();
+    let at = find(&p, second);
+    p[at..at + 8].copy_from_slice(&first.to_le_bytes());
+    let mut out = bytes[..HEADER_LEN].to_vec();
+    out[20..24].copy_from_slice(&crc32(&p).to_le_bytes());
+    out.extend_from_slice(&p);
+    assert_eq!(persist_err(&out), PersistError::Malformed("duplicate open trajectory id"));
+}
