@@ -12,11 +12,13 @@
 //! records (`idx` 255, distance +∞) after the last hit.
 //!
 //! Wasm passes every integer as an i32, and the README promises that an integer parameter is
-//! taken modulo its type's range (a caller may pass 257 or −1 for a `u8`). A `u8` parameter is
-//! declared zero-extended to the compiler, which may then compare or store the whole i32: where
-//! that happened (`snn_get_membrane(257)` answered 0 instead of neuron 1's membrane), the export
-//! takes a `u32` and truncates it itself ([`low_byte`]). `pkg-tests/micro-hnsw/fuzz.mjs` checks
-//! every export against a twin instance given the reduced arguments.
+//! taken modulo its type's range (a caller may pass 257 or −1 for a `u8`). A `u8` or `u16`
+//! parameter would be declared zero-extended to the compiler, which may then compare or store
+//! the whole i32 (`snn_get_membrane(257)` once answered 0 instead of neuron 1's membrane; with
+//! link-time optimisation many more exports did). So every integer parameter is a `u32` that the
+//! export reduces itself ([`low_byte`], `as u16`), and the ABI's `u8`/`u16` parameter types are
+//! the ranges those reductions give. `pkg-tests/micro-hnsw/fuzz.mjs` checks every export against
+//! a twin instance given the reduced arguments.
 //!
 //! The counts and indices the searches, `insert`, `merge`, `snn_step`, `snn_tick` and `wta_compete` return are
 //! declared `u32` (the same wasm i32, always below 256): their values come from out-of-line
@@ -53,8 +55,8 @@ fn core() -> &'static mut MicroHnsw {
 /// 2 = dot (−a·b), `core_id` copied into result records. Ignored for bad `dims`/`metric`
 /// (check with `get_dims`/`get_metric`).
 #[no_mangle]
-pub extern "C" fn init(dims: u8, metric: u32, core_id: u8) {
-    core().init(dims, low_byte(metric), core_id);
+pub extern "C" fn init(dims: u32, metric: u32, core_id: u32) {
+    core().init(low_byte(dims), low_byte(metric), low_byte(core_id));
 }
 /// Address of the 16-`f32` insert buffer.
 #[no_mangle]
@@ -84,16 +86,16 @@ pub extern "C" fn insert() -> u32 {
 /// Exact k-NN (1 ≤ k ≤ 16) of the query buffer into the result buffer; returns the hit count
 /// (0 for bad k, an empty core or a NaN/∞ query).
 #[no_mangle]
-pub extern "C" fn search(k: u8) -> u32 {
-    core().search(k)
+pub extern "C" fn search(k: u32) -> u32 {
+    core().search(low_byte(k))
 }
 /// Extra (not in micro-hnsw-wasm 2.3): `search(k)` keeping only records at distance ≤ `bound`;
 /// returns how many (0, results untouched, for a bad k, a NaN bound or a NaN/∞ query). A caller
 /// merging cores passes its current k-th best: a core with nothing better stops after one
 /// selection round.
 #[no_mangle]
-pub extern "C" fn search_within(k: u8, bound: f32) -> u32 {
-    core().search_within(k, bound)
+pub extern "C" fn search_within(k: u32, bound: f32) -> u32 {
+    core().search_within(low_byte(k), bound)
 }
 /// Merges `cnt` (≤ 16) records at `ptr` (e.g. another core's results copied into this core's
 /// result buffer) into the global buffer; returns the global count, 0 (nothing changed) if
@@ -150,33 +152,33 @@ pub extern "C" fn get_capacity() -> u8 {
 }
 /// Sets a stored node's type (0..=15); ignored otherwise.
 #[no_mangle]
-pub extern "C" fn set_node_type(idx: u8, t: u32) {
-    core().set_node_type(idx, low_byte(t));
+pub extern "C" fn set_node_type(idx: u32, t: u32) {
+    core().set_node_type(low_byte(idx), low_byte(t));
 }
 /// A stored node's type, 255 for a bad index.
 #[no_mangle]
-pub extern "C" fn get_node_type(idx: u8) -> u8 {
-    core().node_type(idx)
+pub extern "C" fn get_node_type(idx: u32) -> u8 {
+    core().node_type(low_byte(idx))
 }
 /// 1 when bit `type(idx)` of `mask` is set, else 0.
 #[no_mangle]
-pub extern "C" fn type_matches(idx: u8, mask: u16) -> u8 {
-    core().type_matches(idx, mask)
+pub extern "C" fn type_matches(idx: u32, mask: u32) -> u8 {
+    core().type_matches(low_byte(idx), mask as u16)
 }
 /// Sets a stored node's outgoing-link weight (0..=255).
 #[no_mangle]
-pub extern "C" fn set_edge_weight(node: u8, w: u8) {
-    core().set_edge_weight(node, w);
+pub extern "C" fn set_edge_weight(node: u32, w: u32) {
+    core().set_edge_weight(low_byte(node), low_byte(w));
 }
 /// A stored node's outgoing-link weight, 0 for a bad index.
 #[no_mangle]
-pub extern "C" fn get_edge_weight(node: u8) -> u8 {
-    core().edge_weight(node)
+pub extern "C" fn get_edge_weight(node: u32) -> u8 {
+    core().edge_weight(low_byte(node))
 }
 /// delta = weighted mean of the node's neighbours (GNN message passing).
 #[no_mangle]
-pub extern "C" fn aggregate_neighbors(idx: u8) {
-    core().aggregate_neighbors(idx);
+pub extern "C" fn aggregate_neighbors(idx: u32) {
+    core().aggregate_neighbors(low_byte(idx));
 }
 /// Address of the 16-`f32` delta buffer.
 #[no_mangle]
@@ -190,13 +192,13 @@ pub extern "C" fn set_delta_ptr() -> *mut f32 {
 }
 /// v[idx] += alpha · delta.
 #[no_mangle]
-pub extern "C" fn update_vector(idx: u8, alpha: f32) {
-    core().update_vector(idx, alpha);
+pub extern "C" fn update_vector(idx: u32, alpha: f32) {
+    core().update_vector(low_byte(idx), alpha);
 }
 /// search(k), then inject gain / (1 + d − d₀) into each hit's neuron; returns the hit count.
 #[no_mangle]
-pub extern "C" fn hnsw_to_snn(k: u8, gain: f32) -> u32 {
-    core().hnsw_to_snn(k, gain)
+pub extern "C" fn hnsw_to_snn(k: u32, gain: f32) -> u32 {
+    core().hnsw_to_snn(low_byte(k), gain)
 }
 /// Resets the spiking network (membranes, thresholds, refractory, traces, rates, time, phase).
 #[no_mangle]
@@ -205,8 +207,8 @@ pub extern "C" fn snn_reset() {
 }
 /// Sets a membrane potential.
 #[no_mangle]
-pub extern "C" fn snn_set_membrane(idx: u8, v: f32) {
-    core().snn_set_membrane(idx, v);
+pub extern "C" fn snn_set_membrane(idx: u32, v: f32) {
+    core().snn_set_membrane(low_byte(idx), v);
 }
 /// A membrane potential (0.0 for a bad index).
 #[no_mangle]
@@ -215,18 +217,18 @@ pub extern "C" fn snn_get_membrane(idx: u32) -> f32 {
 }
 /// Sets a firing threshold.
 #[no_mangle]
-pub extern "C" fn snn_set_threshold(idx: u8, t: f32) {
-    core().snn_set_threshold(idx, t);
+pub extern "C" fn snn_set_threshold(idx: u32, t: f32) {
+    core().snn_set_threshold(low_byte(idx), t);
 }
 /// Adds current to a membrane.
 #[no_mangle]
-pub extern "C" fn snn_inject(idx: u8, i: f32) {
-    core().snn_inject(idx, i);
+pub extern "C" fn snn_inject(idx: u32, i: f32) {
+    core().snn_inject(low_byte(idx), i);
 }
 /// 1 if the neuron spiked in the last step.
 #[no_mangle]
-pub extern "C" fn snn_spiked(idx: u8) -> u8 {
-    core().snn_spiked(idx)
+pub extern "C" fn snn_spiked(idx: u32) -> u8 {
+    core().snn_spiked(low_byte(idx))
 }
 /// Spike bitmap of the last step (bit i = neuron i).
 #[no_mangle]
@@ -251,8 +253,8 @@ pub extern "C" fn snn_stdp() {
 /// The SNN timestep: step, propagate, STDP if `learn` (as micro-hnsw-wasm 2.3); returns the spike
 /// count.
 #[no_mangle]
-pub extern "C" fn snn_tick(dt: f32, gain: f32, learn: u8) -> u32 {
-    core().snn_tick(dt, gain, learn)
+pub extern "C" fn snn_tick(dt: f32, gain: f32, learn: u32) -> u32 {
+    core().snn_tick(dt, gain, low_byte(learn))
 }
 /// Simulated time in ms.
 #[no_mangle]
@@ -282,15 +284,15 @@ pub extern "C" fn snn_get_synapse_ptr() -> *const crate::snn::Synapses {
 }
 /// Spike-timing code of a stored vector (0 for a bad index).
 #[no_mangle]
-pub extern "C" fn encode_vector_to_spikes(idx: u8) -> u32 {
-    core().encode(idx)
+pub extern "C" fn encode_vector_to_spikes(idx: u32) -> u32 {
+    core().encode(low_byte(idx))
 }
 // `spike_timing_similarity(a: u32, b: u32) -> f32`, the Jaccard similarity of two spike codes
 // (1.0 for two empty codes), is exported by `crate::temporal::similarity` itself.
 /// k-NN by spike-code similarity; distance = 1 − similarity.
 #[no_mangle]
-pub extern "C" fn spike_search(pattern: u32, k: u8) -> u32 {
-    core().spike_search(pattern, k)
+pub extern "C" fn spike_search(pattern: u32, k: u32) -> u32 {
+    core().spike_search(pattern, low_byte(k))
 }
 /// Homeostatic threshold adaptation.
 #[no_mangle]
@@ -320,13 +322,13 @@ pub extern "C" fn oscillator_get_phase() -> f32 {
 }
 /// A neuron's resonance with the oscillator.
 #[no_mangle]
-pub extern "C" fn compute_resonance(idx: u8) -> f32 {
-    core().resonance(idx)
+pub extern "C" fn compute_resonance(idx: u32) -> f32 {
+    core().resonance(low_byte(idx))
 }
 /// k-NN by distance − phase_weight × resonance.
 #[no_mangle]
-pub extern "C" fn resonance_search(k: u8, phase_weight: f32) -> u32 {
-    core().resonance_search(k, phase_weight)
+pub extern "C" fn resonance_search(k: u32, phase_weight: f32) -> u32 {
+    core().resonance_search(low_byte(k), phase_weight)
 }
 /// Resets the winner-take-all state.
 #[no_mangle]
@@ -350,13 +352,13 @@ pub extern "C" fn dendrite_reset() {
 }
 /// Adds current to branch 0..=5 of a neuron.
 #[no_mangle]
-pub extern "C" fn dendrite_inject(neuron: u8, branch: u8, i: f32) {
-    core().dendrite_inject(neuron, branch, i);
+pub extern "C" fn dendrite_inject(neuron: u32, branch: u32, i: f32) {
+    core().dendrite_inject(low_byte(neuron), low_byte(branch), i);
 }
 /// Moves a neuron's branches (through the supralinear nonlinearity) into its membrane.
 #[no_mangle]
-pub extern "C" fn dendrite_integrate(neuron: u8) -> f32 {
-    core().dendrite_integrate(neuron)
+pub extern "C" fn dendrite_integrate(neuron: u32) -> f32 {
+    core().dendrite_integrate(low_byte(neuron))
 }
 /// Propagates the last spikes into the neighbours' branches.
 #[no_mangle]
@@ -370,8 +372,8 @@ pub extern "C" fn pattern_record() {
 }
 /// A neuron's spike history (bit t = spiked t recordings ago).
 #[no_mangle]
-pub extern "C" fn get_pattern(idx: u8) -> u32 {
-    core().pattern(idx)
+pub extern "C" fn get_pattern(idx: u32) -> u32 {
+    core().pattern(low_byte(idx))
 }
 /// The neuron whose history is nearest `target` (Hamming), 255 if none.
 #[no_mangle]
@@ -380,13 +382,13 @@ pub extern "C" fn pattern_match(target: u32) -> u8 {
 }
 /// Bitmap of neurons whose history is within `threshold` bits of `idx`'s.
 #[no_mangle]
-pub extern "C" fn pattern_correlate(idx: u8, threshold: u8) -> u32 {
-    core().pattern_correlate(idx, threshold)
+pub extern "C" fn pattern_correlate(idx: u32, threshold: u32) -> u32 {
+    core().pattern_correlate(low_byte(idx), low_byte(threshold))
 }
 /// Neuromorphic k-NN: rate-coded drive, LIF dynamics, propagation; ranks by spikes then distance.
 #[no_mangle]
-pub extern "C" fn neuromorphic_search(k: u8, dt: f32, iterations: u8) -> u32 {
-    core().neuromorphic_search(k, dt, iterations)
+pub extern "C" fn neuromorphic_search(k: u32, dt: f32, iterations: u32) -> u32 {
+    core().neuromorphic_search(low_byte(k), dt, low_byte(iterations))
 }
 /// Sum of the spike-rate estimates (spikes/ms).
 #[no_mangle]

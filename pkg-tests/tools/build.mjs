@@ -72,7 +72,12 @@ function checkGlueArguments(file) {
 }
 
 async function main() {
-  await must('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'sona-wasm', '-p', 'micro-hnsw']);
+  await must('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'sona-wasm']);
+  // micro-hnsw's manifest makes it a cdylib and an rlib (the rlib serves its native tests and the
+  // RTL co-simulation's golden model), and a package that is also an rlib is built without the
+  // profile's LTO (rust-lang/cargo#9672, rust-lang/rust#51009). Built here as a cdylib only, it
+  // gets LTO: 81 bytes smaller, no slower. (The SONA modules measured 587 B more gzip with LTO.)
+  await must('cargo', ['rustc', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'micro-hnsw', '--crate-type', 'cdylib']);
 
   rmSync(pkg, { recursive: true, force: true });
   mkdirSync(pkg, { recursive: true });
