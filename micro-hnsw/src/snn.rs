@@ -210,8 +210,20 @@ pub fn clamp_dt(dt: Fx) -> Fx {
 
 /// `min((dt * inv_tau) >> 16, 1.0)` for a clamped dt: the fraction of a value lost in dt.
 pub fn decay_factor(dt: Fx, inv_tau: Fx) -> Fx {
-    // dt ≤ 2^26, inv_tau < 2^17: the product fits i64 easily.
-    (((clamp_dt(dt) as i64) * (inv_tau as i64)) >> 16).min(FX_ONE as i64) as Fx
+    decay_of_clamped(clamp_dt(dt), inv_tau)
+}
+
+/// [`decay_factor`] of a dt already in [0, DT_MAX] (what [`SnnCore::advance`] receives).
+fn decay_of_clamped(dt: Fx, inv_tau: Fx) -> Fx {
+    // (dt * inv_tau) >> 16 reaches 1.0 exactly when dt * inv_tau ≥ 2^32, i.e. when dt ≥
+    // ceil(2^32 / inv_tau) (a constant for the constant inv_tau): the min as an i32 compare of dt,
+    // not an i64 one of the product (size budget).
+    if dt as i64 >= ((1i64 << 32) + inv_tau as i64 - 1) / inv_tau as i64 {
+        FX_ONE
+    } else {
+        // |dt| < 2^31, inv_tau < 2^17: the product fits i64 easily.
+        (((dt as i64) * (inv_tau as i64)) >> 16) as Fx
+    }
 }
 
 /// Homeostatic factor h = min((dt * INV_TAU_HOMEO) >> 16, 2^32), Q0.32.
@@ -419,7 +431,7 @@ impl SnnCore {
     /// bitmap, which also replaces [`SnnCore::spikes`]. Bit-exact with its scalar twin
     /// [`SnnCore::step_scalar`]; computed by [`SnnCore::advance`].
     pub fn step(&mut self, dt: Fx, active: u32) -> u32 {
-        self.advance(dt, active, true, false)
+        self.advance(clamp_dt(dt), active, true, false)
     }
 
     /// Step 1 (LIF, when `step`) and operation 4 (homeostasis, when `homeo`) in one pass over the
@@ -427,6 +439,11 @@ impl SnnCore {
     /// co-simulation checks this very code). Returns the spike bitmap (the last step's when `!step`).
     /// [`SnnCore::step`] (hence `snn_tick`, `snn_step` and each iteration of `neuromorphic_search`)
     /// passes `step` alone, [`SnnCore::homeostasis`] `homeo` alone.
+    ///
+    /// `dt` must already be clamped to [0, DT_MAX] (other values give meaningless numbers, nothing
+    /// worse): `step` and `homeostasis` clamp it before the call. They are inlined, so in callers
+    /// that have already bounded dt (the ABI's `dt` check) the clamp folds away, where inside this
+    /// out-of-line function it was code that could not (size budget).
     ///
     /// Both at once equal the step followed by homeostasis (tested): homeostasis reads only the
     /// step's spikes, `rate` and `threshold`, and writes only `rate` and `threshold`, and the step
@@ -448,18 +465,19 @@ impl SnnCore {
     #[inline(never)]
     pub fn advance(&mut self, dt: Fx, active: u32, step: bool, homeo: bool) -> u32 {
         use lanes::*;
-        let dt = clamp_dt(dt);
+        debug_assert!(dt == clamp_dt(dt));
         // All-ones lanes when the step runs: the step's lanes are the active lanes ANDed with it.
         let step_mask = -(step as i32);
         let stepping = splat(step_mask);
         // The last step's spikes of the active neurons (read by homeostasis when `!step`).
         let old_spikes = self.spikes & active;
-        let alpha_m = splat(decay_factor(dt, INV_TAU_M));
-        let alpha_stdp = splat(decay_factor(dt, INV_TAU_STDP) & step_mask);
+        let alpha_m = splat(decay_of_clamped(dt, INV_TAU_M));
+        let alpha_stdp = splat(decay_of_clamped(dt, INV_TAU_STDP) & step_mask);
         let dt_lanes = splat(dt);
         let phase = splat(self.phase as i32);
-        let h = homeo_factor(dt);
-        debug_assert!(h < 1 << 32);
+        // homeo_factor(dt) without its min: dt ≤ DT_MAX keeps the quotient below 2^32.
+        let h = ((dt as i64 * INV_TAU_HOMEO as i64) >> 16) as u64;
+        debug_assert!(h == homeo_factor(dt) && h < 1 << 32);
         let h_lanes = splat(h as u32 as i32);
         let c = &LANE_CONSTANTS;
         let (zero, low16, i32_max) = (splat_hidden(&c[0]), splat_hidden(&c[1]), splat_hidden(&c[2]));
@@ -658,7 +676,7 @@ impl SnnCore {
     /// when below. Bit-exact with its scalar twin [`SnnCore::homeostasis_scalar`]; computed by
     /// [`SnnCore::advance`].
     pub fn homeostasis(&mut self, dt: Fx, active: u32) {
-        self.advance(dt, active, false, true);
+        self.advance(clamp_dt(dt), active, false, true);
     }
 
     /// The scalar twin of [`SnnCore::homeostasis`], one active neuron at a time.
@@ -757,7 +775,9 @@ impl SnnCore {
     }
 
     /// The timestep (module docs): step, propagate, STDP when `learn`. Returns this step's spike
-    /// bitmap.
+    /// bitmap. Inlined into its one caller (`snn_tick`), whose bounded dt then drops the step's
+    /// clamp of dt (size budget).
+    #[inline(always)]
     pub fn tick(
         &mut self,
         syn: &mut Synapses,
@@ -1436,7 +1456,7 @@ mod tests {
             b.homeostasis_scalar(dt, active);
             assert_eq!(a, b, "homeostasis, round {round}");
             let (mut a, mut b) = (c.clone(), c);
-            assert_eq!(a.advance(dt, active, true, true), b.step_scalar(dt, active));
+            assert_eq!(a.advance(clamp_dt(dt), active, true, true), b.step_scalar(dt, active));
             b.homeostasis_scalar(dt, active);
             assert_eq!(a, b, "step and homeostasis in one pass, round {round}");
         }
