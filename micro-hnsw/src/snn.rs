@@ -638,7 +638,11 @@ impl SnnCore {
                 if j < count && t < NEURONS {
                     let ltp = if bit(spikes, t) { ltp_pre } else { 0 };
                     let ltd = STDP_A_MINUS * self.trace[t] as i32;
-                    *w = (*w as i32 + ((ltp - ltd) >> 24)).clamp(0, 255) as u8;
+                    // clamp(x, 0, 255): outside 0..=255 (as u32: above 255) a negative x gives
+                    // 0 and a positive one 255, the low byte of !(x >> 31) (one compare where the
+                    // clamp compiled to two, size budget).
+                    let x = *w as i32 + ((ltp - ltd) >> 24);
+                    *w = if x as u32 > 255 { !(x >> 31) } else { x } as u8;
                 }
             }
         }
