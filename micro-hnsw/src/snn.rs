@@ -242,6 +242,20 @@ pub fn sat_add(x: Fx, y: Fx) -> Fx {
     x.saturating_add(y)
 }
 
+/// A sum of two i32 values (exact in i64) saturated to i32: it fits iff `sum >> 31` is 0 or −1,
+/// else its sign picks i32::MAX or i32::MIN. Where the operands are i64 already or read as such
+/// (a load sign-extends for free), smaller than the saturating i32 add's overflow test of both
+/// operands and the wrapped sum (size budget); the range test is written so that LLVM does not
+/// turn it into a clamp (two i64 selects with 9-byte constants).
+#[inline(always)]
+pub fn sat_i64(sum: i64) -> Fx {
+    if ((sum >> 31) + 1) as u64 <= 1 {
+        sum as Fx
+    } else {
+        ((sum >> 63) as Fx) ^ i32::MAX
+    }
+}
+
 /// `*x = x.saturating_add(y)` through [`sat_add`].
 #[inline(always)]
 pub fn add_saturating(x: &mut Fx, y: Fx) {
@@ -349,7 +363,7 @@ impl SnnCore {
     #[inline(always)]
     pub fn inject_inline(&mut self, n: usize, i: Fx) {
         if n < NEURONS {
-            self.current[n] = self.current[n].saturating_add(i);
+            self.current[n] = sat_i64(self.current[n] as i64 + i as i64);
         }
     }
     /// Adds `drive[n]` to the input current of every neuron `n`, four at a time ([`lanes`]);
@@ -605,16 +619,9 @@ impl SnnCore {
                 let t = t as usize;
                 if t < NEURONS {
                     // scale ≤ 65025, |gain * scale| < 2^47: after >> 16 it fits i32, so the sum
-                    // with the current is exact in i64. It is saturated to i32 there: it fits iff
-                    // sum >> 31 is 0 or −1, else the sign picks i32::MAX or i32::MIN. (The
-                    // saturating i32 add compiled to an overflow test of both operands and the
-                    // wrapped sum; size budget, tick A/B ≈ 0.98.) The range test is written
-                    // so that LLVM does not turn it into a clamp (two i64 selects with 9-byte
-                    // constants).
+                    // with the current is exact in i64, where it is saturated (tick A/B ≈ 0.98).
                     let c = (gain * (w as i64 * nw)) >> 16;
-                    let sum = self.current[t] as i64 + c;
-                    self.current[t] =
-                        if ((sum >> 31) + 1) as u64 <= 1 { sum as Fx } else { ((sum >> 63) as Fx) ^ i32::MAX };
+                    self.current[t] = sat_i64(self.current[t] as i64 + c);
                 }
             }
         }
