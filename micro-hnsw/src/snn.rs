@@ -500,7 +500,9 @@ impl SnnCore {
         let h_high = shr_s(h_lanes, 31);
         let (rate_inc, target_half, threshold_min, threshold_max) =
             (splat_hidden(&c[4]), splat_hidden(&c[5]), splat_hidden(&c[6]), splat_hidden(&c[7]));
-        let rate_cap = splat_hidden(&c[8]);
+        // u32::MAX - RATE_SPIKE_INC is !RATE_SPIKE_INC: one v128.not of rate_inc where reading
+        // it from LANE_CONSTANTS took an 11-byte load (size budget).
+        let rate_cap = xor(rate_inc, splat(-1));
         let lane_bits = lane_bits();
         let mut spikes = 0u32;
         for k in 0..NEURONS / 4 {
@@ -818,7 +820,9 @@ impl SnnCore {
 /// The constants of [`SnnCore::advance`] (and two of `search::Tagged`), splatted by
 /// [`lanes::splat_hidden`]: zero, 0xFFFF (the low-half mask), i32::MAX, the bits of `f32::INFINITY`
 /// (read by [`lanes::infinity`]), [`RATE_SPIKE_INC`], [`HOMEO_TARGET`] / 2, [`THRESHOLD_MIN`],
-/// [`THRESHOLD_MAX`], `u32::MAX - RATE_SPIKE_INC`.
+/// [`THRESHOLD_MAX`], `u32::MAX - RATE_SPIKE_INC`. The last is no longer read (`advance` forms it
+/// as `!RATE_SPIKE_INC`); it stays so the static data keep their bytes (dropping it would save 4
+/// more bytes of the data segment).
 static LANE_CONSTANTS: [i32; 9] = [
     0,
     0xFFFF,
