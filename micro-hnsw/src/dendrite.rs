@@ -76,6 +76,9 @@ impl Dendrites {
     /// `w/65536` ∈ [0, 0.993]); the product is computed in i64 and floored.
     pub fn propagate(&mut self, syn: &Synapses, node_weight: &[u8; NEURONS], spikes: u32, gain: Fx) {
         for i in crate::snn::Neurons(spikes) {
+            // gain × node_weight[i] once per sender: |gain| < 2^31 and both weights < 2^8, so no
+            // product overflows i64 and the order of the factors changes nothing.
+            let gain_nw = gain as i64 * node_weight[i] as i64;
             // All six slots with the in-use test inside (j < 6, so j < count[i] is j < edges(i)):
             // a loop of fixed length, without the empty-list guard and the min(count, 6) of a
             // variable one (size budget; this export is not on a hot path).
@@ -84,15 +87,16 @@ impl Dendrites {
                     continue;
                 }
                 let t = syn.target[i][j] as usize & (NEURONS - 1);
-                let w = syn.weight[i][j] as i64 * node_weight[i] as i64;
-                let current = ((gain as i64 * w) >> 16) as Fx;
+                let current = ((gain_nw * syn.weight[i][j] as i64) >> 16) as Fx;
                 // The branch of t that faces i, if t links back to i. slot_of finds the first slot
                 // b < count[t] holding i, else returns 0; so target[t][b] == i means a link unless
                 // b = 0 was not found, which (slot 0 holding i) happens only when count[t] = 0:
                 // testing count[t] != 0 replaces b < count[t] (size budget).
-                let b = syn.slot_of(t, i);
-                if syn.target[t][b] as usize == i && syn.count[t] != 0 {
-                    self.inject(t, b, current);
+                // The branch and its synapse as one flat row-major index (t < 32 and b < 6, so
+                // below 192), which the target and branch tables share (size budget).
+                let s = t * MAX_EDGES + syn.slot_of(t, i);
+                if syn.target.as_flattened()[s] as usize == i && syn.count[t] != 0 {
+                    crate::snn::add_saturating(&mut self.branch.as_flattened_mut()[s], current);
                 }
             }
         }

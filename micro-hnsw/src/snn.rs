@@ -210,8 +210,20 @@ pub fn clamp_dt(dt: Fx) -> Fx {
 
 /// `min((dt * inv_tau) >> 16, 1.0)` for a clamped dt: the fraction of a value lost in dt.
 pub fn decay_factor(dt: Fx, inv_tau: Fx) -> Fx {
-    // dt ≤ 2^26, inv_tau < 2^17: the product fits i64 easily.
-    (((clamp_dt(dt) as i64) * (inv_tau as i64)) >> 16).min(FX_ONE as i64) as Fx
+    decay_of_clamped(clamp_dt(dt), inv_tau)
+}
+
+/// [`decay_factor`] of a dt already in [0, DT_MAX] (what [`SnnCore::advance`] receives).
+fn decay_of_clamped(dt: Fx, inv_tau: Fx) -> Fx {
+    // (dt * inv_tau) >> 16 reaches 1.0 exactly when dt * inv_tau ≥ 2^32, i.e. when dt ≥
+    // ceil(2^32 / inv_tau) (a constant for the constant inv_tau): the min as an i32 compare of dt,
+    // not an i64 one of the product (size budget).
+    if dt as i64 >= ((1i64 << 32) + inv_tau as i64 - 1) / inv_tau as i64 {
+        FX_ONE
+    } else {
+        // |dt| < 2^31, inv_tau < 2^17: the product fits i64 easily.
+        (((dt as i64) * (inv_tau as i64)) >> 16) as Fx
+    }
 }
 
 /// Homeostatic factor h = min((dt * INV_TAU_HOMEO) >> 16, 2^32), Q0.32.
@@ -228,6 +240,20 @@ pub fn phase_increment(dt: Fx) -> u32 {
 #[inline(never)]
 pub fn sat_add(x: Fx, y: Fx) -> Fx {
     x.saturating_add(y)
+}
+
+/// A sum of two i32 values (exact in i64) saturated to i32: it fits iff `sum >> 31` is 0 or −1,
+/// else its sign picks i32::MAX or i32::MIN. Where the operands are i64 already or read as such
+/// (a load sign-extends for free), smaller than the saturating i32 add's overflow test of both
+/// operands and the wrapped sum (size budget); the range test is written so that LLVM does not
+/// turn it into a clamp (two i64 selects with 9-byte constants).
+#[inline(always)]
+pub fn sat_i64(sum: i64) -> Fx {
+    if ((sum >> 31) + 1) as u64 <= 1 {
+        sum as Fx
+    } else {
+        ((sum >> 63) as Fx) ^ i32::MAX
+    }
 }
 
 /// `*x = x.saturating_add(y)` through [`sat_add`].
@@ -337,7 +363,7 @@ impl SnnCore {
     #[inline(always)]
     pub fn inject_inline(&mut self, n: usize, i: Fx) {
         if n < NEURONS {
-            self.current[n] = self.current[n].saturating_add(i);
+            self.current[n] = sat_i64(self.current[n] as i64 + i as i64);
         }
     }
     /// Adds `drive[n]` to the input current of every neuron `n`, four at a time ([`lanes`]);
@@ -419,7 +445,7 @@ impl SnnCore {
     /// bitmap, which also replaces [`SnnCore::spikes`]. Bit-exact with its scalar twin
     /// [`SnnCore::step_scalar`]; computed by [`SnnCore::advance`].
     pub fn step(&mut self, dt: Fx, active: u32) -> u32 {
-        self.advance(dt, active, true, false)
+        self.advance(clamp_dt(dt), active, true, false)
     }
 
     /// Step 1 (LIF, when `step`) and operation 4 (homeostasis, when `homeo`) in one pass over the
@@ -427,6 +453,11 @@ impl SnnCore {
     /// co-simulation checks this very code). Returns the spike bitmap (the last step's when `!step`).
     /// [`SnnCore::step`] (hence `snn_tick`, `snn_step` and each iteration of `neuromorphic_search`)
     /// passes `step` alone, [`SnnCore::homeostasis`] `homeo` alone.
+    ///
+    /// `dt` must already be clamped to [0, DT_MAX] (other values give meaningless numbers, nothing
+    /// worse): `step` and `homeostasis` clamp it before the call. They are inlined, so in callers
+    /// that have already bounded dt (the ABI's `dt` check) the clamp folds away, where inside this
+    /// out-of-line function it was code that could not (size budget).
     ///
     /// Both at once equal the step followed by homeostasis (tested): homeostasis reads only the
     /// step's spikes, `rate` and `threshold`, and writes only `rate` and `threshold`, and the step
@@ -448,18 +479,19 @@ impl SnnCore {
     #[inline(never)]
     pub fn advance(&mut self, dt: Fx, active: u32, step: bool, homeo: bool) -> u32 {
         use lanes::*;
-        let dt = clamp_dt(dt);
+        debug_assert!(dt == clamp_dt(dt));
         // All-ones lanes when the step runs: the step's lanes are the active lanes ANDed with it.
         let step_mask = -(step as i32);
         let stepping = splat(step_mask);
         // The last step's spikes of the active neurons (read by homeostasis when `!step`).
         let old_spikes = self.spikes & active;
-        let alpha_m = splat(decay_factor(dt, INV_TAU_M));
-        let alpha_stdp = splat(decay_factor(dt, INV_TAU_STDP) & step_mask);
+        let alpha_m = splat(decay_of_clamped(dt, INV_TAU_M));
+        let alpha_stdp = splat(decay_of_clamped(dt, INV_TAU_STDP) & step_mask);
         let dt_lanes = splat(dt);
         let phase = splat(self.phase as i32);
-        let h = homeo_factor(dt);
-        debug_assert!(h < 1 << 32);
+        // homeo_factor(dt) without its min: dt ≤ DT_MAX keeps the quotient below 2^32.
+        let h = ((dt as i64 * INV_TAU_HOMEO as i64) >> 16) as u64;
+        debug_assert!(h == homeo_factor(dt) && h < 1 << 32);
         let h_lanes = splat(h as u32 as i32);
         let c = &LANE_CONSTANTS;
         let (zero, low16, i32_max) = (splat_hidden(&c[0]), splat_hidden(&c[1]), splat_hidden(&c[2]));
@@ -468,7 +500,9 @@ impl SnnCore {
         let h_high = shr_s(h_lanes, 31);
         let (rate_inc, target_half, threshold_min, threshold_max) =
             (splat_hidden(&c[4]), splat_hidden(&c[5]), splat_hidden(&c[6]), splat_hidden(&c[7]));
-        let rate_cap = splat_hidden(&c[8]);
+        // u32::MAX - RATE_SPIKE_INC is !RATE_SPIKE_INC: one v128.not of rate_inc where reading
+        // it from LANE_CONSTANTS took an 11-byte load (size budget).
+        let rate_cap = xor(rate_inc, splat(-1));
         let lane_bits = lane_bits();
         let mut spikes = 0u32;
         for k in 0..NEURONS / 4 {
@@ -586,9 +620,10 @@ impl SnnCore {
             for (&t, &w) in syn.target[i][..edges].iter().zip(&syn.weight[i][..edges]) {
                 let t = t as usize;
                 if t < NEURONS {
-                    // scale ≤ 65025, |gain * scale| < 2^47: after >> 16 it fits i32.
-                    let c = ((gain * (w as i64 * nw)) >> 16) as Fx;
-                    self.current[t] = self.current[t].saturating_add(c);
+                    // scale ≤ 65025, |gain * scale| < 2^47: after >> 16 it fits i32, so the sum
+                    // with the current is exact in i64, where it is saturated (tick A/B ≈ 0.98).
+                    let c = (gain * (w as i64 * nw)) >> 16;
+                    self.current[t] = sat_i64(self.current[t] as i64 + c);
                 }
             }
         }
@@ -620,7 +655,11 @@ impl SnnCore {
                 if j < count && t < NEURONS {
                     let ltp = if bit(spikes, t) { ltp_pre } else { 0 };
                     let ltd = STDP_A_MINUS * self.trace[t] as i32;
-                    *w = (*w as i32 + ((ltp - ltd) >> 24)).clamp(0, 255) as u8;
+                    // clamp(x, 0, 255): outside 0..=255 (as u32: above 255) a negative x gives
+                    // 0 and a positive one 255, the low byte of !(x >> 31) (one compare where the
+                    // clamp compiled to two, size budget).
+                    let x = *w as i32 + ((ltp - ltd) >> 24);
+                    *w = if x as u32 > 255 { !(x >> 31) } else { x } as u8;
                 }
             }
         }
@@ -658,7 +697,7 @@ impl SnnCore {
     /// when below. Bit-exact with its scalar twin [`SnnCore::homeostasis_scalar`]; computed by
     /// [`SnnCore::advance`].
     pub fn homeostasis(&mut self, dt: Fx, active: u32) {
-        self.advance(dt, active, false, true);
+        self.advance(clamp_dt(dt), active, false, true);
     }
 
     /// The scalar twin of [`SnnCore::homeostasis`], one active neuron at a time.
@@ -757,7 +796,9 @@ impl SnnCore {
     }
 
     /// The timestep (module docs): step, propagate, STDP when `learn`. Returns this step's spike
-    /// bitmap.
+    /// bitmap. Inlined into its one caller (`snn_tick`), whose bounded dt then drops the step's
+    /// clamp of dt (size budget).
+    #[inline(always)]
     pub fn tick(
         &mut self,
         syn: &mut Synapses,
@@ -779,7 +820,9 @@ impl SnnCore {
 /// The constants of [`SnnCore::advance`] (and two of `search::Tagged`), splatted by
 /// [`lanes::splat_hidden`]: zero, 0xFFFF (the low-half mask), i32::MAX, the bits of `f32::INFINITY`
 /// (read by [`lanes::infinity`]), [`RATE_SPIKE_INC`], [`HOMEO_TARGET`] / 2, [`THRESHOLD_MIN`],
-/// [`THRESHOLD_MAX`], `u32::MAX - RATE_SPIKE_INC`.
+/// [`THRESHOLD_MAX`], `u32::MAX - RATE_SPIKE_INC`. The last is no longer read (`advance` forms it
+/// as `!RATE_SPIKE_INC`); it stays so the static data keep their bytes (dropping it would save 4
+/// more bytes of the data segment).
 static LANE_CONSTANTS: [i32; 9] = [
     0,
     0xFFFF,
@@ -1436,7 +1479,7 @@ mod tests {
             b.homeostasis_scalar(dt, active);
             assert_eq!(a, b, "homeostasis, round {round}");
             let (mut a, mut b) = (c.clone(), c);
-            assert_eq!(a.advance(dt, active, true, true), b.step_scalar(dt, active));
+            assert_eq!(a.advance(clamp_dt(dt), active, true, true), b.step_scalar(dt, active));
             b.homeostasis_scalar(dt, active);
             assert_eq!(a, b, "step and homeostasis in one pass, round {round}");
         }
