@@ -246,8 +246,9 @@ impl MicroHnsw {
 
     /// The `k` (checked by the caller) smallest of `key[..n]` into the result buffer, as
     /// [`search::top_k`] with no bound: the end of the searches that rank by a key of their own
-    /// (`spike_search`, `resonance_search`, `neuromorphic_search`). Out of line: one copy of the
-    /// call's arguments (k's mask, the core id, +∞) serves the three (size budget).
+    /// (`spike_search` and `resonance_search` through `keyed_search`, `neuromorphic_search`). Out
+    /// of line: one copy of the call's arguments (k's mask, the core id, +∞) serves both callers
+    /// (size budget; inlined into `keyed_search` it measured 4 bytes more).
     #[inline(never)]
     fn rank(&mut self, key: &[f32; NEURONS], n: usize, k: u8) -> u32 {
         search::top_k(key, n, k as usize, self.core_id as u32, &mut self.results, f32::INFINITY)
@@ -532,13 +533,35 @@ impl MicroHnsw {
     /// The k stored vectors whose spike-timing codes are most similar to `pattern`; distance =
     /// 1 − Jaccard similarity. Returns `min(k, count)`, 0 (results untouched) for a bad k.
     pub fn spike_search(&mut self, pattern: u32, k: u8) -> u32 {
-        if !self.valid_k(k) {
+        self.keyed_search(k, true, pattern)
+    }
+
+    /// [`spike_search`](Self::spike_search) (`spike`, with `pattern`) and
+    /// [`resonance_search`](Self::resonance_search) (`!spike`, with the bits of `phase_weight`)
+    /// in one out-of-line body: one key buffer, loop and [`rank`](Self::rank) call serve both
+    /// (size budget; neither is on a hot path).
+    #[inline(never)]
+    fn keyed_search(&mut self, k: u8, spike: bool, arg: u32) -> u32 {
+        let (pattern, phase_weight) = (arg, f32::from_bits(arg));
+        let mut key = [0.0f32; NEURONS];
+        let n = if spike {
+            if self.valid_k(k) {
+                self.graph.len()
+            } else {
+                0
+            }
+        } else {
+            self.query_distances(k, finite(phase_weight), &mut key)
+        };
+        if n == 0 {
             return 0;
         }
-        let n = self.graph.len();
-        let mut key = [0.0f32; NEURONS];
         for (i, d) in key.iter_mut().enumerate().take(n) {
-            *d = 1.0 - temporal::similarity(pattern, self.code(i));
+            *d = if spike {
+                1.0 - temporal::similarity(pattern, self.code(i))
+            } else {
+                *d - phase_weight * self.resonance_f32(i)
+            };
         }
         self.rank(&key, n, k)
     }
@@ -587,15 +610,7 @@ impl MicroHnsw {
     /// distance reported. Returns `min(k, count)`; 0 (results untouched) for a bad k, a NaN/∞
     /// weight or a NaN/∞ query.
     pub fn resonance_search(&mut self, k: u8, phase_weight: f32) -> u32 {
-        let mut key = [0.0f32; NEURONS];
-        let n = self.query_distances(k, finite(phase_weight), &mut key);
-        if n == 0 {
-            return 0;
-        }
-        for (i, d) in key.iter_mut().enumerate().take(n) {
-            *d -= phase_weight * self.resonance_f32(i);
-        }
-        self.rank(&key, n, k)
+        self.keyed_search(k, false, phase_weight.to_bits())
     }
 
     /// Hard winner-take-all among the stored neurons: the winner's index, 255 if none.
