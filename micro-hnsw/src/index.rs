@@ -4,6 +4,13 @@
 //! it is an ordinary value, so every operation is tested with `cargo test`. Each method documents
 //! its sentinel: bad input (an index ≥ `count`, `k` of 0 or above 16, a NaN or infinite number, a
 //! full core, …) returns 255 / 0 / 0.0 and leaves the state exactly as it was.
+//!
+//! Some methods are `#[inline]` (a hint, not a promise) although each has one caller in the wasm:
+//! the crate is built as an rlib too, so a plain `pub fn` is an exported symbol, which the
+//! compiler keeps out of line and calls with the core's address as a run-time `self`. Marked
+//! `#[inline]`, it becomes a private copy that is inlined into its export, where `self` is the
+//! static's constant address and every field offset folds into the loads and stores (3–4 bytes
+//! saved per indexed access; size budget). Only the methods where that measured smaller carry it.
 use crate::dendrite::Dendrites;
 use crate::distance::{norm, Metric, Vector};
 use crate::graph::Graph;
@@ -239,8 +246,9 @@ impl MicroHnsw {
 
     /// The `k` (checked by the caller) smallest of `key[..n]` into the result buffer, as
     /// [`search::top_k`] with no bound: the end of the searches that rank by a key of their own
-    /// (`spike_search`, `resonance_search`, `neuromorphic_search`). Out of line: one copy of the
-    /// call's arguments (k's mask, the core id, +∞) serves the three (size budget).
+    /// (`spike_search` and `resonance_search` through `keyed_search`, `neuromorphic_search`). Out
+    /// of line: one copy of the call's arguments (k's mask, the core id, +∞) serves both callers
+    /// (size budget; inlined into `keyed_search` it measured 4 bytes more).
     #[inline(never)]
     fn rank(&mut self, key: &[f32; NEURONS], n: usize, k: u8) -> u32 {
         search::top_k(key, n, k as usize, self.core_id as u32, &mut self.results, f32::INFINITY)
@@ -280,6 +288,7 @@ impl MicroHnsw {
     /// Merges `records` into the global buffer (16 best by distance; empty records and NaN
     /// distances skipped). Returns the number of global records, or 0 (nothing changed) when
     /// more than 16 records are passed.
+    #[inline]
     pub fn merge(&mut self, records: &[ResultRecord]) -> u32 {
         if records.len() > MAX_RESULTS {
             return 0;
@@ -360,6 +369,7 @@ impl MicroHnsw {
     /// `v[idx] += alpha · delta` (first `dims` components), refreshing its norm and link lengths;
     /// the links themselves are kept. Ignored for a bad index, a NaN/∞ `alpha` or delta, or a
     /// result that would not be finite.
+    #[inline]
     pub fn update_vector(&mut self, idx: u8, alpha: f32) {
         if !self.valid(idx) || !finite(alpha) {
             return;
@@ -399,6 +409,7 @@ impl MicroHnsw {
     }
 
     /// Sets a membrane potential; ignored for a bad index or NaN/∞.
+    #[inline]
     pub fn snn_set_membrane(&mut self, idx: u8, v: f32) {
         if self.valid_finite(idx, v) {
             self.snn.set_membrane(node(idx as usize), fx_from_f32(v));
@@ -406,6 +417,7 @@ impl MicroHnsw {
     }
 
     /// Membrane potential, 0.0 for a bad index.
+    #[inline]
     pub fn snn_membrane(&self, idx: u8) -> f32 {
         if self.valid(idx) {
             fx_to_f32(self.snn.membrane(node(idx as usize)))
@@ -415,6 +427,7 @@ impl MicroHnsw {
     }
 
     /// Sets a firing threshold; ignored for a bad index or NaN/∞.
+    #[inline]
     pub fn snn_set_threshold(&mut self, idx: u8, t: f32) {
         if self.valid_finite(idx, t) {
             self.snn.set_threshold(node(idx as usize), fx_from_f32(t));
@@ -422,6 +435,7 @@ impl MicroHnsw {
     }
 
     /// Adds current to a membrane; ignored for a bad index or NaN/∞.
+    #[inline]
     pub fn snn_inject(&mut self, idx: u8, i: f32) {
         if self.valid_finite(idx, i) {
             self.snn.inject_inline(node(idx as usize), fx_from_f32(i));
@@ -496,6 +510,7 @@ impl MicroHnsw {
     }
 
     /// Spike-timing code of a stored vector (0 for a bad index).
+    #[inline]
     pub fn encode(&self, idx: u8) -> u32 {
         if self.valid(idx) {
             self.code(idx as usize)
@@ -518,13 +533,35 @@ impl MicroHnsw {
     /// The k stored vectors whose spike-timing codes are most similar to `pattern`; distance =
     /// 1 − Jaccard similarity. Returns `min(k, count)`, 0 (results untouched) for a bad k.
     pub fn spike_search(&mut self, pattern: u32, k: u8) -> u32 {
-        if !self.valid_k(k) {
+        self.keyed_search(k, true, pattern)
+    }
+
+    /// [`spike_search`](Self::spike_search) (`spike`, with `pattern`) and
+    /// [`resonance_search`](Self::resonance_search) (`!spike`, with the bits of `phase_weight`)
+    /// in one out-of-line body: one key buffer, loop and [`rank`](Self::rank) call serve both
+    /// (size budget; neither is on a hot path).
+    #[inline(never)]
+    fn keyed_search(&mut self, k: u8, spike: bool, arg: u32) -> u32 {
+        let (pattern, phase_weight) = (arg, f32::from_bits(arg));
+        let mut key = [0.0f32; NEURONS];
+        let n = if spike {
+            if self.valid_k(k) {
+                self.graph.len()
+            } else {
+                0
+            }
+        } else {
+            self.query_distances(k, finite(phase_weight), &mut key)
+        };
+        if n == 0 {
             return 0;
         }
-        let n = self.graph.len();
-        let mut key = [0.0f32; NEURONS];
         for (i, d) in key.iter_mut().enumerate().take(n) {
-            *d = 1.0 - temporal::similarity(pattern, self.code(i));
+            *d = if spike {
+                1.0 - temporal::similarity(pattern, self.code(i))
+            } else {
+                *d - phase_weight * self.resonance_f32(i)
+            };
         }
         self.rank(&key, n, k)
     }
@@ -552,6 +589,7 @@ impl MicroHnsw {
 
     /// Resonance of a stored neuron with the oscillator, in [−1, 1]: 1 when the phase equals the
     /// phase at the neuron's last spike, −1 half a turn away (0.0 for a bad index).
+    #[inline]
     pub fn resonance(&self, idx: u8) -> f32 {
         if self.valid(idx) {
             self.resonance_f32(idx as usize)
@@ -572,15 +610,7 @@ impl MicroHnsw {
     /// distance reported. Returns `min(k, count)`; 0 (results untouched) for a bad k, a NaN/∞
     /// weight or a NaN/∞ query.
     pub fn resonance_search(&mut self, k: u8, phase_weight: f32) -> u32 {
-        let mut key = [0.0f32; NEURONS];
-        let n = self.query_distances(k, finite(phase_weight), &mut key);
-        if n == 0 {
-            return 0;
-        }
-        for (i, d) in key.iter_mut().enumerate().take(n) {
-            *d -= phase_weight * self.resonance_f32(i);
-        }
-        self.rank(&key, n, k)
+        self.keyed_search(k, false, phase_weight.to_bits())
     }
 
     /// Hard winner-take-all among the stored neurons: the winner's index, 255 if none.
