@@ -4,13 +4,6 @@
 //! it is an ordinary value, so every operation is tested with `cargo test`. Each method documents
 //! its sentinel: bad input (an index ≥ `count`, `k` of 0 or above 16, a NaN or infinite number, a
 //! full core, …) returns 255 / 0 / 0.0 and leaves the state exactly as it was.
-//!
-//! Some methods are `#[inline]` (a hint, not a promise) although each has one caller in the wasm:
-//! the crate is built as an rlib too, so a plain `pub fn` is an exported symbol, which the
-//! compiler keeps out of line and calls with the core's address as a run-time `self`. Marked
-//! `#[inline]`, it becomes a private copy that is inlined into its export, where `self` is the
-//! static's constant address and every field offset folds into the loads and stores (3–4 bytes
-//! saved per indexed access; size budget). Only the methods where that measured smaller carry it.
 use crate::dendrite::Dendrites;
 use crate::distance::{norm, Metric, Vector};
 use crate::graph::Graph;
@@ -288,7 +281,6 @@ impl MicroHnsw {
     /// Merges `records` into the global buffer (16 best by distance; empty records and NaN
     /// distances skipped). Returns the number of global records, or 0 (nothing changed) when
     /// more than 16 records are passed.
-    #[inline]
     pub fn merge(&mut self, records: &[ResultRecord]) -> u32 {
         if records.len() > MAX_RESULTS {
             return 0;
@@ -369,7 +361,6 @@ impl MicroHnsw {
     /// `v[idx] += alpha · delta` (first `dims` components), refreshing its norm and link lengths;
     /// the links themselves are kept. Ignored for a bad index, a NaN/∞ `alpha` or delta, or a
     /// result that would not be finite.
-    #[inline]
     pub fn update_vector(&mut self, idx: u8, alpha: f32) {
         if !self.valid(idx) || !finite(alpha) {
             return;
@@ -409,7 +400,6 @@ impl MicroHnsw {
     }
 
     /// Sets a membrane potential; ignored for a bad index or NaN/∞.
-    #[inline]
     pub fn snn_set_membrane(&mut self, idx: u8, v: f32) {
         if self.valid_finite(idx, v) {
             self.snn.set_membrane(node(idx as usize), fx_from_f32(v));
@@ -417,7 +407,6 @@ impl MicroHnsw {
     }
 
     /// Membrane potential, 0.0 for a bad index.
-    #[inline]
     pub fn snn_membrane(&self, idx: u8) -> f32 {
         if self.valid(idx) {
             fx_to_f32(self.snn.membrane(node(idx as usize)))
@@ -427,7 +416,6 @@ impl MicroHnsw {
     }
 
     /// Sets a firing threshold; ignored for a bad index or NaN/∞.
-    #[inline]
     pub fn snn_set_threshold(&mut self, idx: u8, t: f32) {
         if self.valid_finite(idx, t) {
             self.snn.set_threshold(node(idx as usize), fx_from_f32(t));
@@ -435,7 +423,6 @@ impl MicroHnsw {
     }
 
     /// Adds current to a membrane; ignored for a bad index or NaN/∞.
-    #[inline]
     pub fn snn_inject(&mut self, idx: u8, i: f32) {
         if self.valid_finite(idx, i) {
             self.snn.inject_inline(node(idx as usize), fx_from_f32(i));
@@ -510,7 +497,6 @@ impl MicroHnsw {
     }
 
     /// Spike-timing code of a stored vector (0 for a bad index).
-    #[inline]
     pub fn encode(&self, idx: u8) -> u32 {
         if self.valid(idx) {
             self.code(idx as usize)
@@ -589,7 +575,6 @@ impl MicroHnsw {
 
     /// Resonance of a stored neuron with the oscillator, in [−1, 1]: 1 when the phase equals the
     /// phase at the neuron's last spike, −1 half a turn away (0.0 for a bad index).
-    #[inline]
     pub fn resonance(&self, idx: u8) -> f32 {
         if self.valid(idx) {
             self.resonance_f32(idx as usize)

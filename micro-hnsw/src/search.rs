@@ -372,9 +372,7 @@ pub fn beam_search(g: &Graph, q: &Vector, qn: f32, k: usize, ef: usize, core_id:
 
 /// Merges records into the sorted global buffer `global` (whose valid prefix ends at the first
 /// empty record), keeping the 16 best; empty records and NaN distances are skipped. Returns the
-/// number of valid global records. `#[inline]` for its one caller, `MicroHnsw::merge` (see the
-/// `index` module doc; size budget).
-#[inline]
+/// number of valid global records.
 pub fn merge(global: &mut Results, records: &[ResultRecord]) -> u32 {
     let mut len = global.iter().position(|r| r.idx == NONE).unwrap_or(MAX_RESULTS);
     for r in records {
