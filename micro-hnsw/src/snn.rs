@@ -820,10 +820,8 @@ impl SnnCore {
 /// The constants of [`SnnCore::advance`] (and two of `search::Tagged`), splatted by
 /// [`lanes::splat_hidden`]: zero, 0xFFFF (the low-half mask), i32::MAX, the bits of `f32::INFINITY`
 /// (read by [`lanes::infinity`]), [`RATE_SPIKE_INC`], [`HOMEO_TARGET`] / 2, [`THRESHOLD_MIN`],
-/// [`THRESHOLD_MAX`], `u32::MAX - RATE_SPIKE_INC`. The last is no longer read (`advance` forms it
-/// as `!RATE_SPIKE_INC`); it stays so the static data keep their bytes (dropping it would save 4
-/// more bytes of the data segment).
-static LANE_CONSTANTS: [i32; 9] = [
+/// [`THRESHOLD_MAX`] (`advance` forms its rate cap as `!RATE_SPIKE_INC`).
+static LANE_CONSTANTS: [i32; 8] = [
     0,
     0xFFFF,
     i32::MAX,
@@ -832,7 +830,6 @@ static LANE_CONSTANTS: [i32; 9] = [
     (HOMEO_TARGET / 2) as i32,
     THRESHOLD_MIN,
     THRESHOLD_MAX,
-    (u32::MAX - RATE_SPIKE_INC) as i32,
 ];
 // `advance` relies on all three: a spike's all-ones lane stores TRACE_MAX, shifted left by 17 it is
 // −REFRACTORY, and the halved target is exact.
