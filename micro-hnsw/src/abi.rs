@@ -102,7 +102,7 @@ pub extern "C" fn search_within(k: u32, bound: f32) -> u32 {
 /// `cnt` > 16 or the records lie outside linear memory.
 #[no_mangle]
 pub extern "C" fn merge(ptr: *const ResultRecord, cnt: u32) -> u32 {
-    let n = (cnt & 0xff) as usize; // low_byte(cnt), written so it compiles 12 B smaller
+    let n = low_byte(cnt) as usize;
     let size = wasm32::memory_size(0) * 65536;
     let start = ptr as usize;
     if n > MAX_RESULTS || start > size || size - start < n * 8 {

@@ -228,7 +228,13 @@ fn decay_of_clamped(dt: Fx, inv_tau: Fx) -> Fx {
 
 /// Homeostatic factor h = min((dt * INV_TAU_HOMEO) >> 16, 2^32), Q0.32.
 pub fn homeo_factor(dt: Fx) -> u64 {
-    (((clamp_dt(dt) as u64) * (INV_TAU_HOMEO as u64)) >> 16).min(1 << 32)
+    homeo_of_clamped(clamp_dt(dt)).min(1 << 32)
+}
+
+/// [`homeo_factor`] of a dt already in [0, DT_MAX] (what [`SnnCore::advance`] receives), without
+/// its min: for such a dt the quotient stays below 2^32.
+fn homeo_of_clamped(dt: Fx) -> u64 {
+    ((dt as u64) * (INV_TAU_HOMEO as u64)) >> 16
 }
 
 /// Phase advance for dt: `(dt * PHASE_PER_MS) >> 16` modulo 2^32.
@@ -489,8 +495,7 @@ impl SnnCore {
         let alpha_stdp = splat(decay_of_clamped(dt, INV_TAU_STDP) & step_mask);
         let dt_lanes = splat(dt);
         let phase = splat(self.phase as i32);
-        // homeo_factor(dt) without its min: dt ≤ DT_MAX keeps the quotient below 2^32.
-        let h = ((dt as i64 * INV_TAU_HOMEO as i64) >> 16) as u64;
+        let h = homeo_of_clamped(dt);
         debug_assert!(h == homeo_factor(dt) && h < 1 << 32);
         let h_lanes = splat(h as u32 as i32);
         let c = &LANE_CONSTANTS;
