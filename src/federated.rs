@@ -269,6 +269,17 @@ impl EphemeralAgent {
         Ok(room)
     }
 
+    /// [`warm_start`](Self::warm_start) with the patterns of an export (the bytes of
+    /// `exportInitialPatterns` or of an agent's `exportState`), which must have the agent's
+    /// `hidden_dim` whether or not it holds any pattern.
+    pub fn warm_start_from(&mut self, export: &AgentExport) -> Result<usize> {
+        let dim = self.engine.config().hidden_dim;
+        if export.hidden_dim != dim {
+            return Err(SonaError::DimensionMismatch { what: "pattern export (hidden_dim)", expected: dim, got: export.hidden_dim });
+        }
+        self.warm_start(&export.patterns)
+    }
+
     /// Processes one finished task: a one-step trajectory (`activations` with reward `quality`)
     /// with `route` and `contexts`, ended with `quality` — learned locally as the engine would
     /// (instant loop; background loop on the engine's interval, clock `now_ms`) and recorded for
@@ -791,6 +802,29 @@ mod tests {
         let bank = cold.engine().patterns();
         assert!(bank.iter().all(|p| p.access_count == 0), "access counts reset");
         assert!(bank.iter().enumerate().all(|(i, p)| bank[..i].iter().all(|o| o.id != p.id)), "ids are unique");
+    }
+
+    #[test]
+    fn warm_start_from_refuses_an_export_of_another_width_even_without_patterns() {
+        let mut rng = Rng::new(11);
+        let (c, _) = federation(&mut rng);
+        let mut a = agent("a", 3);
+        let before = a.engine().patterns().len();
+        // An export of another width, with patterns and without (what exportInitialPatterns of an
+        // empty coordinator or an idle agent's exportState gives): both refused, nothing added.
+        let wide = EphemeralAgent::new("wide", 2 * DIM, 1).unwrap().export_state();
+        assert!(wide.patterns.is_empty());
+        let refused = Err(SonaError::DimensionMismatch { what: "pattern export (hidden_dim)", expected: DIM, got: 2 * DIM });
+        assert_eq!(a.warm_start_from(&wide), refused);
+        let mut wide_with = c.export_initial_patterns(3).unwrap();
+        wide_with.hidden_dim = 2 * DIM;
+        assert_eq!(a.warm_start_from(&wide_with), refused);
+        assert_eq!(a.engine().patterns().len(), before);
+        // The right width with no patterns adds none; with patterns, adds them.
+        assert_eq!(a.warm_start_from(&agent("idle", 2).export_state()), Ok(0));
+        let n = a.warm_start_from(&c.export_initial_patterns(3).unwrap()).unwrap();
+        assert!(n > 0);
+        assert_eq!(a.engine().patterns().len(), before + n);
     }
 
     /// Module docs: every accepted trajectory feeds the coordinator's MicroLoRA — one sample with

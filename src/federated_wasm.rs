@@ -7,7 +7,8 @@
 use crate::engine::SonaEngine;
 use crate::federated::{AgentExport, EphemeralAgent, FederatedCoordinator};
 use crate::types::LearnedPattern;
-use crate::wasm::{err, flag, integer, num, number_arg, pattern_array, plain, random_seed, report_object, stats_object, PATTERN_KEYS};
+use crate::config::SonaConfig;
+use crate::wasm::{err, flag, integer, num, pattern_array, preset_dim, plain, random_seed, report_object, stats_object, PATTERN_KEYS};
 use alloc::string::String;
 use alloc::vec::Vec;
 use js_sys::Array;
@@ -75,6 +76,15 @@ fn find_in(keys: &[JsValue], engine: &mut SonaEngine, query: &[f32], k: f64) -> 
     Ok(pattern_array(keys, &refs))
 }
 
+/// A constructor's string argument: taken as a `JsValue`, since wasm-bindgen's own check would
+/// throw an error that names no parameter.
+fn string_arg(what: &str, v: &JsValue) -> Result<String, JsError> {
+    v.as_string().ok_or_else(|| {
+        let got = if v.is_null() { String::from("null") } else { v.js_typeof().as_string().unwrap_or_default() };
+        JsError::new(&alloc::format!("{what} must be a string, got {got}"))
+    })
+}
+
 fn keys() -> Vec<JsValue> {
     PATTERN_KEYS.iter().map(|k| JsValue::from_str(k)).collect()
 }
@@ -94,9 +104,10 @@ impl WasmEphemeralAgent {
     /// `hidden_dim = embedding_dim = hiddenDim` (an integer in 4..=8192: at least the preset's
     /// `base_lora_rank`), seeded randomly.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(js_name = "agentId")] agent_id: &str, #[wasm_bindgen(js_name = "hiddenDim", unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmEphemeralAgent, JsError> {
-        let dim = integer("hiddenDim", number_arg("hiddenDim", &hidden_dim)?, 8192.0)? as usize;
-        let agent = EphemeralAgent::new(agent_id, dim, random_seed()).map_err(err)?;
+    pub fn new(#[wasm_bindgen(js_name = "agentId", unchecked_param_type = "string")] agent_id: JsValue, #[wasm_bindgen(js_name = "hiddenDim", unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmEphemeralAgent, JsError> {
+        let agent_id = string_arg("agentId", &agent_id)?;
+        let dim = preset_dim(&hidden_dim, &SonaConfig::for_ephemeral(), "the for_ephemeral preset")?;
+        let agent = EphemeralAgent::new(&agent_id, dim, random_seed()).map_err(err)?;
         Ok(WasmEphemeralAgent { agent, pattern_keys: keys() })
     }
 
@@ -105,7 +116,7 @@ impl WasmEphemeralAgent {
     /// Worker or an edge function): its `findPatterns` works before it has processed anything.
     #[wasm_bindgen(js_name = withPatterns)]
     pub fn with_patterns(#[wasm_bindgen(js_name = "agentId")] agent_id: &str, #[wasm_bindgen(js_name = "hiddenDim")] hidden_dim: f64, #[wasm_bindgen(js_name = "patternBytes")] pattern_bytes: &[u8]) -> Result<WasmEphemeralAgent, JsError> {
-        let mut a = Self::new(agent_id, JsValue::from(hidden_dim))?;
+        let mut a = Self::new(JsValue::from_str(agent_id), JsValue::from(hidden_dim))?;
         a.warm_start(pattern_bytes)?;
         Ok(a)
     }
@@ -117,7 +128,7 @@ impl WasmEphemeralAgent {
     #[wasm_bindgen(js_name = warmStart)]
     pub fn warm_start(&mut self, #[wasm_bindgen(js_name = "patternBytes")] pattern_bytes: &[u8]) -> Result<u32, JsError> {
         let export = AgentExport::from_bytes(pattern_bytes).map_err(err)?;
-        Ok(self.agent.warm_start(&export.patterns).map_err(err)? as u32)
+        Ok(self.agent.warm_start_from(&export).map_err(err)? as u32)
     }
 
     /// Processes one finished task: the query `embedding`, the hidden-state `activations` (both
@@ -182,9 +193,10 @@ impl WasmFederatedCoordinator {
     /// `base_lora_rank`, and small enough for its 50,000-trajectory buffer, `2 · hidden_dim ·
     /// 50000` floats at most 2^26), seeded randomly.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(js_name = "coordinatorId")] coordinator_id: &str, #[wasm_bindgen(js_name = "hiddenDim", unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmFederatedCoordinator, JsError> {
-        let dim = integer("hiddenDim", number_arg("hiddenDim", &hidden_dim)?, 8192.0)? as usize;
-        let coordinator = FederatedCoordinator::new(coordinator_id, dim, random_seed()).map_err(err)?;
+    pub fn new(#[wasm_bindgen(js_name = "coordinatorId", unchecked_param_type = "string")] coordinator_id: JsValue, #[wasm_bindgen(js_name = "hiddenDim", unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmFederatedCoordinator, JsError> {
+        let coordinator_id = string_arg("coordinatorId", &coordinator_id)?;
+        let dim = preset_dim(&hidden_dim, &SonaConfig::for_coordinator(), "the for_coordinator preset")?;
+        let coordinator = FederatedCoordinator::new(&coordinator_id, dim, random_seed()).map_err(err)?;
         Ok(WasmFederatedCoordinator { coordinator, pattern_keys: keys() })
     }
 

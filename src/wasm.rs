@@ -182,6 +182,23 @@ pub(crate) fn integer(what: &str, v: f64, max: f64) -> Result<u64, JsError> {
     }
 }
 
+/// A constructor's `hiddenDim` for a config `preset` used with `hidden_dim = embedding_dim`: an
+/// integer from the preset's `base_lora_rank` (hidden_dim ≥ rank) up to what its trajectory buffer
+/// and BaseLoRA size limits allow (see `SonaConfig::validate`), at most `MAX_HIDDEN_DIM`; `which`
+/// names the preset in the error.
+pub(crate) fn preset_dim(hidden_dim: &JsValue, preset: &SonaConfig, which: &str) -> Result<usize, JsError> {
+    use crate::config::{MAX_BASE_LORA_PARAMS, MAX_BUFFER_FLOATS, MAX_HIDDEN_DIM};
+    let min = preset.base_lora_rank;
+    let max = MAX_HIDDEN_DIM
+        .min(MAX_BUFFER_FLOATS / (2 * preset.trajectory_capacity))
+        .min(MAX_BASE_LORA_PARAMS / (2 * preset.base_lora_rank * preset.base_lora_layers));
+    let v = number_arg("hiddenDim", hidden_dim)?;
+    if !(v.fract() == 0.0 && v >= min as f64 && v <= max as f64) {
+        return Err(msg(format!("hiddenDim must be an integer within [{min}, {max}] with {which}, got {}", FloatText(v))));
+    }
+    Ok(v as usize)
+}
+
 fn id_arg(v: f64) -> Result<u64, JsError> {
     integer("trajectory id", v, 9_007_199_254_740_991.0)
 }
@@ -357,7 +374,15 @@ fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsValue> {
             value.as_f64().ok_or_else(|| msg(format!("config field {what} must be a number")))
         };
         let int = |what: &str, max: f64| -> Result<usize, JsError> { Ok(integer(&format!("config field {what}"), num(what)?, max)? as usize) };
-        let real = |what: &str| -> Result<f32, JsError> { Ok(num(what)? as f32) };
+        let real = |what: &str| -> Result<f32, JsError> {
+            let v = num(what)?;
+            // `as f32` would turn a finite number beyond the f32 range into ±Infinity, and the
+            // config's own check would then call it "Infinity".
+            if v.is_finite() && (v as f32).is_infinite() {
+                return Err(msg(format!("config field {what} must be within the 32-bit float range (magnitude at most 3.4028235e38)")));
+            }
+            Ok(v as f32)
+        };
         const BIG: f64 = 4_294_967_295.0;
         match key.as_str() {
             "preset" => {}
@@ -495,22 +520,12 @@ impl WasmSonaEngine {
     /// 2^26); use `withConfig` for other sizes.
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(js_name = "hiddenDim", unchecked_param_type = "number")] hidden_dim: JsValue) -> Result<WasmSonaEngine, JsError> {
-        // The default config's range: base_lora_rank needs hidden_dim ≥ rank; the trajectory
-        // buffer and BaseLoRA size limits cap it (see `SonaConfig::validate`).
         let d = SonaConfig::default();
-        let (min, max) = (
-            d.base_lora_rank,
-            (crate::config::MAX_BUFFER_FLOATS / (2 * d.trajectory_capacity))
-                .min(crate::config::MAX_BASE_LORA_PARAMS / (2 * d.base_lora_rank * d.base_lora_layers)),
-        );
-        let v = number_arg("hiddenDim", &hidden_dim)?;
-        if !(v.fract() == 0.0 && v >= min as f64 && v <= max as f64) {
-            return Err(msg(format!(
-                "hiddenDim must be an integer within [{min}, {max}] with the default config (withConfig takes other sizes, e.g. with a smaller base_lora_rank or trajectory_capacity), got {}",
-                FloatText(v)
-            )));
-        }
-        let dim = v as usize;
+        let dim = preset_dim(
+            &hidden_dim,
+            &d,
+            "the default config (withConfig takes other sizes, e.g. with a smaller base_lora_rank or trajectory_capacity)",
+        )?;
         let config = SonaConfig { hidden_dim: dim, embedding_dim: dim, ..d };
         Ok(Self::wrap(SonaEngine::new(config, random_seed()).map_err(err)?))
     }

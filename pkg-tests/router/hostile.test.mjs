@@ -1,5 +1,5 @@
 // Hostile input to sona-wasm/router and sona-wasm/federated: user code inside an argument (an array
-// element's getter or valueOf) that throws, re-enters the object or frees it must end in a named
+// element's getter) that throws, re-enters the object or frees it must end in a named
 // Error with the object unchanged and usable — never a borrow left behind ("recursive use of an
 // object detected") or wasm-bindgen's "null pointer passed to rust" — plus a bounded run of the
 // seeded random-sequence fuzzer (fuzz.mjs) over both entries.
@@ -58,9 +58,9 @@ test('addSample: a Proxy teacher posing as a Float32Array whose trap throws leav
   t.free();
 });
 
-test('addSample: a teacher element whose valueOf re-enters the trainer adds both samples', () => {
+test('addSample: a teacher element whose getter re-enters the trainer adds both samples', () => {
   const t = new RouterTrainer({ output_dim: 2 });
-  const teacher = [{ valueOf() { t.addSample(FEATURES, 1); return 0.25; } }, 0.75];
+  const teacher = withGetter([0.25, 0.75], 0, (v) => { t.addSample(FEATURES, 1); return v; });
   t.addSample(FEATURES, 0, teacher);
   assert.equal(t.sampleCount, 2);
   t.free();
@@ -73,10 +73,10 @@ test('an argument whose user code frees the object throws "was freed", not a was
   rejects(() => t2.addSample(withGetter(FEATURES, 2, (v) => { t2.free(); return v; }), 1), /RouterTrainer was freed/, 'addSample features');
 
   const r = new FastGrnnRouter({ input_dim: 3 }, 1);
-  rejects(() => r.setNormalization([1, { valueOf() { r.free(); return 2; } }, 3], [1, 1, 1]), /FastGrnnRouter was freed/, 'setNormalization');
+  rejects(() => r.setNormalization(withGetter([1, 2, 3], 1, (v) => { r.free(); return v; }), [1, 1, 1]), /FastGrnnRouter was freed/, 'setNormalization');
 
   const agent = new WasmEphemeralAgent('a', 16);
-  const act = Array.from({ length: 16 }, (_, i) => (i === 3 ? { valueOf() { agent.free(); return 1; } } : 0.1));
+  const act = withGetter(Array(16).fill(0.1), 3, () => { agent.free(); return 1; });
   rejects(() => agent.processTrajectory(new Float32Array(16).fill(0.2), act, 0.9), /WasmEphemeralAgent was freed/, 'processTrajectory');
 
   const source = new WasmEphemeralAgent('s', 16);

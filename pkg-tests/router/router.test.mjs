@@ -148,7 +148,8 @@ test('bad input throws an Error naming the problem and changes nothing', () => {
   assert.throws(() => t.addSample(new Float32Array(5), 3), /label is 3, expected an integer route index below output_dim/);
   assert.throws(() => t.addSample(new Float32Array(5), 1, [0.5, 0.5]), /teacher probabilities has length 2, expected 3/);
   assert.throws(() => t.addSample(new Float32Array(5), 1, 'high'), /teacher probabilities must be/);
-  assert.throws(() => t.addSample([1, 2, 'x', 4, 5], 1), /non-finite value at index 2/);
+  assert.throws(() => t.addSample([1, 2, 'x', 4, 5], 1), /^Error: features\[2\] must be a number, got a string \("x"\)$/);
+  assert.throws(() => t.addSample([1, 2, NaN, 4, 5], 1), /non-finite value at index 2/);
   assert.equal(t.sampleCount, 0);
   t.addSample(new Float32Array(5), 1, [0.2, 0.5, 0.3]);
   assert.throws(() => t.train(), /not enough samples/);
@@ -260,8 +261,11 @@ test('a Float32Array look-alike: routed like an array, refused as routeInto scor
   plain.free();
 });
 
-test('route/routeInto fast paths: an array element whose valueOf re-enters the router reads like a number', () => {
-  // Converting a plain array's elements runs user code (valueOf). A re-entrant route() with a longer
+/** `values` as a plain array whose element `i` is a getter running `get` (user code run by reading it). */
+const withGetter = (values, i, get) => Object.defineProperty([...values], i, { get, enumerable: true });
+
+test('route/routeInto fast paths: an array element whose getter re-enters the router reads as its number', () => {
+  // Reading a plain array's elements runs user code (getters, proxy traps). A re-entrant route() with a longer
   // sequence regrows the staging area, and free() releases it: the outer call must not write its
   // features through a view of the released allocation (it routed stale features before).
   const router = new FastGrnnRouter({ input_dim: 2, hidden_dim: 8 }, 7);
@@ -272,23 +276,30 @@ test('route/routeInto fast paths: an array element whose valueOf re-enters the r
   assert.equal(other.routeInto(Float32Array.from(values), expectedInto), expected.route);
   for (const steps of [40, 400, 4000]) {
     let inner;
-    const reentrant = { valueOf: () => { inner = router.route(new Float32Array(2 * steps).fill(0.25)); return values[1]; } };
-    assert.deepEqual(router.route([values[0], reentrant]), expected, `re-entrant route with ${steps} steps`);
+    const reentrant = withGetter(values, 1, () => { inner = router.route(new Float32Array(2 * steps).fill(0.25)); return values[1]; });
+    assert.deepEqual(router.route(reentrant), expected, `re-entrant route with ${steps} steps`);
     assert.ok(inner.scores.length === 1);
     const into = new Float32Array(1);
-    const reentrantInto = { valueOf: () => { router.route(new Float32Array(2 * steps + 2)); return values[1]; } };
-    assert.equal(router.routeInto([values[0], reentrantInto], into), expected.route);
+    const reentrantInto = withGetter(values, 1, () => { router.route(new Float32Array(2 * steps + 2)); return values[1]; });
+    assert.equal(router.routeInto(reentrantInto, into), expected.route);
     assert.deepEqual(into, expectedInto);
   }
-  // Mixed arrays convert as wasm-bindgen converts them: '0.75' → 0.75, true → 1, null → 0.
-  assert.deepEqual(router.route(['0.75', -1.5]), expected);
-  assert.deepEqual(router.route([true, null]), other.route(Float32Array.of(1, 0)));
-  assert.throws(() => router.route([0.75, undefined]), /non-finite value at index 1/);
+  // Elements are numbers, not converted as wasm-bindgen's copy would ('0.75' → 0.75, true → 1,
+  // null → 0), and an object is not asked for its valueOf: each is refused by index.
+  let asked = false;
+  for (const [bad, got] of [['0.75', /a string \("0.75"\)/], [true, /boolean true/], [null, /null/], [undefined, /undefined/],
+    [{ valueOf: () => { asked = true; return 1; } }, /an object/]]) {
+    for (const call of [(f) => router.route(f), (f) => router.routeInto(f, new Float32Array(1))]) {
+      assert.throws(() => call([0.75, bad]), (err) => err instanceof Error && new RegExp(`^features\\[1\\] must be a number, got ${got.source}`).test(err.message));
+    }
+  }
+  assert.equal(asked, false, 'valueOf never called');
+  assert.deepEqual(router.route(values), expected, 'unchanged');
   // free() from inside the conversion: the named error, not a write into released memory.
   const doomed = new FastGrnnRouter({ input_dim: 2, hidden_dim: 8 }, 7);
   doomed.route(Float32Array.from(values));
-  const freeing = { valueOf: () => { doomed.free(); return 0; } };
-  assert.throws(() => doomed.route([0, freeing]), (err) => err instanceof Error && /freed|null pointer/.test(err.message));
+  const freeing = withGetter([0, 0], 1, () => { doomed.free(); return 0; });
+  assert.throws(() => doomed.route(freeing), (err) => err instanceof Error && /freed|null pointer/.test(err.message));
   router.free();
   other.free();
 });

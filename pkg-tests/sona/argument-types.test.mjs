@@ -95,8 +95,9 @@ test('sona-wasm/federated: agents and coordinators reject wrong argument types b
   const dim = 16; // the coordinator's preset has base_lora_rank 16
   const x = Float32Array.from({ length: dim }, (_, i) => (i + 1) / 10);
   for (const [bad, got] of NOT_STRINGS) {
-    rejects(() => new WasmEphemeralAgent(bad, dim), new RegExp(`^expected a string argument, got ${bad === null ? 'null' : typeof bad}`), `agent id ${got}`);
-    rejects(() => new WasmFederatedCoordinator(bad, dim), /^expected a string argument/, `coordinator id ${got}`);
+    const type = bad === null ? 'null' : typeof bad;
+    rejects(() => new WasmEphemeralAgent(bad, dim), new RegExp(`^agentId must be a string, got ${type}$`), `agent id ${got}`);
+    rejects(() => new WasmFederatedCoordinator(bad, dim), new RegExp(`^coordinatorId must be a string, got ${type}$`), `coordinator id ${got}`);
     rejects(() => WasmEphemeralAgent.withPatterns(bad, dim, new Uint8Array(0)), new RegExp(`^agentId must be a string, .*${got.source}`), 'withPatterns');
   }
   const agent = new WasmEphemeralAgent('a', dim);
@@ -198,8 +199,8 @@ test('the constructors accept exactly the hiddenDim ranges their docs state', ()
   // new WasmSonaEngine: 8..=3355; WasmEphemeralAgent: 4..=8192; WasmFederatedCoordinator: 16..=671.
   for (const [make, lo, hi, message] of [
     [(d) => new WasmSonaEngine(d), 8, 3355, /^hiddenDim must be an integer within \[8, 3355\] with the default config/],
-    [(d) => new WasmEphemeralAgent('a', d), 4, 8192, /hidden_?[dD]im|base_lora_rank|trajectory_capacity/],
-    [(d) => new WasmFederatedCoordinator('c', d), 16, 671, /hidden_?[dD]im|base_lora_rank|trajectory_capacity/],
+    [(d) => new WasmEphemeralAgent('a', d), 4, 8192, /^hiddenDim must be an integer within \[4, 8192\] with the for_ephemeral preset, got /],
+    [(d) => new WasmFederatedCoordinator('c', d), 16, 671, /^hiddenDim must be an integer within \[16, 671\] with the for_coordinator preset, got /],
   ]) {
     for (const d of [lo, hi]) make(d).free();
     for (const d of [lo - 1, hi + 1, 1, 0, lo + 0.5, -lo]) rejects(() => make(d), message, `hiddenDim ${d}`);

@@ -357,15 +357,15 @@ test('a Float32Array look-alike: read as a vector by every method taking one, re
   e.free();
 });
 
-test('a plain-array element whose valueOf calls the engine again: read like a number, nothing clobbered', () => {
-  // The conversion of an array runs user code; before any staging view is touched (the staged
+test('a plain-array element whose getter calls the engine again: read as its number, nothing clobbered', () => {
+  // Reading an array's elements runs user code (getters, proxy traps); before any staging view is touched (the staged
   // features were overwritten by the inner call before, so the outer call used the inner one's).
   const dim = 8;
   const { e, r } = trainedEngine(dim, 23);
   const x = unit(r, dim);
   const other = unit(r, dim);
   const expected = e.applyLora(x);
-  const reentrant = (i, call) => Array.from(x, (v, j) => (j === i ? { valueOf: () => { call(); return v; } } : v));
+  const reentrant = (i, call) => Object.defineProperty(Array.from(x), i, { get: () => { call(); return x[i]; }, enumerable: true });
   for (const i of [0, 3, dim - 1]) {
     assert.deepEqual(e.applyLora(reentrant(i, () => e.applyLora(other))), expected, `applyLora, element ${i}`);
     const out = new Float32Array(dim);
@@ -378,11 +378,11 @@ test('a plain-array element whose valueOf calls the engine again: read like a nu
   const again = e.findPatterns(reentrant(2, () => e.findPatterns(other, 3)), 3);
   assert.deepEqual(again.map((p) => p.id), patterns.map((p) => p.id));
   assert.deepEqual(again.map((p) => p.similarity), patterns.map((p) => p.similarity));
-  // addStep: an attention weight whose valueOf converts another plain array leaves the step as a
+  // addStep: an attention weight whose getter converts another plain array leaves the step as a
   // plain one would (same state as an engine fed Float32Arrays).
   assertSameAsPlainStep(dim, x, other, (p) => {
     const id = p.startTrajectory(x);
-    p.addStep(id, Array.from(other), [{ valueOf: () => { p.applyLora(Array.from(x)); return 0.5; } }], 0.25);
+    p.addStep(id, Array.from(other), Object.defineProperty([0], 0, { get: () => { p.applyLora(Array.from(x)); return 0.5; } }), 0.25);
     return id;
   });
   // free() from inside the conversion: a named Error, not a write into released memory.

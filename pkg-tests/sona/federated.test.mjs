@@ -91,7 +91,18 @@ test('a new agent warm-started from getInitialPatterns finds the topics before l
   const flipped = bytes.slice();
   flipped[30] ^= 1;
   assert.throws(() => fresh.warmStart(flipped), /agent export rejected: state checksum mismatch/);
-  assert.throws(() => WasmEphemeralAgent.withPatterns('x', DIM + 1, bytes), /pattern centroid has length 32, expected 33/);
+  assert.throws(() => WasmEphemeralAgent.withPatterns('x', DIM + 1, bytes), /pattern export \(hidden_dim\) has length 32, expected 33/);
+  // Bytes of another width are refused even when they hold no pattern (a coordinator or an agent
+  // that has learned none), which warm-start nothing but must not pass for this width either.
+  const wideCoordinator = new WasmFederatedCoordinator('wide', 2 * DIM);
+  const wideAgent = new WasmEphemeralAgent('wide', 2 * DIM);
+  for (const [what, empty] of [['exportInitialPatterns', wideCoordinator.exportInitialPatterns(3)], ['exportState', wideAgent.exportState()]]) {
+    assert.throws(() => fresh.warmStart(empty), /^Error: pattern export \(hidden_dim\) has length 64, expected 32$/, `warmStart(${what})`);
+    assert.throws(() => WasmEphemeralAgent.withPatterns('y', DIM, empty), /pattern export \(hidden_dim\) has length 64, expected 32/, `withPatterns(${what})`);
+  }
+  assert.equal(fresh.warmStart(new WasmEphemeralAgent('same', DIM).exportState()), 0, 'the same width with no pattern adds none');
+  wideCoordinator.free();
+  wideAgent.free();
   assert.equal(fresh.stats().engine.patterns_stored, initial.length, 'a rejected warm start adds nothing');
 });
 
@@ -183,7 +194,7 @@ test('bad bytes and bad arguments throw a named Error and change nothing', () =>
   assert.throws(() => a.processTrajectory(v, v, 1.2), /quality is 1.2/);
   assert.throws(() => a.processTrajectory(v, v, 0.5, 'r'.repeat(300)), /route is 300 bytes long/);
   assert.deepEqual(a.exportState(), agentBefore);
-  assert.throws(() => new WasmEphemeralAgent('a', 0), /hidden_dim must be at least 1/);
+  assert.throws(() => new WasmEphemeralAgent('a', 0), /hiddenDim must be an integer within \[4, 8192\] with the for_ephemeral preset, got 0/);
   assert.throws(() => new WasmFederatedCoordinator('c', 1.5), /hiddenDim must be an integer/);
 });
 

@@ -111,13 +111,13 @@ export function installFastPaths(Engine) {
 
   const methods = {
     applyLora(input) {
-      input = floatsOf(input);
+      input = floatsOf(input, false, 'input');
       const view = stage(this, input);
       if (view === null || !this._applyLoraStaged()) return applyLora.call(this, input);
       return resultArray(this[STAGE_OUT]);
     },
     applyLoraInto(input, output) {
-      input = floatsOf(input);
+      input = floatsOf(input, false, 'input');
       const view = isFloatOutput(output) ? stage(this, input) : null;
       if (view === null || output.length !== view.length >> 1 || !this._applyLoraStaged()) {
         return applyLoraInto.call(this, input, output);
@@ -128,7 +128,7 @@ export function installFastPaths(Engine) {
       if (this.__wbg_ptr === 0 || !this._applyLoraBuffersOk()) applyLoraBuffers.call(this);
     },
     startTrajectory(queryEmbedding) {
-      queryEmbedding = floatsOf(queryEmbedding);
+      queryEmbedding = floatsOf(queryEmbedding, false, 'queryEmbedding');
       const id = stage(this, queryEmbedding) === null ? -1 : this._startTrajectoryStaged();
       return id >= 0 ? id : startTrajectory.call(this, queryEmbedding);
     },
@@ -138,8 +138,8 @@ export function installFastPaths(Engine) {
       }
       // The weights first, into an array of their own: converting them runs user code, which must
       // not find the activations already in floatsOf's shared buffer.
-      attentionWeights = floatsOf(attentionWeights, true);
-      activations = floatsOf(activations);
+      attentionWeights = floatsOf(attentionWeights, true, 'attentionWeights');
+      activations = floatsOf(activations, false, 'activations');
       const view = stage(this, activations);
       const dim = view === null ? 0 : view.length >> 1;
       if (view === null || attentionWeights.length > dim) {
@@ -157,7 +157,7 @@ export function installFastPaths(Engine) {
       }
     },
     findPatterns(query, k) {
-      query = floatsOf(query);
+      query = floatsOf(query, false, 'query');
       const view = typeof k === 'number' ? stage(this, query) : null;
       const n = view === null ? -1 : this._findPatternsStaged(k, clock());
       if (n < 0) return findPatterns.call(this, query, k);

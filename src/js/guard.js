@@ -33,31 +33,43 @@ const isNumeric = (v) => (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v inst
  * view, and `TypedArray.prototype.set` on it throws a bare TypeError. */
 export const isFloatOutput = (v) => v instanceof Float32Array && ArrayBuffer.isView(v);
 
-/** A plain array's elements converted in JS (`TypedArray.prototype.set`: JS ToNumber, then bytes,
- * as wasm-bindgen converts them) into a Uint8Array of its own; anything else as it is. */
-function bytesOf(v) {
-  if (!Array.isArray(v)) return v;
+/** Bytes for wasm-bindgen's copy: a Uint8Array (or Uint8ClampedArray) as it is; a plain array's or
+ * another typed array's elements, each read once, into a Uint8Array of its own, each required to
+ * be an integer from 0 to 255 (wasm-bindgen's copy would take `256` as 0, `-1` as 255, `'7'` as 7
+ * and `null` as 0). */
+function bytesOf(name, v) {
+  if (v instanceof Uint8Array || v instanceof Uint8ClampedArray) return v;
   const out = new Uint8Array(v.length);
-  out.set(v);
+  for (let i = 0; i < out.length; i++) {
+    const x = v[i];
+    if (!Number.isInteger(x) || x < 0 || x > 255) fail(`${name}[${i}]`, 'a byte (an integer from 0 to 255)', x);
+    out[i] = x;
+  }
   return out;
 }
 
-/** Checks by kind, each returning the value to pass on: `n` number, `b` boolean, `s` string, `v`
+/** Checks by kind, each returning the value to pass on: `n` number, `f` number within the f32 range, `b` boolean, `s` string, `v`
  * vector of numbers, `o` Float32Array the call writes into, `u` bytes, `S` array of strings, `p`
  * probabilities (a number — its range checked by the core — or a vector); a trailing `?` also
  * allows undefined and null. Plain arrays (`v`, `u`, `p`, `S`) and Float32Array look-alikes (`v`,
- * `p`: see floatsOf) are copied in JS first: reading their elements runs user code (getters,
- * `valueOf`, proxy traps), which must not run inside the wasm call (a throw there unwinds the wasm
+ * `p`: see floatsOf) are copied in JS first, each element read once and required to be a number
+ * (`v`, `p`) or a byte (`u`) — not converted, as wasm-bindgen's copy would convert `'0.5'`, `null`
+ * or `true` — and reading them runs user code (getters, proxy traps), which must not run inside
+ * the wasm call (a throw there unwinds the wasm
  * frames without their epilogues: the object stays borrowed for good and the frames' stack space
  * is lost) nor free the object half-way through. Config objects, which constructors take, are read
  * by the core through catching imports instead (src/js_read.rs). */
 const CHECKS = {
   n: (name, v) => (typeof v === 'number' ? v : fail(name, 'a number', v)),
+  // A number the core stores as an f32: a finite one beyond the f32 range would arrive as ±Infinity
+  // and be refused as "Infinity" (NaN and ±Infinity themselves go on, for the core to name).
+  f: (name, v) => (typeof v !== 'number' ? fail(name, 'a number', v)
+    : Number.isFinite(v) && !Number.isFinite(Math.fround(v)) ? fail(name, 'within the 32-bit float range (magnitude at most 3.4028235e38)', v) : v),
   b: (name, v) => (typeof v === 'boolean' ? v : fail(name, 'a boolean', v)),
   s: (name, v) => (typeof v === 'string' ? v : fail(name, 'a string', v)),
-  v: (name, v) => (isNumeric(v) || v instanceof Float32Array ? floatsOf(v, true) : fail(name, 'a Float32Array or an array of numbers', v)),
+  v: (name, v) => (isNumeric(v) || v instanceof Float32Array ? floatsOf(v, true, name) : fail(name, 'a Float32Array or an array of numbers', v)),
   o: (name, v) => (isFloatOutput(v) ? v : fail(name, 'a Float32Array', v)),
-  u: (name, v) => (isNumeric(v) ? bytesOf(v) : fail(name, 'a Uint8Array or an array of bytes', v)),
+  u: (name, v) => (isNumeric(v) ? bytesOf(name, v) : fail(name, 'a Uint8Array or an array of bytes', v)),
   S: (name, v) => {
     const copy = Array.isArray(v) ? Array.from(v) : v;
     return Array.isArray(copy) && copy.every((x) => typeof x === 'string') ? copy : fail(name, 'an array of strings', v);
@@ -66,9 +78,10 @@ const CHECKS = {
     // Primitives go on as they are (a number is valid; the core names anything else). Of objects,
     // only arrays and Float32Arrays (look-alikes included) go on, copied: telling what another
     // object is would run its code (a proxy's getPrototypeOf trap) inside the wasm call.
+    if (typeof v === 'number') return CHECKS.f(name, v);
     if ((typeof v !== 'object' && typeof v !== 'function') || v === null) return v;
     if (Array.isArray(v) || v instanceof Float32Array) {
-      const copy = floatsOf(v, true);
+      const copy = floatsOf(v, true, name);
       return Array.isArray(copy) ? new Float32Array(0) : copy; // floatsOf returns an empty array as it is
     }
     return fail(`${name} probabilities`, 'a number, an array or a Float32Array', v);
@@ -146,12 +159,12 @@ export function guardSonaEngine(Engine) {
     'static fromPreset': 's:name n?:seed',
     'static loadState': 'u:bytes',
     startTrajectory: 'v:queryEmbedding',
-    recordStep: 'n:trajectoryId n:nodeId n:score n:latencyUs',
-    addStep: 'n:trajectoryId v:activations v:attentionWeights n:reward',
+    recordStep: 'n:trajectoryId n:nodeId f:score n:latencyUs',
+    addStep: 'n:trajectoryId v:activations v:attentionWeights f:reward',
     setTrajectoryRoute: 'n:trajectoryId s:route',
     addTrajectoryContext: 'n:trajectoryId s:contextId',
-    endTrajectory: 'n:trajectoryId n:quality',
-    learnFromFeedback: 'b:success n:latencyMs n:quality',
+    endTrajectory: 'n:trajectoryId f:quality',
+    learnFromFeedback: 'b:success f:latencyMs f:quality',
     applyLora: 'v:input',
     applyLoraInto: 'v:input o:output',
     applyLoraLayer: 'n:layer v:input',
@@ -166,7 +179,7 @@ export function guardSonaEngine(Engine) {
 export function guardFederated({ WasmEphemeralAgent, WasmFederatedCoordinator }) {
   guard(WasmEphemeralAgent, {
     'static withPatterns': 's:agentId n:hiddenDim u:patternBytes',
-    processTrajectory: 'v:embedding v:activations n:quality s?:route S?:contexts',
+    processTrajectory: 'v:embedding v:activations f:quality s?:route S?:contexts',
     findPatterns: 'v:query n:k',
     warmStart: 'u:patternBytes',
   });
@@ -178,7 +191,7 @@ export function guardFederated({ WasmEphemeralAgent, WasmFederatedCoordinator })
     findPatterns: 'v:query n:k',
     getInitialPatterns: 'n:k',
     setConsolidationInterval: 'n:agents',
-    setQualityThreshold: 'n:threshold',
+    setQualityThreshold: 'f:threshold',
   });
 }
 
@@ -188,11 +201,11 @@ export function guardRouter({ FastGrnnRouter, RouterTrainer }) {
     'static fromBytes': 'u:bytes',
     route: 'v:features',
     routeInto: 'v:features o:scores',
-    prune: 'n:sparsity',
+    prune: 'f:sparsity',
     setNormalization: 'v:mean v:std',
   });
   guard(RouterTrainer, {
-    addSample: 'v:features n:label p?:teacher',
+    addSample: 'v:features f:label p?:teacher',
   });
 }
 
@@ -204,46 +217,59 @@ let converting = false;
 
 /**
  * The elements of a non-empty plain array — or of anything else that passes for a Float32Array
- * without being one, such as a Proxy — as f32 (ToNumber, then f32, as wasm-bindgen's copy by
- * `TypedArray.prototype.set` converts them), for the fast paths (fast.js, router_fast.js) to call
- * on each vector argument before they touch a staging view. Reading such an argument runs user
- * code (`valueOf`, getters, proxy traps) that may call the same object again (overwriting or
- * regrowing its staging area) or free it, so it is never copied through a view of wasm memory,
- * only into JS-owned memory. Anything else (a genuine typed array, whose copy runs no user code;
- * an empty array; a wrong type left for the wasm-bindgen method to reject) is returned as it is.
+ * without being one, such as a Proxy — as f32, each read once and required to be a number (throws
+ * an Error naming `name[i]` otherwise: a string, `null`, `true` or an object is not converted), for
+ * the fast paths (fast.js, router_fast.js) to call on each vector argument before they touch a
+ * staging view. Reading such an argument runs user code (getters, proxy traps) that may call the
+ * same object again (overwriting or regrowing its staging area) or free it, so it is never copied
+ * through a view of wasm memory, only into JS-owned memory. Anything else (a genuine typed array,
+ * whose copy runs no user code; an empty array; a wrong type left for the wasm-bindgen method to
+ * reject) is returned as it is.
  *
  * Returns a view of one shared buffer (no allocation per call), valid until the next `floatsOf`
  * call: the caller hands it to the wasm before any other user code can run. A conversion started
  * by user code inside another one, or with `own` set (a second array in the same call), gets an
  * array of its own.
  */
-export function floatsOf(array, own = false) {
+export function floatsOf(array, own = false, name = 'vector') {
   // A genuine typed array is read by the wasm copy itself, which runs no user code.
   if (ArrayBuffer.isView(array)) return array;
   if (!Array.isArray(array)) {
     if (!(array instanceof Float32Array)) return array;
     // A look-alike (a Proxy passes `instanceof` but is no view; its reads run its traps): its
     // length is read once, then each element, into an array of its own.
-    const out = new Float32Array(array.length);
-    for (let i = 0; i < out.length; i++) out[i] = array[i];
-    return out;
+    let length;
+    try {
+      length = array.length;
+    } catch (e) {
+      // A Proxy with no get trap: TypedArray.prototype's length getter refuses it as a receiver
+      // (a TypeError; what a trap of the caller's throws goes on as thrown).
+      if (!(e instanceof TypeError)) throw e;
+      throw new TypeError(`${name} must be a Float32Array or an array of numbers (reading its length threw: ${e.message})`, { cause: e });
+    }
+    return numbersInto(array, new Float32Array(length), name);
   }
   if (array.length === 0) return array;
   const n = array.length;
-  if (own || converting) {
-    const out = new Float32Array(n);
-    out.set(array);
-    return out;
-  }
+  if (own || converting) return numbersInto(array, new Float32Array(n), name);
   if (scratch.length < n) scratch = new Float32Array(Math.max(n, 2 * scratch.length));
   if (scratchView.buffer !== scratch.buffer || scratchView.length !== n) scratchView = scratch.subarray(0, n);
   converting = true;
   try {
-    scratchView.set(array);
+    return numbersInto(array, scratchView, name);
   } finally {
     converting = false;
   }
-  return scratchView;
+}
+
+/** `out` filled with `array[0..out.length]`, each element read once and required to be a number. */
+function numbersInto(array, out, name) {
+  for (let i = 0; i < out.length; i++) {
+    const x = array[i];
+    if (typeof x !== 'number') fail(`${name}[${i}]`, 'a number', x);
+    out[i] = x;
+  }
+  return out;
 }
 
 /** Fast-path class → the (guarded) wasm-bindgen methods its fast paths replaced. */

@@ -53,7 +53,7 @@ export function installRouterFastPaths({ FastGrnnRouter, RouterTrainer }) {
   const methods = {
     route(features) {
       // Arrays are converted before any view is touched (see floatsOf): once, also for the fallback.
-      features = floatsOf(features);
+      features = floatsOf(features, false, 'features');
       const route = routeStaged(this, features);
       if (route < 0) return bindgen.route.call(this, features);
       const out = answer(this);
@@ -66,7 +66,7 @@ export function installRouterFastPaths({ FastGrnnRouter, RouterTrainer }) {
     },
     routeInto(features, scores) {
       if (!isFloatOutput(scores)) return bindgen.routeInto.call(this, features, scores);
-      features = floatsOf(features);
+      features = floatsOf(features, false, 'features');
       const route = routeStaged(this, features);
       if (route < 0) return bindgen.routeInto.call(this, features, scores);
       answer(this);
