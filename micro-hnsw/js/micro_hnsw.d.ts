@@ -170,7 +170,8 @@ export declare class MicroHnsw {
   /** A copy of stored vector `id` (`dims` components, as stored: f32, cosine vectors not normalised). */
   vector(id: number): Float32Array;
   /**
-   * `v[id] += alpha · delta`; `delta` defaults to the last {@link aggregateNeighbors} result.
+   * `v[id] += alpha · delta`; `delta` defaults to this core's last {@link aggregateNeighbors}
+   * result (zeros before the first; an explicit `delta` does not replace it).
    * Links are kept. Both `delta` and the resulting vector must lie within ±1e15, and `alpha` (used
    * as an f32) within the f32 range (RangeError naming the value; the vector is left unchanged).
    */

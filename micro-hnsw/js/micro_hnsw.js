@@ -177,7 +177,15 @@ let stagingBusy = false;
  * pass the check with one value and be staged with another.
  */
 function checkVector(name, v, dims) {
-  const length = v == null ? undefined : v.length;
+  let length;
+  try {
+    length = v == null ? undefined : v.length;
+  } catch (e) {
+    // A Proxy of a typed array: TypedArray.prototype's length getter refuses it as a receiver
+    // (a TypeError; what a proxy trap of the caller's throws otherwise goes on as thrown).
+    if (!(e instanceof TypeError)) throw e;
+    throw new TypeError(`${name} must be a Float32Array or an array of numbers (reading its length threw: ${e?.message ?? e})`, { cause: e });
+  }
   if (typeof length !== 'number') throw new TypeError(`${name} must be a Float32Array or an array of numbers`);
   if (length !== dims) throw new RangeError(`${name} has ${shown(length)} components, this index has ${dims} dimensions`);
   // A genuine Float32Array only (ArrayBuffer.isView is false for a Proxy posing as one, whose
@@ -544,8 +552,16 @@ export class MicroHnsw {
         throw new RangeError(`updateVector would move component ${i} of vector ${id} to ${r}: components must lie within ±1e15`);
       }
     }
+    if (delta === undefined) {
+      this.#x.update_vector(id, alpha);
+      return;
+    }
+    // An explicit delta goes through the delta buffer, which then gets the last aggregateNeighbors
+    // result back: that stays the default of later calls.
+    const kept = this.#delta.slice(0, this.#dims);
     this.#delta.set(d);
     this.#x.update_vector(id, alpha);
+    this.#delta.set(kept);
   }
 
   /** Searches `query` and injects gain / (1 + d − d_best) into each hit's neuron; returns the hits. */
@@ -743,6 +759,11 @@ export class MicroHnsw {
     const links = Array.from({ length: n }, (_, i) => Array.from({ length: r.u8(`degree of node ${i}`, 0, ABI.MAX_NEIGHBORS) },
       () => ({ target: r.u8(`a link target of node ${i}`, 0, n - 1), weight: r.u8(`a link weight of node ${i}`) })));
     r.end();
+    // toBytes saves a graph's links, which never join a node to itself or repeat a pair.
+    links.forEach((list, i) => list.forEach(({ target }, j) => {
+      if (target === i) throw new Error(`malformed micro-HNSW core bytes: node ${i} links to itself`);
+      if (list.findIndex((l) => l.target === target) !== j) throw new Error(`malformed micro-HNSW core bytes: node ${i} links to node ${target} twice`);
+    }));
     const core = new MicroHnsw({ dims, metric, coreId });
     for (const v of vectors) core.insert(v);
     for (let i = 0; i < n; i++) {
@@ -950,9 +971,10 @@ export class MicroHnswCluster {
     const count = r.u16('the number of cores', next, maxCores);
     const cluster = new MicroHnswCluster({ dims, metric, cores: maxCores });
     for (let c = 0; c < count; c++) {
+      const coreBytes = r.take(r.u32(`the length of core ${c}`), `core ${c}`);
       let core;
       try {
-        core = MicroHnsw.fromBytes(r.take(r.u32(`the length of core ${c}`), `core ${c}`));
+        core = MicroHnsw.fromBytes(coreBytes);
       } catch (e) {
         throw new Error(`malformed ${what} bytes: core ${c}: ${e.message}`);
       }

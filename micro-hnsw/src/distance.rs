@@ -8,7 +8,8 @@
 //!
 //! Distances are always "smaller = closer":
 //! - [`Metric::L2`]: the **squared** Euclidean distance `Σ (aᵢ − bᵢ)²` (≥ 0);
-//! - [`Metric::Cosine`]: `1 − a·b / (‖a‖‖b‖)` in `[0, 2]`; `1.0` when either vector is zero;
+//! - [`Metric::Cosine`]: `1 − a·b / (‖a‖‖b‖)`, in `[0, 2]` up to f32 rounding (not clamped: a
+//!   vector's distance to itself can be a few ulps below 0); `1.0` when either vector is zero;
 //! - [`Metric::Dot`]: the negated inner product `−a·b` (may be negative).
 use crate::MAX_DIMS;
 

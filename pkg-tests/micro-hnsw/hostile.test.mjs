@@ -114,6 +114,16 @@ test('a Proxy posing as a Float32Array is converted like an array-like: read onc
   assert.deepEqual(h.search(proxy(), 1), [{ id: 1, distance: 0 }]);
   assert.equal(h.insert(proxy()), 2);
   assert.deepEqual(Array.from(h.vector(2)), [1, 1]);
+  // With no get trap, reading `length` reaches the typed array's own getter, which refuses the proxy
+  // as its receiver: a TypeError that names the argument (it was the engine's bare message).
+  for (const [call, name] of [[(p) => h.search(p, 1), 'query'], [(p) => h.insert(p), 'vector']]) {
+    assert.throws(() => call(new Proxy(new Float32Array(2), {})),
+      (e) => e instanceof TypeError && new RegExp(`^${name} must be a Float32Array or an array of numbers \\(reading its length threw: `).test(e.message), name);
+  }
+  // What a trap of the caller's throws goes on as thrown.
+  const mine = new Error('trap');
+  assert.throws(() => h.search(new Proxy(new Float32Array(2), { get() { throw mine; } }), 1), (e) => e === mine);
+  assert.equal(h.size, 3, 'nothing inserted');
 });
 
 test('a vector getter calling back into the wrapper: the nested conversion does not overwrite the outer one', () => {

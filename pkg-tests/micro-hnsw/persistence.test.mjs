@@ -133,6 +133,10 @@ test('damaged, foreign and inconsistent core bytes are refused with an Error nam
   const links = types + 20 + 40;
   refused(repaired(good, (p) => { p[links] = 7; }), /degree of node 0 is 7/);
   refused(repaired(good, (p) => { p[links + 1] = 10; }), /link target of node 0 is 10, expected 0..9/);
+  // Links no graph has (toBytes saves a graph's links): a node linked to itself, a pair twice.
+  assert.ok(good[20 + links] >= 2, 'node 0 has two links to repeat');
+  refused(repaired(good, (p) => { p[links + 1] = 0; }), /^malformed micro-HNSW core bytes: node 0 links to itself$/);
+  refused(repaired(good, (p) => { p[links + 3] = p[links + 1]; }), new RegExp(`^malformed micro-HNSW core bytes: node 0 links to node ${good[20 + links + 1]} twice$`));
   refused(Uint8Array.from([...good.subarray(0, 12), ...new Uint8Array(4)]), /truncated|padded/);
   // Any view or buffer of the bytes is accepted (copied first).
   const shared = new SharedArrayBuffer(good.length);
@@ -186,6 +190,8 @@ test('damaged or inconsistent cluster bytes are refused with an Error naming the
   refused(repaired(good, (p, v) => { v.setUint16(6, 5, true); }), /bytes after the last field/);
   refused(repaired(good, (p, v) => { v.setUint16(6, 3, true); }), /number of cores is 3, expected 4..8/);
   refused(repaired(good, (p, v) => { v.setUint32(8, 5, true); }), /core 0: micro-HNSW core bytes are truncated/);
+  // A core length past the payload's end: said once, not wrapped in a second "malformed … bytes".
+  refused(repaired(good, (p, v) => { v.setUint32(8, 1e6, true); }), /^malformed micro-HNSW cluster bytes: the payload ends inside core 0$/);
   // A core whose id does not match its place, framed correctly inside a correct cluster frame.
   refused(repaired(good, (p) => {
     const core = p.subarray(12, 12 + new DataView(p.buffer, p.byteOffset + 8).getUint32(0, true));

@@ -244,6 +244,35 @@ test('GNN helpers: node types, aggregation and vector updates', () => {
   close(h.aggregateNeighbors(0)[0], 0.2);
   h.updateVector(0, -0.5); // delta = the aggregation buffer [0.2, 0, 0, 0]
   assert.deepEqual([...h.vector(0)], [Math.fround(-0.5 * Math.fround(0.2)), 2, 0, 0]);
+  // An explicit delta does not replace the last aggregation as the default of later calls.
+  h.updateVector(1, 1, [0, 0, 3, 0]);
+  assert.deepEqual([...h.vector(1)], [1, 0, 3, 0]);
+  const v0 = h.vector(0);
+  h.updateVector(0, 1);
+  assert.deepEqual([...h.vector(0)], [Math.fround(v0[0] + Math.fround(0.2)), 2, 0, 0], 'delta = the aggregation, not [0, 0, 3, 0]');
+});
+
+test('cosine distances lie in [0, 2] up to f32 rounding, as documented (not clamped)', () => {
+  const rand = rng(77);
+  let below = 0;
+  for (let round = 0; round < 80; round++) {
+    // 8 vectors and their negations: a search for one of the 8 with k = 16 sees all 16.
+    const h = new MicroHnsw({ dims: 16, metric: 'cosine' });
+    const vectors = randomVectors(rand, 8, 16);
+    for (const v of vectors) h.insert(v);
+    for (const v of vectors) h.insert(v.map((x) => -x));
+    vectors.forEach((v, i) => {
+      const hits = h.search(v, 16);
+      for (const hit of hits) assert.ok(hit.distance >= -1e-6 && hit.distance <= 2 + 1e-6, `distance ${hit.distance}`);
+      const own = hits.find((hit) => hit.id === i);
+      assert.ok(Math.abs(own.distance) < 1e-6, `self distance ${own.distance}`);
+      below += own.distance < 0;
+      assert.equal(hits.at(-1).id, i + 8, 'the negation is the farthest');
+      assert.ok(Math.abs(hits.at(-1).distance - 2) < 1e-6, `antipode distance ${hits.at(-1).distance}`);
+    });
+  }
+  // The README says so: a self distance can come out a few ulps below 0.
+  assert.ok(below > 0, 'some self distances are below 0 (the documented rounding)');
 });
 
 test('MicroHnswCluster: 256 cores × 32 = 8,192 vectors, recall@10 ≥ 0.99 against brute force', () => {
