@@ -105,9 +105,10 @@ impl Graph {
         let dot = self.metric == Metric::Dot;
         for (d, &m) in out.iter_mut().zip(&self.norms) {
             let nn = qn * m;
-            let q = *d / nn;
-            // Cosine: 1 when nn is zero (1 − 0 is exactly 1), else 1 − d / nn.
-            *d = if dot { -*d } else { 1.0 - if nn == 0.0 { 0.0 } else { q } };
+            // Cosine: 1 when nn is zero (1 − 0 is exactly 1), else 1 − d / nn. The division stays
+            // inside the cosine branch: computed before it, for both metrics, it cost dot-metric
+            // searches 2–4 % (2 bytes).
+            *d = if dot { -*d } else { 1.0 - if nn == 0.0 { 0.0 } else { *d / nn } };
             if d.is_nan() {
                 *d = f32::INFINITY;
             }
