@@ -79,7 +79,9 @@ export function setupPlayground({ MicroHnsw }) {
     running: false,
   };
 
-  const k = () => Math.max(1, Math.min(16, Math.round(Number($('knn-k').value) || 5)));
+  // k as used by every search; the field is rewritten to it on each change (see normalizeK).
+  let kUsed = 5;
+  const k = () => kUsed;
   const num = (id, fallback, lo, hi) => {
     const v = Number($(id).value);
     return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback;
@@ -88,9 +90,13 @@ export function setupPlayground({ MicroHnsw }) {
   const toCanvas = (v, width, height) => [((v[0] + 1) / 2) * width, ((1 - v[1]) / 2) * height];
 
   // ── index operations ──────────────────────────────────────────────────────────────────────────
+  const sayFull = () => {
+    $('knn-verdict').textContent = `this core is full (${CAPACITY} vectors); clear it or query`;
+  };
+
   function addPoint(v) {
     if (state.points.length >= CAPACITY) {
-      $('knn-verdict').textContent = `this core is full (${CAPACITY} vectors); clear it or query`;
+      sayFull();
       return;
     }
     const id = index.insert(v);
@@ -260,8 +266,12 @@ export function setupPlayground({ MicroHnsw }) {
 
   function clickAt(fx, fy) {
     const v = toVector(fx, fy);
-    if (document.querySelector('input[name="click-mode"]:checked').value === 'add') addPoint(v);
-    else runQuery(v);
+    if (document.querySelector('input[name="click-mode"]:checked').value === 'add') {
+      addPoint(v);
+      drawNetwork(); // the new point's links are new synapses: the weight map shows them
+    } else {
+      runQuery(v);
+    }
     renderPointList();
     drawPoints();
   }
@@ -293,10 +303,15 @@ export function setupPlayground({ MicroHnsw }) {
 
   let randomSeed = 1;
   $('random-32').addEventListener('click', () => {
+    if (state.points.length >= CAPACITY) {
+      sayFull();
+      return;
+    }
     const rng = createRng(randomSeed++);
     while (state.points.length < CAPACITY) addPoint(Float32Array.of(1.8 * rng.next() - 0.9, 1.8 * rng.next() - 0.9));
     renderPointList();
     drawPoints();
+    drawNetwork();
   });
   $('clear-points').addEventListener('click', () => {
     state.points = [];
@@ -312,7 +327,18 @@ export function setupPlayground({ MicroHnsw }) {
     if (state.query) runQuery(state.query);
     else renderResults();
   });
-  $('knn-k').addEventListener('change', () => state.query && runQuery(state.query));
+  /** Take a new k from the field: rounded and clamped to 1..16 (an empty or non-numeric field keeps
+   * the previous k), and written back, so the field always shows the k the searches use. */
+  function normalizeK() {
+    const field = $('knn-k');
+    const v = Number(field.value);
+    if (field.value.trim() !== '' && Number.isFinite(v)) kUsed = Math.max(1, Math.min(16, Math.round(v)));
+    field.value = String(kUsed);
+  }
+  $('knn-k').addEventListener('change', () => {
+    normalizeK();
+    if (state.query) runQuery(state.query);
+  });
 
   // ── spiking network ───────────────────────────────────────────────────────────────────────────
   function resetNetwork() {
@@ -327,6 +353,7 @@ export function setupPlayground({ MicroHnsw }) {
     snn.traced = [];
     snn.membrane = [];
     snn.threshold = [];
+    renderTraceLegend();
     drawNetwork();
   }
 
@@ -338,15 +365,20 @@ export function setupPlayground({ MicroHnsw }) {
       snn.membrane = ids.map(() => new Float32Array(HISTORY).fill(NaN));
       snn.threshold = ids.map(() => new Float32Array(HISTORY).fill(NaN));
     }
+    renderTraceLegend();
+  }
+
+  /** The membrane plot's legend: the traced neurons, or '—' when none is (after a reset or Clear). */
+  function renderTraceLegend() {
     const legend = $('trace-neurons');
     legend.replaceChildren();
-    ids.forEach((id, i) => {
+    snn.traced.forEach((id, i) => {
       const key = document.createElement('span');
       key.className = `key trace-key-${i + 1}`;
       key.textContent = `#${id}`;
       legend.append(i ? ', ' : '', key);
     });
-    if (!ids.length) legend.textContent = '—';
+    if (!snn.traced.length) legend.textContent = '—';
   }
 
   /** One timestep: stimulus from the query's neighbours, the core's tick (LIF, propagation, STDP),
@@ -579,9 +611,7 @@ export function setupPlayground({ MicroHnsw }) {
   onThemeOrResize(redraw);
   $('snn-run').addEventListener('click', runNetwork);
   $('snn-reset').addEventListener('click', resetNetwork);
+  normalizeK(); // a value the browser restored into the field on reload
   renderResults();
   resetNetwork();
-
-  /** For the numbers panel: the live index (ops/s of search and snn_tick). */
-  return { get index() { return index; }, get points() { return state.points; } };
 }

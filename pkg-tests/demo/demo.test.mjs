@@ -162,6 +162,21 @@ describe('demo page in headless Chromium', () => {
     noProblems();
   });
 
+  test('the k field shows the k the search uses: rounded, clamped to 1..16, empty keeps the last', async () => {
+    const count = await page.$$eval('#point-list li', (lis) => lis.length);
+    assert.ok(count >= 13 && count < 16, `${count} points from the previous test`);
+    for (const [typed, shown] of [['99', '16'], ['0', '1'], ['-3', '1'], ['3.6', '4'], ['', '4'], ['7', '7'], ['', '7']]) {
+      await page.fill('#knn-k', typed);
+      await page.dispatchEvent('#knn-k', 'change');
+      assert.equal(await page.inputValue('#knn-k'), shown, `typed '${typed}'`);
+      const results = await page.$$eval('#knn-results li', (lis) => lis.length);
+      assert.equal(results, Math.min(Number(shown), count), `typed '${typed}': the search used k = ${shown}`);
+    }
+    await page.fill('#knn-k', '4');
+    await page.dispatchEvent('#knn-k', 'change');
+    noProblems();
+  });
+
   test('the spiking network runs: raster pixels change and spike counters grow', async () => {
     const raster = () => page.$eval('#raster-canvas', (c) => {
       const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -197,6 +212,51 @@ describe('demo page in headless Chromium', () => {
       return seen.size;
     });
     assert.ok(await painted('#weights-canvas') > 2, 'the weight map shows several shades');
+    noProblems();
+  });
+
+  test('Clear empties the membrane legend; added points show their new synapses at once', async () => {
+    assert.match(await page.textContent('#trace-neurons'), /^#\d+(, #\d+)*$/, 'the last run traced some neurons');
+    await page.click('#clear-points');
+    assert.equal(await page.textContent('#point-count'), '0');
+    assert.equal(await page.textContent('#trace-neurons'), '—', 'no neuron is traced after Clear');
+    assert.equal(await page.textContent('#weight-range'), '—', 'no synapse after Clear');
+    const shades = () => page.$eval('#weights-canvas', (c) => {
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set();
+      for (let i = 0; i < data.length; i += 4) seen.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      return seen.size;
+    });
+    const emptyMap = await shades();
+
+    // Two clicked points are linked: the map and the range show the new links (all at 128) without a Run.
+    await page.check('#mode-add');
+    const canvas = await page.$('#points-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    await page.mouse.click(box.x + 0.3 * box.width, box.y + 0.3 * box.height);
+    await page.mouse.click(box.x + 0.7 * box.width, box.y + 0.6 * box.height);
+    assert.equal(await page.textContent('#point-count'), '2');
+    assert.equal(await page.textContent('#weight-range'), 'all 128', 'the two points\' links, before any Run');
+    assert.ok(await shades() > emptyMap, 'the weight map shows the new links');
+
+    await page.click('#random-32');
+    assert.equal(await page.textContent('#point-count'), '32');
+    assert.equal(await page.textContent('#weight-range'), 'all 128', 'the 32 points\' links, before any Run');
+    assert.equal(await page.getAttribute('#weight-range', 'data-changed'), 'false');
+    // A full core: Random 32 says so instead of doing nothing silently.
+    await page.click('#random-32');
+    assert.match(await page.textContent('#knn-verdict'), /this core is full \(32 vectors\)/);
+
+    // A query and a short run, so the screenshots below show a live network.
+    await page.check('#mode-query');
+    await page.mouse.click(box.x + 0.45 * box.width, box.y + 0.55 * box.height);
+    const steps = Number(await page.textContent('#snn-steps'));
+    await page.fill('#snn-iterations', '200');
+    await page.click('#snn-run');
+    await page.waitForFunction((n) => document.querySelector('#snn-status').dataset.state === 'idle'
+      && Number(document.querySelector('#snn-steps').textContent) === n, steps + 200, { timeout: 20_000 });
+    assert.match(await page.textContent('#trace-neurons'), /^#\d+(, #\d+)*$/);
     noProblems();
   });
 
