@@ -21,6 +21,10 @@ export function setupRouter({ WasmSonaEngine }) {
   const saveButton = $('state-save');
   const loadButton = $('state-load');
   const exportButton = $('lora-export');
+  // The inputs a run is configured by: locked while the worker is busy, so what they show is what
+  // the running (or last) run used.
+  const configInputs = [select, $('requests'), $('sim-seed')];
+  let runPreset = select.value; // the preset of the current or last run, for the stats' label
   let last = { curve: [], baseline: [], patterns: [], patternQuality: [] };
 
   const setStatus = (state, text) => {
@@ -82,6 +86,7 @@ export function setupRouter({ WasmSonaEngine }) {
     runButton.disabled = b;
     stopButton.disabled = !b;
     loadButton.disabled = b;
+    for (const input of configInputs) input.disabled = b;
     if (b) exportButton.disabled = true;
   };
   /** An engine exists in the worker (after a run or a load): it can be saved and exported. */
@@ -111,7 +116,7 @@ export function setupRouter({ WasmSonaEngine }) {
         haveEngine();
         setStatus('done', `${data.stopped ? 'stopped after' : 'done:'} ${data.done.toLocaleString('en-US')} requests `
           + `(×2 engines) in ${(data.ms / 1000).toFixed(1)} s`);
-        showStats(data.stats, `after the run (preset ${select.value})`);
+        showStats(data.stats, `after the run (preset ${runPreset})`);
         break;
       case 'saved':
         try {
@@ -156,7 +161,8 @@ export function setupRouter({ WasmSonaEngine }) {
   runButton.addEventListener('click', () => {
     const requests = Math.max(100, Math.min(50000, Math.round(Number($('requests').value) || 2000)));
     const seed = (Math.round(Number($('sim-seed').value)) >>> 0) || 1;
-    const config = { preset: select.value, seed };
+    runPreset = select.value;
+    const config = { preset: runPreset, seed };
     last = { curve: [], baseline: [], patterns: [], patternQuality: [] };
     progress.value = 0;
     draw();

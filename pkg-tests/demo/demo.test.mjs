@@ -260,6 +260,31 @@ describe('demo page in headless Chromium', () => {
     noProblems();
   });
 
+  test('the router\'s run settings are locked during a run; the stats name the preset the run used', async () => {
+    await page.fill('#requests', '1000');
+    const presets = await page.$$eval('#preset option', (os) => os.map((o) => o.value));
+    assert.ok(presets.length >= 2, presets.join());
+    const [used, other] = presets.filter((p) => p !== 'default');
+    await page.selectOption('#preset', used);
+    // Click Run and, in the same task (before any message from the worker), read the inputs and try
+    // to switch the preset as a user could before.
+    const during = await page.evaluate((to) => {
+      document.querySelector('#router-run').click();
+      const locked = ['#preset', '#requests', '#sim-seed'].map((sel) => [sel, document.querySelector(sel).disabled]);
+      const select = document.querySelector('#preset');
+      select.value = to;
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+      return locked;
+    }, other);
+    assert.deepEqual(during, [['#preset', true], ['#requests', true], ['#sim-seed', true]]);
+    await page.waitForSelector('#router-status[data-state="done"], #router-status[data-state="error"]', { timeout: 45_000 });
+    assert.equal(await page.getAttribute('#router-status', 'data-state'), 'done', await page.textContent('#router-status'));
+    assert.equal(await page.textContent('#stats-source'), `after the run (preset ${used})`);
+    for (const sel of ['#preset', '#requests', '#sim-seed']) assert.equal(await page.isDisabled(sel), false, `${sel} after the run`);
+    await page.selectOption('#preset', 'default');
+    noProblems();
+  });
+
   test('2,000 learning requests end above the no-learning baseline', async () => {
     await page.fill('#requests', '2000');
     await page.click('#router-run');
@@ -277,6 +302,7 @@ describe('demo page in headless Chromium', () => {
     assert.ok(curve.at(-1) > baseline.at(-1), `last window: learning ${curve.at(-1)} vs baseline ${baseline.at(-1)}`);
     assert.ok(lastLearn > lastBase + 0.15, `last 250 requests: learning ${lastLearn.toFixed(3)} vs baseline ${lastBase.toFixed(3)}`);
     assert.ok(lastLearn > mean(curve.slice(0, 2)) + 0.15, 'the learning curve rises');
+    assert.equal(await page.textContent('#stats-source'), 'after the run (preset default)');
     noProblems();
   });
 
