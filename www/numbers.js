@@ -1,5 +1,7 @@
-// Section 3: module sizes (raw and gzip, measured from the served files with CompressionStream) and
-// operations per second of the hot calls, measured in this tab on fresh instances.
+// Section 3: module sizes (raw and gzip, measured from the served files with the browser's
+// CompressionStream at its default level — the page says so, since `npm run build` and the README
+// give Node's zlib at level 9, whose figures differ by up to a few hundred bytes) and operations per
+// second of the hot calls, measured in this tab on fresh instances.
 
 import { formatBytes } from './lib/plot.js';
 import { createRng, normalize } from './lib/rng.js';

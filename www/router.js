@@ -42,11 +42,12 @@ export function setupRouter({ WasmSonaEngine }) {
         { points: last.curve, color: themeColor('--accent') },
       ],
     });
-    const maxPatterns = Math.max(10, ...last.patterns);
+    // A count: a multiple of 20, so the 4 tick steps are round whole numbers (5, 10, … or 25, 50, …).
+    const maxPatterns = Math.max(20, ...last.patterns);
     lineChart($('patterns-canvas'), {
       xStep: WINDOW,
       xLabel: 'requests',
-      left: { min: 0, max: Math.ceil(maxPatterns / 10) * 10, label: 'patterns' },
+      left: { min: 0, max: Math.ceil(maxPatterns / 20) * 20, label: 'patterns', integer: true },
       right: { min: 0, max: 1, label: 'avg quality' },
       series: [
         { points: last.patterns, color: themeColor('--accent') },

@@ -96,6 +96,9 @@ describe('demo page in headless Chromium', () => {
       && document.querySelectorAll('#sizes-body tr').length === 2, null, { timeout: 20_000 });
     const sizes = await page.$$eval('#sizes-body tr', (rows) => rows.map((r) => ({ ...r.dataset })));
     const onDisk = (name) => readFileSync(join(PKG_DIR, name)).length;
+    // Measured by the browser (CompressionStream, default level), not zlib level 9 as in the README:
+    // the column says which, so the two figures are not read as the same measurement.
+    assert.equal(await page.textContent('#gzip-method'), 'gzip (browser, default level)');
     for (const s of sizes) {
       assert.equal(Number(s.raw), onDisk(s.module), `${s.module} raw size as served`);
       assert.ok(Number(s.gzip) > 0 && Number(s.gzip) < Number(s.raw), `${s.module} gzip size ${s.gzip}`);
@@ -303,6 +306,10 @@ describe('demo page in headless Chromium', () => {
     assert.ok(lastLearn > lastBase + 0.15, `last 250 requests: learning ${lastLearn.toFixed(3)} vs baseline ${lastBase.toFixed(3)}`);
     assert.ok(lastLearn > mean(curve.slice(0, 2)) + 0.15, 'the learning curve rises');
     assert.equal(await page.textContent('#stats-source'), 'after the run (preset default)');
+    // The pattern count is an integer axis: whole-number ticks; the quality axis keeps its decimals.
+    const ticks = JSON.parse(await page.getAttribute('#patterns-canvas', 'data-ticks'));
+    for (const t of ticks.left) assert.match(t, /^\d+$/, `pattern-count ticks ${ticks.left.join(', ')}`);
+    assert.deepEqual(ticks.right, ['1.00', '0.75', '0.50', '0.25', '0.00']);
     noProblems();
   });
 
@@ -317,13 +324,27 @@ describe('demo page in headless Chromium', () => {
       const png = await page.screenshot({ path, fullPage: true });
       assert.ok(png.length > 10_000, `${path} written`);
     }
-    // A phone-sized viewport: one column, nothing wider than the screen.
+    // Phone-sized viewports: one column, nothing wider than the screen, every measured value on one
+    // line (a table too wide for its column scrolls inside it), the weight map within the screen.
     await page.emulateMedia({ colorScheme: 'light' });
-    await page.setViewportSize({ width: 400, height: 800 });
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `page is ${overflow}px wider than a 400px viewport`);
-    await page.screenshot({ path: join(ARTIFACTS, 'demo-narrow.png'), fullPage: true });
+    for (const width of [375, 320]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `page is ${overflow}px wider than a ${width}px viewport`);
+      const wrapped = await page.$$eval('#sizes-body td.num, #ops-body td.num, #knn-body td.num', (tds) => tds
+        .filter((td) => {
+          const range = document.createRange();
+          range.selectNodeContents(td);
+          return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+        })
+        .map((td) => td.textContent));
+      assert.deepEqual(wrapped, [], `values wrapped over several lines at ${width}px`);
+      const map = await page.$eval('#weights-canvas', (c) => c.getBoundingClientRect().toJSON());
+      assert.ok(map.right <= width && map.width > 100 && Math.abs(map.width - map.height) < 1,
+        `weight map at ${width}px: ${JSON.stringify(map)}`);
+      if (width === 375) await page.screenshot({ path: join(ARTIFACTS, 'demo-narrow.png'), fullPage: true });
+    }
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.emulateMedia({ colorScheme: null });
     noProblems();

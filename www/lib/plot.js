@@ -39,26 +39,50 @@ export function onThemeOrResize(redraw) {
  * Draw one or more series as lines on shared axes.
  * @param {HTMLCanvasElement} canvas
  * @param {{series: {points: number[], color: string, dash?: number[], axis?: 'left'|'right'}[],
- *          xStep?: number, xLabel?: string, left: {min: number, max: number, label: string},
- *          right?: {min: number, max: number, label: string}}} spec
- *   `points[i]` is plotted at x = (i + 1) · xStep.
+ *          xStep?: number, xLabel?: string, left: Axis, right?: Axis}} spec
+ *   with Axis = {min: number, max: number, label: string, integer?: boolean}.
+ *   `points[i]` is plotted at x = (i + 1) · xStep. An `integer` axis (a count) has its max raised to
+ *   a multiple of the 4 tick intervals above min, so every tick is a whole number, shown without
+ *   decimals. The margins are measured from the tick labels, so the rotated axis titles never overlap
+ *   them. The tick labels drawn are recorded in `canvas.dataset.ticks` ({left, right}).
  */
 export function lineChart(canvas, spec) {
   const { ctx, width, height } = fitCanvas(canvas);
-  const pad = { l: 44, r: spec.right ? 44 : 12, t: 10, b: 28 };
-  const w = width - pad.l - pad.r;
-  const h = height - pad.t - pad.b;
-  const fg = themeColor('--muted');
   ctx.clearRect(0, 0, width, height);
   ctx.font = '11px system-ui, sans-serif';
   ctx.lineWidth = 1;
+
+  const TICKS = 4;
+  const axisOf = (a) => a && (a.integer
+    ? { ...a, max: a.min + Math.max(1, Math.ceil((a.max - a.min) / TICKS)) * TICKS }
+    : a);
+  const left = axisOf(spec.left);
+  const right = axisOf(spec.right);
+  const tickValue = (a, k) => a.max - ((a.max - a.min) * k) / TICKS;
+  const labelsOf = (a) => (a ? Array.from({ length: TICKS + 1 }, (_, k) => formatTick(tickValue(a, k), a.integer)) : []);
+  const leftTicks = labelsOf(left);
+  const rightTicks = labelsOf(right);
+  const widest = (labels) => Math.ceil(Math.max(0, ...labels.map((t) => ctx.measureText(t).width)));
+  // Each side, from the edge: the rotated title (one 11 px line in a TITLE-wide strip), the tick
+  // labels, right- or left-aligned GAP away from the plot.
+  const TITLE = 20;
+  const GAP = 6;
+  const pad = {
+    l: TITLE + widest(leftTicks) + GAP,
+    r: right ? TITLE + widest(rightTicks) + GAP : 12,
+    t: 10,
+    b: 28,
+  };
+  const w = width - pad.l - pad.r;
+  const h = height - pad.t - pad.b;
+  const fg = themeColor('--muted');
 
   const longest = Math.max(1, ...spec.series.map((s) => s.points.length));
   const xStep = spec.xStep ?? 1;
   const xMax = longest * xStep;
   const xOf = (i) => pad.l + (((i + 1) * xStep) / xMax) * w;
   const yOf = (v, axis) => {
-    const a = axis === 'right' ? spec.right : spec.left;
+    const a = axis === 'right' ? right : left;
     const t = (v - a.min) / (a.max - a.min || 1);
     return pad.t + h - Math.min(1, Math.max(0, t)) * h;
   };
@@ -66,21 +90,18 @@ export function lineChart(canvas, spec) {
   // Grid and axes.
   ctx.strokeStyle = themeColor('--grid');
   ctx.fillStyle = fg;
-  ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
-  for (let k = 0; k <= 4; k++) {
-    const y = pad.t + (h * k) / 4;
+  for (let k = 0; k <= TICKS; k++) {
+    const y = pad.t + (h * k) / TICKS;
     ctx.beginPath();
     ctx.moveTo(pad.l, y + 0.5);
     ctx.lineTo(pad.l + w, y + 0.5);
     ctx.stroke();
-    const lv = spec.left.max - ((spec.left.max - spec.left.min) * k) / 4;
-    ctx.fillText(formatTick(lv), pad.l - 6, y);
-    if (spec.right) {
-      const rv = spec.right.max - ((spec.right.max - spec.right.min) * k) / 4;
+    ctx.textAlign = 'right';
+    ctx.fillText(leftTicks[k], pad.l - GAP, y);
+    if (right) {
       ctx.textAlign = 'left';
-      ctx.fillText(formatTick(rv), pad.l + w + 6, y);
-      ctx.textAlign = 'right';
+      ctx.fillText(rightTicks[k], pad.l + w + GAP, y);
     }
   }
   ctx.textAlign = 'center';
@@ -89,18 +110,20 @@ export function lineChart(canvas, spec) {
   ctx.textAlign = 'right';
   ctx.fillText(`${xMax}${spec.xLabel ? ' ' + spec.xLabel : ''}`, pad.l + w, pad.t + h + 4);
   ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
   ctx.save();
-  ctx.translate(10, pad.t + h / 2);
+  ctx.translate(TITLE / 2, pad.t + h / 2);
   ctx.rotate(-Math.PI / 2);
-  ctx.fillText(spec.left.label, 0, -6);
+  ctx.fillText(left.label, 0, 0);
   ctx.restore();
-  if (spec.right) {
+  if (right) {
     ctx.save();
-    ctx.translate(width - 10, pad.t + h / 2);
+    ctx.translate(width - TITLE / 2, pad.t + h / 2);
     ctx.rotate(Math.PI / 2);
-    ctx.fillText(spec.right.label, 0, -6);
+    ctx.fillText(right.label, 0, 0);
     ctx.restore();
   }
+  canvas.dataset.ticks = JSON.stringify({ left: leftTicks, right: rightTicks });
 
   for (const s of spec.series) {
     if (s.points.length === 0) continue;
@@ -123,8 +146,8 @@ export function lineChart(canvas, spec) {
   ctx.setLineDash([]);
 }
 
-function formatTick(v) {
-  if (Math.abs(v) >= 100) return v.toFixed(0);
+function formatTick(v, integer = false) {
+  if (integer || Math.abs(v) >= 100) return v.toFixed(0);
   if (Math.abs(v) >= 10) return v.toFixed(1);
   return v.toFixed(2);
 }
