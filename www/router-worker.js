@@ -5,9 +5,10 @@
 // imports the package's browser entry by its path. It is the same file the page's import map points at.
 //
 // Messages in:  {type: 'run', config, requests, seed} · {type: 'stop'} · {type: 'save'} ·
-//               {type: 'load', bytes: Uint8Array}
+//               {type: 'export'} · {type: 'load', bytes: Uint8Array}
 // Messages out: {type: 'ready'} · {type: 'progress', ...} · {type: 'done', ...} ·
-//               {type: 'saved', bytes, stats} · {type: 'loaded', stats} · {type: 'error', message}
+//               {type: 'saved', bytes, stats} · {type: 'exported', bytes} (exportLora()'s SafeTensors) ·
+//               {type: 'loaded', stats} · {type: 'error', message}
 
 import { runSimulation, flattenStats } from './router-sim.js';
 
