@@ -9,7 +9,8 @@ module snn_core (
   input  wire        clk_i,
   input  wire        rst_ni,        // synchronous, active low: neuron state and synapse counts (the
                                     // target/weight table is a memory without reset: load it)
-  // Command port: a command is accepted on a clock edge with cmd_valid_i && cmd_ready_o.
+  // Command port: a command is accepted on a clock edge with cmd_valid_i && cmd_ready_o; ready is
+  // low during reset and while a multi-cycle command runs.
   input  wire        cmd_valid_i,
   output wire        cmd_ready_o,
   input  wire [4:0]  cmd_op_i,
@@ -79,7 +80,9 @@ module snn_core (
 
   integer i;
 
-  assign cmd_ready_o = stage_q == ST_IDLE;
+  // Ready only when idle and out of reset: a command offered while rst_ni is low is not accepted
+  // (the reset branch below would otherwise drop a command that met valid && ready).
+  assign cmd_ready_o = rst_ni && stage_q == ST_IDLE;
 
   // ---- Per-command factors of dt (combinational) --------------------------------------------------
   wire signed [31:0] cmd_dt_w = ($signed(cmd_a_i) < 32'sd0) ? 32'sd0 :

@@ -2,7 +2,9 @@
 // Verilated snn_core and compares every command response and, after every step, the full state with
 // the Rust model's. Reads the stream from stdin. Prints the first mismatch in detail and, as its last
 // line, `cosim: <steps> steps, <updates> neuron-updates, <k> mismatches`; exits 1 when k > 0 (2 on a
-// malformed stream or a hung design).
+// malformed, truncated or empty stream (no step), or a hung design). Also checks that cmd_ready_o
+// is low while rst_ni is: a command offered during the power-on reset must not be accepted (a
+// violation counts as a mismatch).
 //   usage: Vsnn_core [--trace <file.fst>]   (tracing only in the `make wave` build)
 #include <chrono>
 #include <cstdint>
@@ -71,6 +73,7 @@ struct Bench {
     top->cmd_a_i = a;
     top->cmd_b_i = b;
     top->cmd_c_i = c;
+    top->eval();
     if (!top->cmd_ready_o) return false;
     clock();
     top->cmd_valid_i = 0;
@@ -139,21 +142,36 @@ int main(int argc, char** argv) {
   static char inbuf[1 << 20];
   setvbuf(stdin, inbuf, _IOFBF, sizeof inbuf);
 
-  // Power-on reset.
+  uint64_t mismatches = 0, updates = 0, steps = 0, commands = 0;
+
+  // Power-on reset, with a command offered all along (SET_MEMBRANE of neuron 0): cmd_ready_o must
+  // stay low while rst_ni is, or the command would meet valid && ready and be dropped by the reset.
   tb.top->rst_ni = 0;
+  tb.top->cmd_valid_i = 1;
+  tb.top->cmd_op_i = 1;
+  tb.top->cmd_neuron_i = 0;
+  tb.top->cmd_a_i = 0x12345;
+  for (int k = 0; k < 2; ++k) {
+    tb.top->eval();
+    if (tb.top->cmd_ready_o) {
+      if (mismatches++ == 0)
+        printf("cosim: first mismatch before the stream: cmd_ready_o is high during reset (cycle %d), "
+               "a command offered then is accepted and lost\n", k);
+    }
+    tb.clock();
+  }
   tb.top->cmd_valid_i = 0;
-  tb.clock();
-  tb.clock();
   tb.top->rst_ni = 1;
 
-  uint64_t mismatches = 0, updates = 0, steps = 0, commands = 0;
-  uint32_t last_op = 0;
+  // The commands since the last state record: a state mismatch names them all (any of them may have
+  // caused it), a response mismatch the command itself.
+  uint64_t first_since_state = 1;
+  std::string ops_since_state;
   bool ended = false;
-  auto report = [&](uint64_t step, const std::string& what, uint32_t expected, uint32_t got) {
+  auto report = [&](const std::string& where, const std::string& what, uint32_t expected, uint32_t got) {
     if (mismatches++ == 0) {
-      printf("cosim: first mismatch at step %llu (command #%llu, %s): %s expected 0x%08x (%d) got 0x%08x (%d)\n",
-             (unsigned long long)step, (unsigned long long)commands, kOps[last_op], what.c_str(),
-             expected, (int32_t)expected, got, (int32_t)got);
+      printf("cosim: first mismatch %s: %s expected 0x%08x (%d) got 0x%08x (%d)\n", where.c_str(),
+             what.c_str(), expected, (int32_t)expected, got, (int32_t)got);
     }
   };
   const auto t0 = std::chrono::steady_clock::now();
@@ -165,23 +183,34 @@ int main(int argc, char** argv) {
         if (!read_words(w, 4)) goto malformed;
         const uint32_t op = (rec[0] >> 8) & 0xff, neuron = (rec[0] >> 16) & 0xff, slot = rec[0] >> 24;
         if (op > 16 || neuron >= 32 || slot >= 8) goto malformed;
-        last_op = op;
         ++commands;
+        if (!ops_since_state.empty()) ops_since_state += ", ";
+        ops_since_state += kOps[op];
         uint32_t response = 0;
         if (!tb.command(op, neuron, slot, rec[1], w[0], w[1], &response)) {
           printf("cosim: the design did not respond to command #%llu (%s)\n", (unsigned long long)commands, kOps[op]);
           goto malformed;
         }
         if (op == 7 || op == 8) updates += __builtin_popcount(w[1]);
-        if (response != w[2]) report(steps, std::string(kOps[op]) + " response", w[2], response);
+        if (response != w[2])
+          report("at step " + std::to_string(steps) + " (command #" + std::to_string(commands) + ", " + kOps[op] + ")",
+                 std::string(kOps[op]) + " response", w[2], response);
         break;
       }
       case 2: {  // state after a step
         if (!read_words(rec + 2, kStateWords)) goto malformed;
         tb.state(rtl);
+        const std::string where =
+            "in the state after step " + std::to_string(rec[1]) +
+            (commands < first_since_state ? std::string(" (no command since the last state)")
+             : " (commands #" + std::to_string(first_since_state) +
+                   (commands > first_since_state ? "..#" + std::to_string(commands) : std::string()) + ": " +
+                   ops_since_state + ")");
         for (int i = 0; i < kStateWords; ++i)
-          if (rtl[i] != rec[2 + i]) report(rec[1], field_name(i), rec[2 + i], rtl[i]);
+          if (rtl[i] != rec[2 + i]) report(where, field_name(i), rec[2 + i], rtl[i]);
         ++steps;
+        first_since_state = commands + 1;
+        ops_since_state.clear();
         break;
       }
       case 3: {  // end
@@ -201,6 +230,12 @@ int main(int argc, char** argv) {
     }
   }
   if (!ended) goto malformed;
+  if (steps == 0) {
+    printf("cosim: the stream has no step: nothing was compared\n");
+    printf("cosim: 0 steps, %llu neuron-updates, %llu mismatches\n", (unsigned long long)updates,
+           (unsigned long long)(mismatches ? mismatches : 1));
+    return 2;
+  }
   {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fprintf(stderr, "cosim: %llu commands, %llu cycles (%.1f cycles/step), %.2f s: %.3g neuron-updates/s, %.3g cycles/s\n",
