@@ -12,7 +12,8 @@
 //! compute command (mostly a tick, then mostly homeostasis and the oscillator as a caller of the 2.3
 //! ABI runs them), then a state record. The random choices are biased toward the corners: saturated
 //! currents and potentials, threshold equality, refractory boundaries, dt of 0, negative and beyond
-//! DT_MAX, weights at 0 and 255, WTA ties, empty and full active masks.
+//! DT_MAX, weights at 0 and 255, WTA ties, empty and full active masks, synapse counts at and just
+//! above MAX_EDGES, synapse slots 6 and 7 (ignored).
 use micro_hnsw::snn::*;
 use std::io::{BufWriter, Write};
 
@@ -72,6 +73,10 @@ struct Coverage {
     max_current: u64,
     dt_clamped: u64,
     dt_zero: u64,
+    /// SET_COUNT with a[7:0] = MAX_EDGES + 1, the smallest count that must clamp to MAX_EDGES.
+    count_just_above_max: u64,
+    /// SET_SYNAPSE with slot ≥ MAX_EDGES (6 or 7 in the 3-bit field), which must change nothing.
+    synapse_slot_ignored: u64,
 }
 
 impl Coverage {
@@ -90,6 +95,8 @@ impl Coverage {
             ("max_current", self.max_current),
             ("dt_clamped", self.dt_clamped),
             ("dt_zero", self.dt_zero),
+            ("count_just_above_max", self.count_just_above_max),
+            ("synapse_slot_ignored", self.synapse_slot_ignored),
         ];
         let mut s = String::from("coverage:");
         for (name, n) in items {
@@ -142,11 +149,16 @@ impl<W: Write> Cosim<W> {
                 0
             }
             OP_SET_SYNAPSE => {
-                self.syn.target[n][slot] = a as u8;
-                self.syn.weight[n][slot] = b as u8;
+                // The RTL ignores a slot beyond the table's six (README, "Host interface"); the
+                // model's table has no such slot (indexing it would panic).
+                if slot < MAX_EDGES {
+                    self.syn.target[n][slot] = a as u8;
+                    self.syn.weight[n][slot] = b as u8;
+                }
                 0
             }
             OP_SET_COUNT => {
+                // a[7:0], as the RTL reads it; edges() clamps to MAX_EDGES.
                 self.syn.count[n] = a as u8;
                 0
             }
@@ -213,6 +225,12 @@ impl<W: Write> Cosim<W> {
             if a == 0 {
                 cov.dt_zero += 1;
             }
+        }
+        if op == OP_SET_COUNT && a as u8 as usize == MAX_EDGES + 1 {
+            cov.count_just_above_max += 1;
+        }
+        if op == OP_SET_SYNAPSE && slot >= MAX_EDGES {
+            cov.synapse_slot_ignored += 1;
         }
         if op == OP_INJECT {
             match a {
@@ -342,10 +360,17 @@ impl<W: Write> Cosim<W> {
     }
 
     fn set_count(&mut self, n: usize) {
-        let count = match self.rng.below(10) {
-            0 => 0,
-            1 => 7 + self.rng.below(249), // beyond MAX_EDGES: clamps
-            _ => 1 + self.rng.below(6),
+        let max = MAX_EDGES as u32;
+        let count = match self.rng.below(20) {
+            0 | 1 => 0,
+            2 | 3 => max,         // the largest count kept as it is
+            4..=6 => max + 1,     // the boundary: the smallest count that clamps to MAX_EDGES
+            7 => max + 2,
+            8 => 255,
+            9 => max + 1 + self.rng.below(255 - max), // beyond MAX_EDGES: clamps
+            // only a[7:0] counts: the upper bits are ignored
+            10 => (1 + self.rng.below(0x00FF_FFFF)) << 8 | self.rng.below(max + 3),
+            _ => 1 + self.rng.below(max),
         };
         self.apply(OP_SET_COUNT, n, 0, count, 0, 0);
     }
@@ -439,7 +464,8 @@ impl<W: Write> Cosim<W> {
             if self.rng.chance(10) {
                 let n = self.rng.below(32) as usize;
                 if self.rng.chance(70) {
-                    let slot = self.rng.below(6) as usize;
+                    // mostly a real slot, sometimes 6 or 7, which the RTL must ignore
+                    let slot = if self.rng.chance(12) { MAX_EDGES + self.rng.below(2) as usize } else { self.rng.below(6) as usize };
                     self.set_synapse(n, slot);
                 } else if self.rng.chance(50) {
                     self.set_count(n);
