@@ -77,9 +77,23 @@ struct Coverage {
     count_just_above_max: u64,
     /// SET_SYNAPSE with slot ≥ MAX_EDGES (6 or 7 in the 3-bit field), which must change nothing.
     synapse_slot_ignored: u64,
+    /// Neurons whose rate estimate saturated at u32::MAX in a HOMEOSTASIS (directed stream).
+    rate_saturated: u64,
+    /// Neurons whose threshold homeostasis clamped to THRESHOLD_MAX / THRESHOLD_MIN (directed stream).
+    homeo_threshold_max: u64,
+    homeo_threshold_min: u64,
 }
 
 impl Coverage {
+    /// The counters of the directed stream (`--directed`); `make test` requires each > 0.
+    fn report_directed(&self) -> String {
+        format!(
+            "coverage: rate_saturated={} homeo_threshold_max={} homeo_threshold_min={}",
+            self.rate_saturated, self.homeo_threshold_max, self.homeo_threshold_min
+        )
+    }
+
+    /// The counters of a random stream; `make test` requires each > 0.
     fn report(&self) -> String {
         let items = [
             ("threshold_equal", self.threshold_equal),
@@ -231,6 +245,26 @@ impl<W: Write> Cosim<W> {
         }
         if op == OP_SET_SYNAPSE && slot >= MAX_EDGES {
             cov.synapse_slot_ignored += 1;
+        }
+        if op == OP_HOMEOSTASIS {
+            let h = homeo_factor(a);
+            for n in (0..NEURONS).filter(|&n| active >> n & 1 != 0) {
+                let r = c.rate_raw(n) as u64;
+                let mut r = r - ((r * h) >> 32);
+                if c.spiked(n) {
+                    if r + RATE_SPIKE_INC as u64 > u32::MAX as u64 {
+                        cov.rate_saturated += 1;
+                    }
+                    r = (r + RATE_SPIKE_INC as u64).min(u32::MAX as u64);
+                }
+                let d = (((r as i64 - HOMEO_TARGET as i64) >> 8) * h as i64) >> 32;
+                let t = c.threshold(n) as i64 + d;
+                if t > THRESHOLD_MAX as i64 {
+                    cov.homeo_threshold_max += 1;
+                } else if t < THRESHOLD_MIN as i64 {
+                    cov.homeo_threshold_min += 1;
+                }
+            }
         }
         if op == OP_INJECT {
             match a {
@@ -527,21 +561,77 @@ impl<W: Write> Cosim<W> {
             }
             self.dump(step);
         }
+        self.end(steps);
+        eprintln!("{}", self.cov.report());
+    }
+
+    fn end(&mut self, steps: u32) {
         let u = self.updates;
         self.words(&[3, steps, u as u32, (u >> 32) as u32]);
         self.out.flush().expect("stdout");
-        eprintln!("{}", self.cov.report());
+    }
+
+    /// The directed stream: the rate estimate's saturation, which random stimulus cannot reach (the
+    /// rate decays with dt, and a spike adds only RATE_SPIKE_INC ≈ 2^32 / 256,000). Half the neurons
+    /// spike in one STEP; the spike bitmap then persists while HOMEOSTASIS runs at dt = 0 (h = 0: no
+    /// decay, thresholds unchanged), so each command adds RATE_SPIKE_INC to their rates until they
+    /// saturate at u32::MAX after 256,004 commands (neurons 16..31 are left out of every 64th, so
+    /// they saturate ~4,000 commands later). Then dt = 1 ms drives the saturated neurons' thresholds
+    /// to THRESHOLD_MAX and dt = DT_MAX the silent ones' to THRESHOLD_MIN. The state is compared
+    /// every 1,000 commands (every 10 in the last phase).
+    fn run_directed(&mut self) {
+        let mut step = 0;
+        self.apply(OP_RESET, 0, 0, 0, 0, 0);
+        for n in 0..NEURONS {
+            for slot in 0..MAX_EDGES {
+                self.apply(OP_SET_SYNAPSE, n, slot, ((n + slot + 1) % NEURONS) as u32, 128, 0);
+            }
+            self.apply(OP_SET_COUNT, n, 0, MAX_EDGES as u32, 0, 0);
+            self.apply(OP_SET_NODE_WEIGHT, n, 0, 200, 0, 0);
+        }
+        let spiking = 0x00FF_00FFu32;
+        for n in Neurons(spiking) {
+            self.apply(OP_INJECT, n, 0, i32::MAX as u32, 0, 0);
+        }
+        self.apply(OP_STEP, 0, 0, FX_ONE as u32, 0, u32::MAX);
+        assert_eq!(self.core.spikes(), spiking);
+        self.dump(step);
+        step += 1;
+        let full = (u32::MAX / RATE_SPIKE_INC + 1) as usize; // commands until saturation from 0
+        let commands = full * 64 / 63 + 4_000;
+        for k in 0..commands {
+            let active = if k % 64 == 63 { 0x0000_FFFF } else { u32::MAX };
+            self.apply(OP_HOMEOSTASIS, 0, 0, 0, 0, active);
+            if k % 1000 == 999 || k + 1 == commands {
+                self.dump(step);
+                step += 1;
+            }
+        }
+        for k in 0..400 {
+            let dt = if k < 300 { FX_ONE } else { DT_MAX };
+            self.apply(OP_HOMEOSTASIS, 0, 0, dt as u32, 0, u32::MAX);
+            if k % 10 == 9 {
+                self.dump(step);
+                step += 1;
+            }
+        }
+        self.end(step);
+        eprintln!("{}", self.cov.report_directed());
     }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 3 {
-        eprintln!("usage: snn_cosim <seed> <steps>");
+    let directed = args.len() == 2 && args[1] == "--directed";
+    if args.len() != 3 && !directed {
+        eprintln!("usage: snn_cosim <seed> <steps> | snn_cosim --directed");
         std::process::exit(2);
     }
-    let seed: u64 = args[1].parse().expect("seed: unsigned integer");
-    let steps: u32 = args[2].parse().expect("steps: unsigned integer");
+    let (seed, steps): (u64, u32) = if directed {
+        (0, 0)
+    } else {
+        (args[1].parse().expect("seed: unsigned integer"), args[2].parse().expect("steps: unsigned integer"))
+    };
     let mut sim = Cosim {
         cov: Coverage::default(),
         out: BufWriter::with_capacity(1 << 20, std::io::stdout().lock()),
@@ -551,5 +641,9 @@ fn main() {
         node_weight: [0; NEURONS],
         updates: 0,
     };
-    sim.run(steps);
+    if directed {
+        sim.run_directed();
+    } else {
+        sim.run(steps);
+    }
 }

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "Vsnn_core.h"
@@ -166,7 +167,21 @@ int main(int argc, char** argv) {
   // The commands since the last state record: a state mismatch names them all (any of them may have
   // caused it), a response mismatch the command itself.
   uint64_t first_since_state = 1;
-  std::string ops_since_state;
+  std::vector<std::pair<uint32_t, uint64_t>> ops_since_state;  // runs of equal ops: (op, count)
+  auto ops_text = [&]() {
+    std::string t;
+    const size_t n = ops_since_state.size();
+    for (size_t k = 0; k < n; ++k) {
+      if (n > 12 && k == 6) {  // a long mix: the first and last six runs
+        t += ", …";
+        k = n - 6;
+      }
+      if (!t.empty()) t += ", ";
+      t += kOps[ops_since_state[k].first];
+      if (ops_since_state[k].second > 1) t += " ×" + std::to_string(ops_since_state[k].second);
+    }
+    return t;
+  };
   bool ended = false;
   auto report = [&](const std::string& where, const std::string& what, uint32_t expected, uint32_t got) {
     if (mismatches++ == 0) {
@@ -184,8 +199,8 @@ int main(int argc, char** argv) {
         const uint32_t op = (rec[0] >> 8) & 0xff, neuron = (rec[0] >> 16) & 0xff, slot = rec[0] >> 24;
         if (op > 16 || neuron >= 32 || slot >= 8) goto malformed;
         ++commands;
-        if (!ops_since_state.empty()) ops_since_state += ", ";
-        ops_since_state += kOps[op];
+        if (!ops_since_state.empty() && ops_since_state.back().first == op) ++ops_since_state.back().second;
+        else ops_since_state.emplace_back(op, 1);
         uint32_t response = 0;
         if (!tb.command(op, neuron, slot, rec[1], w[0], w[1], &response)) {
           printf("cosim: the design did not respond to command #%llu (%s)\n", (unsigned long long)commands, kOps[op]);
@@ -205,7 +220,7 @@ int main(int argc, char** argv) {
             (commands < first_since_state ? std::string(" (no command since the last state)")
              : " (commands #" + std::to_string(first_since_state) +
                    (commands > first_since_state ? "..#" + std::to_string(commands) : std::string()) + ": " +
-                   ops_since_state + ")");
+                   ops_text() + ")");
         for (int i = 0; i < kStateWords; ++i)
           if (rtl[i] != rec[2 + i]) report(where, field_name(i), rec[2 + i], rtl[i]);
         ++steps;
