@@ -60,8 +60,11 @@ module snn_core (
   reg        [7:0]  winner_q      /*verilator public_flat_rd*/;
 
   // ---- Synapse table (slot s of neuron n at n*6+s) -----------------------------------------------
-  reg        [5:0]  target_q      [0:191];  // {invalid, target[4:0]}
-  reg        [7:0]  weight_q      [0:191] /*verilator public_flat_rd*/;
+  // The shape this RTL is written for is the model's NEURONS = 32 (5-bit neuron indices, 32-bit
+  // masks and spike bitmap, 32-entry memories) and MAX_EDGES = 6 (3-bit slot and count fields, the
+  // index n*8 - n*2 + slot); `make consts-check` fails if snn.rs changes either (scripts/shape_check.sh).
+  reg        [5:0]  target_q      [0:`SNN_NEURONS*`SNN_MAX_EDGES-1];  // {invalid, target[4:0]}
+  reg        [7:0]  weight_q      [0:`SNN_NEURONS*`SNN_MAX_EDGES-1] /*verilator public_flat_rd*/;
   reg        [2:0]  count_q       [0:31];   // min(count, 6)
   reg        [7:0]  node_weight_q [0:31];
 
@@ -280,7 +283,7 @@ module snn_core (
               rsp_valid_o <= 1'b1;
             end
             OP_SET_COUNT: begin
-              count_q[cmd_neuron_i] <= (cmd_a_i[7:0] > 8'd6) ? `SNN_MAX_EDGES : cmd_a_i[2:0];
+              count_q[cmd_neuron_i] <= (cmd_a_i[7:0] > {5'd0, `SNN_MAX_EDGES}) ? `SNN_MAX_EDGES : cmd_a_i[2:0];
               rsp_valid_o <= 1'b1;
             end
             OP_SET_NODE_WEIGHT: begin
