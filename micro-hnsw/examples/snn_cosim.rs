@@ -1,7 +1,8 @@
 //! Co-simulation stimulus and expected trace for `rtl/` (see rtl/README.md, "Co-simulation").
 //!
 //! `cargo run --release -p micro-hnsw --example snn_cosim -- <seed> <steps>` writes to stdout a binary
-//! stream of little-endian u32 words that the Verilator testbench (rtl/tb/cosim.cpp) replays:
+//! stream of little-endian u32 words that the Verilator testbench (rtl/tb/cosim.cpp) replays;
+//! `-- --directed` writes the directed stream instead (rate saturation, `run_directed`). Records:
 //!
 //! * command record, 6 words: `[1 | op << 8 | neuron << 16 | slot << 24, a, b, c, expected_response, 0]`
 //! * state record, 2 + STATE_WORDS words: `[2, step]` then the model's full state after the step
