@@ -242,10 +242,13 @@ impl SonaConfig {
         if self.base_lora_layers > MAX_BASE_LORA_LAYERS {
             return bad("base_lora_layers", "must be at most 64");
         }
-        if 2 * self.hidden_dim * self.base_lora_rank * self.base_lora_layers > MAX_BASE_LORA_PARAMS {
+        // In u64: these products overflow the 32-bit usize of wasm32 (2 · 8192 · 262144 wrapped
+        // to 0), never a u64, as every factor is bounded above (8192, 16, 64, 1,000,000).
+        let product = |xs: &[usize]| xs.iter().fold(2u64, |p, &x| p * x as u64);
+        if product(&[self.hidden_dim, self.base_lora_rank, self.base_lora_layers]) > MAX_BASE_LORA_PARAMS as u64 {
             return bad("base_lora_layers", "is too large for this hidden_dim and base_lora_rank (2 x hidden_dim x base_lora_rank x base_lora_layers must be at most 1048576)");
         }
-        if 2 * self.hidden_dim * self.trajectory_capacity > MAX_BUFFER_FLOATS {
+        if product(&[self.hidden_dim, self.trajectory_capacity]) > MAX_BUFFER_FLOATS as u64 {
             return bad("trajectory_capacity", "is too large for this hidden_dim (2 x hidden_dim x trajectory_capacity must be at most 67108864)");
         }
         if self.micro_flush_interval > MAX_TRAJECTORY_CAPACITY {

@@ -363,6 +363,10 @@ impl SonaEngine {
         if self.open.len() >= MAX_OPEN_TRAJECTORIES {
             return Err(SonaError::TooManyOpenTrajectories { limit: MAX_OPEN_TRAJECTORIES });
         }
+        // Ids stay exact as JS numbers: below 2^53 − 1 (2^53 trajectories, or a crafted state).
+        if self.next_id >= crate::persist::MAX_COUNT {
+            return Err(SonaError::InvalidValue { what: "next trajectory id", value: self.next_id as f64, expected: "below 2^53 - 1 (the ids are used up)" });
+        }
         let id = self.next_id;
         self.next_id += 1;
         let query = match self.spare.pop() {
@@ -376,7 +380,7 @@ impl SonaEngine {
         t.reward_weighted_sum = self.spare_unzeroed();
         t.activation_sum = self.spare_unzeroed();
         self.open.push(t);
-        self.counters.trajectories_started += 1;
+        self.counters.trajectories_started = self.counters.trajectories_started.saturating_add(1);
         Ok(id)
     }
 
@@ -398,7 +402,7 @@ impl SonaEngine {
         let step = TrajectoryStep { activations, attention_weights, reward };
         // Checks the gated activations (then |reward × gated| ≤ 1e30 per step) before any change.
         fold_step(self.kernels, &mut self.open[i], step, &mut self.scratch[..dim], largest_weight <= 1.0)?;
-        self.counters.steps_recorded += 1;
+        self.counters.steps_recorded = self.counters.steps_recorded.saturating_add(1);
         Ok(())
     }
 
@@ -433,7 +437,7 @@ impl SonaEngine {
         let _ = fold_step(self.kernels, &mut self.open[i], TrajectoryStep { activations: act, attention_weights: &[], reward: score }, &mut self.scratch[..dim], true);
         let t = &mut self.open[i];
         t.latency_us = t.latency_us.saturating_add(latency_us as u64);
-        self.counters.steps_recorded += 1;
+        self.counters.steps_recorded = self.counters.steps_recorded.saturating_add(1);
         Ok(())
     }
 
@@ -465,9 +469,9 @@ impl SonaEngine {
         let i = self.open_index(id)?;
         check_range("quality", quality, 0.0, 1.0, "a finite number within [0, 1]")?;
         let mut t = self.open.swap_remove(i);
-        self.counters.trajectories_completed += 1;
+        self.counters.trajectories_completed = self.counters.trajectories_completed.saturating_add(1);
         if !self.enabled {
-            self.counters.trajectories_skipped += 1;
+            self.counters.trajectories_skipped = self.counters.trajectories_skipped.saturating_add(1);
             for v in [t.query_embedding, t.reward_weighted_sum, t.activation_sum] {
                 self.recycle(v);
             }
@@ -475,7 +479,7 @@ impl SonaEngine {
         }
         let gradient = reinforce_gradient(self.kernels, &mut t, self.reward_mean);
         if let Some(avg) = t.avg_reward() {
-            self.reward_seen += 1;
+            self.reward_seen = self.reward_seen.saturating_add(1);
             let a = (1.0 / self.reward_seen as f32).max(0.01);
             self.reward_mean += a * (avg - self.reward_mean);
         }
@@ -485,7 +489,7 @@ impl SonaEngine {
         self.last.quality = quality;
         self.last.valid = true;
         if quality >= self.config.quality_threshold {
-            self.counters.trajectories_learned += 1;
+            self.counters.trajectories_learned = self.counters.trajectories_learned.saturating_add(1);
             self.accumulate_micro(&t.query_embedding, &gradient, quality);
             let dropped = self.buffer.push(LearningSignal {
                 trajectory_id: id,
@@ -503,7 +507,7 @@ impl SonaEngine {
             }
             self.maybe_auto_flush();
         } else {
-            self.counters.trajectories_filtered += 1;
+            self.counters.trajectories_filtered = self.counters.trajectories_filtered.saturating_add(1);
             self.recycle(t.query_embedding);
             self.recycle(gradient);
         }
@@ -517,7 +521,8 @@ impl SonaEngine {
     /// whether the buffer dropped its oldest to make room).
     pub(crate) fn import_signal(&mut self, mut s: LearningSignal) -> bool {
         s.trajectory_id = self.next_id;
-        self.next_id += 1;
+        // At 2^53 − 1 (a crafted state) the id repeats rather than leave the JS-exact range.
+        self.next_id = (self.next_id + 1).min(crate::persist::MAX_COUNT);
         self.accumulate_micro(&s.query_embedding, &s.gradient_estimate, s.quality_score);
         let dropped = self.buffer.push(s).is_some();
         self.maybe_auto_flush();
@@ -558,7 +563,7 @@ impl SonaEngine {
         let old = self.last.quality;
         let revised = 0.5 * (old + feedback);
         self.last.quality = revised;
-        self.counters.feedback_count += 1;
+        self.counters.feedback_count = self.counters.feedback_count.saturating_add(1);
         let threshold = self.config.quality_threshold;
         let id = self.last.id;
         match self.buffer.find_mut(id) {
@@ -596,8 +601,8 @@ impl SonaEngine {
         let step = flush_step(self.config.micro_lora_lr, n);
         self.micro.apply_gradient(self.kernels, &mut self.micro_grad, step);
         self.micro_grad.clear();
-        self.counters.instant_cycles += 1;
-        self.counters.micro_samples_applied += n as u64;
+        self.counters.instant_cycles = self.counters.instant_cycles.saturating_add(1);
+        self.counters.micro_samples_applied = self.counters.micro_samples_applied.saturating_add(n as u64);
         n
     }
 
@@ -661,7 +666,7 @@ impl SonaEngine {
         let mut report = self.background_cycle(now);
         let params = self.base_params();
         self.ewc.consolidate(&params);
-        self.counters.deep_consolidations += 1;
+        self.counters.deep_consolidations = self.counters.deep_consolidations.saturating_add(1);
         report.micro_samples_flushed = flushed;
         report.ewc_tasks = self.ewc.task_count();
         report.ewc_lambda = self.ewc_lambda();
@@ -695,7 +700,7 @@ impl SonaEngine {
         let (before, after, boundary) = self.train_base();
         self.base_loss = after;
         self.last_background_ms = Some(now);
-        self.counters.background_cycles += 1;
+        self.counters.background_cycles = self.counters.background_cycles.saturating_add(1);
         LearnReport {
             trajectories_used: refs.len(),
             clusters_formed: ex.clusters_formed,
@@ -868,7 +873,9 @@ pub fn train_stack(
             let update: Vec<f32> = now.iter().zip(&old).map(|(a, b)| a - b).collect();
             ewc.observe_update(&update);
             if ewc.task_count() > 0 {
-                ewc.proximal(&mut now, lr);
+                // The per-sample rate of the step actually taken (flush_step's cap): a rate past
+                // the cap learns like the cap, and a huge one made 2·lr·λ infinite (NaN weights).
+                ewc.proximal(&mut now, flush_step(lr, n as u32) / n as f32);
                 crate::lora::flush_tiny(&mut now);
                 let mut o = 0;
                 for l in layers.iter_mut() {

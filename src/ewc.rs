@@ -100,7 +100,7 @@ impl EwcPlusPlus {
         let jump = self.loss_count >= 3
             && loss > self.loss_mean + 3.0 * crate::kernels::sqrtf(self.loss_var) + 0.05 * self.loss_mean + 1e-4;
         if jump {
-            self.boundaries += 1;
+            self.boundaries = self.boundaries.saturating_add(1);
             self.loss_mean = loss;
             self.loss_var = 0.0;
             self.loss_count = 1;

@@ -260,7 +260,7 @@ impl EphemeralAgent {
         for p in &patterns[..room] {
             let mut p = p.clone();
             p.id = bank.next_id;
-            bank.next_id += 1;
+            bank.next_id = (bank.next_id + 1).min(crate::persist::MAX_COUNT);
             p.access_count = 0;
             p.cluster_size = p.cluster_size.max(1);
             bank.patterns.push(p);
@@ -501,9 +501,9 @@ impl FederatedCoordinator {
             dropped += self.engine.import_signal(s.clone()) as usize;
         }
         let rejected = export.trajectories.len() - accepted;
-        self.accepted += accepted as u64;
-        self.rejected += rejected as u64;
-        self.agents_aggregated += 1;
+        self.accepted = self.accepted.saturating_add(accepted as u64);
+        self.rejected = self.rejected.saturating_add(rejected as u64);
+        self.agents_aggregated = self.agents_aggregated.saturating_add(1);
         self.since_consolidation += 1;
         let consolidated = self.since_consolidation >= self.consolidation_interval;
         if consolidated {
@@ -525,7 +525,7 @@ impl FederatedCoordinator {
     pub fn consolidate(&mut self, now_ms: f64) -> Result<LearnReport> {
         let report = self.engine.force_learn(now_ms)?;
         self.since_consolidation = 0;
-        self.consolidations += 1;
+        self.consolidations = self.consolidations.saturating_add(1);
         Ok(report)
     }
 
@@ -802,6 +802,26 @@ mod tests {
         let bank = cold.engine().patterns();
         assert!(bank.iter().all(|p| p.access_count == 0), "access counts reset");
         assert!(bank.iter().enumerate().all(|(i, p)| bank[..i].iter().all(|o| o.id != p.id)), "ids are unique");
+    }
+
+    /// Warm-start patterns at the limits `check_pattern` accepts (weights near f32::MAX, sizes and
+    /// access counts near u32::MAX) merge without overflow: the merge's sums overflowed (+∞ weight,
+    /// a u32 size wrapping to 0 and an infinite centroid), and the agent's own export and engine
+    /// state no longer loaded.
+    #[test]
+    fn warm_start_patterns_at_the_limits_merge_into_a_loadable_state() {
+        let dim = 8;
+        let p = LearnedPattern { id: 1, centroid: alloc::vec![1.0; dim], direction: alloc::vec![0.5; dim], cluster_size: u32::MAX, total_weight: 3e38,
+            avg_quality: 0.9, created_at: 0, last_accessed: 0, access_count: u32::MAX, pattern_type: crate::types::PatternType::General };
+        let mut a = EphemeralAgent::new("a", dim, 1).unwrap();
+        assert_eq!(a.warm_start(&[p.clone(), p]), Ok(2));
+        a.engine_mut().force_learn(0.0).unwrap();
+        let merged = a.engine().patterns();
+        assert_eq!(merged.len(), 1, "the two identical patterns merged");
+        assert_eq!((merged[0].cluster_size, merged[0].total_weight), (u32::MAX, f32::MAX));
+        assert!(merged[0].centroid.iter().all(|&c| (c - 1.0).abs() < 1e-6), "{:?}", merged[0].centroid);
+        assert!(AgentExport::from_bytes(&a.export_bytes()).is_ok());
+        assert!(crate::persist::load(&crate::persist::save(a.engine())).is_ok());
     }
 
     #[test]

@@ -17,8 +17,8 @@
 //! | [`persist`] | the versioned binary state (magic, version, length, CRC-32) |
 //! | [`kernels`] | scalar and SIMD128 twins of every hot loop |
 //! | [`rng`] | the engine's seeded generator |
-//! | [`router`] | FastGRNN router: cell, routing head, INT8 quantisation, pruning, bytes |
-//! | [`router_train`] | router training: normalisation, split, BPTT, Adam, distillation, early stopping |
+//! | `router` | FastGRNN router: cell, routing head, INT8 quantisation, pruning, bytes |
+//! | `router_train` | router training: normalisation, split, BPTT, Adam, distillation, early stopping |
 //! | `wasm` (wasm32 without feature `router`) | `WasmSonaEngine` bindings |
 //! | `federated_wasm` (wasm32, feature `federated`) | `WasmEphemeralAgent`, `WasmFederatedCoordinator`: the `sona-wasm/federated` module |
 //! | `router_wasm` (wasm32, feature `router`) | `FastGrnnRouter`, `RouterTrainer`: the separate router module |

@@ -196,7 +196,7 @@ impl LoraAdapter {
             k.axpy(&mut g.up[r * dim..(r + 1) * dim], -weight * s * hr / denom, err);
             k.axpy(&mut g.down[r * dim..(r + 1) * dim], weight * hr, recon);
         }
-        g.samples += 1;
+        g.samples = g.samples.saturating_add(1);
         loss
     }
 
@@ -211,7 +211,7 @@ impl LoraAdapter {
         if self.rank > 2 {
             return false;
         }
-        g.samples += 1;
+        g.samples = g.samples.saturating_add(1);
         let mut h = [0.0f32; 2];
         let xn = crate::kernels::sqrtf(k.lora_down_norm(&self.down, x, &mut h[..self.rank]));
         if xn <= 1e-12 || !xn.is_finite() {

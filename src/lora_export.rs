@@ -68,7 +68,7 @@ fn put_adapter(h: &mut Vec<u8>, prefix: &[u8], layer: usize, adapter: &LoraAdapt
     put_tensor(h, prefix, layer, b"lora_B", adapter.dim(), adapter.rank(), offset)
 }
 
-/// One adapter's tensor bytes: A = the down rows as they are; B[i][r] = up[r][i] (the up rows
+/// One adapter's tensor bytes: A = the down rows as they are; `B[i][r] = up[r][i]` (the up rows
 /// transposed).
 #[inline(never)]
 fn put_values(out: &mut Vec<u8>, adapter: &LoraAdapter) {

@@ -33,6 +33,8 @@ pub const VERSION: u32 = 2;
 /// Oldest version [`load`] reads: version 1 differs only in the MicroLoRA pending update (rows
 /// folded whole, then a loss sum), and loads into the same state.
 pub const OLDEST_VERSION: u32 = 1;
+/// Largest id a state may hold: 2^53 − 1, the largest integer a JS number holds exactly.
+pub const MAX_COUNT: u64 = (1 << 53) - 1;
 /// Header size in bytes.
 pub const HEADER_LEN: usize = 24;
 
@@ -156,6 +158,17 @@ impl<'a> Reader<'a> {
     #[inline(never)]
     pub(crate) fn u64(&mut self, what: &'static str) -> R<u64> {
         Ok(u64::from_le_bytes(self.take(8, what)?.try_into().unwrap_or([0; 8])))
+    }
+    /// An id: at most [`MAX_COUNT`] = 2^53 − 1, exact as a JS number (a checksum-valid payload with
+    /// the next trajectory id at u64::MAX loaded, and the next start overflowed it). Counters are
+    /// read as plain u64: every increment of one saturates.
+    #[inline(never)]
+    pub(crate) fn count(&mut self, what: &'static str) -> R<u64> {
+        let v = self.u64(what)?;
+        if v > MAX_COUNT {
+            return Err(bad(what));
+        }
+        Ok(v)
     }
     #[inline(never)]
     pub(crate) fn f32(&mut self, what: &'static str) -> R<f32> {
@@ -286,7 +299,7 @@ pub(crate) fn write_signal(w: &mut Writer, s: &LearningSignal) {
 pub(crate) fn read_signal(r: &mut Reader, dim: usize) -> R<LearningSignal> {
     let w = "buffered trajectory";
     Ok(LearningSignal {
-        trajectory_id: r.u64(w)?,
+        trajectory_id: r.count(w)?,
         query_embedding: r.f32s(dim, w)?,
         gradient_estimate: r.f32s(dim, w)?,
         quality_score: r.f32(w)?,
@@ -325,7 +338,7 @@ pub(crate) fn write_pattern(w: &mut Writer, p: &LearnedPattern) {
 pub(crate) fn read_pattern(r: &mut Reader, dim: usize) -> R<LearnedPattern> {
     let w = "pattern";
     Ok(LearnedPattern {
-        id: r.u64(w)?,
+        id: r.count(w)?,
         centroid: r.f32s(dim, w)?,
         direction: r.f32s(dim, w)?,
         cluster_size: r.u32(w)?,
@@ -524,7 +537,7 @@ pub fn load(bytes: &[u8]) -> Result<SonaEngine> {
         deep_consolidations: r.u64(w)?,
         feedback_count: r.u64(w)?,
     };
-    let next_id = r.u64("next trajectory id")?;
+    let next_id = r.count("next trajectory id")?;
     let has_bg = r.bool("clock")?;
     let bg = r.u64("clock")?;
     let reward_mean = r.f32("mean reward")?;
@@ -569,7 +582,7 @@ pub fn load(bytes: &[u8]) -> Result<SonaEngine> {
         let fisher = r.f32s(params, "EWC++ task")?;
         ewc.tasks.push_back(EwcTask { optimum, fisher });
     }
-    let bank_next = r.u64("patterns")?;
+    let bank_next = r.count("patterns")?;
     let np = r.len(16, "patterns")?;
     if np > config.pattern_clusters {
         return Err(bad("more patterns than pattern_clusters").into());
@@ -597,7 +610,7 @@ pub fn load(bytes: &[u8]) -> Result<SonaEngine> {
     for _ in 0..no {
         let w = "open trajectory";
         let t = QueryTrajectory {
-            id: r.u64(w)?,
+            id: r.count(w)?,
             query_embedding: r.f32s(dim, w)?,
             reward_weighted_sum: r.f32s(dim, w)?,
             activation_sum: r.f32s(dim, w)?,
@@ -617,7 +630,7 @@ pub fn load(bytes: &[u8]) -> Result<SonaEngine> {
         open.push(t);
     }
     let w = "last finished trajectory";
-    let last = LastFinished { valid: r.bool(w)?, id: r.u64(w)?, query: r.f32s(dim, w)?, gradient: r.f32s(dim, w)?, quality: r.f32(w)? };
+    let last = LastFinished { valid: r.bool(w)?, id: r.count(w)?, query: r.f32s(dim, w)?, gradient: r.f32s(dim, w)?, quality: r.f32(w)? };
     if r.at != payload.len() {
         return Err(bad("trailing bytes after the last field").into());
     }

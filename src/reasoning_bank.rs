@@ -280,7 +280,7 @@ impl ReasoningBank {
                 let p = &mut fresh[c];
                 k.axpy(&mut p.centroid, 1.0, &points[i * dim..(i + 1) * dim]);
                 k.axpy(&mut p.direction, s.quality_score, &s.gradient_estimate);
-                p.cluster_size += 1;
+                p.cluster_size = p.cluster_size.saturating_add(1);
                 p.total_weight += s.quality_score;
                 let texts = s.model_route.iter().chain(s.context_ids.iter());
                 for t in texts {
@@ -301,7 +301,7 @@ impl ReasoningBank {
             }
             for mut p in fresh.into_iter().filter(|p| p.cluster_size > 0) {
                 p.id = self.next_id;
-                self.next_id += 1;
+                self.next_id = (self.next_id + 1).min(crate::persist::MAX_COUNT);
                 report.clusters_formed += 1;
                 self.patterns.push(p);
             }
@@ -357,7 +357,8 @@ impl ReasoningBank {
     /// access (count and time) on each returned pattern. `query` must be `dim` long.
     pub fn find(&mut self, k: Kernels, query: &[f32], top_k: usize, now_ms: u64) -> Vec<(usize, f32)> {
         let qn = crate::kernels::sqrtf(k.dot(query, query));
-        let mut best: Vec<(usize, f32)> = Vec::with_capacity(top_k + 1);
+        // At most one more than the patterns there are: `top_k` comes from the caller (any u32 from JS).
+        let mut best: Vec<(usize, f32)> = Vec::with_capacity(top_k.min(self.patterns.len()) + 1);
         let mut dots = vec![0.0f32; self.patterns.len()];
         k.dots(query, &self.centroids, &mut dots);
         for (i, &d) in dots.iter().enumerate() {

@@ -606,6 +606,11 @@ impl FastGrnn {
             return Err(RouterError::DimensionMismatch { what: "scores", expected: self.layout.output_dim, got: scores.len() });
         }
         self.forward_into(features, trace);
+        // Finite features can still overflow once normalised (a std near 0, a huge feature):
+        // refused before anything is written, instead of NaN scores.
+        if let Some(index) = trace.logits.iter().position(|v| !v.is_finite()) {
+            return Err(RouterError::NonFinite { what: "the router's output for these features (they overflow once normalised)", index });
+        }
         scores_of(&trace.logits, 1.0, scores);
         Ok(decide(scores))
     }
@@ -620,7 +625,13 @@ impl FastGrnn {
         for (start, len) in self.layout.weight_tensors() {
             let t = &mut self.params[start..start + len];
             let max = t.iter().fold(0.0f32, |m, &w| m.max(libm::fabsf(w)));
-            let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+            // max / 127 underflows to 0 for a subnormal max (the tensor is then all zeros on the
+            // grid), and 127 · scale may round past f32::MAX for a max near it: one ulp less then,
+            // so that every dequantised weight, and the scale, stays finite and loadable.
+            let mut scale = if max / 127.0 > 0.0 { max / 127.0 } else { 1.0 };
+            while !(127.0 * scale).is_finite() {
+                scale = f32::from_bits(scale.to_bits() - 1);
+            }
             for w in t.iter_mut() {
                 let q = libm::roundf(*w / scale).clamp(-127.0, 127.0);
                 *w = q * scale;

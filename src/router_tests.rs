@@ -626,3 +626,40 @@ fn validation_split_is_a_seeded_shuffle() {
     let distinct = sums.iter().filter(|&&s| s != sums[0]).count();
     assert!(distinct > 0 && sums.iter().any(|&s| s != 1 && s != 17), "held-out sums {sums:?}");
 }
+
+/// Quantising tensors whose largest weight is near f32::MAX or subnormal gives bytes that load:
+/// 127 · scale rounded past f32::MAX (a non-finite weight) and a subnormal max / 127 gave a zero
+/// scale (NaN weights), both rejected by from_bytes.
+#[test]
+fn quantize_at_the_f32_extremes_gives_loadable_bytes() {
+    let config = RouterConfig { input_dim: 3, hidden_dim: 4, output_dim: 2, ..RouterConfig::default() };
+    for (big, tiny) in [(f32::MAX, 1e-44f32), (3.3e38, f32::from_bits(1)), (1.0, 0.0)] {
+        let mut m = random_model(config.clone(), 5);
+        let params = m.params_mut();
+        params[0] = big;
+        params[1] = -big;
+        // A second tensor (the recurrent weights start after the input ones) all but zero.
+        let second = 3 * 4;
+        params[second..second + 16].iter_mut().enumerate().for_each(|(i, p)| *p = if i == 0 { tiny } else { 0.0 });
+        m.quantize();
+        assert!(m.params_mut().iter().all(|p| p.is_finite()), "{big} {tiny}");
+        let back = FastGrnn::from_bytes(&m.to_bytes()).unwrap_or_else(|e| panic!("{big} {tiny}: {e}"));
+        assert_eq!(back.to_bytes(), m.to_bytes());
+    }
+}
+
+/// Finite features that overflow once normalised (a std near 0) are refused by name, nothing
+/// written, instead of routing to NaN scores.
+#[test]
+fn features_that_overflow_once_normalised_are_refused() {
+    let config = RouterConfig { input_dim: 2, hidden_dim: 4, output_dim: 3, ..RouterConfig::default() };
+    let mut m = random_model(config, 8);
+    // Positive weights: +∞ and −∞ inputs then meet in one sum (∞ − ∞ = NaN).
+    m.params_mut().fill(0.25);
+    let mut scores = [7.0f32; 3];
+    m.set_normalization(&[0.0, 0.0], &[1e-45, 1e-45]).unwrap();
+    let err = m.route_into(&[1.0, -1.0], &mut Trace::default(), &mut scores).unwrap_err();
+    assert!(matches!(err, RouterError::NonFinite { .. }), "{err}");
+    assert_eq!(scores, [7.0; 3], "nothing written");
+    assert!(m.route(&[0.0, 0.0]).unwrap().scores.iter().all(|s| s.is_finite()), "in-range features still route");
+}

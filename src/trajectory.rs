@@ -62,7 +62,7 @@ pub fn fold_step(k: Kernels, t: &mut QueryTrajectory, step: TrajectoryStep<'_>, 
         (None, false) => k.axpy_add(sum, reward, &mut t.activation_sum, weight, act),
     }
     t.reward_sum += step.reward as f64;
-    t.step_count += 1;
+    t.step_count = t.step_count.saturating_add(1);
     Ok(())
 }
 
@@ -141,7 +141,7 @@ impl TrajectoryBuffer {
     /// Appends, dropping the oldest when full. Returns the dropped signal, if any.
     pub fn push(&mut self, s: LearningSignal) -> Option<LearningSignal> {
         let old = if self.items.len() >= self.capacity {
-            self.dropped += 1;
+            self.dropped = self.dropped.saturating_add(1);
             self.items.pop_front()
         } else {
             None

@@ -184,8 +184,12 @@ impl LearnedPattern {
     /// Merges `other` into `self`, weighting by cluster size. `self` keeps its `pattern_type` (as
     /// in the seed's merge) unless it is `General`, which takes `other`'s.
     pub fn merge(&mut self, other: &LearnedPattern) {
-        let total = self.cluster_size + other.cluster_size;
-        let (w1, w2) = (self.cluster_size as f32 / total as f32, other.cluster_size as f32 / total as f32);
+        // Sizes, weights and counts may come from outside (warm-start bytes): the weights are
+        // formed in f32 (they sum to 1 even when the u32 sum would overflow) and the sums saturate.
+        let (n1, n2) = (self.cluster_size as f32, other.cluster_size as f32);
+        let sum = (n1 + n2).max(1.0);
+        let (w1, w2) = (n1 / sum, n2 / sum);
+        let total = self.cluster_size.saturating_add(other.cluster_size);
         for (a, b) in self.centroid.iter_mut().zip(&other.centroid) {
             *a = *a * w1 + b * w2;
         }
@@ -195,10 +199,10 @@ impl LearnedPattern {
         crate::trajectory::normalize(&mut self.direction);
         self.avg_quality = self.avg_quality * w1 + other.avg_quality * w2;
         self.cluster_size = total;
-        self.total_weight += other.total_weight;
+        self.total_weight = (self.total_weight + other.total_weight).min(f32::MAX);
         self.created_at = self.created_at.min(other.created_at);
         self.last_accessed = self.last_accessed.max(other.last_accessed);
-        self.access_count += other.access_count;
+        self.access_count = self.access_count.saturating_add(other.access_count);
         if self.pattern_type == PatternType::General {
             self.pattern_type = other.pattern_type;
         }
@@ -230,6 +234,16 @@ mod tests {
             access_count: id as u32,
             pattern_type: PatternType::General,
         }
+    }
+
+    #[test]
+    fn merge_saturates_sizes_weights_and_access_counts() {
+        let mut a = pattern(1, vec![1.0, 0.0], u32::MAX, 0.8);
+        let mut b = pattern(2, vec![0.0, 1.0], u32::MAX, 0.4);
+        (a.total_weight, b.total_weight, a.access_count, b.access_count) = (3e38, 3e38, u32::MAX, 7);
+        a.merge(&b);
+        assert_eq!((a.cluster_size, a.total_weight, a.access_count), (u32::MAX, f32::MAX, u32::MAX));
+        assert_eq!(a.centroid, vec![0.5, 0.5], "equal sizes weigh equally, the weights summing to 1");
     }
 
     #[test]

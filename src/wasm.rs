@@ -727,7 +727,7 @@ impl WasmSonaEngine {
     /// Internal (`fast.js`): `findPatterns` with the stage's first half as the query, at `now_ms`
     /// (the caller's `Date.now()`). Returns the number of hits, -1 (nothing changed) on bad input.
     /// The hits' centroid then direction, hit after hit, are left in wasm memory, and their other
-    /// fields ([`PATTERN_RECORD`] numbers per hit) next to them; `_patternHeader()` says where.
+    /// fields (`PATTERN_RECORD` numbers per hit) next to them; `_patternHeader()` says where.
     /// Both stay valid until the next call into this module.
     #[wasm_bindgen(js_name = _findPatternsStaged, skip_typescript)]
     pub fn find_patterns_staged(&mut self, k: f64, #[wasm_bindgen(js_name = "nowMs")] now_ms: f64) -> i32 {

@@ -16,7 +16,7 @@
 //! parameter would be declared zero-extended to the compiler, which may then compare or store
 //! the whole i32 (`snn_get_membrane(257)` once answered 0 instead of neuron 1's membrane; with
 //! link-time optimisation many more exports did). So every integer parameter is a `u32` that the
-//! export reduces itself ([`low_byte`], `as u16`), and the ABI's `u8`/`u16` parameter types are
+//! export reduces itself (`low_byte`, `as u16`), and the ABI's `u8`/`u16` parameter types are
 //! the ranges those reductions give. `pkg-tests/micro-hnsw/fuzz.mjs` checks every export against
 //! a twin instance given the reduced arguments.
 //!
@@ -190,7 +190,7 @@ pub extern "C" fn get_delta_ptr() -> *const f32 {
 pub extern "C" fn set_delta_ptr() -> *mut f32 {
     core().delta.as_mut_ptr()
 }
-/// v[idx] += alpha · delta.
+/// `v[idx] += alpha · delta`.
 #[no_mangle]
 pub extern "C" fn update_vector(idx: u32, alpha: f32) {
     core().update_vector(low_byte(idx), alpha);

@@ -134,3 +134,26 @@ test('bad configurations are rejected naming the field', () => {
   assert.throws(() => new WasmSonaEngine(-4), /hiddenDim must be an integer/);
   assert.throws(() => WasmSonaEngine.fromPreset('nope'), /unknown preset "nope"/);
 });
+
+test('findPatterns takes any k up to 2^32 - 1, and size products cannot wrap in the 32-bit wasm', () => {
+  // k = 2^28 made the engine reserve room for k hits: a wasm trap ("unreachable"), after which
+  // every call said "recursive use of an object".
+  const e = WasmSonaEngine.withConfig({ hidden_dim: 8, pattern_clusters: 3, seed: 2 });
+  for (let i = 0; i < 12; i++) {
+    const t = e.startTrajectory(Float32Array.from({ length: 8 }, (_, j) => (j === i % 3 ? 1 : 0.1)));
+    e.addStep(t, Float32Array.from({ length: 8 }, (_, j) => (j === i % 3 ? 1 : 0)), [], 0.9);
+    e.endTrajectory(t, 0.9);
+  }
+  e.forceLearn();
+  const n = e.stats().patterns_stored;
+  assert.ok(n > 0);
+  for (const k of [2 ** 28, 2 ** 31, 2 ** 32 - 1]) assert.equal(e.findPatterns(new Float32Array(8).fill(0.5), k).length, n, `k = ${k}`);
+  assert.equal(e.applyLora(new Float32Array(8)).length, 8, 'still usable');
+  e.free();
+  // 2 · 8192 · 262144 is 2^32: it wrapped to 0 in the wasm's 32-bit usize and passed the buffer
+  // limit (2^26 floats) that 262,143 and 300,000 failed.
+  for (const trajectory_capacity of [262144, 262143, 300000]) {
+    assert.throws(() => WasmSonaEngine.withConfig({ hidden_dim: 8192, base_lora_rank: 4, base_lora_layers: 1, trajectory_capacity }),
+      /trajectory_capacity is too large for this hidden_dim/, String(trajectory_capacity));
+  }
+});

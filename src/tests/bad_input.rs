@@ -153,3 +153,51 @@ fn big_gated(dim: usize) -> Vec<f32> {
     v[2] = 1e13;
     v
 }
+
+/// `find_patterns` with any `k` (JS passes up to 2^32 − 1): it allocated room for k + 1 hits
+/// first, which trapped the wasm for k = 2^28 ("capacity overflow") and overflowed at usize::MAX.
+#[test]
+fn find_patterns_takes_any_k() {
+    let dim = 16;
+    let mut rng = Rng::new(9);
+    let mut e = engine(SonaConfig { hidden_dim: dim, embedding_dim: dim, pattern_clusters: 4, ..SonaConfig::default() }, 2);
+    let topics = Topics::new(&mut rng, 4, dim);
+    for i in 0..40 {
+        let t = &topics.query[i % 4];
+        let id = e.start_trajectory(t).unwrap();
+        e.add_step(id, t, &[], 0.8).unwrap();
+        e.end_trajectory(id, 0.9).unwrap();
+    }
+    e.force_learn(0.0).unwrap();
+    let n = e.patterns().len();
+    assert!(n > 0);
+    for k in [n, n + 1, 1 << 28, u32::MAX as usize, usize::MAX] {
+        assert_eq!(e.find_patterns(&topics.query[0], k, 1.0).unwrap().len(), n, "k = {k}");
+    }
+}
+
+/// A learning rate far past the flush cap (1e35: accepted, "finite and >= 0") learns like the cap,
+/// EWC++'s proximal step included: it used the raw rate, 2·lr·λ was infinite and the BaseLoRA
+/// weights NaN, so the engine's own state no longer loaded.
+#[test]
+fn huge_learning_rates_keep_ewc_finite_and_the_state_loadable() {
+    let dim = 8;
+    for lr in [1e35f32, 3e38] {
+        let mut e = engine(SonaConfig { hidden_dim: dim, embedding_dim: dim, base_lora_lr: lr, micro_lora_lr: lr, ..SonaConfig::default() }, 1);
+        for (round, sign) in [1.0f32, -1.0].into_iter().enumerate() {
+            for i in 0..4 {
+                let mut q = [0.1f32; 8];
+                q[i] = sign;
+                let id = e.start_trajectory(&q).unwrap();
+                e.add_step(id, &q, &[], 1.0).unwrap();
+                e.add_step(id, &[0.2; 8], &[], 0.0).unwrap();
+                e.end_trajectory(id, 0.9).unwrap();
+            }
+            let report = e.force_learn(round as f64).unwrap();
+            assert!(report.base_loss_after.is_finite(), "lr {lr}, round {round}");
+        }
+        assert!(e.stats().ewc_tasks > 0, "the proximal step ran");
+        assert!(e.apply_lora(&[0.3; 8]).unwrap().iter().all(|v| v.is_finite()));
+        assert!(crate::persist::load(&save(&e)).is_ok(), "lr {lr}");
+    }
+}

@@ -218,3 +218,53 @@ fn duplicate_open_trajectory_ids_are_rejected() {
     out.extend_from_slice(&p);
     assert_eq!(persist_err(&out), PersistError::Malformed("duplicate open trajectory id"));
 }
+
+/// Counts and ids above 2^53 − 1 (exact as JS numbers) are refused on load: a checksum-valid
+/// payload with the next trajectory id at u64::MAX loaded, and the next start overflowed it (a
+/// panic in debug builds; in release the ids wrapped and the engine's own save was unloadable).
+#[test]
+fn counts_beyond_two_to_the_53_are_rejected() {
+    let mut e = busy_engine();
+    e.next_id = 0x0123_4567_89ab; // distinctive, easy to find in the bytes
+    let bytes = save(&e);
+    let mut p = bytes[HEADER_LEN..].to_vec();
+    let at = p.windows(8).position(|w| w == e.next_id.to_le_bytes()).unwrap();
+    let sealed = |p: &[u8]| {
+        let mut out = bytes[..HEADER_LEN].to_vec();
+        out[20..24].copy_from_slice(&crc32(p).to_le_bytes());
+        out.extend_from_slice(p);
+        out
+    };
+    for bad in [crate::persist::MAX_COUNT + 1, u64::MAX] {
+        p[at..at + 8].copy_from_slice(&bad.to_le_bytes());
+        assert_eq!(persist_err(&sealed(&p)), PersistError::Malformed("next trajectory id"), "{bad}");
+    }
+    // The last id below the bound is issued; then the ids are used up (a named error, nothing
+    // changes), and every state on the way saves and loads.
+    let mut rng = Rng::new(3);
+    p[at..at + 8].copy_from_slice(&(crate::persist::MAX_COUNT - 1).to_le_bytes());
+    let mut last = load(&sealed(&p)).expect("2^53 - 2 is a valid next id");
+    assert_eq!(last.start_trajectory(&unit(&mut rng, 32)), Ok(crate::persist::MAX_COUNT - 1));
+    let before = save(&last);
+    assert!(matches!(last.start_trajectory(&unit(&mut rng, 32)), Err(SonaError::InvalidValue { what: "next trajectory id", .. })));
+    assert_eq!(save(&last), before, "unchanged");
+    assert!(load(&before).is_ok());
+}
+
+/// Counters saturate instead of overflowing: a checksum-valid state with a counter at u64::MAX
+/// loads, counts on (a panic in debug builds before, a wrap to 0 in release) and saves.
+#[test]
+fn counters_saturate_at_their_maximum() {
+    let mut e = busy_engine();
+    e.counters.trajectories_started = u64::MAX - 1;
+    e.counters.steps_recorded = u64::MAX;
+    let mut e = load(&save(&e)).unwrap();
+    let mut rng = Rng::new(4);
+    for _ in 0..2 {
+        let id = e.start_trajectory(&unit(&mut rng, 32)).unwrap();
+        e.add_step(id, &unit(&mut rng, 32), &[], 0.5).unwrap();
+        e.end_trajectory(id, 0.9).unwrap();
+    }
+    assert_eq!((e.counters.trajectories_started, e.counters.steps_recorded), (u64::MAX, u64::MAX));
+    assert!(load(&save(&e)).is_ok());
+}
