@@ -738,9 +738,17 @@ impl SonaEngine {
         train_stack(self.kernels, &mut self.base, &mut self.ewc, &inputs, &targets, &weights, dim, self.config.base_lora_lr, BASE_EPOCHS)
     }
 
-    /// Mean loss of the BaseLoRA stack on (unit input, target) pairs; for tests and tools.
-    pub fn base_loss(&self, inputs: &[f32], targets: &[f32]) -> f32 {
-        stack_loss(self.kernels, &self.base, inputs, targets, self.dim())
+    /// Mean loss of the BaseLoRA stack on (unit input, target) pairs, for tests and tools:
+    /// `inputs` and `targets` are each n vectors of `hidden_dim` floats, back to back (the same n).
+    pub fn base_loss(&self, inputs: &[f32], targets: &[f32]) -> Result<f32> {
+        let dim = self.dim();
+        if inputs.len() % dim != 0 {
+            return Err(SonaError::InvalidValue { what: "inputs length", value: inputs.len() as f64, expected: "a multiple of hidden_dim" });
+        }
+        if targets.len() != inputs.len() {
+            return Err(SonaError::DimensionMismatch { what: "targets", expected: inputs.len(), got: targets.len() });
+        }
+        Ok(stack_loss(self.kernels, &self.base, inputs, targets, dim))
     }
 
     /// Top-`k` patterns by cosine similarity to `query`, best first, with their similarity; each

@@ -663,3 +663,34 @@ fn features_that_overflow_once_normalised_are_refused() {
     assert_eq!(scores, [7.0; 3], "nothing written");
     assert!(m.route(&[0.0, 0.0]).unwrap().scores.iter().all(|s| s.is_finite()), "in-range features still route");
 }
+
+/// A validation sample far outside the training split's range overflows once normalised: the
+/// loss is refused by name (it came back as NaN metrics from an Ok), and the trainer keeps the
+/// model it had; every other run reports finite metrics.
+#[test]
+fn a_non_finite_loss_is_refused_and_the_trainer_keeps_its_model() {
+    let (mut refused, mut fine) = (0, 0);
+    for seed in 1..=24u64 {
+        let config = RouterConfig { input_dim: 2, hidden_dim: 4, output_dim: 2, ..RouterConfig::default() };
+        let mut t = RouterTrainer::new(config, TrainingConfig { epochs: 3, seed, ..TrainingConfig::default() }).unwrap();
+        let mut rng = Rng::new(seed);
+        for i in 0..9 {
+            t.add_sample(&[rng.next_f32(), rng.next_f32()], (i % 2) as f32, None).unwrap();
+        }
+        t.train().unwrap();
+        let before = t.model().unwrap().to_bytes();
+        t.add_sample(&[3e38, -3e38], 1.0, None).unwrap();
+        match t.train() {
+            Ok(m) => {
+                assert!(m.train_loss.iter().chain(&m.val_loss).all(|v| v.is_finite()), "seed {seed}");
+                fine += 1;
+            }
+            Err(e) => {
+                assert!(matches!(e, RouterError::InvalidValue { what: "training or validation loss", .. }), "seed {seed}: {e}");
+                assert_eq!(t.model().unwrap().to_bytes(), before, "seed {seed}: the model is kept");
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > 0 && fine > 0, "refused {refused}, fine {fine}");
+}

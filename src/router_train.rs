@@ -493,6 +493,12 @@ impl RouterTrainer {
                 return Err(RouterError::InvalidValue { what: "training loss", value: f64::NAN, expected: "finite (lower learning_rate or grad_clip)" });
             }
             let (val_loss, val_acc) = self.evaluate(&model, val_idx);
+            // Finite weights can still meet features that overflow once normalised (a huge
+            // outlier): a NaN loss is refused rather than reported (the trainer keeps its model).
+            if !(epoch_loss.is_finite() && val_loss.is_finite()) {
+                let value = if epoch_loss.is_finite() { val_loss as f64 } else { epoch_loss };
+                return Err(RouterError::InvalidValue { what: "training or validation loss", value, expected: "finite (features too large once normalised? scale them)" });
+            }
             metrics.epochs = epoch + 1;
             metrics.train_loss.push((epoch_loss / train_idx.len() as f64) as f32);
             metrics.val_loss.push(val_loss);

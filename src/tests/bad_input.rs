@@ -201,3 +201,14 @@ fn huge_learning_rates_keep_ewc_finite_and_the_state_loadable() {
         assert!(crate::persist::load(&save(&e)).is_ok(), "lr {lr}");
     }
 }
+
+/// `base_loss` (a tool for native callers) refuses inputs and targets of unequal or partial length
+/// instead of slicing past the end (a panic).
+#[test]
+fn base_loss_checks_its_lengths() {
+    let e = engine(SonaConfig { hidden_dim: 8, embedding_dim: 8, ..SonaConfig::default() }, 1);
+    assert_eq!(e.base_loss(&[0.5; 8], &[]), Err(SonaError::DimensionMismatch { what: "targets", expected: 8, got: 0 }));
+    assert!(matches!(e.base_loss(&[0.5; 12], &[0.5; 12]), Err(SonaError::InvalidValue { what: "inputs length", .. })));
+    let loss = e.base_loss(&[0.5; 16], &[0.25; 16]).unwrap();
+    assert!((loss - 0.5 * 8.0 * 0.0625).abs() < 1e-6, "an untrained stack's delta is 0: loss ½‖t‖² = {loss}");
+}
