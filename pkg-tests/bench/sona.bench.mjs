@@ -6,7 +6,9 @@
 // as the issue measured it), checked against ours ÷ that reference measured here in batches timed
 // back to back; rows without an issue measurement get "—".
 // The scalar build is compiled here: cargo with RUSTFLAGS="-C target-feature=-simd128" (the env var
-// replaces .cargo/config.toml's +simd128) into its own target dir, then wasm-bindgen into a temp dir.
+// replaces .cargo/config.toml's +simd128) into its own target dir, then wasm-bindgen into a temp dir,
+// then wasm-opt -O3 with the package build's flags (pkg-tests/tools/build.mjs) less --enable-simd, so
+// that the scalar build differs from pkg/ in its kernels only, not in wasm-opt.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,13 +61,13 @@ function bench(fn, { batch = 1000, samples = 31 } = {}) {
   return median(Array.from({ length: samples }, time));
 }
 /**
- * Median ns per call of `a` and of `b`, their batches interleaved (see `alternate`): for
- * before/after comparisons in one run.
+ * Median ns per call of `a` and of `b`, their batches interleaved (see `alternate`), and the median
+ * of the per-pair ratios a ÷ b: for before/after comparisons in one run. Returns [a, b, a ÷ b].
  */
 function paired(a, b, { batch = 1000, samples = 31 } = {}) {
   for (let i = 0; i < batch; i++) { a(i); b(i); }
-  const [ta, tb] = alternate(batchTimer(a, batch), batchTimer(b, batch), samples);
-  return [median(ta), median(tb)];
+  const timed = alternate(batchTimer(a, batch), batchTimer(b, batch), samples);
+  return [median(timed[0]), median(timed[1]), pairRatio(timed)];
 }
 /**
  * Median of the per-pair ratios a ÷ b of ns per call, a's batch and b's timed back to back (see
@@ -99,6 +101,11 @@ function buildScalar() {
   const wasm = join(target, 'wasm32-unknown-unknown', 'release', 'sona_wasm.wasm');
   r = spawnSync('wasm-bindgen', ['--target', 'web', '--out-dir', out, '--out-name', 'sona_wasm', wasm], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('scalar wasm-bindgen failed');
+  const bg = join(out, 'sona_wasm_bg.wasm');
+  r = spawnSync(join(root, 'node_modules', '.bin', 'wasm-opt'), ['-O3', '--low-memory-unused', '--enable-bulk-memory', '--enable-sign-ext',
+    '--enable-mutable-globals', '--enable-nontrapping-float-to-int', '--enable-multivalue', '--enable-reference-types',
+    '--strip-debug', '--strip-producers', '--strip-target-features', bg, '-o', bg], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('scalar wasm-opt failed');
   return out;
 }
 const scalarDir = buildScalar();
@@ -156,11 +163,18 @@ for (let i = 0; i < 50; i++) {
 }
 const inPtr = lora.get_input_ptr() >>> 2;
 const outPtr = lora.get_output_ptr() >>> 2;
+// Views of its input and output buffers, cached and rebuilt only when a memory growth detached
+// them: the same way ours is called below.
+let theirIn = new Float32Array(ruvWasm.memory.buffer, inPtr * 4, DIM);
+let theirOut = new Float32Array(ruvWasm.memory.buffer, outPtr * 4, DIM);
 const theirZeroCall = (i) => {
-  const mem = new Float32Array(ruvWasm.memory.buffer);
-  mem.set(inputs[i & 63], inPtr);
+  if (theirIn.length === 0) {
+    theirIn = new Float32Array(ruvWasm.memory.buffer, inPtr * 4, DIM);
+    theirOut = new Float32Array(ruvWasm.memory.buffer, outPtr * 4, DIM);
+  }
+  theirIn.set(inputs[i & 63]);
   lora.forward();
-  return mem.subarray(outPtr, outPtr + DIM);
+  return theirOut;
 };
 const theirArrayCall = (i) => lora.forward_array(inputs[i & 63]);
 const theirZero = bench(theirZeroCall, { batch: 20000 });
@@ -208,8 +222,9 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
   const e = trained(Engine, 300);
   e.runInstantCycle();
   const out = new Float32Array(DIM);
-  const r = {};
-  // Zero-copy views, measured like theirs below: write the input into wasm memory, call, read the view.
+  const r = { fastVsBg: {} };
+  // Zero-copy views, measured like theirs above (views cached, rebuilt only when detached): write
+  // the input into wasm memory, call, read the view.
   let inBuf = e.inputBuffer();
   let outBuf = e.outputBuffer();
   const zeroCopy = (i) => {
@@ -250,14 +265,19 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
   }
   // Each fast path (src/js/fast.js) interleaved with the wasm-bindgen method it replaced
   // (per-argument malloc + copy + free; findPatterns' objects built from Rust): the "before".
+  if (label === 'ours') {
+    // The new zero-copy API against the two older calls, each pair interleaved: [new, old, new ÷ old].
+    r.newVsInto = paired(zeroCopy, (i) => e.applyLoraInto(inputs[i & 63], out), { batch: 20000 });
+    r.newVsApply = paired(zeroCopy, (i) => e.applyLora(inputs[i & 63]), { batch: 20000 });
+  }
   const bg = bindgenMethodsOf(Engine);
-  [r.applyLoraInto, r.bgApplyLoraInto] = paired(
+  [r.applyLoraInto, r.bgApplyLoraInto, r.fastVsBg.applyLoraInto] = paired(
     (i) => e.applyLoraInto(inputs[i & 63], out),
     (i) => bg.applyLoraInto.call(e, inputs[i & 63], out), { batch: 20000 });
-  [r.applyLora, r.bgApplyLora] = paired(
+  [r.applyLora, r.bgApplyLora, r.fastVsBg.applyLora] = paired(
     (i) => e.applyLora(inputs[i & 63]),
     (i) => bg.applyLora.call(e, inputs[i & 63]), { batch: 20000 });
-  [r.trajectory, r.bgTrajectory] = paired((i) => {
+  [r.trajectory, r.bgTrajectory, r.fastVsBg.trajectory] = paired((i) => {
     const id = e.startTrajectory(inputs[i & 63]);
     e.addStep(id, inputs[(i + 1) & 63], empty, 0.9);
     e.addStep(id, inputs[(i + 2) & 63], empty, 0.1);
@@ -274,10 +294,11 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
   const f = trained(Engine, 1000);
   f.forceLearn();
   const stored = f.stats().patterns_stored;
-  [r.findPatterns, r.bgFindPatterns] = paired(
+  [r.findPatterns, r.bgFindPatterns, r.fastVsBg.findPatterns] = paired(
     (i) => f.findPatterns(inputs[i & 63], 5),
     (i) => bg.findPatterns.call(f, inputs[i & 63], 5), { batch: 2000 });
   r.patterns = stored;
+  r.findEngine = f;
   // forceLearn over 1,000 trajectories into 100 patterns (fresh engine each sample; only forceLearn timed).
   const forceLearnOnce = () => {
     const g = trained(Engine, 1000);
@@ -288,6 +309,13 @@ for (const [label, Engine] of [['ours', WasmSonaEngine], ['scalar', ScalarEngine
     return ns;
   };
   r.forceLearn = median(Array.from({ length: 9 }, forceLearnOnce));
+  if (label === 'scalar') {
+    // findPatterns, SIMD build against the scalar build, interleaved: [simd, scalar, simd ÷ scalar].
+    const fo = results.ours.findEngine;
+    r.findSimdVsScalar = paired(
+      (i) => fo.findPatterns(inputs[i & 63], 5),
+      (i) => f.findPatterns(inputs[i & 63], 5), { batch: 2000 });
+  }
   if (label === 'ours' && sonaForceLearnOnce) {
     // Five pairs (theirs takes about a second each).
     r.vs.forceLearn = pairRatio(alternate(forceLearnOnce, sonaForceLearnOnce, 5));
@@ -304,7 +332,8 @@ row('applyLora (new array)', o.applyLora, s.applyLora, theirArray, 1000, ISSUE.r
 row('start + 3×addStep + end', o.trajectory, s.trajectory, sona.trajectory, 1000, ISSUE.sonaTrajectory, 'sT', vs.trajectory);
 row('  same, 1 attention weight per step', o.trajectoryGated, s.trajectoryGated, null, 1000, ISSUE.sonaTrajectory, 'sT', vs.trajectoryGated);
 row(`  same, ${DIM} attention weights per step`, o.trajectoryPerFeature, s.trajectoryPerFeature, null, 1000, ISSUE.sonaTrajectory, 'sT', vs.trajectoryPerFeature);
-row(`findPatterns k=5 / ${o.patterns} patterns`, o.findPatterns, s.findPatterns, null, 10000, null, null, undefined);
+rows.push({ name: `findPatterns k=5 / ${o.patterns} patterns`, ours: o.findPatterns, scalar: s.findPatterns, theirs: null, target: 10000,
+  issueRef: null, ref: null, vs: undefined, simdPaired: s.findSimdVsScalar });
 row('forceLearn 1,000 traj → 100 clusters', o.forceLearn, s.forceLearn, sona.forceLearn, 20e6, ISSUE.sonaForceLearn, 'sF', vs.forceLearn);
 
 console.log(`SONA, ${DIM}-d, rank 2, medians (this run). "theirs": applyLora rows = @ruvector/learning-wasm 0.1.29 WasmMicroLoRA (zero-copy forward / forward_array);`);
@@ -322,12 +351,15 @@ for (const r of rows) {
     (limit ? `${r.vs.toFixed(3)}×` : '—').padStart(9),
     (limit ? `${mark(r.vs <= limit)} ≤ ${limit.toFixed(3)}×` : '—').padStart(12),
     (limit ? r.ref : '—').padStart(5),
-    fmt(r.scalar).padStart(10),
-    `${(r.scalar / r.ours).toFixed(2)}`.padStart(7),
+    fmt(r.simdPaired ? r.simdPaired[1] : r.scalar).padStart(10),
+    (r.simdPaired ? `${(1 / r.simdPaired[2]).toFixed(2)}p` : `${(r.scalar / r.ours).toFixed(2)}`).padStart(7),
     (r.theirs ? fmt(r.theirs) : '—').padStart(10),
     (r.theirs ? `${(r.vs !== undefined ? 1 / r.vs : r.theirs / r.ours).toFixed(2)}×` : '—').padStart(12),
   );
 }
+const fp = s.findSimdVsScalar;
+console.log(`simd× = scalar ÷ ours; "p": paired (findPatterns: ours ${fmt(fp[0])} and scalar ${fmt(fp[1])} timed in interleaved batches, the median of their`
+  + ' per-pair ratios); the other rows divide medians timed at different moments of this run. The scalar build has the same wasm-opt -O3 as pkg/.');
 console.log('ref (reference here ÷ issue, how much slower or faster this machine runs it):');
 console.log(`  lw0 = learning-wasm zero-copy forward ${fmt(theirZero)} ÷ ${fmt(ISSUE.ruvZero)} = ${(theirZero / ISSUE.ruvZero).toFixed(2)}`);
 console.log(`  lwA = learning-wasm forward_array ${fmt(theirArray)} ÷ ${fmt(ISSUE.ruvArray)} = ${(theirArray / ISSUE.ruvArray).toFixed(2)}`);
@@ -337,17 +369,21 @@ if (RuvSona) {
   console.log(`  (@ruvector/sona applyMicroLora here: ${fmt(sona.apply)}, issue ${fmt(ISSUE.sonaApply)}: ${(sona.apply / ISSUE.sonaApply).toFixed(2)}; ours applyLora is ${(sona.apply / o.applyLora).toFixed(0)}× faster)`);
 }
 console.log('\nJS fast paths (src/js/fast.js) vs the wasm-bindgen methods they replace (this run, ours with SIMD)');
-for (const [name, fast, bg] of [
-  ['applyLora', o.applyLora, o.bgApplyLora],
-  ['applyLoraInto', o.applyLoraInto, o.bgApplyLoraInto],
-  ['start + 3×addStep + end', o.trajectory, o.bgTrajectory],
-  ['findPatterns k=5', o.findPatterns, o.bgFindPatterns],
+console.log('(each pair timed in interleaved batches; "fast ÷ bg" is the median of the per-pair ratios)');
+for (const [name, fast, bg, ratio] of [
+  ['applyLora', o.applyLora, o.bgApplyLora, o.fastVsBg.applyLora],
+  ['applyLoraInto', o.applyLoraInto, o.bgApplyLoraInto, o.fastVsBg.applyLoraInto],
+  ['start + 3×addStep + end', o.trajectory, o.bgTrajectory, o.fastVsBg.trajectory],
+  ['findPatterns k=5', o.findPatterns, o.bgFindPatterns, o.fastVsBg.findPatterns],
 ]) {
-  console.log(`${name.padEnd(26)} fast ${fmt(fast).padStart(10)}   wasm-bindgen ${fmt(bg).padStart(10)}   ${(bg / fast).toFixed(2)}× faster`);
+  console.log(`${name.padEnd(26)} fast ${fmt(fast).padStart(10)}   wasm-bindgen ${fmt(bg).padStart(10)}   fast ÷ bg ${ratio.toFixed(2)} (paired)`);
 }
-console.log('\nnew API vs old API (this run, ours with SIMD)');
-console.log(`applyLoraBuffers ${fmt(o.applyLoraBuffers)} vs applyLoraInto ${fmt(o.applyLoraInto)}: ${(o.applyLoraInto / o.applyLoraBuffers).toFixed(2)}× faster; vs applyLora ${fmt(o.applyLora)}: ${(o.applyLora / o.applyLoraBuffers).toFixed(2)}× faster`);
-for (const [name, file] of [['ours (pkg)', join(root, 'pkg', 'sona_wasm_bg.wasm')], ['ours scalar (no wasm-opt)', join(scalarDir, 'sona_wasm_bg.wasm')], ['@ruvector/learning-wasm', join(root, 'node_modules/@ruvector/learning-wasm/ruvector_learning_wasm_bg.wasm')]]) {
+console.log('\nnew API vs old API (this run, ours with SIMD; each pair timed in interleaved batches, new ÷ old = median of the per-pair ratios)');
+const [nvI, ovI, rI] = o.newVsInto;
+const [nvA, ovA, rA] = o.newVsApply;
+console.log(`applyLoraBuffers ${fmt(nvI)} vs applyLoraInto ${fmt(ovI)}: new ÷ old ${rI.toFixed(2)} (paired)`);
+console.log(`applyLoraBuffers ${fmt(nvA)} vs applyLora ${fmt(ovA)}: new ÷ old ${rA.toFixed(2)} (paired)`);
+for (const [name, file] of [['ours (pkg)', join(root, 'pkg', 'sona_wasm_bg.wasm')], ['ours scalar (wasm-opt -O3)', join(scalarDir, 'sona_wasm_bg.wasm')], ['@ruvector/learning-wasm', join(root, 'node_modules/@ruvector/learning-wasm/ruvector_learning_wasm_bg.wasm')]]) {
   if (!existsSync(file)) continue;
   const b = readFileSync(file);
   console.log(`size ${name}: ${b.length} B raw, ${gzipSync(b, { level: 9 }).length} B gzip`);
