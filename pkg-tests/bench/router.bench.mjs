@@ -1,13 +1,15 @@
 // `npm run bench` — FastGRNN router (Node, medians of 25 batches, all numbers from this run):
 // route() / routeInto() of the package's router module beside a plain-JS forward pass of the same
-// weights (preallocated Float32Array buffers, identical equations), with ratios; then the router
+// weights (preallocated Float32Array buffers, identical equations), and route() beside the
+// wasm-bindgen method it replaced; each comparison is one measurePair (batches interleaved) and its
+// ratio is the median of the per-pair ratios; then the router
 // module's raw/gzip size beside the SONA module's. Model: the seed's configuration (5 features,
 // 8 hidden, rank 4, 1 output) trained on a planted rule, float and INT8-quantised; and 16 hidden.
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import { rng, unpack, forward, xorRows } from '../router/reference.mjs';
-import { fmt, measure } from './measure.mjs';
+import { fmt, measurePair } from './measure.mjs';
 
 const pkgDir = new URL('../../pkg/', import.meta.url);
 // The package's Node entry, as users get it: type checks and the route/routeInto fast paths.
@@ -70,21 +72,30 @@ for (const hidden of [8, 16]) {
     for (const x of inputs) if (js(x) !== model.route(x).route || Math.abs(forward(ref, x)[0] - model.route(x).scores[0]) > 1e-5) throw new Error('baseline disagrees');
     const scores = new Float32Array(1);
     let sink = 0;
-    const tRoute = measure((n) => { for (let i = 0; i < n; i++) sink += model.route(inputs[i & 255]).route; }, 2000);
-    const tInto = measure((n) => { for (let i = 0; i < n; i++) sink += model.routeInto(inputs[i & 255], scores); }, 2000);
-    const tJs = measure((n) => { for (let i = 0; i < n; i++) sink += js(inputs[i & 255]); }, 2000);
+    const route = (n) => { for (let i = 0; i < n; i++) sink += model.route(inputs[i & 255]).route; };
+    const into = (n) => { for (let i = 0; i < n; i++) sink += model.routeInto(inputs[i & 255], scores); };
+    const plain = (n) => { for (let i = 0; i < n; i++) sink += js(inputs[i & 255]); };
     // The wasm-bindgen method the fast path replaced (src/js/router_fast.js), for before/after.
-    const tBg = measure((n) => { for (let i = 0; i < n; i++) sink += bindgen.route.call(model, inputs[i & 255]).route; }, 2000);
+    const bg = (n) => { for (let i = 0; i < n; i++) sink += bindgen.route.call(model, inputs[i & 255]).route; };
+    // Each row's comparisons, each timed in interleaved batches: [a, b, median of a ÷ b per pair].
+    const routeVsJs = measurePair(route, plain, 2000);
+    const intoVsJs = measurePair(into, plain, 2000);
+    const bgVsRoute = measurePair(bg, route, 2000);
     if (sink < 0) console.log(sink);
-    rows.push({ model: `h=${hidden} ${label}`, params: model.parameterCount, bytes: model.sizeBytes, route: tRoute, into: tInto, js: tJs, bg: tBg });
+    rows.push({ model: `h=${hidden} ${label}`, params: model.parameterCount, bytes: model.sizeBytes, routeVsJs, intoVsJs, bgVsRoute });
   }
   console.log(`train h=${hidden}: ${metrics.epochs} epochs on 800 samples in ${trainMs.toFixed(0)} ms (val accuracy ${(metrics.val_accuracy * 100).toFixed(1)} %)`);
 }
 
 console.log('\nmodel         params  bytes   route()    routeInto()  plain JS   route/JS  routeInto/JS   route() via wasm-bindgen');
 for (const r of rows) {
-  console.log(`${r.model.padEnd(13)} ${String(r.params).padStart(6)} ${String(r.bytes).padStart(6)}   ${fmt(r.route).padStart(8)}   ${fmt(r.into).padStart(9)}   ${fmt(r.js).padStart(8)}   ${(r.route / r.js).toFixed(2).padStart(6)}x  ${(r.into / r.js).toFixed(2).padStart(8)}x   ${fmt(r.bg).padStart(8)} (${(r.bg / r.route).toFixed(2)}x route())`);
+  const [route, js, routeJs] = r.routeVsJs;
+  const [into, , intoJs] = r.intoVsJs;
+  const [bg, , bgRoute] = r.bgVsRoute;
+  console.log(`${r.model.padEnd(13)} ${String(r.params).padStart(6)} ${String(r.bytes).padStart(6)}   ${fmt(route).padStart(8)}   ${fmt(into).padStart(9)}   ${fmt(js).padStart(8)}   ${routeJs.toFixed(2).padStart(6)}x  ${intoJs.toFixed(2).padStart(8)}x   ${fmt(bg).padStart(8)} (${bgRoute.toFixed(2)}x route())`);
 }
+console.log('(route() and plain JS: medians of one interleaved measurement of the two; routeInto() and wasm-bindgen: of their own pairing with\n'
+  + ' plain JS and route() respectively. Every ratio is paired: the median of 25 ratios of batches timed back to back.)');
 
 const size = (name) => { const b = readFileSync(new URL(name, pkgDir)); return { raw: b.length, gzip: gzipSync(b, { level: 9 }).length }; };
 const router = size('router_wasm_bg.wasm');
