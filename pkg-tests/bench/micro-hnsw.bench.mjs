@@ -185,21 +185,33 @@ const intoDistances = new Float32Array(16);
 const intoNs = measure((n) => { for (let i = 0; i < n; i++) wrapped.searchInto(queries[i & 63], 5, intoIds, intoDistances); }, 20000);
 row('MicroHnsw.searchInto k=5 (caller\'s arrays)', intoNs, jsSearchNs, 'JS brute force');
 
-// JS baseline: the same LIF update (leak, integrate, threshold, reset) over 32 float neurons.
+// JS baseline: the same LIF update (leak, integrate, threshold, reset) over 32 float neurons, with
+// no propagation or STDP (hence "LIF step only"), fed the same input per tick as the row it is the
+// baseline of (1.2 driven, 0.02 quiet, into neuron t & 31), from a reset state; counts its spikes.
 const jsV = new Float64Array(32), jsI = new Float64Array(32), jsR = new Float64Array(32);
-const jsTickNs = measure((n) => {
-  for (let t = 0; t < n; t++) {
-    jsI[t & 31] += 0.6;
-    for (let i = 0; i < 32; i++) {
-      if (jsR[i] > 0) { jsR[i] = Math.max(jsR[i] - 1, 0); jsI[i] = 0; continue; }
-      const v = jsV[i] - jsV[i] / 20 + jsI[i];
-      jsI[i] = 0;
-      if (v >= 1) { jsV[i] = 0; jsR[i] = 2; } else jsV[i] = v;
+const jsActivity = {};
+function jsTickNs(input, key) {
+  jsV.fill(0); jsI.fill(0); jsR.fill(0);
+  const count = (jsActivity[key] = { spikes: 0, ticks: 0 });
+  return measure((n) => {
+    let spikes = 0;
+    for (let t = 0; t < n; t++) {
+      jsI[t & 31] += input;
+      for (let i = 0; i < 32; i++) {
+        if (jsR[i] > 0) { jsR[i] = Math.max(jsR[i] - 1, 0); jsI[i] = 0; continue; }
+        const v = jsV[i] - jsV[i] / 20 + jsI[i];
+        jsI[i] = 0;
+        if (v >= 1) { jsV[i] = 0; jsR[i] = 2; spikes++; } else jsV[i] = v;
+      }
     }
-  }
-}, 20000);
-row('snn_tick, driven (input 1.2 per tick)', ours.tick, jsTickNs, 'JS LIF step only', 100, ref('tick'), ISSUE_REFERENCE_NS.tick);
-row('snn_tick, quiet (input 0.02 per tick)', ours.tickQuiet, jsTickNs, 'JS LIF step only', 100, ref('tickQuiet'), ISSUE_REFERENCE_NS.tick);
+    count.spikes += spikes;
+    count.ticks += n;
+  }, 20000);
+}
+const jsTickDrivenNs = jsTickNs(1.2, 'tick');
+const jsTickQuietNs = jsTickNs(0.02, 'tickQuiet');
+row('snn_tick, driven (input 1.2 per tick)', ours.tick, jsTickDrivenNs, 'JS LIF step only, 1.2', 100, ref('tick'), ISSUE_REFERENCE_NS.tick);
+row('snn_tick, quiet (input 0.02 per tick)', ours.tickQuiet, jsTickQuietNs, 'JS LIF step only, 0.02', 100, ref('tickQuiet'), ISSUE_REFERENCE_NS.tick);
 row('neuromorphic_search k=5, 10 iterations', ours.neuro, jsSearchNs, 'JS brute force', 2000, ref('neuro'), ISSUE_REFERENCE_NS.neuro);
 
 const refHead = theirs ? `   micro-hnsw-wasm ${reference.version} (same run)  ours ÷ ref   target here (÷ ref)` : '';
@@ -228,7 +240,8 @@ if (theirs) {
 const activityOf = (loops, op) => loops.spikesPerTick(op).toFixed(2);
 console.log(`(snn_tick spikes per tick in these runs, ours${theirs ? ' | reference' : ''}: driven ${activityOf(ourLoops, 'tick')}`
   + `${theirs ? ` | ${activityOf(theirLoops, 'tick')}` : ''}, quiet ${activityOf(ourLoops, 'tickQuiet')}${theirs ? ` | ${activityOf(theirLoops, 'tickQuiet')}` : ''};`
-  + ' each tick runs LIF + propagation + STDP, as in micro-hnsw-wasm 2.3.)');
+  + ' each tick runs LIF + propagation + STDP, as in micro-hnsw-wasm 2.3.'
+  + ` JS baseline (LIF only, same input): driven ${(jsActivity.tick.spikes / jsActivity.tick.ticks).toFixed(2)}, quiet ${(jsActivity.tickQuiet.spikes / jsActivity.tickQuiet.ticks).toFixed(2)}.)`);
 console.log(theirs
   ? `(reference: micro-hnsw-wasm ${reference.version} from crates.io, built here as published (no simd128), wasm-opt -Oz, ${reference.size} bytes)`
   : `(reference micro-hnsw-wasm 2.3: ${reference.error})`);
