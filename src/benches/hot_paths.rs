@@ -143,7 +143,9 @@ fn main() {
             e.apply_lora_into(x, &mut out).unwrap();
             let alloc = e.apply_lora(x).unwrap();
             assert!(
-                out.iter().zip(&alloc).all(|(a, b)| a.to_bits() == b.to_bits()),
+                out.iter()
+                    .zip(&alloc)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
                 "apply_lora_into disagrees with apply_lora"
             );
         }
@@ -204,7 +206,10 @@ fn main() {
             .into_iter()
             .map(|(j, _)| j)
             .collect();
-        assert_eq!(&ours, want, "find_pattern_indices disagrees with the full sort");
+        assert_eq!(
+            &ours, want,
+            "find_pattern_indices disagrees with the full sort"
+        );
     }
     let find = bench(20_000, |i| {
         black_box(f.find_pattern_indices(&inputs[i & 63], 5, 1.0).unwrap());
