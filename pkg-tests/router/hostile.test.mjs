@@ -8,17 +8,9 @@ import assert from 'node:assert/strict';
 import { FastGrnnRouter, RouterTrainer } from 'sona-wasm/router';
 import { WasmEphemeralAgent, WasmFederatedCoordinator } from 'sona-wasm/federated';
 import { fuzz } from './fuzz.mjs';
+import { rejects } from '../sona/helpers.mjs';
 
 const FEATURES = [0.1, 0.2, 0.3, 0.4, 0.5];
-
-/** Asserts that `call` throws an Error (not a wasm trap) whose message matches `pattern`. */
-function rejects(call, pattern, label) {
-  assert.throws(call, (err) => {
-    assert.ok(err instanceof Error && !(err instanceof WebAssembly.RuntimeError), `${label}: ${err}`);
-    assert.match(err.message, pattern, label);
-    return true;
-  }, label);
-}
 
 /** An array of `values` whose element `i` runs `hook` when read (a getter). */
 function withGetter(values, i, hook) {

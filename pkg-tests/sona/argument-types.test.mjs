@@ -7,16 +7,7 @@ import assert from 'node:assert/strict';
 import { WasmSonaEngine } from 'sona-wasm';
 import { WasmEphemeralAgent, WasmFederatedCoordinator, WasmSonaEngine as FederatedEngine } from 'sona-wasm/federated';
 import { FastGrnnRouter, RouterTrainer } from 'sona-wasm/router';
-
-/** Asserts that `call` throws an Error (not a RuntimeError) whose message matches `pattern`. */
-function rejects(call, pattern, label) {
-  assert.throws(call, (err) => {
-    assert.ok(err instanceof Error, `${label}: an Error, got ${err}`);
-    assert.ok(!(err instanceof WebAssembly.RuntimeError), `${label}: a wasm trap: ${err.message}`);
-    assert.match(err.message, pattern, label);
-    return true;
-  }, label);
-}
+import { rejects } from './helpers.mjs';
 
 const NOT_NUMBERS = [['5', /got a string \("5"\)/], [null, /got null/], [true, /got boolean true/], [[1], /got an array/], [10n, /got a BigInt \(10n\)/], [undefined, /got undefined/], [{}, /got an object/]];
 const NOT_STRINGS = [[5, /got number 5/], [{}, /got an object/], [null, /got null/], [10n, /BigInt/], [true, /got boolean/], [['a'], /got an array/]];

@@ -9,15 +9,7 @@ import assert from 'node:assert/strict';
 import { WasmSonaEngine } from 'sona-wasm';
 import { WasmEphemeralAgent, WasmFederatedCoordinator } from 'sona-wasm/federated';
 import { FastGrnnRouter, RouterTrainer } from 'sona-wasm/router';
-
-/** Asserts that `call` throws an Error (no wasm trap) whose message matches `pattern`. */
-function rejects(call, pattern, label) {
-  assert.throws(call, (err) => {
-    assert.ok(err instanceof Error && !(err instanceof WebAssembly.RuntimeError), `${label}: ${err}`);
-    assert.match(err.message, pattern, label);
-    return true;
-  }, label);
-}
+import { rejects } from './helpers.mjs';
 
 /** Non-numbers in an array, each with what the message says it got; valueOf must never run. */
 let valueOfRan = false;

@@ -1,5 +1,15 @@
 // Shared helpers for the SONA package tests: seeded random vectors and planted topics, all in plain
-// JS so that expected values never come from the wasm itself.
+// JS so that expected values never come from the wasm itself, and the bad-input assertion.
+import assert from 'node:assert/strict';
+
+/** Asserts that `call` throws an Error (not a wasm trap) whose message matches `pattern`. */
+export function rejects(call, pattern, label) {
+  assert.throws(call, (err) => {
+    assert.ok(err instanceof Error && !(err instanceof WebAssembly.RuntimeError), `${label}: ${err}`);
+    assert.match(err.message, pattern, label);
+    return true;
+  }, label);
+}
 
 /** Seeded generator: uniform in [0, 1) and standard normal. */
 export function rng(seed) {
