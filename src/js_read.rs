@@ -37,6 +37,16 @@ pub(crate) fn now_ms() -> Result<f64, JsValue> {
     Ok(date_now()?.as_f64().unwrap_or(f64::NAN))
 }
 
+/// A config object's number field `key` as the `f32` the config stores: a finite number beyond
+/// the f32 range, which `as f32` would turn into ±Infinity (and the config's own check then call
+/// "Infinity"), is refused by name; NaN and ±Infinity go on, for that check to name.
+pub(crate) fn config_f32(key: &str, v: f64) -> Result<f32, JsError> {
+    if v.is_finite() && (v as f32).is_infinite() {
+        return Err(JsError::new(&alloc::format!("config field {key} must be within the 32-bit float range (magnitude at most 3.4028235e38)")));
+    }
+    Ok(v as f32)
+}
+
 /// The `[key, value]` pairs of a config object's own enumerable string-keyed properties, each
 /// read once, as `Object.entries` gives them (a genuine array of genuine pairs: reading it runs no
 /// caller code; see [`fields`]); none for undefined or null (all defaults). `what` names the call

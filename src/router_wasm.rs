@@ -157,15 +157,7 @@ fn numbers(v: &[f32]) -> JsValue {
 fn apply_field(key: &str, value: &JsValue, model: &mut RouterConfig, train: Option<&mut TrainingConfig>) -> Result<bool, JsError> {
     let num = || value.as_f64().ok_or_else(|| msg(format!("config field {key} must be a number")));
     let int = || -> Result<usize, JsError> { integer(&format!("config field {key}"), num()?, BIG) };
-    let real = || -> Result<f32, JsError> {
-        let v = num()?;
-        // `as f32` would turn a finite number beyond the f32 range into ±Infinity, which the
-        // config's own check would then call "Infinity".
-        if v.is_finite() && (v as f32).is_infinite() {
-            return Err(msg(format!("config field {key} must be within the 32-bit float range (magnitude at most 3.4028235e38)")));
-        }
-        Ok(v as f32)
-    };
+    let real = || crate::js_read::config_f32(key, num()?);
     match key {
         "input_dim" => model.input_dim = int()?,
         "hidden_dim" => model.hidden_dim = int()?,

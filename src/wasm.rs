@@ -374,15 +374,7 @@ fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsValue> {
             value.as_f64().ok_or_else(|| msg(format!("config field {what} must be a number")))
         };
         let int = |what: &str, max: f64| -> Result<usize, JsError> { Ok(integer(&format!("config field {what}"), num(what)?, max)? as usize) };
-        let real = |what: &str| -> Result<f32, JsError> {
-            let v = num(what)?;
-            // `as f32` would turn a finite number beyond the f32 range into ±Infinity, and the
-            // config's own check would then call it "Infinity".
-            if v.is_finite() && (v as f32).is_infinite() {
-                return Err(msg(format!("config field {what} must be within the 32-bit float range (magnitude at most 3.4028235e38)")));
-            }
-            Ok(v as f32)
-        };
+        let real = |what: &str| crate::js_read::config_f32(what, num(what)?);
         const BIG: f64 = 4_294_967_295.0;
         match key.as_str() {
             "preset" => {}
