@@ -259,8 +259,7 @@ impl EphemeralAgent {
         let room = bank.capacity.saturating_sub(bank.patterns.len()).min(patterns.len());
         for p in &patterns[..room] {
             let mut p = p.clone();
-            p.id = bank.next_id;
-            bank.next_id = (bank.next_id + 1).min(crate::persist::MAX_COUNT);
+            p.id = bank.take_id();
             p.access_count = 0;
             p.cluster_size = p.cluster_size.max(1);
             bank.patterns.push(p);

@@ -212,6 +212,14 @@ impl ReasoningBank {
     }
 
     /// Rebuilds from persisted parts.
+    /// A fresh pattern id. At 2^53 − 1 (only a crafted state gets there) the id repeats rather
+    /// than leave the range a JS number holds exactly.
+    pub(crate) fn take_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id = (id + 1).min(crate::persist::MAX_COUNT);
+        id
+    }
+
     pub fn from_parts(dim: usize, capacity: usize, patterns: Vec<LearnedPattern>, next_id: u64) -> Self {
         let mut b = ReasoningBank { dim, capacity, patterns, norms: Vec::new(), centroids: Vec::new(), next_id };
         b.refresh_norms(Kernels::new(false));
@@ -300,8 +308,7 @@ impl ReasoningBank {
                 p.pattern_type = if v[best] > 0 { PatternType::ALL[best] } else { PatternType::General };
             }
             for mut p in fresh.into_iter().filter(|p| p.cluster_size > 0) {
-                p.id = self.next_id;
-                self.next_id = (self.next_id + 1).min(crate::persist::MAX_COUNT);
+                p.id = self.take_id();
                 report.clusters_formed += 1;
                 self.patterns.push(p);
             }
