@@ -61,13 +61,25 @@ function coreLoops(e) {
       count.spikes += s;
       count.ticks += n;
     };
+    // The 32 vectors as views made once: an application inserting vectors it holds copies each
+    // into the insert buffer; a new view per insert (data.subarray(…)) timed a JS allocation and
+    // its garbage collection too (see insertNewViews).
+    const rows = Array.from({ length: 32 }, (_, i) => data.subarray(i * DIMS, i * DIMS + DIMS));
     const fill = () => {
       e.init(DIMS, 0, 0);
-      for (let i = 0; i < 32; i++) { ins.set(data.subarray(i * DIMS, i * DIMS + DIMS)); e.insert(); }
+      for (let i = 0; i < 32; i++) { ins.set(rows[i]); e.insert(); }
     };
     return {
       // insert: steady state = re-initialise and fill the core, per inserted vector.
       insert: (n) => { for (let r = 0; r < n / 32; r++) fill(); },
+      // The same with a new view of each vector per insert, as this bench timed insert until
+      // 2026-12-07: printed beside the insert row, so the two can be compared.
+      insertNewViews: (n) => {
+        for (let r = 0; r < n / 32; r++) {
+          e.init(DIMS, 0, 0);
+          for (let i = 0; i < 32; i++) { ins.set(data.subarray(i * DIMS, i * DIMS + DIMS)); e.insert(); }
+        }
+      },
       fill,
       search: (n) => { for (let i = 0; i < n; i++) { qry.set(queries[i & 63]); e.search(5); } },
       // snn_tick driven: 1.2 into one neuron per tick, above the threshold, so every tick spikes,
@@ -129,6 +141,7 @@ const timeBoth = (op, n) => {
   else [ours[op], theirsTimes[op], oursOverRef[op]] = measurePair(ourLoops[op], theirLoops[op], n);
 };
 timeBoth('insert', 3200);
+timeBoth('insertNewViews', 3200);
 ourLoops.fill(); theirLoops?.fill();
 timeBoth('search', 20000);
 x.snn_reset(); reference.exports?.snn_reset();
@@ -143,7 +156,19 @@ const ref = (op) => (theirs ? { ns: theirs[op], ratio: oursOverRef[op] } : null)
 // JS baseline for insert: copy the vector and compute its distances to the stored ones (what a
 // brute-force index pays per insert to keep a neighbour list), per vector.
 const jsStore = new Float32Array(32 * DIMS);
+const jsRows = Array.from({ length: 32 }, (_, i) => data.subarray(i * DIMS, i * DIMS + DIMS));
 const jsInsertNs = measure((n) => {
+  let sink = 0;
+  for (let r = 0; r < n / 32; r++) {
+    for (let i = 0; i < 32; i++) {
+      jsStore.set(jsRows[i], i * DIMS);
+      for (let j = 0; j < i; j++) { let s = 0; for (let d = 0; d < DIMS; d++) { const t = jsStore[i * DIMS + d] - jsStore[j * DIMS + d]; s += t * t; } sink += s; }
+    }
+  }
+  return sink;
+}, 3200);
+// The JS baseline of the insertNewViews row: the same with a new view of each vector per insert.
+const jsInsertNewViewsNs = measure((n) => {
   let sink = 0;
   for (let r = 0; r < n / 32; r++) {
     for (let i = 0; i < 32; i++) {
@@ -154,6 +179,7 @@ const jsInsertNs = measure((n) => {
   return sink;
 }, 3200);
 row('insert (32 × 16-d, per vector)', ours.insert, jsInsertNs, 'JS store + distances', 200, ref('insert'), ISSUE_REFERENCE_NS.insert);
+row('  same, a new subarray view per vector', ours.insertNewViews, jsInsertNewViewsNs, 'JS store + distances', null, ref('insertNewViews'), null);
 
 x.init(DIMS, 0, 0);
 const insertBuf = new Float32Array(x.memory.buffer, x.get_insert_ptr(), 16);
@@ -235,6 +261,9 @@ if (theirs) {
     + ` snn_tick ${ISSUE_REFERENCE_NS.tick} ns, neuromorphic_search ${fmt(ISSUE_REFERENCE_NS.neuro)}), i.e. the same ratio to the reference on this machine.`
     + ' ours ÷ ref: the median of 25 ratios of batches timed back to back, which cancels the machine\'s speed changing between rounds.)');
 }
+console.log('(insert copies each vector into the insert buffer from a Float32Array view made once, as an application inserting vectors'
+  + ' it holds does; the row under it makes a new view per insert (data.subarray), a JS allocation and its garbage collection'
+  + ' in every module\'s loop, as this bench timed insert until 2026-12-07.)');
 // Both modules' ticks run LIF, propagation and STDP, but their networks answer the same input with
 // different activity (the spike work follows it): print it beside the times.
 const activityOf = (loops, op) => loops.spikesPerTick(op).toFixed(2);
