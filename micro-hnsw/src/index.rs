@@ -211,8 +211,17 @@ impl MicroHnsw {
         self.valid(idx) && finite_inline(x)
     }
 
+    /// A `k` in 1..=16 and a core that is not empty. `query_distances` (every search by
+    /// distance) inlines [`valid_k_inline`](Self::valid_k_inline): the call cost `search` about
+    /// 1 % for 9 bytes saved.
     #[inline(never)]
     fn valid_k(&self, k: u8) -> bool {
+        self.valid_k_inline(k)
+    }
+
+    /// [`valid_k`](Self::valid_k), inlined.
+    #[inline(always)]
+    fn valid_k_inline(&self, k: u8) -> bool {
         k != 0 && k as usize <= MAX_RESULTS && self.graph.count != 0
     }
 
@@ -224,7 +233,7 @@ impl MicroHnsw {
     /// (size budget).
     #[inline(never)]
     fn query_distances(&mut self, k: u8, ok: bool, out: &mut [f32; NEURONS]) -> usize {
-        if !self.valid_k(k) || !ok {
+        if !self.valid_k_inline(k) || !ok {
             return 0;
         }
         let qn = self.query();

@@ -62,10 +62,11 @@ pub fn insert_sorted(out: &mut Results, len: usize, k: usize, rec: ResultRecord)
 /// `u8` parameter it was masked again here). Returns how many were written: `min(k, n)` for
 /// `bound` = +∞ (a `u32`, as the ABI returns it: a `u8` was masked to a byte again there).
 ///
-/// Selection by repeated minimum over *tagged* keys (see [`Tagged`]): each key becomes an integer
-/// with the same order whose low 5 bits are replaced by its slot, so all 32 are distinct, a round
-/// is one minimum over eight registers (no compare, bitmask or rewrite: the slot is in the
-/// minimum itself), and the rounds stop at the first key above `bound`. Replacing the low bits
+/// Selection over *tagged* keys (see [`Tagged`]): each key becomes an integer with the same order
+/// whose low 5 bits are replaced by its slot, so all 32 are distinct, held as the complement of
+/// its (wrapping) difference from the next key to take, so a round is one maximum over eight
+/// registers and one subtraction from each (no compare or bitmask: the slot is in the maximum
+/// itself), and the rounds stop at the first key above `bound`. Replacing the low bits
 /// merges keys that differ only there (relative difference below 2⁻¹⁸) into one *group*, ordered
 /// by slot instead of by value; that can only matter inside the last group reached. So the fast
 /// path checks that every emitted key is ≥ the one before it within its group, that no key left
@@ -109,39 +110,43 @@ fn group(tagged: u32) -> i32 {
 #[inline(always)]
 fn tagged_top_k(key: &[f32; MAX_VECTORS], n: usize, m: usize, head: u32, out: &mut Results, bound: f32) -> Option<u32> {
     let mut keys = Tagged::load(key, n);
-    // The bound's group: keys of lower groups are within the bound, of higher groups above it.
-    let bound_group = group(order_bits(bound));
-    // The last key emitted (tagged), and whether m are: then the next key, the first one left
-    // out, must not share its group, or keys of that group may have been left out that rank
-    // before the ones taken (one more round; a single call site of `take_min` keeps the code
-    // small). (m = 0, which no caller passes, ends at once too, with 0.) `last` starts as
-    // i32::MIN, whose group no key has (only a negative NaN's bits would lie in it, and NaN keys
-    // read as +∞): before the first emission no key shares its group, so the group test below
-    // also stands for r ≠ 0.
-    let (mut last, mut over) = (0x8000_0000, m == 0);
+    // The group that ends the selection: first the bound's (keys of lower groups are within the
+    // bound, of higher groups above it), then, once m keys are emitted, the last one's: the next
+    // key, the first one left out, must not share its group, or keys of that group may have been
+    // left out that rank before the ones taken (one more round; a single call site of `take_min`
+    // keeps the code small). Keys come out in ascending order and every one emitted lies below
+    // the bound's group, so one test serves both ends, and the loop carries no flag (and no
+    // bound recomputed in each round, as V8 did with a value that only the loop used). (m = 0,
+    // which `top_k` passes only for n = 0, starts at the group of i32::MIN, below every key's:
+    // it ends at once, with 0.)
+    let mut end = group(if m == 0 { 0x8000_0000 } else { order_bits(bound) });
+    // The group of the last key emitted. It starts as that of i32::MIN, which no key has (only a
+    // negative NaN's bits would lie in it, and NaN keys read as +∞): before the first emission no
+    // key shares it, so the group test below also stands for r ≠ 0.
+    let mut last = group(0x8000_0000);
     let mut r = 0;
     loop {
         let c = keys.take_min();
         let g = group(c);
-        if over {
-            return if g != group(last) { Some(r as u32) } else { None };
-        }
-        // Above the bound's group: c and the keys of its group not reached yet are all above the
-        // bound: done. In it: the bound may split the group (or, with no bound, c is +∞ or NaN,
-        // which counts as +∞ and is reported so): the exact path answers.
-        if g >= bound_group {
-            return if g > bound_group { Some(r as u32) } else { None };
+        // Above the end group: c and the keys of its group not reached yet are all above the
+        // bound, or (once m are emitted) none of them shares the last one's group: done. In it:
+        // the bound may split the group (or, with no bound, c is +∞ or NaN, which counts as +∞
+        // and is reported so), or c shares the last one's group: the exact path answers.
+        if g >= end {
+            return if g > end { Some(r as u32) } else { None };
         }
         let d = key[node((c & 31) as usize)];
         // Inside a group the slot order decides, not the value: a key below the one before it
         // means the group was reached out of value order.
-        if g == group(last) && d < out[slot(r - 1)].distance {
+        if g == last && d < out[slot(r - 1)].distance {
             return None;
         }
         put(out, r, c & 31 | head, d);
-        last = c;
+        last = g;
         r += 1;
-        over = r == m;
+        if r == m {
+            end = g;
+        }
     }
 }
 
@@ -184,54 +189,61 @@ fn order_bits(d: f32) -> u32 {
     b ^ ((b as i32 >> 31) as u32 >> 1)
 }
 
-/// The selection state of [`top_k`]: 32 tagged keys, each the signed-order bits of its distance
-/// (`order_bits`) with the low 5 bits replaced by its slot, and `above`, the tagged key after the
-/// last one taken. A slot ≥ n holds +∞'s key: it sorts with the +∞ keys, after those of the slots
-/// < n. [`take_min`](Tagged::take_min) takes the smallest key ≥ `above` (signed): `key − above`, read
-/// unsigned (wrapping), keeps the keys not taken in order and sends the taken ones above all
-/// others, so no key is ever rewritten and a round is one minimum. Scalar twin of the wasm32 one,
-/// step for step.
+/// The selection state of [`top_k`]. Each key is *tagged*: the signed-order bits of its distance
+/// (`order_bits`) with the low 5 bits replaced by its slot; a slot ≥ n holds +∞'s key, which
+/// sorts with the +∞ keys, after those of the slots < n. With `above` the tagged key after the
+/// last one taken (first i32::MIN, the bottom of the signed order), `x − above` read unsigned
+/// (wrapping) keeps the keys not taken in order and sends the taken ones above all others. The
+/// state holds, for each key x, the complement of that difference, `!(x − above)`, whose largest
+/// value `M` is the next key's: [`take_min`](Tagged::take_min) takes c = `above + !M` and moves
+/// every complement on to the next `above`, c + 1, by subtracting `M` (`!(x − c − 1)` =
+/// `!(x − above) − M`). `above` itself is not kept: `last`, the key last taken (first
+/// i32::MIN − 1), is `above − 1`, and c is `last − M`. So a round is one maximum and one
+/// subtraction, with no addition of `above` back and no increment of it. Scalar twin of the
+/// wasm32 one, step for step.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 pub struct Tagged {
     keys: [u32; MAX_VECTORS],
-    above: u32,
+    last: u32,
 }
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 impl Tagged {
-    /// The tagged keys of `key[..n]`.
+    /// The state of `key[..n]`, none taken.
     pub fn load(key: &[f32; MAX_VECTORS], n: usize) -> Tagged {
-        let keys = core::array::from_fn(|i| order_bits(if i < n { key[i] } else { f32::NAN }) & !31 | i as u32);
-        // i32::MIN, the bottom of the signed order.
-        Tagged { keys, above: 0x8000_0000 }
+        // !(x − i32::MIN) = x ^ i32::MAX.
+        let keys = core::array::from_fn(|i| (order_bits(if i < n { key[i] } else { f32::NAN }) & !31 | i as u32) ^ 0x7FFF_FFFF);
+        // i32::MIN − 1 (wrapping).
+        Tagged { keys, last: 0x7FFF_FFFF }
     }
 
     /// Takes and returns the smallest tagged key not taken yet (a slot ≥ n only once every slot
     /// < n is taken).
     pub fn take_min(&mut self) -> u32 {
-        let a = self.above;
-        let c = self.keys.iter().map(|&x| x.wrapping_sub(a)).min().unwrap_or(0).wrapping_add(a);
-        self.above = c.wrapping_add(1);
-        c
+        let m = self.keys.iter().copied().max().unwrap_or(0);
+        for x in self.keys.iter_mut() {
+            *x = x.wrapping_sub(m);
+        }
+        self.last = self.last.wrapping_sub(m);
+        self.last
     }
 }
 
-/// [`Tagged`] on wasm32: the 32 keys as eight `i32x4` rows (slot `i` = lane `i % 4` of row
-/// `i / 4`) kept in registers, and `above` as a splat. A round is eight subtractions, a tree of
-/// `u32x4.min` and a fold across lanes, which leaves the minimum in every lane (so the next
-/// `above` needs no splat); integer minimum is single-cycle on common CPUs, where the float one
-/// takes about four.
+/// [`Tagged`] on wasm32: the 32 complements as eight `i32x4` rows (slot `i` = lane `i % 4` of row
+/// `i / 4`) kept in registers. A round is a tree of `u32x4.max` and a fold across lanes, which
+/// leaves the maximum in every lane (so the subtractions need no splat), then eight
+/// subtractions: eight dependent steps from one round's maximum to the next, where a minimum over
+/// differences from `above` took ten (`above` added back to it and incremented); integer maximum
+/// is single-cycle on common CPUs, where the float one takes about four.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub struct Tagged {
     rows: [core::arch::wasm32::v128; MAX_VECTORS / 4],
-    above: core::arch::wasm32::v128,
-    /// All-ones lanes (−1), loop-invariant: `above` advances by subtracting it.
-    ones: core::arch::wasm32::v128,
+    last: u32,
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 impl Tagged {
-    /// The tagged keys of `key[..n]`.
+    /// The state of `key[..n]`, none taken.
     #[inline(always)]
     pub fn load(key: &[f32; MAX_VECTORS], n: usize) -> Tagged {
         use core::arch::wasm32::*;
@@ -239,11 +251,12 @@ impl Tagged {
         // read from the SNN's constant table instead, 10 bytes less).
         let inf = crate::snn::lanes::infinity();
         let low = u32x4_splat(31);
-        let lanes = i32x4(0, 1, 2, 3);
-        // +0.0 and all-ones from a hidden zero rather than more 18-byte constants.
+        // The first row's slots with bits 5..30 set (0x7FFF_FFE0; see the last step below).
+        let lanes = i32x4(0x7FFF_FFE0, 0x7FFF_FFE1, 0x7FFF_FFE2, 0x7FFF_FFE3);
+        // +0.0 from a hidden zero rather than another 18-byte constant.
         let zero = crate::snn::lanes::zero();
-        let ones = v128_not(zero);
-        let last = i32x4_splat(n as i32 - 1);
+        // n − 1 plus the same bits 5..30 (n ≤ 32: at most i32::MAX, no overflow).
+        let last = i32x4_splat(0x7FFF_FFDF + n as i32);
         let rows = core::array::from_fn(|j| {
             let slots = i32x4_add(lanes, i32x4_splat(4 * j as i32));
             // SAFETY: j < 8, so the 16 bytes read lie inside the 128-byte array; no alignment needed.
@@ -253,12 +266,15 @@ impl Tagged {
             let b = f32x4_add(f32x4_pmin(inf, v128_or(d, i32x4_gt(slots, last))), zero);
             // Signed order: the 31 low bits flipped on a negative value.
             let b = v128_xor(b, u32x4_shr(i32x4_shr(b, 31), 1));
-            // The slot in the low 5 bits.
-            v128_or(v128_andnot(b, low), slots)
+            // The tagged key x (the slot in the low 5 bits), complemented as its difference to
+            // i32::MIN, the bottom of the signed order and the first `above`:
+            // !(x − i32::MIN) = x ^ i32::MAX = (b | 31) ^ (slot ^ 31) ^ i32::MAX, and
+            // (slot ^ 31) ^ i32::MAX is the slot with bits 5..30 set.
+            v128_xor(v128_or(b, low), slots)
         });
         // Copied whole into `Tagged`, whose rows are only ever indexed by constants: registers.
-        // `above` starts at i32::MIN, the bottom of the signed order.
-        Tagged { rows, above: i32x4_shl(ones, 31), ones }
+        // `last` starts at i32::MIN − 1 (wrapping), as `above` at i32::MIN.
+        Tagged { rows, last: i32::MAX as u32 }
     }
 
     /// Takes and returns the smallest tagged key not taken yet (a slot ≥ n only once every slot
@@ -266,17 +282,19 @@ impl Tagged {
     #[inline(always)]
     pub fn take_min(&mut self) -> u32 {
         use core::arch::wasm32::*;
-        let (k, a) = (&self.rows, self.above);
-        let t = |x: v128| i32x4_sub(x, a);
-        let m = u32x4_min(
-            u32x4_min(u32x4_min(t(k[0]), t(k[1])), u32x4_min(t(k[2]), t(k[3]))),
-            u32x4_min(u32x4_min(t(k[4]), t(k[5])), u32x4_min(t(k[6]), t(k[7]))),
+        let k = &mut self.rows;
+        let m = u32x4_max(
+            u32x4_max(u32x4_max(k[0], k[1]), u32x4_max(k[2], k[3])),
+            u32x4_max(u32x4_max(k[4], k[5]), u32x4_max(k[6], k[7])),
         );
-        let m = u32x4_min(m, i32x4_shuffle::<2, 3, 0, 1>(m, m));
-        let m = u32x4_min(m, i32x4_shuffle::<1, 0, 3, 2>(m, m));
-        let c = i32x4_add(m, a);
-        self.above = i32x4_sub(c, self.ones);
-        i32x4_extract_lane::<0>(c) as u32
+        let m = u32x4_max(m, i32x4_shuffle::<2, 3, 0, 1>(m, m));
+        let m = u32x4_max(m, i32x4_shuffle::<1, 0, 3, 2>(m, m));
+        // Written out: a loop stays rolled in a size-optimised build, and the rows then live in
+        // memory.
+        let t = |x: v128| i32x4_sub(x, m);
+        *k = [t(k[0]), t(k[1]), t(k[2]), t(k[3]), t(k[4]), t(k[5]), t(k[6]), t(k[7])];
+        self.last = self.last.wrapping_sub(i32x4_extract_lane::<0>(m) as u32);
+        self.last
     }
 }
 
