@@ -175,7 +175,8 @@ pub extern "C" fn set_edge_weight(node: u32, w: u32) {
 pub extern "C" fn get_edge_weight(node: u32) -> u8 {
     core().edge_weight(low_byte(node))
 }
-/// delta = weighted mean of the node's neighbours (GNN message passing).
+/// delta = Σ over the node's neighbours of vector × (its edge weight / 255), ÷ the degree (GNN
+/// message passing; not normalised by the weights' sum).
 #[no_mangle]
 pub extern "C" fn aggregate_neighbors(idx: u32) {
     core().aggregate_neighbors(low_byte(idx));
@@ -220,7 +221,7 @@ pub extern "C" fn snn_get_membrane(idx: u32) -> f32 {
 pub extern "C" fn snn_set_threshold(idx: u32, t: f32) {
     core().snn_set_threshold(low_byte(idx), t);
 }
-/// Adds current to a membrane.
+/// Adds input current to a neuron, consumed by its next step (the membrane changes then).
 #[no_mangle]
 pub extern "C" fn snn_inject(idx: u32, i: f32) {
     core().snn_inject(low_byte(idx), i);
@@ -355,7 +356,8 @@ pub extern "C" fn dendrite_reset() {
 pub extern "C" fn dendrite_inject(neuron: u32, branch: u32, i: f32) {
     core().dendrite_inject(low_byte(neuron), low_byte(branch), i);
 }
-/// Moves a neuron's branches (through the supralinear nonlinearity) into its membrane.
+/// Moves a neuron's branches (through the supralinear nonlinearity) into its input current, which
+/// its next step integrates; returns the amount added.
 #[no_mangle]
 pub extern "C" fn dendrite_integrate(neuron: u32) -> f32 {
     core().dendrite_integrate(low_byte(neuron))
@@ -385,7 +387,8 @@ pub extern "C" fn pattern_match(target: u32) -> u8 {
 pub extern "C" fn pattern_correlate(idx: u32, threshold: u32) -> u32 {
     core().pattern_correlate(low_byte(idx), low_byte(threshold))
 }
-/// Neuromorphic k-NN: rate-coded drive, LIF dynamics, propagation; ranks by spikes then distance.
+/// Neuromorphic k-NN: rate-coded drive, LIF dynamics, propagation; ranks by (d − d_best) / (1 +
+/// spikes), reporting the metric distance.
 #[no_mangle]
 pub extern "C" fn neuromorphic_search(k: u32, dt: f32, iterations: u32) -> u32 {
     core().neuromorphic_search(low_byte(k), dt, low_byte(iterations))

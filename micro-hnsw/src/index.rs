@@ -431,7 +431,7 @@ impl MicroHnsw {
         }
     }
 
-    /// Adds current to a membrane; ignored for a bad index or NaN/∞.
+    /// Adds input current to a neuron, consumed by its next step; ignored for a bad index or NaN/∞.
     pub fn snn_inject(&mut self, idx: u8, i: f32) {
         if self.valid_finite(idx, i) {
             self.snn.inject_inline(node(idx as usize), fx_from_f32(i));
@@ -625,8 +625,8 @@ impl MicroHnsw {
         }
     }
 
-    /// Integrates a stored neuron's connected branches into its membrane; returns the amount added
-    /// (0.0 for a bad index).
+    /// Integrates a stored neuron's connected branches into its input current (the membrane
+    /// changes at its next step); returns the amount added (0.0 for a bad index).
     pub fn dendrite_integrate(&mut self, neuron: u8) -> f32 {
         if !self.valid(neuron) {
             return 0.0;

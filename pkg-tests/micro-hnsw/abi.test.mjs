@@ -89,6 +89,22 @@ test('the shipped binary computes with SIMD128 (f32x4 arithmetic on v128 loads)'
   for (const op of ['v128.load', 'f32x4.mul', 'f32x4.add', 'f32x4.sub']) {
     assert.ok(text.includes(op), `${op} missing`);
   }
+  // Each metric's scan loop is SIMD, not just some code: the innermost loops must include the L2
+  // scan (per dimension, four f32x4 differences, squares and sums: sixteen vectors) and the
+  // inner-product scan that cosine and dot share (four f32x4 products and sums, no difference). A
+  // build whose cosine/dot branch fell back to scalar code had the ops above (from the L2 loop) and
+  // passed the check above alone.
+  const innermost = [];
+  for (let i = text.indexOf('(loop'); i >= 0; i = text.indexOf('(loop', i + 1)) {
+    let depth = 0, j = i;
+    for (; j < text.length; j++) { if (text[j] === '(') depth++; else if (text[j] === ')' && --depth === 0) break; }
+    const body = text.slice(i, j + 1);
+    if (body.indexOf('(loop', 1) >= 0) continue;
+    const count = (op) => body.split(op).length - 1;
+    innermost.push({ sub: count('f32x4.sub'), mul: count('f32x4.mul'), add: count('f32x4.add') });
+  }
+  assert.ok(innermost.some((l) => l.sub >= 4 && l.mul >= 4 && l.add >= 4), `no SIMD L2 scan loop: ${JSON.stringify(innermost.filter((l) => l.mul))}`);
+  assert.ok(innermost.some((l) => l.sub === 0 && l.mul >= 4 && l.add >= 4), `no SIMD inner-product scan loop (cosine, dot): ${JSON.stringify(innermost.filter((l) => l.mul))}`);
 });
 
 function fill(x, vectors) {

@@ -170,3 +170,12 @@ for (const c of cases) {
     }
   });
 }
+
+test('the installed package ships both READMEs it documents itself with, as in the repository', () => {
+  // README.md sends readers of the raw micro-HNSW ABI (every export, its fixed-point formats and
+  // sentinels) to micro-hnsw/README.md: an npm user must find it in node_modules/sona-wasm.
+  for (const file of ['README.md', 'micro-hnsw/README.md']) {
+    const installed = readFileSync(join(consumerDir, 'node_modules', 'sona-wasm', file), 'utf8');
+    assert.equal(installed, readFileSync(join(repoRoot, file), 'utf8'), `${file} in the installed package`);
+  }
+});
