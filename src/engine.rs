@@ -472,6 +472,9 @@ impl SonaEngine {
         self.counters.trajectories_completed = self.counters.trajectories_completed.saturating_add(1);
         if !self.enabled {
             self.counters.trajectories_skipped = self.counters.trajectories_skipped.saturating_add(1);
+            // The most recently ended trajectory is now this one, which is not learned from:
+            // feedback must not revise an earlier one in its place (see `learn_from_feedback`).
+            self.last.valid = false;
             for v in [t.query_embedding, t.reward_weighted_sum, t.activation_sum] {
                 self.recycle(v);
             }
@@ -548,11 +551,17 @@ impl SonaEngine {
     /// `quality × (success ? 1 : 0.5) / (1 + latency_ms / 10000)`; the trajectory's quality becomes
     /// the mean of its old quality and the feedback quality. If the revised quality passes the
     /// threshold, one more instant-loop sample with it is accumulated, and the buffered copy (if
-    /// still buffered) is updated or, if it had been filtered, buffered now.
+    /// still buffered) is updated or, if it had been filtered, buffered now. Nothing happens while
+    /// learning is disabled, nor when the most recently ended trajectory ended while it was (that
+    /// trajectory was not learned from, and feedback never falls back to an earlier one).
     pub fn learn_from_feedback(&mut self, success: bool, latency_ms: f32, quality: f32) -> Result<()> {
         check_range("quality", quality, 0.0, 1.0, "a finite number within [0, 1]")?;
         check_range("latencyMs", latency_ms, 0.0, f32::MAX, "a finite number >= 0")?;
         if !self.last.valid {
+            // Trajectories have ended, the last of them while learning was disabled: nothing to do.
+            if self.counters.trajectories_completed > 0 {
+                return Ok(());
+            }
             return Err(SonaError::NoFinishedTrajectory);
         }
         if !self.enabled {

@@ -575,13 +575,23 @@ impl WasmSonaEngine {
         self.engine.add_step(id, activations, attention_weights, reward as f32).map_err(err)
     }
 
-    /// Sets the model route of an open trajectory (at most 256 bytes).
+    /// Sets the model route of an open trajectory (at most 256 bytes). The route and the context
+    /// ids type the pattern the trajectory joins: each text is classified by keyword, ASCII
+    /// case-insensitive — `code`, `program`, `sql` → `codegen`; `reason`, `math`, `logic`, `plan`
+    /// → `reasoning`; `fact`, `search`, `lookup`, `retriev`, `qa` → `factual`; `creative`,
+    /// `story`, `poem`, `write` → `creative`; `chat`, `conv`, `dialog` → `conversational` (the
+    /// first that matches, in this order); anything else votes for nothing. A pattern's
+    /// `pattern_type` is the type with the most votes over its members' routes and context ids
+    /// (a tie goes to the earlier of `reasoning`, `factual`, `creative`, `codegen`,
+    /// `conversational`), `general` without votes.
     #[wasm_bindgen(js_name = setTrajectoryRoute)]
     pub fn set_trajectory_route(&mut self, #[wasm_bindgen(js_name = "trajectoryId")] trajectory_id: f64, route: &str) -> Result<(), JsError> {
         self.engine.set_trajectory_route(id_arg(trajectory_id)?, route).map_err(err)
     }
 
-    /// Adds a context id to an open trajectory (at most 256 bytes, 64 per trajectory).
+    /// Adds a context id to an open trajectory (at most 256 bytes, 64 per trajectory). Each
+    /// context id votes for its pattern's `pattern_type` as the route does (see
+    /// `setTrajectoryRoute`).
     #[wasm_bindgen(js_name = addTrajectoryContext)]
     pub fn add_trajectory_context(&mut self, #[wasm_bindgen(js_name = "trajectoryId")] trajectory_id: f64, #[wasm_bindgen(js_name = "contextId")] context_id: &str) -> Result<(), JsError> {
         self.engine.add_trajectory_context(id_arg(trajectory_id)?, context_id).map_err(err)
@@ -597,7 +607,9 @@ impl WasmSonaEngine {
     /// quality and `quality × (success ? 1 : 0.5) / (1 + latencyMs / 10000)`; if the revised quality
     /// reaches `quality_threshold`, the instant loop learns from it once more (and a trajectory
     /// that had been filtered out is buffered for the background loop). Throws if no trajectory
-    /// has ended yet; does nothing while learning is disabled.
+    /// has ended yet; does nothing while learning is disabled, nor when the most recently ended
+    /// trajectory ended while it was (it was not learned from; feedback never revises an earlier
+    /// one in its place).
     #[wasm_bindgen(js_name = learnFromFeedback)]
     pub fn learn_from_feedback(&mut self, success: bool, #[wasm_bindgen(js_name = "latencyMs")] latency_ms: f64, quality: f64) -> Result<(), JsError> {
         self.engine.learn_from_feedback(success, latency_ms as f32, quality as f32).map_err(err)

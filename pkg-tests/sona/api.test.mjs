@@ -94,6 +94,33 @@ test('setEnabled(false) stops learning; tickAt honours background_interval_ms; g
   e.free();
 });
 
+test('routes and context ids vote for the pattern type by keyword; a context alone decides it', () => {
+  // One trajectory per engine, one background cycle: one pattern, typed by its member's texts.
+  const typeOf = (route, contexts) => {
+    const e = WasmSonaEngine.withConfig({ hidden_dim: 8, background_interval_ms: 0, seed: 2 });
+    const x = new Float32Array(8).fill(0.5);
+    const id = e.startTrajectory(x);
+    if (route !== null) e.setTrajectoryRoute(id, route);
+    for (const c of contexts) e.addTrajectoryContext(id, c);
+    e.endTrajectory(id, 0.9);
+    e.tickAt(0);
+    assert.equal(e.tickAt(0), true);
+    const type = e.findPatterns(x, 1)[0].pattern_type;
+    e.free();
+    return type;
+  };
+  assert.equal(typeOf('llama-3', []), 'general', 'no keyword');
+  assert.equal(typeOf('llama-3', ['chat']), 'conversational', 'the context alone');
+  assert.equal(typeOf(null, ['Customer-Chat']), 'conversational', 'case-insensitive, without a route');
+  assert.equal(typeOf('gpt-4', ['code', 'repo']), 'codegen');
+  assert.equal(typeOf('MATH-solver', []), 'reasoning');
+  assert.equal(typeOf('web-search', []), 'factual');
+  assert.equal(typeOf('short story', []), 'creative');
+  assert.equal(typeOf('code-model', ['chat', 'dialog']), 'conversational', 'two context votes beat one route vote');
+  assert.equal(typeOf('code-model', ['chat']), 'codegen', 'a tie: codegen before conversational');
+  assert.equal(typeOf('code-model', ['math']), 'reasoning', 'a tie: reasoning before codegen');
+});
+
 test('learnFromFeedback revises the last trajectory and feeds the instant loop', () => {
   const e = WasmSonaEngine.withConfig({ hidden_dim: 8, quality_threshold: 0.5, micro_flush_interval: 0, seed: 2 });
   const id = e.startTrajectory(new Float32Array(8).fill(1));

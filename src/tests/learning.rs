@@ -288,6 +288,36 @@ fn feedback_applies_to_the_most_recent_trajectory() {
     assert!((q[2].1 - 0.65).abs() < 1e-6);
 }
 
+/// A trajectory that ends while learning is disabled is the most recent one all the same:
+/// feedback given after learning is enabled again must not revise the one before it.
+#[test]
+fn feedback_after_a_trajectory_ended_while_disabled_changes_nothing() {
+    let dim = 16;
+    let mut rng = Rng::new(8);
+    let mut e = engine(SonaConfig { hidden_dim: dim, embedding_dim: dim, quality_threshold: 0.5, micro_flush_interval: 0, ..SonaConfig::default() }, 1);
+    let t1 = e.start_trajectory(&unit(&mut rng, dim)).unwrap();
+    e.add_step(t1, &unit(&mut rng, dim), &[], 1.0).unwrap();
+    e.end_trajectory(t1, 0.3).unwrap(); // filtered: below the threshold
+    e.set_enabled(false);
+    let t2 = e.start_trajectory(&unit(&mut rng, dim)).unwrap();
+    e.end_trajectory(t2, 0.9).unwrap(); // skipped
+    e.set_enabled(true);
+    let before = crate::persist::save(&e);
+    e.learn_from_feedback(true, 0.0, 1.0).unwrap();
+    let s = e.stats();
+    assert_eq!((s.counters.feedback_count, s.trajectories_buffered, s.micro_pending), (0, 0, 0), "t1 was revised in t2's place");
+    assert_eq!(crate::persist::save(&e), before, "state unchanged");
+    // The next trajectory that ends with learning on takes feedback again.
+    let t3 = e.start_trajectory(&unit(&mut rng, dim)).unwrap();
+    e.add_step(t3, &unit(&mut rng, dim), &[], 1.0).unwrap();
+    e.end_trajectory(t3, 0.3).unwrap();
+    e.learn_from_feedback(true, 0.0, 1.0).unwrap();
+    let q: Vec<(u64, f32)> = e.buffer.iter().map(|s| (s.trajectory_id, s.quality_score)).collect();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].0, t3);
+    assert_eq!(e.stats().counters.feedback_count, 1);
+}
+
 #[test]
 fn disabled_engine_does_not_learn() {
     let dim = 16;
