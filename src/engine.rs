@@ -37,6 +37,9 @@ pub const MAX_STRING_LEN: usize = 256;
 pub const MAX_CONTEXT_IDS: usize = 64;
 /// BaseLoRA epochs over the patterns per background cycle.
 pub const BASE_EPOCHS: usize = 4;
+/// `record_step`: each microsecond of a step's latency lowers its reward by this much (10 s of
+/// latency cost 1.0, the scale on which `learn_from_feedback`'s latency halves the quality).
+pub const STEP_LATENCY_COST_PER_US: f64 = 1e-7;
 /// `learn_from_feedback`: a latency of this many ms halves the feedback quality.
 pub const FEEDBACK_LATENCY_REF_MS: f32 = 10_000.0;
 /// `learn_from_feedback`: an unsuccessful outcome halves the feedback quality.
@@ -408,8 +411,10 @@ impl SonaEngine {
 
     /// Records a step by graph/model node: the node's activation is a fixed pseudo-random unit
     /// code derived from `node_id` (the same for every engine of this width), its reward is
-    /// `score`, and `latency_us` adds to the trajectory's latency. Over many trajectories, nodes
-    /// that score above the baseline pull the adaptation toward their code, low scorers push away.
+    /// `score − latency_us × 1e-7` ([`STEP_LATENCY_COST_PER_US`]: 10 s of latency cost 1.0;
+    /// floored at −1e15), and `latency_us` adds to the trajectory's latency. Over many
+    /// trajectories, nodes that score above the baseline pull the adaptation toward their code,
+    /// low scorers push away, and of two nodes that score alike the slower one pulls less.
     pub fn record_step(&mut self, id: u64, node_id: u32, score: f32, latency_us: f64) -> Result<()> {
         let i = self.open_index(id)?;
         check_range("score", score, -MAX_MAGNITUDE, MAX_MAGNITUDE, "a finite number within [-1e15, 1e15]")?;
@@ -434,7 +439,8 @@ impl SonaEngine {
         };
         let act = &self.node_cache[slot].1;
         // No attention weights: nothing to check, nothing can fail.
-        let _ = fold_step(self.kernels, &mut self.open[i], TrajectoryStep { activations: act, attention_weights: &[], reward: score }, &mut self.scratch[..dim], true);
+        let reward = (score as f64 - latency_us * STEP_LATENCY_COST_PER_US).max(-MAX_MAGNITUDE as f64) as f32;
+        let _ = fold_step(self.kernels, &mut self.open[i], TrajectoryStep { activations: act, attention_weights: &[], reward }, &mut self.scratch[..dim], true);
         let t = &mut self.open[i];
         t.latency_us = t.latency_us.saturating_add(latency_us as u64);
         self.counters.steps_recorded = self.counters.steps_recorded.saturating_add(1);

@@ -556,8 +556,10 @@ impl WasmSonaEngine {
     }
 
     /// Records a step by node: the node id (integer 0..2^32-1) selects a fixed pseudo-random
-    /// unit activation code, `score` (within ±1e15) is the step's reward in the REINFORCE gradient, and
-    /// `latencyUs` (>= 0) adds to the trajectory's latency.
+    /// unit activation code, the step's reward in the REINFORCE gradient is `score` (within ±1e15)
+    /// less `latencyUs × 1e-7` (10 s of latency cost 1.0, floored at −1e15), so of two nodes that
+    /// score alike the faster one is learned toward more, and `latencyUs` (>= 0) adds to the
+    /// trajectory's latency (kept with the buffered trajectory and saved by `saveState`).
     #[wasm_bindgen(js_name = recordStep)]
     pub fn record_step(&mut self, #[wasm_bindgen(js_name = "trajectoryId")] trajectory_id: f64, #[wasm_bindgen(js_name = "nodeId")] node_id: f64, score: f64, #[wasm_bindgen(js_name = "latencyUs")] latency_us: f64) -> Result<(), JsError> {
         let id = id_arg(trajectory_id)?;

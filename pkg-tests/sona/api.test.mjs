@@ -68,6 +68,29 @@ test('the same seed replays exactly; a different seed differs', () => {
   assert.notDeepEqual(run(5), run(6));
 });
 
+test('recordStep: nodeId, score and latencyUs each change what is learned (latency lowers the reward)', () => {
+  const x = Float32Array.from({ length: 32 }, (_, i) => Math.cos(i));
+  const run = (steps) => {
+    const e = WasmSonaEngine.withConfig({ hidden_dim: 32, seed: 4, micro_flush_interval: 0 });
+    for (let t = 0; t < 20; t++) {
+      const id = e.startTrajectory(x.map((v, i) => v + Math.sin(t * i) * 0.1));
+      for (const [node, score, latencyUs] of steps) e.recordStep(id, node, score, latencyUs);
+      e.endTrajectory(id, 0.9);
+    }
+    e.runInstantCycle();
+    const y = e.applyLora(x);
+    e.free();
+    return Array.from(y, (v, i) => v - x[i]);
+  };
+  const base = run([[7, 0.5, 0], [8, 0.5, 0]]);
+  assert.notDeepEqual(run([[9, 0.5, 0], [8, 0.5, 0]]), base, 'node id');
+  assert.notDeepEqual(run([[7, 0.6, 0], [8, 0.5, 0]]), base, 'score');
+  assert.notDeepEqual(run([[7, 0.5, 2e6], [8, 0.5, 0]]), base, 'latencyUs');
+  // 2 s on node 7 costs 0.2 of its reward: the same as scoring it 0.2 lower.
+  const cos = (a, b) => a.reduce((s, v, i) => s + v * b[i], 0) / Math.hypot(...a) / Math.hypot(...b);
+  assert.ok(cos(run([[7, 0.5, 2e6], [8, 0.5, 0]]), run([[7, 0.3, 0], [8, 0.5, 0]])) > 0.999);
+});
+
 test('setEnabled(false) stops learning; tickAt honours background_interval_ms; getStats is stats', () => {
   const e = WasmSonaEngine.withConfig({ hidden_dim: 8, background_interval_ms: 100, seed: 2 });
   const x = new Float32Array(8).fill(0.5);

@@ -224,6 +224,43 @@ fn record_step_node_and_score_matter() {
     assert!(cosine(&d1, &d3) < 0.9, "a different node id changes the learned direction");
 }
 
+/// `record_step`'s latency lowers the step's reward by 1e-7 per µs: of two nodes that score
+/// alike, the faster one is learned toward and the slower one away from; swapping the latencies
+/// reverses the learned direction, and equal latencies favour neither.
+#[test]
+fn record_step_latency_lowers_the_reward() {
+    let dim = 64;
+    let mut rng = Rng::new(13);
+    let q = unit(&mut rng, dim);
+    let run = |lat7: f64, lat8: f64| {
+        let mut e = engine(SonaConfig { hidden_dim: dim, embedding_dim: dim, micro_flush_interval: 0, ..SonaConfig::default() }, 1);
+        let mut r = Rng::new(6);
+        for _ in 0..50 {
+            let id = e.start_trajectory(&noisy(&mut r, &q, 0.2)).unwrap();
+            e.record_step(id, 7, 0.5, lat7).unwrap();
+            e.record_step(id, 8, 0.5, lat8).unwrap();
+            e.end_trajectory(id, 0.9).unwrap();
+        }
+        e.run_instant_cycle();
+        let y = e.apply_lora(&q).unwrap();
+        y.iter().zip(&q).map(|(a, b)| a - b).collect::<Vec<f32>>()
+    };
+    let (mut c7, mut c8) = (alloc::vec![0.0; dim], alloc::vec![0.0; dim]);
+    crate::rng::node_code(7, &mut c7);
+    crate::rng::node_code(8, &mut c8);
+    let faster7: Vec<f32> = c7.iter().zip(&c8).map(|(a, b)| a - b).collect();
+    // 2 s of latency on node 8: its reward 0.5 − 0.2 = 0.3 against node 7's 0.5.
+    let slow8 = run(0.0, 2e6);
+    assert!(cosine(&slow8, &faster7) > 0.9, "toward the faster node: cosine {}", cosine(&slow8, &faster7));
+    let slow7 = run(2e6, 0.0);
+    assert!(cosine(&slow7, &faster7) < -0.9, "swapped latencies reverse it: cosine {}", cosine(&slow7, &faster7));
+    // Equal latencies: the two nodes are learned alike (whatever the baseline makes of their
+    // common reward), with nothing along their difference.
+    let same = run(5e5, 5e5);
+    assert!(cosine(&same, &faster7).abs() < 0.1, "equal latencies favour neither: cosine {}", cosine(&same, &faster7));
+    assert_ne!(same, run(0.0, 0.0), "a common latency still lowers both rewards");
+}
+
 #[test]
 fn buffer_overflow_is_counted_and_threshold_filters() {
     let dim = 16;
