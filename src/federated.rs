@@ -455,7 +455,7 @@ impl FederatedCoordinator {
     /// Trajectories below `threshold` (in [0, 1]) are rejected by later `aggregate` calls (and
     /// left out of consolidation).
     pub fn set_quality_threshold(&mut self, threshold: f32) -> Result<()> {
-        check_range("quality threshold", threshold, 0.0, 1.0, "a finite number within [0, 1]")?;
+        check_range("threshold", threshold, 0.0, 1.0, "a finite number within [0, 1]")?;
         self.engine.config.quality_threshold = threshold;
         Ok(())
     }

@@ -60,6 +60,12 @@ test('every bad argument throws a named Error and leaves the state unchanged', (
     [() => e.endTrajectory(open, 1.5), /quality is 1.5, expected a finite number within \[0, 1\]/],
     [() => e.endTrajectory(open, -0.1), /quality is -0.1/],
     [() => e.endTrajectory(open, NaN), /quality is NaN/],
+    // Just outside the range, rounding onto a bound as an f32 (1 and -0): refused all the same.
+    [() => e.endTrajectory(open, 1.00000001), /^quality is 1.00000001, expected a finite number within \[0, 1\]/],
+    [() => e.endTrajectory(open, -1e-50), /^quality is -1e-50/],
+    [() => e.learnFromFeedback(true, 0, 1 + 1e-10), /^quality is 1.0000000001/],
+    [() => e.learnFromFeedback(true, -1e-50, 0.5), /^latencyMs is -1e-50, expected a finite number >= 0/],
+    [() => e.recordStep(open, 1, 0.5, -1e-50), /^latencyUs is -1e-50, expected a finite number >= 0/],
     [() => e.endTrajectory(ended, 0.5), /trajectory \d+ has already ended/],
     [() => e.endTrajectory(123456, 0.5), /unknown trajectory id 123456/],
     [() => e.setTrajectoryRoute(ended, 'x'), /already ended/],

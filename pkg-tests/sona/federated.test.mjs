@@ -179,8 +179,9 @@ test('bad bytes and bad arguments throw a named Error and change nothing', () =>
   for (const [b, re] of cases) {
     assert.throws(() => c.aggregate(b), (err) => err instanceof Error && re.test(err.message), String(re));
   }
-  assert.throws(() => c.setQualityThreshold(1.5), /quality threshold is 1.5, expected a finite number within \[0, 1\]/);
-  assert.throws(() => c.setQualityThreshold(NaN), /quality threshold is NaN/);
+  assert.throws(() => c.setQualityThreshold(1.5), /Error: threshold is 1.5, expected a finite number within \[0, 1\]/);
+  assert.throws(() => c.setQualityThreshold(NaN), /Error: threshold is NaN/);
+  assert.throws(() => c.setQualityThreshold(-1e-50), /Error: threshold is -1e-50, expected a finite number within \[0, 1\]/);
   assert.throws(() => c.setConsolidationInterval(0), /consolidation interval/);
   assert.throws(() => c.setConsolidationInterval(2.5), /consolidation interval must be an integer/);
   assert.deepEqual(c.stats(), beforeStats);

@@ -151,8 +151,10 @@ export function installFastPaths(Engine) {
       }
     },
     endTrajectory(trajectoryId, quality) {
+      // A quality outside [0, 1] goes to the guarded method too, which names it: the core checks
+      // the f32 it rounds to, and 1.00000001 would pass there as 1.
       if (this.__wbg_ptr === 0 || typeof trajectoryId !== 'number' || typeof quality !== 'number'
-        || !this._endTrajectoryOk(trajectoryId, quality)) {
+        || !(quality >= 0 && quality <= 1) || !this._endTrajectoryOk(trajectoryId, quality)) {
         endTrajectory.call(this, trajectoryId, quality);
       }
     },

@@ -25,6 +25,9 @@ function describe(v) {
 const fail = (name, what, v) => {
   throw new Error(`${name} must be ${what}, got ${describe(v)}`);
 };
+const outOf = (name, v, range) => {
+  throw new Error(`${name} is ${v}, expected a finite number ${range}`);
+};
 const isNumeric = (v) => (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView)
   && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array)));
 
@@ -48,7 +51,8 @@ function bytesOf(name, v) {
   return out;
 }
 
-/** Checks by kind, each returning the value to pass on: `n` number, `f` number within the f32 range, `b` boolean, `s` string, `v`
+/** Checks by kind, each returning the value to pass on: `n` number, `f` number within the f32 range, `q` and `g`
+ * the same within [0, 1] and >= 0, `z` number >= 0, `b` boolean, `s` string, `v`
  * vector of numbers, `o` Float32Array the call writes into, `u` bytes, `S` array of strings, `p`
  * probabilities (a number — its range checked by the core — or a vector); a trailing `?` also
  * allows undefined and null. Plain arrays (`v`, `u`, `p`, `S`) and Float32Array look-alikes (`v`,
@@ -65,6 +69,11 @@ const CHECKS = {
   // and be refused as "Infinity" (NaN and ±Infinity themselves go on, for the core to name).
   f: (name, v) => (typeof v !== 'number' ? fail(name, 'a number', v)
     : Number.isFinite(v) && !Number.isFinite(Math.fround(v)) ? fail(name, 'within the 32-bit float range (magnitude at most 3.4028235e38)', v) : v),
+  // Ranges checked here, on the number itself, with the core's wording: the core checks the f32
+  // the number rounds to, and 1.00000001 (→ 1) or -1e-50 (→ -0) would pass there.
+  q: (name, v) => (CHECKS.f(name, v) < 0 || v > 1 ? outOf(name, v, 'within [0, 1]') : v),
+  g: (name, v) => (CHECKS.f(name, v) < 0 ? outOf(name, v, '>= 0') : v),
+  z: (name, v) => (CHECKS.n(name, v) < 0 ? outOf(name, v, '>= 0') : v),
   b: (name, v) => (typeof v === 'boolean' ? v : fail(name, 'a boolean', v)),
   s: (name, v) => (typeof v === 'string' ? v : fail(name, 'a string', v)),
   v: (name, v) => (isNumeric(v) || v instanceof Float32Array ? floatsOf(v, true, name) : fail(name, 'a Float32Array or an array of numbers', v)),
@@ -159,12 +168,12 @@ export function guardSonaEngine(Engine) {
     'static fromPreset': 's:name n?:seed',
     'static loadState': 'u:bytes',
     startTrajectory: 'v:queryEmbedding',
-    recordStep: 'n:trajectoryId n:nodeId f:score n:latencyUs',
+    recordStep: 'n:trajectoryId n:nodeId f:score z:latencyUs',
     addStep: 'n:trajectoryId v:activations v:attentionWeights f:reward',
     setTrajectoryRoute: 'n:trajectoryId s:route',
     addTrajectoryContext: 'n:trajectoryId s:contextId',
-    endTrajectory: 'n:trajectoryId f:quality',
-    learnFromFeedback: 'b:success f:latencyMs f:quality',
+    endTrajectory: 'n:trajectoryId q:quality',
+    learnFromFeedback: 'b:success g:latencyMs q:quality',
     applyLora: 'v:input',
     applyLoraInto: 'v:input o:output',
     applyLoraLayer: 'n:layer v:input',
@@ -179,7 +188,7 @@ export function guardSonaEngine(Engine) {
 export function guardFederated({ WasmEphemeralAgent, WasmFederatedCoordinator }) {
   guard(WasmEphemeralAgent, {
     'static withPatterns': 's:agentId n:hiddenDim u:patternBytes',
-    processTrajectory: 'v:embedding v:activations f:quality s?:route S?:contexts',
+    processTrajectory: 'v:embedding v:activations q:quality s?:route S?:contexts',
     findPatterns: 'v:query n:k',
     warmStart: 'u:patternBytes',
   });
@@ -191,7 +200,7 @@ export function guardFederated({ WasmEphemeralAgent, WasmFederatedCoordinator })
     findPatterns: 'v:query n:k',
     getInitialPatterns: 'n:k',
     setConsolidationInterval: 'n:agents',
-    setQualityThreshold: 'f:threshold',
+    setQualityThreshold: 'q:threshold',
   });
 }
 
