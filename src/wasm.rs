@@ -832,7 +832,9 @@ impl WasmSonaEngine {
         self.stats()
     }
 
-    /// The configuration as a plain object.
+    /// The configuration as a plain object. Through the package entries the fields kept as f32
+    /// (`micro_lora_lr`, `base_lora_lr`, `ewc_lambda`, `quality_threshold`) are given as the
+    /// shortest decimal that rounds to that f32 (0.002 as written, not 0.0020000000949949026).
     #[wasm_bindgen(js_name = getConfig, unchecked_return_type = "SonaConfig")]
     pub fn get_config(&self) -> JsValue {
         config_object(self.engine.config())

@@ -51,6 +51,21 @@ test('withConfig: missing fields take defaults, presets apply, embedding_dim fol
   assert.equal(WasmSonaEngine.fromPreset('for_coordinator').getConfig().pattern_clusters, 200);
 });
 
+test('getConfig gives the f32 fields back as the numbers written (the shortest decimal of their f32)', () => {
+  const written = { hidden_dim: 16, micro_lora_lr: 0.002, base_lora_lr: 0.0001, ewc_lambda: 1234.5, quality_threshold: 0.3 };
+  const e = WasmSonaEngine.withConfig(written);
+  const c = e.getConfig();
+  for (const key of ['micro_lora_lr', 'base_lora_lr', 'ewc_lambda', 'quality_threshold']) assert.equal(c[key], written[key], key);
+  // A value with more digits than an f32 holds comes back as its f32 (shortest form), and the
+  // object fed back to withConfig gives the same configuration.
+  const fine = WasmSonaEngine.withConfig({ hidden_dim: 16, micro_lora_lr: 0.0012345678901 });
+  assert.equal(fine.getConfig().micro_lora_lr, 0.0012345678);
+  assert.equal(Math.fround(fine.getConfig().micro_lora_lr), Math.fround(0.0012345678901));
+  assert.deepEqual(WasmSonaEngine.withConfig(c).getConfig(), c);
+  e.free();
+  fine.free();
+});
+
 test('the same seed replays exactly; a different seed differs', () => {
   const run = (seed) => {
     const e = WasmSonaEngine.withConfig({ hidden_dim: 32, seed, micro_flush_interval: 0 });

@@ -94,6 +94,19 @@ function clock() {
   return typeof now === 'number' ? now : NaN;
 }
 
+/** The `SonaConfig` fields the core stores as f32. */
+const F32_CONFIG_FIELDS = ['micro_lora_lr', 'base_lora_lr', 'ewc_lambda', 'quality_threshold'];
+
+/** The shortest decimal (up to 9 significant digits, which always suffice) that rounds to the f32 `x`. */
+export function shortestF32(x) {
+  if (typeof x !== 'number' || !Number.isFinite(x) || Math.fround(x) !== x) return x;
+  for (let digits = 1; digits < 9; digits++) {
+    const y = Number(x.toPrecision(digits));
+    if (Math.fround(y) === x) return y;
+  }
+  return Number(x.toPrecision(9));
+}
+
 /** Installs the fast paths on `Engine` (the `WasmSonaEngine` class of one glue module), once. */
 export function installFastPaths(Engine) {
   // Argument type checks (guard.js) go in front of the wasm-bindgen methods first; the fast paths
@@ -103,7 +116,7 @@ export function installFastPaths(Engine) {
   // less per hot call.
   guardSonaEngine(Engine);
   // The guarded wasm-bindgen methods, the fallbacks (set below, before any call).
-  let applyLora, applyLoraInto, applyLoraBuffers, startTrajectory, addStep, endTrajectory, findPatterns;
+  let applyLora, applyLoraInto, applyLoraBuffers, startTrajectory, addStep, endTrajectory, findPatterns, bindgenGetConfig;
 
   // The staged exports answer with a status (false / -1: bad input, nothing changed) instead of
   // throwing, which saves wasm-bindgen's two-value return (a new JS array per call in V8); on a bad
@@ -190,7 +203,16 @@ export function installFastPaths(Engine) {
       return out;
     },
   };
+  methods.getConfig = function getConfig() {
+    // The core keeps these fields as f32: each is given back as the shortest decimal that rounds
+    // to that f32, so withConfig({ micro_lora_lr: 0.002 }).getConfig().micro_lora_lr is 0.002,
+    // not 0.0020000000949949026 (and feeding the object back to withConfig gives the same f32s).
+    const config = bindgenGetConfig.call(this);
+    for (const key of F32_CONFIG_FIELDS) config[key] = shortestF32(config[key]);
+    return config;
+  };
   const bindgen = replaceMethods(Engine, methods);
   if (bindgen === undefined) return; // installed already
   ({ applyLora, applyLoraInto, applyLoraBuffers, startTrajectory, addStep, endTrajectory, findPatterns } = bindgen);
+  bindgenGetConfig = bindgen.getConfig;
 }
