@@ -106,6 +106,39 @@ fn reasoning_bank_recovers_eight_topics() {
     assert!(hits >= 190, "{hits}/200 held-out queries matched their topic");
 }
 
+/// ReasoningBank with exactly as many clusters as planted topics (8, `pattern_clusters: 8`): no
+/// spare cluster, so a seeding that puts two seeds in one topic loses another. Every topic has a
+/// pattern with centroid cosine ≥ 0.95 and ≥ 95% of held-out queries find it, at dims 32 and 128,
+/// 6 seeds each.
+#[test]
+fn reasoning_bank_recovers_eight_topics_with_eight_clusters() {
+    let mut failures = Vec::new();
+    for dim in [32usize, 128] {
+        for seed in 1u64..=6 {
+            let mut rng = Rng::new(500 + seed);
+            let topics = Topics::new(&mut rng, 8, dim);
+            let config = SonaConfig { hidden_dim: dim, embedding_dim: dim, pattern_clusters: 8, ..SonaConfig::default() };
+            let mut e = engine(config, seed);
+            for i in 0..400 {
+                topics.run(&mut e, &mut rng, i % 8);
+            }
+            assert_eq!(e.force_learn(1000.0).unwrap().trajectories_used, 400);
+            let worst = topics.query.iter().map(|t| e.patterns().iter().map(|p| cosine(&p.centroid, t)).fold(-1.0, f32::max)).fold(1.0, f32::min);
+            let mut hits = 0;
+            for i in 0..200 {
+                let t = i % 8;
+                let q = noisy(&mut rng, &topics.query[t], 0.3);
+                let found = e.find_patterns(&q, 1, 2000.0).unwrap();
+                hits += (cosine(&found[0].0.centroid, &topics.query[t]) >= 0.95) as usize;
+            }
+            if worst < 0.95 || hits < 190 {
+                failures.push((dim, seed, e.patterns().len(), worst, hits));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "(dim, seed, patterns, worst topic cosine, hits/200): {failures:?}");
+}
+
 /// BaseLoRA: as many topics as its rank; after background cycles, `applyLoraLayer(0, x) − x`
 /// points along the topic's good direction.
 #[test]
