@@ -374,7 +374,15 @@ fn parse_config(obj: &JsValue) -> Result<(SonaConfig, Option<u64>), JsValue> {
             value.as_f64().ok_or_else(|| msg(format!("config field {what} must be a number")))
         };
         let int = |what: &str, max: f64| -> Result<usize, JsError> { Ok(integer(&format!("config field {what}"), num(what)?, max)? as usize) };
-        let real = |what: &str| crate::js_read::config_f32(what, num(what)?);
+        // Every float field here is a rate, λ or threshold, refused below 0 by the config's
+        // validation; a negative number too small for an f32 would round to -0 and pass it as 0.
+        let real = |what: &str| {
+            let v = num(what)?;
+            if v < 0.0 && v as f32 == 0.0 {
+                return Err(msg(format!("config field {what} is negative, expected a finite number >= 0")));
+            }
+            crate::js_read::config_f32(what, v)
+        };
         const BIG: f64 = 4_294_967_295.0;
         match key.as_str() {
             "preset" => {}

@@ -145,3 +145,11 @@ test('sona-wasm/federated and sona-wasm/router: the same element, byte and f32 c
   trainer.free();
   router.free();
 });
+
+test('withConfig: a negative float field too small for an f32 (it would round to -0) is refused as negative', async () => {
+  for (const key of ['micro_lora_lr', 'base_lora_lr', 'ewc_lambda', 'quality_threshold']) {
+    rejects(() => WasmSonaEngine.withConfig({ hidden_dim: 8, [key]: -1e-50 }), new RegExp(`^config field ${key} is negative, expected a finite number >= 0`), key);
+  }
+  // Zero itself stays valid for a rate.
+  assert.equal(WasmSonaEngine.withConfig({ hidden_dim: 8, micro_lora_lr: 0 }).getConfig().micro_lora_lr, 0);
+});
