@@ -3,7 +3,7 @@
 //! ```text
 //! offset  size  field
 //! 0       8     magic  "SONAWASM"
-//! 8       4     format version (u32 LE), currently 2 (version 1 is still read)
+//! 8       4     format version (u32 LE), currently 3 (versions 1 and 2 are still read)
 //! 12      8     payload length in bytes (u64 LE)
 //! 20      4     CRC-32 (IEEE) of the payload (u32 LE)
 //! 24      n     payload: config, seed, rng, counters, MicroLoRA (+ pending update), BaseLoRA layers,
@@ -29,9 +29,10 @@ use alloc::vec::Vec;
 /// Magic bytes at offset 0.
 pub const MAGIC: [u8; 8] = *b"SONAWASM";
 /// Current format version (written by [`save`]).
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// Oldest version [`load`] reads: version 1 differs only in the MicroLoRA pending update (rows
-/// folded whole, then a loss sum), and loads into the same state.
+/// folded whole, then a loss sum), and loads into the same state; versions 1 and 2 lack the EWC++
+/// previous starting loss (taken as the running mean).
 pub const OLDEST_VERSION: u32 = 1;
 /// Largest id a state may hold: 2^53 − 1, the largest integer a JS number holds exactly.
 pub const MAX_COUNT: u64 = (1 << 53) - 1;
@@ -356,7 +357,7 @@ pub fn save(e: &SonaEngine) -> Vec<u8> {
     save_version(e, VERSION)
 }
 
-/// [`save`] in format `version`: [`VERSION`], or (tests only) version 1.
+/// [`save`] in format `version`: [`VERSION`], or (tests only) version 1 or 2.
 pub(crate) fn save_version(e: &SonaEngine, version: u32) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(4096));
     write_config(&mut w, &e.config);
@@ -416,6 +417,9 @@ pub(crate) fn save_version(e: &SonaEngine, version: u32) -> Vec<u8> {
     w.f32(x.loss_mean);
     w.f32(x.loss_var);
     w.u32(x.loss_count);
+    if version >= 3 {
+        w.f32(x.loss_prev);
+    }
     w.u64(x.boundaries);
     w.len(x.tasks.len());
     for t in &x.tasks {
@@ -572,6 +576,7 @@ pub fn load(bytes: &[u8]) -> Result<SonaEngine> {
     ewc.loss_mean = r.f32("EWC++ state")?;
     ewc.loss_var = r.f32("EWC++ state")?;
     ewc.loss_count = r.u32("EWC++ state")?;
+    ewc.loss_prev = if version >= 3 { r.f32("EWC++ state")? } else { ewc.loss_mean };
     ewc.boundaries = r.u64("EWC++ state")?;
     let tasks = r.len(8, "EWC++ tasks")?;
     if tasks > MAX_TASKS {

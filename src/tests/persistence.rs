@@ -141,14 +141,14 @@ fn flipped_bits_are_rejected() {
 fn wrong_version_and_foreign_bytes_are_rejected() {
     let bytes = save(&busy_engine());
     let mut b = bytes.clone();
-    for version in [0u32, 3, 7] {
+    for version in [0u32, 4, 7] {
         b[8..12].copy_from_slice(&version.to_le_bytes());
-        assert_eq!(persist_err(&b), PersistError::UnsupportedVersion { found: version, oldest: 1, supported: 2 });
+        assert_eq!(persist_err(&b), PersistError::UnsupportedVersion { found: version, oldest: 1, supported: 3 });
     }
     assert_eq!(persist_err(b"\0asm\x01\0\0\0 some other module bytes"), PersistError::BadMagic);
     assert_eq!(persist_err(br#"{"hidden_dim":256}"#), PersistError::BadMagic);
     let msg = alloc::format!("{}", SonaError::from(persist_err(&b)));
-    assert!(msg.contains("unsupported state version 7 (this build reads versions 1 to 2)"), "{msg}");
+    assert!(msg.contains("unsupported state version 7 (this build reads versions 1 to 3)"), "{msg}");
 }
 
 /// Version 1 (the MicroLoRA pending update as whole rows, then a loss sum nothing read) still
@@ -161,7 +161,13 @@ fn version_1_state_loads_into_the_same_state() {
     assert!(g.samples > 0 && g.up_mix.iter().chain(&g.down_mix).any(|m| *m != 0.0), "a pending update with row mixes");
     let v1 = save_version(&a, 1);
     assert_eq!(v1[8..12], 1u32.to_le_bytes());
-    assert_eq!(v1.len(), save(&a).len() - 4 * 8 + 4, "8 mixes fewer, a loss sum more");
+    assert_eq!(v1.len(), save(&a).len() - 4 * 8 + 4 - 4, "8 mixes fewer, a loss sum more, no EWC++ previous loss");
+    // Version 2: all but the EWC++ previous starting loss (taken as the running mean, which it
+    // equals after this engine's single background cycle).
+    let v2 = save_version(&a, 2);
+    assert_eq!(v2.len(), save(&a).len() - 4);
+    assert_eq!(a.ewc.loss_count, 1);
+    assert_eq!(save(&load(&v2).unwrap()), save(&a));
     let mut b = load(&v1).unwrap();
     assert_eq!(b.micro_grad, a.micro_grad.materialized(a.kernels, &a.micro));
     assert!(a.run_instant_cycle() > 0);
