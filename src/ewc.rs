@@ -15,8 +15,8 @@
 //!   more than `3σ + 5%` of the mean, and above the previous cycle's starting loss by more than
 //!   `2√2σ + 5%` of the mean, starts a new task. `σ²` is an EMA of half the squared successive
 //!   differences (the noise of consecutive losses: a learning curve's early drops, which are
-//!   deviations from the mean, do not inflate it); the second test keeps a slow rise, which the
-//!   lagging mean falls behind, from counting as a jump.
+//!   deviations from the mean, do not inflate it), corrected for its zero start; the second test
+//!   keeps a slow rise, which the lagging mean falls behind, from counting as a jump.
 
 use crate::config::EWC_LAMBDA_RANGE;
 use alloc::collections::VecDeque;
@@ -111,7 +111,16 @@ impl EwcPlusPlus {
         if !loss.is_finite() {
             return false;
         }
-        let sd = crate::kernels::sqrtf(self.loss_var);
+        // The variance EMA starts at 0: divided by 1 − 0.8^k after its k-th update (k = count − 1),
+        // it is unbiased from the start. Uncorrected, σ after two updates was 0.6 of its level,
+        // and the third cycle of a bank still filling up (starting loss rising each cycle) was
+        // taken for a new task.
+        let mut decay = 1.0f32;
+        for _ in 1..self.loss_count.min(64) {
+            decay *= 0.8;
+        }
+        let unbiased = if decay < 1.0 { self.loss_var / (1.0 - decay) } else { self.loss_var };
+        let sd = crate::kernels::sqrtf(unbiased);
         let margin = 0.05 * self.loss_mean;
         let jump = self.loss_count >= 3
             && loss > self.loss_mean + 3.0 * sd + margin + 1e-4
@@ -128,7 +137,9 @@ impl EwcPlusPlus {
         if self.loss_count == 0 {
             self.loss_mean = loss;
         } else {
-            let step = loss - self.loss_prev;
+            // Clamped: a crafted state's huge previous loss made step² infinite, which disabled
+            // detection for good and made every later save unloadable.
+            let step = (loss - self.loss_prev).clamp(-1e15, 1e15);
             self.loss_mean += A * (loss - self.loss_mean);
             self.loss_var = (1.0 - A) * self.loss_var + A * 0.5 * step * step;
         }
@@ -325,6 +336,27 @@ mod tests {
         for (i, l) in rise.into_iter().enumerate() {
             assert!(!e.detect_boundary(l), "cycle {i} ({l})");
         }
+    }
+
+    /// A bank filling up over the first cycles raises the starting loss each cycle (an engine's
+    /// default-preset sequence): not a new task. With the variance EMA not corrected for its zero
+    /// start, the fourth of these was taken for one.
+    #[test]
+    fn an_early_rise_is_not_a_new_task() {
+        let mut e = EwcPlusPlus::new(1, 2000.0);
+        for (i, l) in [0.206, 0.222, 0.248, 0.293].into_iter().enumerate() {
+            assert!(!e.detect_boundary(l), "cycle {i} ({l})");
+        }
+    }
+
+    /// A crafted state's huge previous loss cannot make the noise estimate infinite (which turned
+    /// detection off for good and made every later save unloadable).
+    #[test]
+    fn a_huge_previous_loss_keeps_the_noise_estimate_finite() {
+        let mut e = EwcPlusPlus::new(1, 2000.0);
+        (e.loss_mean, e.loss_var, e.loss_count, e.loss_prev) = (0.1, 0.0, 5, -3e38);
+        e.detect_boundary(0.1);
+        assert!(e.loss_var.is_finite() && e.loss_var >= 0.0, "{}", e.loss_var);
     }
 
     /// Stationary noise: about as many false boundaries as a deviation-from-the-mean σ gave
