@@ -32,7 +32,9 @@ export interface SonaConfig {
   micro_lora_lr: number;
   /** BaseLoRA learning rate (>= 0): an epoch over n samples steps min(rate × n, 0.5) along their mean gradient. */
   base_lora_lr: number;
-  /** Initial EWC++ lambda: 0 turns EWC++ off, otherwise within [100, 15000]. */
+  /** Initial EWC++ lambda: 0 turns EWC++ off, otherwise within [100, 15000]. The penalty's pull
+   * back is applied at min(base_lora_lr, 3e-4) per sample: above that rate, BaseLoRA's data steps
+   * grow with the rate and the pull does not (at 1e-3 it weighs like 0.3 × lambda). */
   ewc_lambda: number;
   /** k-means clusters per background cycle and ReasoningBank capacity. */
   pattern_clusters: number;
