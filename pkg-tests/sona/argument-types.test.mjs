@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { WasmSonaEngine } from 'sona-wasm';
 import { WasmEphemeralAgent, WasmFederatedCoordinator, WasmSonaEngine as FederatedEngine } from 'sona-wasm/federated';
 import { FastGrnnRouter, RouterTrainer } from 'sona-wasm/router';
-import { rejects } from './helpers.mjs';
+import { engineWithState, rejects } from './helpers.mjs';
 
 const NOT_NUMBERS = [['5', /got a string \("5"\)/], [null, /got null/], [true, /got boolean true/], [[1], /got an array/], [10n, /got a BigInt \(10n\)/], [undefined, /got undefined/], [{}, /got an object/]];
 const NOT_STRINGS = [[5, /got number 5/], [{}, /got an object/], [null, /got null/], [10n, /BigInt/], [true, /got boolean/], [['a'], /got an array/]];
@@ -16,15 +16,7 @@ const NOT_VECTORS = [[{}, /got an object/], ['abcdefgh', /got a string/], [8, /g
 for (const [entry, Engine] of [['sona-wasm', WasmSonaEngine], ['sona-wasm/federated', FederatedEngine]]) {
   test(`${entry}: WasmSonaEngine rejects wrong argument types by name, state unchanged`, () => {
     const dim = 8;
-    const e = Engine.withConfig({ hidden_dim: dim, seed: 9 });
-    const x = Float32Array.from({ length: dim }, (_, i) => (i + 1) / 10);
-    for (let i = 0; i < 4; i++) {
-      const t = e.startTrajectory(x.map((v) => v * (i + 1)));
-      e.addStep(t, x, [], 0.5);
-      e.endTrajectory(t, 0.9);
-    }
-    e.forceLearn();
-    const open = e.startTrajectory(x);
+    const { e, x, open } = engineWithState(Engine, { dim, seed: 9, trajectories: 4, reward: 0.5 });
     const before = e.saveState();
     const out = e.applyLora(x);
     const cases = [];

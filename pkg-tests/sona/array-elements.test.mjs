@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { WasmSonaEngine } from 'sona-wasm';
 import { WasmEphemeralAgent, WasmFederatedCoordinator } from 'sona-wasm/federated';
 import { FastGrnnRouter, RouterTrainer } from 'sona-wasm/router';
-import { rejects } from './helpers.mjs';
+import { engineWithState, rejects } from './helpers.mjs';
 
 /** Non-numbers in an array, each with what the message says it got; valueOf must never run. */
 let valueOfRan = false;
@@ -22,15 +22,7 @@ const spliced = (base, i, bad) => Object.assign(Array.from(base), { [i]: bad });
 
 test('sona-wasm: a vector element that is not a number is refused by name and index, state unchanged', () => {
   const dim = 8;
-  const e = WasmSonaEngine.withConfig({ hidden_dim: dim, seed: 3 });
-  const x = Array.from({ length: dim }, (_, i) => (i + 1) / 10);
-  for (let t = 0; t < 3; t++) {
-    const id = e.startTrajectory(x.map((v) => v * (t + 1)));
-    e.addStep(id, x, [], 0.8);
-    e.endTrajectory(id, 0.9);
-  }
-  e.forceLearn();
-  const open = e.startTrajectory(x);
+  const { e, x, open } = engineWithState(WasmSonaEngine, { dim, seed: 3, trajectories: 3, reward: 0.8, asArray: true });
   const before = e.saveState();
   const lora = e.applyLora(x);
   for (const [bad, got] of NOT_NUMBERS) {

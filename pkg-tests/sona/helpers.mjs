@@ -64,3 +64,21 @@ export function runTopic(engine, r, tp, t, dim) {
   engine.endTrajectory(id, 0.8);
   return id;
 }
+
+/**
+ * An engine of `Engine` (a WasmSonaEngine class) with some learned state and one open trajectory,
+ * for the bad-argument tests, which check that a refused call leaves that state as it was: `dim`
+ * features, `trajectories` ended with steps along `x` rewarded `reward` (quality 0.9), then a
+ * forceLearn. `x` is (i + 1) / 10 per feature, an Array or a Float32Array (`asArray`).
+ */
+export function engineWithState(Engine, { dim, seed, trajectories, reward, asArray }) {
+  const e = Engine.withConfig({ hidden_dim: dim, seed });
+  const x = (asArray ? Array : Float32Array).from({ length: dim }, (_, i) => (i + 1) / 10);
+  for (let t = 0; t < trajectories; t++) {
+    const id = e.startTrajectory(x.map((v) => v * (t + 1)));
+    e.addStep(id, x, [], reward);
+    e.endTrajectory(id, 0.9);
+  }
+  e.forceLearn();
+  return { e, x, open: e.startTrajectory(x) };
+}

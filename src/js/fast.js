@@ -98,7 +98,7 @@ function clock() {
 const F32_CONFIG_FIELDS = ['micro_lora_lr', 'base_lora_lr', 'ewc_lambda', 'quality_threshold'];
 
 /** The shortest decimal (up to 9 significant digits, which always suffice) that rounds to the f32 `x`. */
-export function shortestF32(x) {
+function shortestF32(x) {
   if (typeof x !== 'number' || !Number.isFinite(x) || Math.fround(x) !== x) return x;
   for (let digits = 1; digits < 9; digits++) {
     const y = Number(x.toPrecision(digits));

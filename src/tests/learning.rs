@@ -182,6 +182,48 @@ fn base_lora_learns_rank_many_topics() {
     }
 }
 
+/// One task of the forgetting tests: `n` unit inputs (noisy copies of `base`'s, when given: the
+/// tasks overlap) with random targets of length 0.8, each weighted 0.8. (inputs, targets, weights)
+fn forgetting_task(rng: &mut Rng, dim: usize, n: usize, base: Option<&Vec<f32>>) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (mut x, mut t) = (Vec::new(), Vec::new());
+    for j in 0..n {
+        let mut v = match base {
+            Some(b) => noisy(rng, &b[j * dim..(j + 1) * dim], 0.8),
+            None => unit(rng, dim),
+        };
+        normalize(&mut v);
+        x.extend_from_slice(&v);
+        t.extend(unit(rng, dim).iter().map(|v| 0.8 * v));
+    }
+    (x, t, alloc::vec![0.8; n])
+}
+
+type Task = (Vec<f32>, Vec<f32>, Vec<f32>);
+
+/// Trains `layers` on task `a` for `epochs` calls of `train_stack` (4 epochs each), consolidates
+/// them as an EWC++ task (λ = `lambda`), trains on `b` as long. Returns A's loss after A, B's
+/// loss after B and A's loss after B.
+#[allow(clippy::too_many_arguments)]
+fn forgetting(k: Kernels, mut layers: Vec<LoraAdapter>, lambda: f32, a: &Task, b: &Task, dim: usize, lr: f32, epochs: usize) -> (f32, f32, f32) {
+    let params = layers.iter().map(|l| l.params().0.len() + l.params().1.len()).sum();
+    let mut ewc = EwcPlusPlus::new(params, lambda);
+    for _ in 0..epochs {
+        crate::engine::train_stack(k, &mut layers, &mut ewc, &a.0, &a.1, &a.2, dim, lr, 4);
+    }
+    let loss_a = crate::engine::stack_loss(k, &layers, &a.0, &a.1, dim);
+    let mut flat = Vec::new();
+    for l in &layers {
+        flat.extend_from_slice(l.params().0);
+        flat.extend_from_slice(l.params().1);
+    }
+    ewc.consolidate(&flat);
+    for _ in 0..epochs {
+        crate::engine::train_stack(k, &mut layers, &mut ewc, &b.0, &b.1, &b.2, dim, lr, 4);
+    }
+    let loss_b = crate::engine::stack_loss(k, &layers, &b.0, &b.1, dim);
+    (loss_a, loss_b, crate::engine::stack_loss(k, &layers, &a.0, &a.1, dim))
+}
+
 /// EWC++: learn task A, consolidate, learn task B on overlapping inputs. The loss on A rises
 /// at most half as much with EWC++ (λ = 2000) as without (λ = 0).
 #[test]
@@ -191,37 +233,12 @@ fn ewc_reduces_forgetting() {
     let rank = 4;
     let lr = 0.02;
     let mut rng = Rng::new(2024);
-    let task = |rng: &mut Rng, base: Option<&Vec<f32>>| -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-        let (mut x, mut t) = (Vec::new(), Vec::new());
-        for j in 0..rank {
-            let mut v = match base {
-                Some(b) => noisy(rng, &b[j * dim..(j + 1) * dim], 0.8),
-                None => unit(rng, dim),
-            };
-            normalize(&mut v);
-            x.extend_from_slice(&v);
-            t.extend(unit(rng, dim).iter().map(|v| 0.8 * v));
-        }
-        (x, t, alloc::vec![0.8; rank])
-    };
-    let (xa, ta, wa) = task(&mut rng, None);
-    let (xb, tb, wb) = task(&mut rng, Some(&xa));
+    let a = forgetting_task(&mut rng, dim, rank, None);
+    let b = forgetting_task(&mut rng, dim, rank, Some(&a.0));
     let mut rises = Vec::new();
     for lambda in [2000.0f32, 0.0] {
-        let mut layers = alloc::vec![LoraAdapter::new(dim, rank, &mut Rng::new(3))];
-        let params = 2 * dim * rank;
-        let mut ewc = EwcPlusPlus::new(params, lambda);
-        for _ in 0..40 {
-            crate::engine::train_stack(k, &mut layers, &mut ewc, &xa, &ta, &wa, dim, lr, 4);
-        }
-        let loss_a = crate::engine::stack_loss(k, &layers, &xa, &ta, dim);
-        let flat: Vec<f32> = layers[0].params().0.iter().chain(layers[0].params().1).cloned().collect();
-        ewc.consolidate(&flat);
-        for _ in 0..40 {
-            crate::engine::train_stack(k, &mut layers, &mut ewc, &xb, &tb, &wb, dim, lr, 4);
-        }
-        let loss_b = crate::engine::stack_loss(k, &layers, &xb, &tb, dim);
-        let after = crate::engine::stack_loss(k, &layers, &xa, &ta, dim);
+        let layers = alloc::vec![LoraAdapter::new(dim, rank, &mut Rng::new(3))];
+        let (loss_a, loss_b, after) = forgetting(k, layers, lambda, &a, &b, dim, lr, 40);
         assert!(loss_a < 0.1, "task A learned (loss {loss_a})");
         assert!(loss_b < 0.5, "task B still learned (loss {loss_b})");
         rises.push(after - loss_a);
@@ -244,40 +261,14 @@ fn ewc_reduces_forgetting_at_preset_sizes() {
     // (preset, rank, base_lora_lr, epochs per task)
     for (preset, rank, lr, epochs) in [("for_coordinator", 16usize, 0.0005f32, 200usize), ("max_quality", 16, 0.001, 200)] {
         let mut rng = Rng::new(2024);
-        let task = |rng: &mut Rng, base: Option<&Vec<f32>>| -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-            let (mut x, mut t) = (Vec::new(), Vec::new());
-            for j in 0..n {
-                let mut v = match base {
-                    Some(b) => noisy(rng, &b[j * dim..(j + 1) * dim], 0.8),
-                    None => unit(rng, dim),
-                };
-                normalize(&mut v);
-                x.extend_from_slice(&v);
-                t.extend(unit(rng, dim).iter().map(|v| 0.8 * v));
-            }
-            (x, t, alloc::vec![0.8; n])
-        };
-        let (xa, ta, wa) = task(&mut rng, None);
-        let (xb, tb, wb) = task(&mut rng, Some(&xa));
+        let a = forgetting_task(&mut rng, dim, n, None);
+        let b = forgetting_task(&mut rng, dim, n, Some(&a.0));
         let mut rises = Vec::new();
         for lambda in [2000.0f32, 0.0] {
             let mut r3 = Rng::new(3);
-            let mut layers: Vec<LoraAdapter> = (0..2).map(|_| LoraAdapter::new(dim, rank, &mut r3)).collect();
-            let mut ewc = EwcPlusPlus::new(2 * 2 * dim * rank, lambda);
-            for _ in 0..epochs {
-                crate::engine::train_stack(k, &mut layers, &mut ewc, &xa, &ta, &wa, dim, lr, 4);
-            }
-            let loss_a = crate::engine::stack_loss(k, &layers, &xa, &ta, dim);
-            let mut flat = Vec::new();
-            for l in &layers {
-                flat.extend_from_slice(l.params().0);
-                flat.extend_from_slice(l.params().1);
-            }
-            ewc.consolidate(&flat);
-            for _ in 0..epochs {
-                crate::engine::train_stack(k, &mut layers, &mut ewc, &xb, &tb, &wb, dim, lr, 4);
-            }
-            rises.push(crate::engine::stack_loss(k, &layers, &xa, &ta, dim) - loss_a);
+            let layers: Vec<LoraAdapter> = (0..2).map(|_| LoraAdapter::new(dim, rank, &mut r3)).collect();
+            let (loss_a, _, after) = forgetting(k, layers, lambda, &a, &b, dim, lr, epochs);
+            rises.push(after - loss_a);
         }
         let (with_ewc, without) = (rises[0], rises[1]);
         assert!(without > 0.02, "{preset}: task B interferes with A without EWC (rise {without})");
